@@ -1,0 +1,233 @@
+"""Crypto recipes: the only door to ``cryptography`` for the rest of the project.
+
+Key hierarchy (docs/file-format.md has the byte layouts)::
+
+    passphrase --Argon2id--> KEK_p --+
+                                      +--unwrap--> master key (32 random bytes)
+    recovery key --HKDF--->  KEK_r --+
+    master --HKDF("evidence-locker/v1/<purpose>")--> field, index, attachment, signing keys
+
+Field encryption is AES-256-GCM-SIV with a random 96-bit nonce. GCM-SIV is
+nonce-misuse resistant: a repeated random nonce leaks only whether two plaintexts
+are equal, instead of the authentication key as with AES-GCM, which lifts the
+2^32-messages-per-key ceiling that random nonces put on plain GCM.
+
+Every failure to authenticate raises :class:`DecryptionFailed` and nothing more
+specific, so an attacker learns nothing from which check failed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac as _hmac
+from dataclasses import dataclass
+from typing import Any
+
+from evidence_locker.crypto import _primitives as P
+
+FORMAT_VERSION = 1
+KEY_SIZE = 32
+NONCE_SIZE = 12
+SALT_SIZE = 16
+
+# RFC 9106 section 4, second recommended option: 64 MiB, 3 passes, 4 lanes.
+# We never create below it. When reading a header we also refuse anything above the
+# ceiling, so a forged header cannot make us allocate gigabytes or spin for hours.
+ARGON2_MIN = {"memory_kib": 64 * 1024, "iterations": 3, "lanes": 4}
+ARGON2_MAX = {"memory_kib": 1024 * 1024, "iterations": 16, "lanes": 16}
+
+
+class DecryptionFailed(Exception):
+    """Wrong key, or the ciphertext or its associated data was altered."""
+
+
+@dataclass(frozen=True, slots=True)
+class KdfParams:
+    salt: bytes
+    memory_kib: int = ARGON2_MIN["memory_kib"]
+    iterations: int = ARGON2_MIN["iterations"]
+    lanes: int = ARGON2_MIN["lanes"]
+
+    @classmethod
+    def new(cls) -> KdfParams:
+        return cls(salt=P.random_bytes(SALT_SIZE))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "alg": "argon2id",
+            "salt": base64.b64encode(self.salt).decode(),
+            "memory_kib": self.memory_kib,
+            "iterations": self.iterations,
+            "lanes": self.lanes,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> KdfParams:
+        """Parse and bound-check parameters read from disk (untrusted)."""
+        try:
+            if data["alg"] != "argon2id":
+                raise ValueError("unknown kdf")
+            params = cls(
+                salt=base64.b64decode(data["salt"], validate=True),
+                memory_kib=int(data["memory_kib"]),
+                iterations=int(data["iterations"]),
+                lanes=int(data["lanes"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError("malformed key-derivation parameters") from exc
+        for name in ("memory_kib", "iterations", "lanes"):
+            value = getattr(params, name)
+            if not ARGON2_MIN[name] <= value <= ARGON2_MAX[name]:
+                raise ValueError(f"key-derivation parameter {name}={value} out of bounds")
+        if len(params.salt) < SALT_SIZE:
+            raise ValueError("key-derivation salt too short")
+        return params
+
+
+def passphrase_kek(passphrase: str, params: KdfParams) -> bytes:
+    return P.argon2id(
+        passphrase.encode("utf-8"),
+        salt=params.salt,
+        memory_kib=params.memory_kib,
+        iterations=params.iterations,
+        lanes=params.lanes,
+    )
+
+
+# -- recovery key -------------------------------------------------------------------
+# 160 random bits, printed as 8 groups of 4 base32 letters: easy to write on paper.
+# Full entropy, so HKDF (not a slow KDF) is the right way to make a key from it.
+
+RECOVERY_BYTES = 20
+
+
+def new_recovery_key() -> str:
+    raw = base64.b32encode(P.random_bytes(RECOVERY_BYTES)).decode()
+    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+def parse_recovery_key(text: str) -> bytes:
+    cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
+    cleaned = cleaned.replace("0", "O").replace("1", "I").replace("8", "B")
+    try:
+        raw = base64.b32decode(cleaned)
+    except ValueError as exc:
+        raise ValueError("not a recovery key") from exc
+    if len(raw) != RECOVERY_BYTES:
+        raise ValueError("not a recovery key")
+    return raw
+
+
+def recovery_kek(recovery_key: str, salt: bytes) -> bytes:
+    return P.hkdf_sha256(
+        parse_recovery_key(recovery_key), salt=salt, info=b"evidence-locker/v1/recovery-kek"
+    )
+
+
+def new_master_key() -> bytes:
+    return P.random_bytes(KEY_SIZE)
+
+
+def wrap_key(kek: bytes, key: bytes, *, context: bytes) -> bytes:
+    nonce = P.random_bytes(NONCE_SIZE)
+    return bytes([FORMAT_VERSION]) + nonce + P.AESGCMSIV(kek).encrypt(nonce, key, context)
+
+
+def unwrap_key(kek: bytes, blob: bytes, *, context: bytes) -> bytes:
+    return _open(kek, blob, context)
+
+
+def _open(key: bytes, blob: bytes, ad: bytes) -> bytes:
+    if len(blob) < 1 + NONCE_SIZE + 16 or blob[0] != FORMAT_VERSION:
+        raise DecryptionFailed
+    try:
+        return P.AESGCMSIV(key).decrypt(blob[1 : 1 + NONCE_SIZE], blob[1 + NONCE_SIZE :], ad)
+    except P.InvalidTag:
+        raise DecryptionFailed from None
+
+
+class FieldCipher:
+    """Seal and open small values, bound to where they live by associated data."""
+
+    __slots__ = ("_aead",)
+
+    def __init__(self, key: bytes):
+        self._aead = P.AESGCMSIV(key)
+
+    def seal(self, plaintext: bytes, ad: bytes) -> bytes:
+        nonce = P.random_bytes(NONCE_SIZE)
+        return bytes([FORMAT_VERSION]) + nonce + self._aead.encrypt(nonce, plaintext, ad)
+
+    def open(self, blob: bytes, ad: bytes) -> bytes:
+        if len(blob) < 1 + NONCE_SIZE + 16 or blob[0] != FORMAT_VERSION:
+            raise DecryptionFailed
+        try:
+            return self._aead.decrypt(blob[1 : 1 + NONCE_SIZE], blob[1 + NONCE_SIZE :], ad)
+        except P.InvalidTag:
+            raise DecryptionFailed from None
+
+
+class Signer:
+    """The locker's Ed25519 key, which signs tree heads (checkpoints)."""
+
+    __slots__ = ("_key", "public_key")
+
+    def __init__(self, seed: bytes):
+        self._key = P.Ed25519PrivateKey.from_private_bytes(seed)
+        self.public_key = P.public_bytes(self._key.public_key())
+
+    def sign(self, message: bytes) -> bytes:
+        return self._key.sign(message)
+
+
+def verify_signature(public_key: bytes, signature: bytes, message: bytes) -> bool:
+    try:
+        P.Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
+    except (P.InvalidSignature, ValueError):
+        return False
+    return True
+
+
+class KeyRing:
+    """The master key and the purpose-bound subkeys derived from it.
+
+    Each purpose has its own HKDF label, so no key is ever used for two jobs.
+    """
+
+    PURPOSES = ("field", "index", "attachment", "signing", "backup")
+
+    def __init__(self, master: bytes):
+        if len(master) != KEY_SIZE:
+            raise ValueError("master key must be 32 bytes")
+        self._master = master
+        self.field_key = self.subkey("field")
+        self.index_key = self.subkey("index")
+        self.attachment_key = self.subkey("attachment")
+        self.fields = FieldCipher(self.field_key)
+        self.signer = Signer(self.subkey("signing"))
+
+    def subkey(self, purpose: str) -> bytes:
+        if purpose not in self.PURPOSES:
+            raise ValueError(f"unknown key purpose {purpose!r}")
+        return P.hkdf_sha256(self._master, info=b"evidence-locker/v1/" + purpose.encode())
+
+    @property
+    def master(self) -> bytes:
+        return self._master
+
+    def index_token(self, data: bytes) -> bytes:
+        """Keyed hash for the blind search index (HMAC-SHA256)."""
+        return P.hmac_sha256(self.index_key, data)
+
+
+def random_bytes(n: int) -> bytes:
+    return P.random_bytes(n)
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def constant_time_equal(a: bytes, b: bytes) -> bool:
+    return _hmac.compare_digest(a, b)

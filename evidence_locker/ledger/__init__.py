@@ -1,0 +1,1 @@
+"""Tamper evidence: canonical leaf encoding, the RFC 6962 Merkle tree, signed checkpoints."""

@@ -1,0 +1,323 @@
+"""Domain objects: what a contact record *is*, independent of how it is stored.
+
+Everything that produces records (the CLI, importers) builds a :class:`ContactDraft`;
+everything that consumes them (search, rules, the dossier) reads :class:`Record`.
+Neither knows about the database or encryption.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from enum import StrEnum
+from typing import Any
+
+
+class Channel(StrEnum):
+    SMS = "sms"
+    CALL = "call"
+    VISIT = "visit"
+    EMAIL = "email"
+    MESSAGE = "message"  # app messages: WeChat, QQ, WhatsApp, Alipay...
+    LETTER = "letter"
+    OTHER = "other"
+
+
+class Direction(StrEnum):
+    INCOMING = "incoming"
+    OUTGOING = "outgoing"
+    IN_PERSON = "in_person"
+
+
+class Outcome(StrEnum):
+    """What happened to a contact attempt. Frequency rules count by it."""
+
+    CONNECTED = "connected"  # a call answered, a message delivered, a visit that met someone
+    MISSED = "missed"
+    VOICEMAIL = "voicemail"
+    REJECTED = "rejected"
+    BLOCKED = "blocked"
+    FAILED = "failed"  # never delivered / never rang (busy, out of service)
+    DRAFT = "draft"
+
+
+class Event(StrEnum):
+    """Things the user did that change what collectors may do afterwards."""
+
+    CEASE_REQUEST = "cease_request"  # a written request to stop contact
+    DISPUTE = "dispute"  # the debt is disputed in writing
+    ATTORNEY = "attorney"  # notice that a lawyer represents the user
+    REPAYMENT_PLAN = "repayment_plan"  # a plan was agreed
+
+
+APPS = ("wechat", "qq", "whatsapp", "alipay", "telegram", "line", "other")
+
+# Sensitive fields: always encrypted at rest, committed to the ledger one by one
+# (salted), and searchable. Order is the display order.
+SENSITIVE_FIELDS: tuple[str, ...] = (
+    "counterpart",
+    "organisation",
+    "address",
+    "subject",
+    "content",
+    "location",
+    "people_present",
+    "notes",
+    "tags",
+    "app",
+    "duration_s",
+    "outcome",
+    "third_party",
+    "event",
+    "source",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a record came from: typed by hand, or which file and which entry."""
+
+    kind: str = "manual"  # "manual" | "import"
+    format: str | None = None  # importer name: "sms-backup", "eml", "mbox", "csv", "wechat"...
+    file_name: str | None = None
+    file_sha256: str | None = None
+    entry: str | None = None  # e.g. "sms #12", "line 40", "Message-ID <...>"
+    fingerprint: str | None = None  # stable hash of the source entry: duplicate detection
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Source | None:
+        if not data:
+            return None
+        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k in data})
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentDraft:
+    """A file to attach: from a path on disk, or bytes an importer extracted."""
+
+    name: str
+    path: str | None = None
+    data: bytes | None = None
+    mime: str | None = None
+    caption: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactDraft:
+    """One contact as the user or an importer describes it, before it is stored.
+
+    ``occurred_at`` must be timezone-aware; its offset is kept as the original offset.
+    """
+
+    channel: Channel
+    occurred_at: datetime
+    direction: Direction = Direction.INCOMING
+    counterpart: str | None = None
+    organisation: str | None = None
+    address: str | None = None  # normalised phone number, e-mail address or street address
+    subject: str | None = None
+    content: str | None = None
+    location: str | None = None
+    people_present: str | None = None
+    notes: str | None = None
+    tags: tuple[str, ...] = ()
+    app: str | None = None
+    duration_s: int | None = None
+    outcome: Outcome | None = None
+    third_party: str | None = None  # who reported it (family, employer...) if not the user
+    event: Event | None = None
+    case: str | None = None  # case name or id
+    source: Source | None = None
+    attachments: tuple[AttachmentDraft, ...] = ()
+
+    def sensitive_values(self) -> dict[str, Any]:
+        """The sensitive fields that are set, as JSON-ready values."""
+        out: dict[str, Any] = {}
+        for name in SENSITIVE_FIELDS:
+            value = getattr(self, name)
+            if value is None or value == () or value == "":
+                continue
+            if name == "tags":
+                value = list(value)
+            elif name == "source":
+                value = value.to_json()
+            elif isinstance(value, StrEnum):
+                value = value.value
+            out[name] = value
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentInfo:
+    id: str
+    record_id: str
+    name: str
+    mime: str | None
+    size: int
+    sha256: str
+    caption: str | None = None
+    added_at: datetime | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)  # EXIF capture time, audio duration
+    leaf_hash: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "record_id": self.record_id,
+            "name": self.name,
+            "mime": self.mime,
+            "size": self.size,
+            "sha256": self.sha256,
+            "caption": self.caption,
+            "added_at": self.added_at.isoformat() if self.added_at else None,
+            "metadata": self.metadata,
+            "leaf_hash": self.leaf_hash,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One stored version of a contact, as read back and verified.
+
+    ``id`` is this version's id; ``record_id`` the id of the first version, which
+    names the contact across corrections. ``corrects`` points at the version this one
+    replaces, ``superseded_by`` at the version that replaced it.
+    """
+
+    id: str
+    record_id: str
+    seq: int
+    channel: Channel
+    direction: Direction
+    occurred_at: datetime  # in the original offset
+    logged_at: datetime  # UTC, from the system clock at logging time
+    counterpart: str | None = None
+    organisation: str | None = None
+    address: str | None = None
+    subject: str | None = None
+    content: str | None = None
+    location: str | None = None
+    people_present: str | None = None
+    notes: str | None = None
+    tags: tuple[str, ...] = ()
+    app: str | None = None
+    duration_s: int | None = None
+    outcome: Outcome | None = None
+    third_party: str | None = None
+    event: Event | None = None
+    case_id: str | None = None
+    case: str | None = None  # the case's name
+    source: Source | None = None
+    corrects: str | None = None
+    correction_reason: str | None = None
+    superseded_by: str | None = None
+    deleted: bool = False
+    delete_reason: str | None = None
+    leaf_hash: str = ""
+    attachments: tuple[AttachmentInfo, ...] = ()
+
+    @property
+    def is_latest(self) -> bool:
+        return self.superseded_by is None
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape of ``list --json``; later features read it, so only ever add keys."""
+        return {
+            "id": self.id,
+            "record_id": self.record_id,
+            "seq": self.seq,
+            "channel": self.channel.value,
+            "direction": self.direction.value,
+            "occurred_at": self.occurred_at.isoformat(),
+            "logged_at": self.logged_at.isoformat(),
+            "counterpart": self.counterpart,
+            "organisation": self.organisation,
+            "address": self.address,
+            "subject": self.subject,
+            "content": self.content,
+            "duration_s": self.duration_s,
+            "location": self.location,
+            "people_present": self.people_present,
+            "notes": self.notes,
+            "tags": list(self.tags),
+            "app": self.app,
+            "outcome": self.outcome.value if self.outcome else None,
+            "third_party": self.third_party,
+            "event": self.event.value if self.event else None,
+            "case": self.case,
+            "case_id": self.case_id,
+            "source": self.source.to_json() if self.source else None,
+            "corrects": self.corrects,
+            "correction_reason": self.correction_reason,
+            "superseded_by": self.superseded_by,
+            "deleted": self.deleted,
+            "delete_reason": self.delete_reason,
+            "leaf_hash": self.leaf_hash,
+            "attachments": [a.to_json() for a in self.attachments],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """A debt the records are grouped by: creditor, account, amount."""
+
+    id: str
+    name: str
+    creditor: str | None = None
+    account: str | None = None
+    amount: str | None = None
+    notes: str | None = None
+    created_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "creditor": self.creditor,
+            "account": self.account,
+            "amount": self.amount,
+            "notes": self.notes,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RecordFilter:
+    """Selection shared by list, search, check and export. Empty = everything."""
+
+    channels: tuple[Channel, ...] = ()
+    directions: tuple[Direction, ...] = ()
+    organisation: str | None = None  # case-insensitive substring
+    counterpart: str | None = None  # case-insensitive substring
+    address: str | None = None  # normalised, exact
+    case: str | None = None  # case name or id
+    since: datetime | None = None  # inclusive
+    until: datetime | None = None  # inclusive
+    has_attachment: bool | None = None
+    include_deleted: bool = False
+    all_versions: bool = False
+
+
+def utc_from_micros(us: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)
+
+
+def micros(dt: datetime) -> int:
+    """Microseconds since the epoch, exact (no float rounding)."""
+    delta = dt.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def offset_minutes(dt: datetime) -> int:
+    off = dt.utcoffset()
+    if off is None:
+        raise ValueError("naive datetime")
+    return int(off.total_seconds() // 60)
+
+
+def with_offset(us: int, minutes: int) -> datetime:
+    return utc_from_micros(us).astimezone(timezone(timedelta(minutes=minutes)))
