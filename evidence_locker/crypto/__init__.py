@@ -195,7 +195,7 @@ class KeyRing:
     Each purpose has its own HKDF label, so no key is ever used for two jobs.
     """
 
-    PURPOSES = ("field", "index", "attachment", "signing", "backup")
+    PURPOSES = ("field", "index", "attachment", "signing", "backup", "dossier")
 
     def __init__(self, master: bytes):
         if len(master) != KEY_SIZE:
