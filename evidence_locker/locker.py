@@ -340,6 +340,8 @@ class Locker:
             raise UsageError("time.naive")
         if not isinstance(draft.channel, Channel):
             raise UsageError("log.bad_channel", value=str(draft.channel))
+        if draft.attachments:
+            raise UsageError("attach.unavailable")
         address = normalise_address(draft.address, self.region)
         return replace(draft, address=address)
 
