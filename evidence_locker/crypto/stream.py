@@ -282,8 +282,10 @@ class DecryptingReader(io.RawIOBase):
     data, and end of file is reported only after the final chunk authenticated.
     """
 
-    def __init__(self, src: BinaryIO, *, key: bytes, blob_id: str):
+    def __init__(self, src: BinaryIO, *, key: bytes, blob_id: str, close_source: bool = False):
         super().__init__()
+        self._src = src
+        self._close_source = close_source
         nonce = _read_header(src)
         self._chunks = _plain_chunks(src, P.AESGCM(payload_key(key, nonce, blob_id)))
         self._pending = memoryview(b"")
@@ -294,6 +296,11 @@ class DecryptingReader(io.RawIOBase):
 
     def readable(self) -> bool:
         return True
+
+    def close(self) -> None:
+        if not self.closed and self._close_source:
+            self._src.close()
+        super().close()
 
     def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
         target = memoryview(buffer).cast("B")
@@ -334,6 +341,11 @@ class DecryptingReader(io.RawIOBase):
         return self._done and not self._pending
 
 
-def open_decrypting(src: BinaryIO, key: bytes, blob_id: str) -> DecryptingReader:
-    """Open a blob for reading; the header is checked now, chunks as they are read."""
-    return DecryptingReader(src, key=key, blob_id=blob_id)
+def open_decrypting(
+    src: BinaryIO, key: bytes, blob_id: str, *, close_source: bool = False
+) -> DecryptingReader:
+    """Open a blob for reading; the header is checked now, chunks as they are read.
+
+    With ``close_source`` closing the reader also closes ``src``.
+    """
+    return DecryptingReader(src, key=key, blob_id=blob_id, close_source=close_source)
