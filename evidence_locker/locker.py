@@ -38,6 +38,7 @@ from evidence_locker.errors import (
 from evidence_locker.ledger.log import DecodedEntry, Ledger, PendingEntry, VerifyReport
 from evidence_locker.model import (
     SENSITIVE_FIELDS,
+    AttachmentDraft,
     AttachmentInfo,
     Case,
     Channel,
@@ -55,9 +56,11 @@ from evidence_locker.model import (
 )
 from evidence_locker.phones import normalise_address
 from evidence_locker.store import engine as store_engine
+from evidence_locker.store.blobs import BlobStore
 from evidence_locker.store.tables import Entry, KeySlot, Meta
 
 DB_NAME = "locker.db"
+BLOB_DIR = "blobs"
 FORMAT = "evidence-locker/1"
 RECORD_KINDS = ("record", "correction")
 Clock = Callable[[], datetime]
@@ -125,6 +128,7 @@ class Locker:
         self._clock = clock
         self.region = region
         self._case_cache: dict[str, Case] | None = None
+        self._blobs: BlobStore | None = None
 
     # -- opening and creating ----------------------------------------------------------
 
@@ -221,7 +225,9 @@ class Locker:
             wrapped = crypto.wrap_key(kek, master, context=cls._slot_context(kind, locker_id))
             conn.execute(KeySlot.__table__.delete().where(KeySlot.kind == kind))
             conn.execute(
-                KeySlot.__table__.insert().values(kind=kind, kdf=kdf, wrapped=wrapped, updated_at=now)
+                KeySlot.__table__.insert().values(
+                    kind=kind, kdf=kdf, wrapped=wrapped, updated_at=now
+                )
             )
 
     @classmethod
@@ -268,7 +274,9 @@ class Locker:
         if slot is None:
             raise WrongPassphrase()
         try:
-            master = crypto.unwrap_key(kek, slot.wrapped, context=cls._slot_context(kind, locker_id))
+            master = crypto.unwrap_key(
+                kek, slot.wrapped, context=cls._slot_context(kind, locker_id)
+            )
         except crypto.DecryptionFailed:
             if kind == "recovery":
                 raise WrongPassphrase("error.wrong_recovery_key") from None
@@ -281,6 +289,10 @@ class Locker:
             clock=clock,
             region=meta.get("region", "CN"),
         )
+        if (directory / BLOB_DIR).is_dir():
+            # ciphertext a killed writer left behind; an hour's margin spares a
+            # blob another process is writing right now
+            locker.blobs.sweep_temp(min_age_s=3600)
         return locker
 
     def close(self) -> None:
@@ -340,8 +352,6 @@ class Locker:
             raise UsageError("time.naive")
         if not isinstance(draft.channel, Channel):
             raise UsageError("log.bad_channel", value=str(draft.channel))
-        if draft.attachments:
-            raise UsageError("attach.unavailable")
         address = normalise_address(draft.address, self.region)
         return replace(draft, address=address)
 
@@ -368,12 +378,24 @@ class Locker:
         )
 
     def log(self, draft: ContactDraft) -> Record:
-        """Store one contact; returns it as read back from the ledger."""
-        with self._write() as conn:
-            draft = self._prepare(draft, conn)
-            pending = self._pending_for(draft, conn, self._now_us())
-            self.ledger.append(conn, [pending])
-            self._after_append(conn, [pending])
+        """Store one contact (and its files); returns it as read back from the ledger.
+
+        Files are encrypted into the blob store first; the record and one ledger
+        entry per file are then committed in one transaction. If anything fails the
+        new blobs are removed, so the locker holds all of it or none of it.
+        """
+        stored: list[str] = []
+        try:
+            with self._write() as conn:
+                draft = self._prepare(draft, conn)
+                logged_at = self._now_us()
+                pending = self._pending_for(draft, conn, logged_at)
+                files = self._store_files(pending.id, draft.attachments, logged_at, stored)
+                self.ledger.append(conn, [pending, *files])
+                self._after_append(conn, [pending, *files])
+        except BaseException:
+            self._discard_blobs(stored)
+            raise
         return self.get(pending.id).latest
 
     def log_batch(self, drafts: Iterable[ContactDraft]) -> BatchResult:
@@ -383,23 +405,31 @@ class Locker:
         batch) is a duplicate: importing the same file twice adds nothing.
         """
         result = BatchResult()
-        with self._write() as conn:
-            logged_at = self._now_us()
-            pendings: list[PendingEntry] = []
-            seen: set[str] = set()
-            for draft in drafts:
-                draft = self._prepare(draft, conn)
-                pending = self._pending_for(draft, conn, logged_at)
-                if pending.dedupe is not None:
-                    if pending.dedupe in seen or self._has_dedupe(conn, pending.dedupe):
-                        result.duplicates += 1
-                        continue
-                    seen.add(pending.dedupe)
-                pendings.append(pending)
-            self.ledger.append(conn, pendings)
-            self._after_append(conn, pendings)
-        if pendings:
-            ids = {p.id for p in pendings}
+        stored: list[str] = []
+        try:
+            with self._write() as conn:
+                logged_at = self._now_us()
+                pendings: list[PendingEntry] = []
+                seen: set[str] = set()
+                for draft in drafts:
+                    draft = self._prepare(draft, conn)
+                    pending = self._pending_for(draft, conn, logged_at)
+                    if pending.dedupe is not None:
+                        if pending.dedupe in seen or self._has_dedupe(conn, pending.dedupe):
+                            result.duplicates += 1
+                            continue
+                        seen.add(pending.dedupe)
+                    pendings.append(pending)
+                    pendings.extend(
+                        self._store_files(pending.id, draft.attachments, logged_at, stored)
+                    )
+                self.ledger.append(conn, pendings)
+                self._after_append(conn, pendings)
+        except BaseException:
+            self._discard_blobs(stored)
+            raise
+        ids = {p.id for p in pendings if p.kind == "record"}
+        if ids:
             result.added = [r for r in self.records(RecordFilter()) if r.id in ids]
         return result
 
@@ -601,9 +631,7 @@ class Locker:
             row = conn.execute(select(Entry).where(Entry.id == entry_id)).one()
             if row.kind not in RECORD_KINDS:
                 if row.kind in ("tombstone", "attachment") and row.target:
-                    row = conn.execute(
-                        select(Entry).where(Entry.id == row.record_id)
-                    ).one_or_none()
+                    row = conn.execute(select(Entry).where(Entry.id == row.record_id)).one_or_none()
                 if row is None or row.kind not in RECORD_KINDS:
                     raise NotFound("record.unknown", id=id_or_prefix, hint="hint.list")
             rows = list(
@@ -776,6 +804,162 @@ class Locker:
         with self._read() as conn:
             return conn.execute(select(func.count()).select_from(Entry)).scalar_one()
 
+    # -- attachments -------------------------------------------------------------------
+
+    @property
+    def blobs(self) -> BlobStore:
+        if self._blobs is None:
+            if self.path is None:
+                raise UsageError("attach.no_directory")
+            self._blobs = BlobStore(self.path / BLOB_DIR)
+        return self._blobs
+
+    def _store_files(
+        self,
+        record_id: str,
+        files: Sequence[AttachmentDraft],
+        logged_at: int,
+        stored: list[str],
+    ) -> list[PendingEntry]:
+        """Encrypt each file into the blob store; return their ledger entries.
+
+        The blob id is the attachment entry's id, which the stream cipher binds into
+        the blob's key: a blob moved under another attachment's name fails.
+        """
+        import io
+
+        from evidence_locker.attachments_meta import sniff
+
+        out = []
+        for draft in files:
+            entry_id = new_id()
+            source = draft.path if draft.path is not None else io.BytesIO(draft.data or b"")
+            stats = self.blobs.put(source, key=self.keyring.attachment_key, blob_id=entry_id)
+            stored.append(entry_id)
+            meta = sniff(draft.path if draft.path is not None else (draft.data or b""), draft.name)
+            fields: dict[str, Any] = {
+                "name": draft.name,
+                "mime": draft.mime or meta.pop("mime", None),
+                "sha256": stats.sha256_hex,
+                "size": stats.size,
+                "metadata": {k: v for k, v in meta.items() if k != "mime"},
+            }
+            if draft.caption:
+                fields["caption"] = draft.caption
+            out.append(
+                PendingEntry(
+                    id=entry_id,
+                    kind="attachment",
+                    target=record_id,
+                    record_id=record_id,
+                    logged_at=logged_at,
+                    fields={k: v for k, v in fields.items() if v not in (None, "", {})},
+                )
+            )
+        return out
+
+    def _discard_blobs(self, blob_ids: Sequence[str]) -> None:
+        for blob_id in blob_ids:
+            try:
+                self.blobs.delete(blob_id)
+            except OSError:
+                pass
+
+    def attach(
+        self,
+        record_id: str,
+        path: str | os.PathLike[str],
+        *,
+        caption: str | None = None,
+        name: str | None = None,
+    ) -> AttachmentInfo:
+        """Attach a file to an existing record: a new ledger leaf with its SHA-256."""
+        history = self.get(record_id)
+        if history.deleted:
+            raise UsageError("attach.deleted", id=record_id[:8])
+        file_path = Path(path)
+        if not file_path.is_file():
+            raise NotFound("file.missing", path=str(file_path))
+        draft = AttachmentDraft(name=name or file_path.name, path=str(file_path), caption=caption)
+        stored: list[str] = []
+        try:
+            with self._write() as conn:
+                entries = self._store_files(
+                    history.latest.record_id, [draft], self._now_us(), stored
+                )
+                self.ledger.append(conn, entries)
+                self._after_append(conn, entries)
+        except BaseException:
+            self._discard_blobs(stored)
+            raise
+        return next(a for a in self.get(record_id).attachments if a.id == entries[0].id)
+
+    def attachment(self, attachment_id: str) -> AttachmentInfo:
+        entry_id = self.resolve_id(attachment_id)
+        with self._read() as conn:
+            found = self._attachments(conn, [entry_id])
+        if not found:
+            raise NotFound("attach.unknown", id=attachment_id)
+        return found[0]
+
+    def read_attachment(self, info: AttachmentInfo, *, limit: int = 64 * 1024 * 1024) -> bytes:
+        """The decrypted bytes of a (small) attachment, e.g. an image for the dossier."""
+        if info.size > limit:
+            raise UsageError("attach.too_large", name=info.name, size=info.size)
+        with self.blobs.reader(info.id, key=self.keyring.attachment_key) as reader:
+            data = reader.read()
+        if crypto.sha256_hex(data) != info.sha256:
+            raise IntegrityError("attachments.hash_mismatch", id=info.id[:8], reason="hash")
+        return data
+
+    def extract(
+        self, id_or_prefix: str, to_dir: str | os.PathLike[str], *, force: bool = False
+    ) -> list[Path]:
+        """Decrypt a record's files (or one attachment) into ``to_dir``, byte-identical."""
+        entry_id = self.resolve_id(id_or_prefix)
+        with self._read() as conn:
+            kind = conn.execute(select(Entry.kind).where(Entry.id == entry_id)).scalar_one()
+        infos = (
+            [self.attachment(entry_id)] if kind == "attachment" else self.get(entry_id).attachments
+        )
+        if not infos:
+            raise NotFound("attach.none", id=id_or_prefix)
+        target = Path(to_dir)
+        target.mkdir(parents=True, exist_ok=True)
+        names = _unique_names([safe_file_name(a.name, a.id) for a in infos])
+        out = []
+        for info, name in zip(infos, names, strict=True):
+            dest = target / name
+            self.blobs.extract(
+                info.id,
+                dest,
+                key=self.keyring.attachment_key,
+                force=force,
+                expected_sha256=info.sha256,
+            )
+            out.append(dest)
+        return out
+
+    def verify_blobs(self) -> list[tuple[AttachmentInfo, str]]:
+        """Decrypt every attachment and compare its SHA-256 with the ledger."""
+        problems: list[tuple[AttachmentInfo, str]] = []
+        with self._read() as conn:
+            ids = list(conn.execute(select(Entry.id).where(Entry.kind == "attachment")).scalars())
+            infos = self._attachments(conn, ids)
+        if not infos:
+            return problems
+        from evidence_locker.errors import LockerError
+
+        for info in infos:
+            try:
+                stats = self.blobs.verify(info.id, key=self.keyring.attachment_key)
+            except LockerError as exc:
+                problems.append((info, exc.key))
+                continue
+            if stats.sha256_hex != info.sha256 or stats.size != info.size:
+                problems.append((info, "attachments.hash_mismatch"))
+        return problems
+
     # -- integrity ---------------------------------------------------------------------
 
     def verify(self, *, stop_at_first: bool = False) -> VerifyReport:
@@ -809,12 +993,17 @@ class Locker:
         """Replace the recovery key (the old one stops working). Shown once."""
         key = crypto.new_recovery_key()
         with self._write() as conn:
-            self._write_keyslots(conn, self.keyring.master, self.locker_id, self._now_us(), None, key)
+            self._write_keyslots(
+                conn, self.keyring.master, self.locker_id, self._now_us(), None, key
+            )
         return key
 
 
 def _matches_text_filters(record: Record, flt: RecordFilter) -> bool:
-    if flt.organisation and flt.organisation.casefold() not in (record.organisation or "").casefold():
+    if (
+        flt.organisation
+        and flt.organisation.casefold() not in (record.organisation or "").casefold()
+    ):
         return False
     if flt.counterpart:
         needle = flt.counterpart.casefold()
@@ -846,6 +1035,28 @@ def _draft_from_record(record: Record) -> ContactDraft:
         case=record.case_id,
         source=record.source,
     )
+
+
+def safe_file_name(name: str, fallback: str) -> str:
+    """A file name from an untrusted source that cannot escape the target folder."""
+    base = Path(name.replace("\\", "/")).name
+    base = "".join(ch for ch in base if ch.isprintable() and ch not in '<>:"|?*')
+    base = base.strip().lstrip(".")
+    return base[:200] or f"attachment-{fallback[:8]}"
+
+
+def _unique_names(names: Sequence[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        if name in seen:
+            seen[name] += 1
+            stem, dot, ext = name.rpartition(".")
+            name = f"{stem}-{seen[name]}.{ext}" if dot and stem else f"{name}-{seen[name]}"
+        else:
+            seen[name] = 0
+        out.append(name)
+    return out
 
 
 def _storage_error(exc: OperationalError, locker: Locker) -> Exception:

@@ -138,4 +138,4 @@ def parse_duration(text: str) -> int:
             raise UsageError("duration.bad", value=text)
     if seconds > MAX_DURATION_S:
         raise UsageError("duration.bad", value=text)
-    return int(round(seconds))
+    return round(seconds)

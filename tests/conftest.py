@@ -73,16 +73,19 @@ def cli(
     for var in ("EVIDENCE_LOCKER_LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE"):
         monkeypatch.delenv(var, raising=False)
 
-    def run(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> CliResult:
-        for key, value in (env or {}).items():
-            if value is None:
-                monkeypatch.delenv(key, raising=False)
-            else:
-                monkeypatch.setenv(key, value)
-        monkeypatch.setattr(sys, "stdin", io.StringIO(input or ""))
-        capsys.readouterr()
-        code = main(list(args))
-        captured = capsys.readouterr()
+    def run(
+        *args: str, input: str | None = None, env: dict[str, str | None] | None = None
+    ) -> CliResult:
+        with monkeypatch.context() as m:  # env overrides last for this one call
+            for key, value in (env or {}).items():
+                if value is None:
+                    m.delenv(key, raising=False)
+                else:
+                    m.setenv(key, value)
+            m.setattr(sys, "stdin", io.StringIO(input or ""))
+            capsys.readouterr()
+            code = main(list(args))
+            captured = capsys.readouterr()
         return CliResult(code, captured.out, captured.err)
 
     return run

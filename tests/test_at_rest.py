@@ -56,7 +56,9 @@ def test_no_sensitive_field_is_readable_in_any_file(locker: Locker, locker_dir: 
             )
         )
     locker.add_case("Quixotic-case", creditor=SECRETS["organisation"])
-    locker.correct(locker.records()[0].id, reason="typo Quixotic", changes={"notes": SECRETS["notes"]})
+    locker.correct(
+        locker.records()[0].id, reason="typo Quixotic", changes={"notes": SECRETS["notes"]}
+    )
     # while the locker is open, the WAL and shared-memory files exist too
     assert_nothing_readable(locker_dir)
     locker.close()

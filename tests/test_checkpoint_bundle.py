@@ -95,7 +95,10 @@ def test_bundle_names_the_changed_or_moved_entry() -> None:
     entries, leaves, signer = _tree(6)
     note = sign_note(Checkpoint(ORIGIN, 6, merkle.root(leaves)), signer)
     bundle = build_bundle(
-        origin=ORIGIN, public_key=signer.public_key, checkpoint_note=note, leaves=leaves,
+        origin=ORIGIN,
+        public_key=signer.public_key,
+        checkpoint_note=note,
+        leaves=leaves,
         entries=entries,
     )
     changed = copy.deepcopy(bundle)

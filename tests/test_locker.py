@@ -69,9 +69,24 @@ def test_log_and_read_back_keeps_every_field_and_the_original_offset(locker: Loc
 def test_json_shape_has_the_keys_later_features_read(locker: Locker) -> None:
     data = locker.log(sms("您的贷款已逾期")).to_json()
     for key in (
-        "id", "channel", "direction", "occurred_at", "logged_at", "counterpart", "organisation",
-        "address", "subject", "content", "duration_s", "location", "notes", "case", "corrects",
-        "superseded_by", "deleted", "leaf_hash",
+        "id",
+        "channel",
+        "direction",
+        "occurred_at",
+        "logged_at",
+        "counterpart",
+        "organisation",
+        "address",
+        "subject",
+        "content",
+        "duration_s",
+        "location",
+        "notes",
+        "case",
+        "corrects",
+        "superseded_by",
+        "deleted",
+        "leaf_hash",
     ):
         assert key in data
     assert data["occurred_at"] == "2025-02-09T18:43:00+08:00"
@@ -104,8 +119,11 @@ def test_correction_supersedes_and_keeps_the_original(locker: Locker) -> None:
     both = locker.records(RecordFilter(all_versions=True))
     assert len(both) == 2
     # correcting through the old id corrects the latest version, never a branch
-    third = locker.correct(original.id[:8], reason="time", changes={"occurred_at": datetime(
-        2025, 2, 9, 19, 0, tzinfo=SHANGHAI)})
+    third = locker.correct(
+        original.id[:8],
+        reason="time",
+        changes={"occurred_at": datetime(2025, 2, 9, 19, 0, tzinfo=SHANGHAI)},
+    )
     assert third.corrects == fixed.id and third.content == "您的贷款已逾期3天"
 
 
@@ -135,8 +153,9 @@ def test_delete_is_a_tombstone(locker: Locker) -> None:
 
 
 def test_cases_group_records(locker: Locker) -> None:
-    case = locker.add_case("card-1234", creditor="XX农商银行", account="6222 **** 1234",
-                           amount="¥12,000")
+    case = locker.add_case(
+        "card-1234", creditor="XX农商银行", account="6222 **** 1234", amount="¥12,000"
+    )
     a = locker.log(sms("in case", case="card-1234"))
     locker.log(sms("no case"))
     assert a.case == "card-1234" and a.case_id == case.id
@@ -151,8 +170,15 @@ def test_cases_group_records(locker: Locker) -> None:
 def test_filters(locker: Locker) -> None:
     d = datetime(2025, 1, 1, 9, 0, tzinfo=SHANGHAI)
     locker.log(sms("a", at=d, organisation="XX农商银行"))
-    locker.log(ContactDraft(channel=Channel.CALL, occurred_at=d + timedelta(days=40),
-                            organisation="某催收公司", counterpart="王经理", address="13800138000"))
+    locker.log(
+        ContactDraft(
+            channel=Channel.CALL,
+            occurred_at=d + timedelta(days=40),
+            organisation="某催收公司",
+            counterpart="王经理",
+            address="13800138000",
+        )
+    )
     locker.log(sms("c", at=d + timedelta(days=80), organisation="XX农商银行"))
     assert len(locker.records(RecordFilter(channels=(Channel.SMS,)))) == 2
     assert len(locker.records(RecordFilter(organisation="农商"))) == 2
@@ -190,8 +216,9 @@ def test_batch_skips_duplicates_by_source_fingerprint(locker: Locker) -> None:
     assert len(locker.records()) == 8
 
 
-def test_open_with_wrong_passphrase_or_missing_locker(created: tuple[Locker, str],
-                                                      locker_dir: Path, tmp_path: Path) -> None:
+def test_open_with_wrong_passphrase_or_missing_locker(
+    created: tuple[Locker, str], locker_dir: Path, tmp_path: Path
+) -> None:
     with pytest.raises(WrongPassphrase):
         Locker.open(locker_dir, passphrase="wrong")
     with pytest.raises(WrongPassphrase):
@@ -217,8 +244,9 @@ def test_recovery_key_and_passphrase_change(created: tuple[Locker, str], locker_
     assert Locker.open(locker_dir, recovery_key=new_key).count() == 1
 
 
-def test_forged_kdf_parameters_in_the_header_are_refused(created: tuple[Locker, str],
-                                                         locker_dir: Path) -> None:
+def test_forged_kdf_parameters_in_the_header_are_refused(
+    created: tuple[Locker, str], locker_dir: Path
+) -> None:
     con = sqlite3.connect(locker_dir / "locker.db")
     kdf = json.loads(con.execute("select kdf from keyslot where kind='passphrase'").fetchone()[0])
     kdf["memory_kib"] = 100 * 1024 * 1024  # 100 GiB

@@ -50,7 +50,9 @@ def first_problem(locker_dir: Path):  # type: ignore[no-untyped-def]
     return report.problems[0]
 
 
-def test_triggers_refuse_update_and_delete(filled: tuple[Locker, list[str]], locker_dir: Path) -> None:
+def test_triggers_refuse_update_and_delete(
+    filled: tuple[Locker, list[str]], locker_dir: Path
+) -> None:
     con = sqlite3.connect(locker_dir / "locker.db")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         con.execute("UPDATE entry SET channel='call'")
@@ -127,7 +129,9 @@ def test_a_record_inserted_out_of_order_is_detected(
     assert first_problem(locker_dir).seq == 2
 
 
-def test_changed_clear_column_is_detected(filled: tuple[Locker, list[str]], locker_dir: Path) -> None:
+def test_changed_clear_column_is_detected(
+    filled: tuple[Locker, list[str]], locker_dir: Path
+) -> None:
     con = attacker(locker_dir)
     con.execute("UPDATE entry SET occurred_at = occurred_at + 3600000000 WHERE seq=1")
     problem = first_problem(locker_dir)

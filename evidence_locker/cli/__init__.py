@@ -15,9 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     import typer
 
     # typer >= 0.23 carries its own copy of click; find its ClickException either way.
-    click_exception = next(
-        c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"
-    )
+    click_exception = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
     from evidence_locker.cli.app import build_app
     from evidence_locker.cli.context import STATE

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -62,12 +61,13 @@ def _enum(kind: type, value: str | None, key: str) -> Any:
         raise UsageError(key, value=value, choices=choices) from None
 
 
-def _make_log_command(channel: Channel):  # noqa: ANN202 - typer reads the signature
+def _make_log_command(channel: Channel):
     def command(
         at: Annotated[
             str,
             typer.Option(
-                "--at", help="When: ISO 8601, 'YYYY-MM-DD HH:MM', 'now', 'today 15:30', 'yesterday 21:10'."
+                "--at",
+                help="When: ISO 8601, 'YYYY-MM-DD HH:MM', 'now', 'today 15:30', 'yesterday 21:10'.",
             ),
         ] = "now",
         org: Annotated[
@@ -78,7 +78,9 @@ def _make_log_command(channel: Channel):  # noqa: ANN202 - typer reads the signa
         ] = None,
         number: Annotated[
             str | None,
-            typer.Option("--number", "--address", "--from", help="Phone number, e-mail or address."),
+            typer.Option(
+                "--number", "--address", "--from", help="Phone number, e-mail or address."
+            ),
         ] = None,
         direction: Annotated[
             str | None, typer.Option("--direction", help="incoming, outgoing or in_person.")
@@ -100,11 +102,15 @@ def _make_log_command(channel: Channel):  # noqa: ANN202 - typer reads the signa
         ] = None,
         outcome: Annotated[
             str | None,
-            typer.Option("--outcome", help="connected, missed, voicemail, rejected, blocked, failed."),
+            typer.Option(
+                "--outcome", help="connected, missed, voicemail, rejected, blocked, failed."
+            ),
         ] = None,
         third_party: Annotated[
             str | None,
-            typer.Option("--third-party", help="Contact reported by someone else: who (e.g. mother)."),
+            typer.Option(
+                "--third-party", help="Contact reported by someone else: who (e.g. mother)."
+            ),
         ] = None,
         event: Annotated[
             str | None,
@@ -137,9 +143,7 @@ def _make_log_command(channel: Channel):  # noqa: ANN202 - typer reads the signa
             if values.get(name):
                 continue
             if not STATE.interactive:
-                raise UsageError(
-                    "log.missing", option=OPTION_NAME[name], channel=channel.value
-                )
+                raise UsageError("log.missing", option=OPTION_NAME[name], channel=channel.value)
             values[name] = typer.prompt(STATE.t(f"prompt.{name}")).strip() or None
             if not values[name]:
                 raise UsageError("log.missing", option=OPTION_NAME[name], channel=channel.value)
@@ -249,7 +253,8 @@ def _filter(
 
 
 ChannelOpt = Annotated[
-    list[str] | None, typer.Option("--channel", help="sms, call, visit, email, message, letter, other (comma list).")
+    list[str] | None,
+    typer.Option("--channel", help="sms, call, visit, email, message, letter, other (comma list)."),
 ]
 OrgOpt = Annotated[str | None, typer.Option("--org", help="Organisation contains this text.")]
 CounterpartOpt = Annotated[
@@ -424,9 +429,7 @@ def correct_cmd(
         if value is not None:
             changes[name] = value or None
     record = STATE.open_locker().correct(record_id, reason=reason, changes=changes)
-    STATE.console.print(
-        STATE.t("correct.done", id=record.id[:8], old=(record.corrects or "")[:8])
-    )
+    STATE.console.print(STATE.t("correct.done", id=record.id[:8], old=(record.corrects or "")[:8]))
 
 
 def delete_cmd(
@@ -486,6 +489,7 @@ def verify_cmd(
 
     locker = STATE.open_locker()
     report = locker.verify()
+    blob_problems = locker.verify_blobs() if report.ok else []
     if json_out:
         render.print_json(
             {
@@ -494,6 +498,10 @@ def verify_cmd(
                 "root": report.head.root.hex() if report.head else None,
                 "fingerprint": fingerprint(locker.public_key),
                 "problems": [p.__dict__ for p in report.problems],
+                "attachment_problems": [
+                    {"attachment": a.id, "record_id": a.record_id, "what": what}
+                    for a, what in blob_problems
+                ],
             }
         )
     elif report.ok:
@@ -517,7 +525,18 @@ def verify_cmd(
                 n=len(report.problems),
             )
         )
-    if not report.ok:
+    for info, what in blob_problems:
+        STATE.err.print(
+            STATE.t(
+                "verify.blob",
+                id=info.id[:8],
+                name=info.name,
+                record=info.record_id[:8],
+                what=STATE.t(what, id=info.id[:8], reason=""),
+            ),
+            markup=False,
+        )
+    if not report.ok or blob_problems:
         raise typer.Exit(1)
 
 
@@ -554,7 +573,10 @@ def _print_recovery_key(key: str) -> None:
     from rich.panel import Panel
 
     STATE.console.print(
-        Panel(f"[bold]{key}[/bold]\n\n{STATE.t('init.recovery_note')}", title=STATE.t("init.recovery_title"))
+        Panel(
+            f"[bold]{key}[/bold]\n\n{STATE.t('init.recovery_note')}",
+            title=STATE.t("init.recovery_title"),
+        )
     )
 
 
@@ -568,9 +590,7 @@ def init_cmd() -> None:
 
         raise LockerExists(path=str(directory))
     passphrase = STATE.ask_secret("secret.choose_passphrase", env=PASSPHRASE_ENV, confirm=True)
-    locker, recovery_key = Locker.create(
-        directory, passphrase, database_url=STATE.database_url
-    )
+    locker, recovery_key = Locker.create(directory, passphrase, database_url=STATE.database_url)
     STATE._locker = locker
     STATE.console.print(STATE.t("init.done", path=str(directory)))
     _print_recovery_key(recovery_key)
@@ -589,5 +609,3 @@ def register(app: typer.Typer) -> None:
     app.add_typer(case_app, name="case")
     app.command("verify")(verify_cmd)
     app.command("passwd")(passwd_cmd)
-
-

@@ -48,9 +48,10 @@ def key_id(name: str, public_key: bytes) -> bytes:
 
 def verifier_key(name: str, public_key: bytes) -> str:
     """The note verifier key string: ``name+hex(key id)+base64(0x01 || public key)``."""
-    return f"{name}+{key_id(name, public_key).hex()}+" + base64.b64encode(
-        ED25519_ALG + public_key
-    ).decode()
+    return (
+        f"{name}+{key_id(name, public_key).hex()}+"
+        + base64.b64encode(ED25519_ALG + public_key).decode()
+    )
 
 
 def parse_verifier_key(text: str) -> tuple[str, bytes]:

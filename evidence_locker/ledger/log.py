@@ -164,7 +164,9 @@ class Ledger:
         return seqs
 
     def write_head(self, conn: Connection, frontier: merkle.Frontier) -> str:
-        note = sign_note(Checkpoint(self.origin, frontier.size, frontier.root()), self.keyring.signer)
+        note = sign_note(
+            Checkpoint(self.origin, frontier.size, frontier.root()), self.keyring.signer
+        )
         state = json.dumps(
             {"size": frontier.size, "stack": [base64.b64encode(h).decode() for h in frontier.stack]}
         )
