@@ -11,6 +11,7 @@ one, :meth:`delete` appends a tombstone. Every write is one transaction.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import uuid
@@ -860,10 +861,8 @@ class Locker:
 
     def _discard_blobs(self, blob_ids: Sequence[str]) -> None:
         for blob_id in blob_ids:
-            try:
+            with contextlib.suppress(OSError):
                 self.blobs.delete(blob_id)
-            except OSError:
-                pass
 
     def attach(
         self,

@@ -103,9 +103,13 @@ def open_note(note: str, name: str, public_key: bytes) -> Checkpoint:
             blob = base64.b64decode(blob_s, validate=True)
         except ValueError:
             continue
-        if sig_name == name and blob[:4] == want and len(blob) == 68:
-            if verify_signature(public_key, blob[4:], body.encode()):
-                return Checkpoint.parse_body(body)
+        if (
+            sig_name == name
+            and blob[:4] == want
+            and len(blob) == 68
+            and verify_signature(public_key, blob[4:], body.encode())
+        ):
+            return Checkpoint.parse_body(body)
     raise ValueError("no valid signature on the checkpoint")
 
 
