@@ -21,11 +21,16 @@ from .conftest import PASSPHRASE
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_cli(locker_dir: Path, *args: str, fsize_limit: int | None = None,
-            stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    locker_dir: Path, *args: str, fsize_limit: int | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
-    env.update(EVIDENCE_LOCKER_DIR=str(locker_dir), EVIDENCE_LOCKER_PASSPHRASE=PASSPHRASE,
-               EVIDENCE_LOCKER_TZ="Asia/Shanghai", LANG="en_US.UTF-8")
+    env.update(
+        EVIDENCE_LOCKER_DIR=str(locker_dir),
+        EVIDENCE_LOCKER_PASSPHRASE=PASSPHRASE,
+        EVIDENCE_LOCKER_TZ="Asia/Shanghai",
+        LANG="en_US.UTF-8",
+    )
 
     def limit() -> None:
         if fsize_limit is not None:
@@ -34,8 +39,15 @@ def run_cli(locker_dir: Path, *args: str, fsize_limit: int | None = None,
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # get EFBIG instead of dying
             resource.setrlimit(resource.RLIMIT_FSIZE, (fsize_limit, fsize_limit))
 
-    return subprocess.run([sys.executable, "-m", "evidence_locker", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, preexec_fn=limit, input=stdin)
+    return subprocess.run(
+        [sys.executable, "-m", "evidence_locker", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        preexec_fn=limit,
+        input=stdin,
+    )
 
 
 def snapshot(locker_dir: Path) -> list[dict]:
@@ -46,12 +58,22 @@ def snapshot(locker_dir: Path) -> list[dict]:
 
 def test_disk_full_is_a_clear_error_and_changes_nothing(locker: Locker, locker_dir: Path) -> None:
     locker.close()
-    assert run_cli(locker_dir, "log", "sms", "--number", "95577", "--content", "before").returncode == 0
+    first = run_cli(locker_dir, "log", "sms", "--number", "95577", "--content", "before")
+    assert first.returncode == 0
     before = snapshot(locker_dir)
     size = sum(p.stat().st_size for p in locker_dir.iterdir())
     huge = "催收" * 400_000  # ~2.4 MB of content: cannot fit under the limit
-    result = run_cli(locker_dir, "log", "sms", "--number", "95577", "--content", "-",
-                     fsize_limit=size + 64 * 1024, stdin=huge)
+    result = run_cli(
+        locker_dir,
+        "log",
+        "sms",
+        "--number",
+        "95577",
+        "--content",
+        "-",
+        fsize_limit=size + 64 * 1024,
+        stdin=huge,
+    )
     assert result.returncode == 1, result
     assert "Traceback" not in result.stderr
     assert "nothing was changed" in result.stderr or "disk" in result.stderr
@@ -76,14 +98,19 @@ WRITER = textwrap.dedent(
 
 
 @pytest.mark.slow
-def test_kill_minus_nine_during_logging_loses_nothing_reported(locker: Locker,
-                                                               locker_dir: Path) -> None:
+def test_kill_minus_nine_during_logging_loses_nothing_reported(
+    locker: Locker, locker_dir: Path
+) -> None:
     locker.close()
     rng = random.Random(20251122)
     reported: list[str] = []
     for _ in range(6):
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(locker_dir), PASSPHRASE],
-                                cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(locker_dir), PASSPHRASE],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert proc.stdout is not None
         first = proc.stdout.readline()  # the writer is up and committing
         time.sleep(rng.uniform(0.0, 0.6))  # then kill it at a random point

@@ -16,7 +16,11 @@ HEAVY = ("reportlab", "evidence_locker.report", "evidence_locker.importers", "py
 def imported_modules(args: list[str], env: dict[str, str]) -> set[str]:
     proc = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "evidence_locker", *args],
-        env=env, cwd=ROOT, capture_output=True, text=True, check=True,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     names = set()
     for line in proc.stderr.splitlines():
@@ -26,10 +30,19 @@ def imported_modules(args: list[str], env: dict[str, str]) -> set[str]:
 
 
 def test_log_and_list_do_not_import_heavy_modules(tmp_path: Path) -> None:
-    env = dict(os.environ, EVIDENCE_LOCKER_DIR=str(tmp_path / "l"),
-               EVIDENCE_LOCKER_PASSPHRASE=PASSPHRASE, EVIDENCE_LOCKER_TZ="UTC")
-    subprocess.run([sys.executable, "-m", "evidence_locker", "init"], env=env, cwd=ROOT,
-                   check=True, capture_output=True)
+    env = dict(
+        os.environ,
+        EVIDENCE_LOCKER_DIR=str(tmp_path / "l"),
+        EVIDENCE_LOCKER_PASSPHRASE=PASSPHRASE,
+        EVIDENCE_LOCKER_TZ="UTC",
+    )
+    subprocess.run(
+        [sys.executable, "-m", "evidence_locker", "init"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     for args in (["log", "sms", "--number", "95577", "--content", "x"], ["list"], ["--help"]):
         loaded = imported_modules(args, env)
         assert "evidence_locker.locker" in loaded or args == ["--help"]
