@@ -14,7 +14,7 @@ Merkle frontier, and the wrapped master key. Changing them cannot alter evidence
 from __future__ import annotations
 
 from sqlmodel import Column as _Column
-from sqlmodel import Field, LargeBinary, SQLModel
+from sqlmodel import BigInteger, Field, LargeBinary, SQLModel
 
 
 def _blob(nullable: bool = False) -> _Column:
@@ -36,7 +36,7 @@ class KeySlot(SQLModel, table=True):
     kind: str = Field(primary_key=True)  # "passphrase" | "recovery"
     kdf: str  # JSON parameters (Argon2id for passphrases, salt for the recovery key)
     wrapped: bytes = Field(sa_column=_blob())
-    updated_at: int  # microseconds since the epoch
+    updated_at: int = Field(sa_type=BigInteger)  # microseconds since the epoch
 
 
 class Entry(SQLModel, table=True):
@@ -50,9 +50,9 @@ class Entry(SQLModel, table=True):
     record_id: str = Field(index=True)  # the first version's id (or the case id)
     channel: str | None = None
     direction: str | None = None
-    occurred_at: int | None = Field(default=None, index=True)  # µs since epoch, UTC
+    occurred_at: int | None = Field(default=None, index=True, sa_type=BigInteger)  # µs, UTC
     offset: int | None = None  # original UTC offset in minutes
-    logged_at: int  # µs since epoch, UTC, from the system clock
+    logged_at: int = Field(sa_type=BigInteger)  # µs since epoch, UTC, system clock
     case_id: str | None = Field(default=None, index=True)
     dedupe: str | None = Field(default=None, index=True)  # keyed hash of the source entry
     sealed: bytes = Field(sa_column=_blob())
@@ -67,5 +67,5 @@ class Anchor(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     size: int
     note: str
-    created_at: int
+    created_at: int = Field(sa_type=BigInteger)
     destination: str | None = None
