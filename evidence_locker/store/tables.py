@@ -13,8 +13,8 @@ Merkle frontier, and the wrapped master key. Changing them cannot alter evidence
 
 from __future__ import annotations
 
-from sqlmodel import Column as _Column
 from sqlmodel import BigInteger, Field, LargeBinary, SQLModel
+from sqlmodel import Column as _Column
 
 
 def _blob(nullable: bool = False) -> _Column:
