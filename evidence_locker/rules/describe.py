@@ -4,7 +4,8 @@ docs/rules.md is generated from the shipped TOML by ``render_rules_markdown`` an
 test compares the two, so the document can never drift from what the engine checks.
 Regenerate with::
 
-    python -c "from evidence_locker.rules import render_rules_markdown as r; print(r(), end='')" > docs/rules.md
+    python -c "from evidence_locker.rules import render_rules_markdown as r; \
+        print(r(), end='')" > docs/rules.md
 """
 
 from __future__ import annotations
@@ -58,7 +59,9 @@ def _describe_ref(ref: Reference, lang: str) -> dict[str, Any]:
     }
 
 
-def describe_rule_sets(lang: str = "en", rule_sets: Iterable[RuleSet] | None = None) -> list[dict[str, Any]]:
+def describe_rule_sets(
+    lang: str = "en", rule_sets: Iterable[RuleSet] | None = None
+) -> list[dict[str, Any]]:
     """What ``rules list`` shows (and ``--json`` prints): each set, each rule, its source."""
     sets = shipped_rule_sets() if rule_sets is None else tuple(rule_sets)
     return [
@@ -107,7 +110,9 @@ def _params_line(rule: Rule) -> str:
         elif isinstance(v, list):
             v = ", ".join(str(x) for x in v)
         elif isinstance(v, dict):
-            v = ", ".join(f"{k}={x:g}" if isinstance(x, float) else f"{k}={x}" for k, x in v.items())
+            v = ", ".join(
+                f"{k}={x:g}" if isinstance(x, float) else f"{k}={x}" for k, x in v.items()
+            )
         shown.append(f"`{key}` = {v}")
     return "; ".join(shown)
 
@@ -133,8 +138,9 @@ def render_rules_markdown(rule_sets: Iterable[RuleSet] | None = None) -> str:
         "",
         "Rule kinds / 规则类型: `quiet_hours` (contact inside a window of the debtor's local"
         " clock / 债务人当地时间的禁止时段), `frequency` (more than N contacts per day or per"
-        " rolling window, or a contact soon after a conversation / 每日或滚动期间内超过N次，或通话后"
-        "过早再次联系), `after_event` (contact after a logged cease request, dispute, lawyer's"
+        " rolling window, or a contact soon after a conversation /"
+        " 每日或滚动期间内超过N次，或通话后过早再次联系), `after_event` (contact after a logged"
+        " cease request, dispute, lawyer's"
         " notice or repayment plan / 在记录的停止联系要求、异议、律师告知或还款计划之后仍联系),"
         " `third_party` (contact reported by family, employer or friends / 家人、单位或朋友反映的"
         "联系), `phrases` (weighted words in the content / 内容中的加权字词), `scam_signs`"
@@ -161,24 +167,27 @@ def render_rules_markdown(rule_sets: Iterable[RuleSet] | None = None) -> str:
                 out.append(f"- Parameters / 参数: {params}")
             if rule.kind == "phrases":
                 phrases = ", ".join(
-                    f"{p} ({w:g})" for p, w in sorted(rule.params["phrases"].items(), key=lambda x: (-x[1], x[0]))
+                    f"{p} ({w:g})"
+                    for p, w in sorted(rule.params["phrases"].items(), key=lambda x: (-x[1], x[0]))
                 )
-                out.append(
-                    f"- Category / 类别: {rule.params['category_en']} / {rule.params['category_zh']}"
-                )
+                cat = f"{rule.params['category_en']} / {rule.params['category_zh']}"
+                out.append(f"- Category / 类别: {cat}")
                 out.append(f"- Phrases (weight) / 字词（权重）: {phrases}")
             if rule.kind == "scam_signs":
                 out.append(
                     "- Personal-account phrases / 个人账户字词: "
                     + ", ".join(rule.params["personal_account_phrases"])
                 )
-                out.append("- Short-link domains / 短链接域名: " + ", ".join(rule.params["short_domains"]))
+                out.append(
+                    "- Short-link domains / 短链接域名: " + ", ".join(rule.params["short_domains"])
+                )
             if rule.see_also:
                 out.append("- See also / 另见: " + ", ".join(rule.see_also))
             out.append("")
         if rs.references:
             out += [
-                f"### {rs.name}: related sources, not checked on their own / 相关依据（不单独检查）",
+                f"### {rs.name}: related sources, not checked on their own"
+                " / 相关依据（不单独检查）",
                 "",
                 "| id | source / 依据 | conf. | EN | 中文 |",
                 "|---|---|---|---|---|",
@@ -190,4 +199,3 @@ def render_rules_markdown(rule_sets: Iterable[RuleSet] | None = None) -> str:
                 )
             out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
-

@@ -89,10 +89,7 @@ class _Prepared:
 
 
 def _ordinal_en(n: int) -> str:
-    if 10 <= n % 100 <= 20:
-        suffix = "th"
-    else:
-        suffix = {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
 
 
@@ -113,7 +110,7 @@ def _channel(rec: Record) -> tuple[str, str]:
 
 
 def _who(per: str, it: _Item) -> tuple[str, str]:
-    """" from +86..." / "来自...的" for the group a frequency figure is about."""
+    """ " from +86..." / "来自...的" for the group a frequency figure is about."""
     if per == "address" and it.rec.address:
         return _both("rules.who.address", x=it.rec.address)
     if per in ("organisation", "address") and it.rec.organisation:
@@ -237,7 +234,14 @@ def _per_day(rule: Rule, groups: Mapping[str, list[_Item]]) -> list[Flag]:
             who = _who(p["per"], first_over)
             common = {"date": _date(day), "count": count, "max": limit, "n": n}
             reasons = (
-                t("rules.reason.freq_day", "en", ordinal=_ordinal_en(n), label=p["label_en"], who_en=who[0], **common)
+                t(
+                    "rules.reason.freq_day",
+                    "en",
+                    ordinal=_ordinal_en(n),
+                    label=p["label_en"],
+                    who_en=who[0],
+                    **common,
+                )
                 + f" ({_hhmm(first_over.local)})",
                 t("rules.reason.freq_day", "zh", label=p["label_zh"], who_zh=who[1], **common)
                 + f"（{_hhmm(first_over.local)}）",
@@ -291,7 +295,14 @@ def _rolling_flag(rule: Rule, run: list[_Item], first: tuple[int, int, int] | No
         "total": len(run),
     }
     reasons = (
-        t("rules.reason.freq_window", "en", ordinal=_ordinal_en(count), label=p["label_en"], who_en=who[0], **common),
+        t(
+            "rules.reason.freq_window",
+            "en",
+            ordinal=_ordinal_en(count),
+            label=p["label_en"],
+            who_en=who[0],
+            **common,
+        ),
         t("rules.reason.freq_window", "zh", label=p["label_zh"], who_zh=who[1], **common),
     )
     return _flag(rule, run, reasons, score=len(run) / max(p["max"], 1))
@@ -343,8 +354,20 @@ def _after_conversation(rule: Rule, prep: _Prepared) -> list[Flag]:
             "day": first.day - conv.day + 1,  # the conversation's day is day 1
         }
         reasons = (
-            t("rules.reason.after_conversation", "en", label=p["label_en"], who_en=who[0], **common),
-            t("rules.reason.after_conversation", "zh", label=p["label_zh"], who_zh=who[1], **common),
+            t(
+                "rules.reason.after_conversation",
+                "en",
+                label=p["label_en"],
+                who_en=who[0],
+                **common,
+            ),
+            t(
+                "rules.reason.after_conversation",
+                "zh",
+                label=p["label_zh"],
+                who_zh=who[1],
+                **common,
+            ),
         )
         flags.append(_flag(rule, ep, reasons, score=float(len(later))))
     return flags
@@ -380,8 +403,22 @@ def check_after_event(rule: Rule, prep: _Prepared, ctx: _Context) -> list[Flag]:
             "time": _hhmm(it.local),
         }
         reasons = (
-            t("rules.reason.after_event", "en", event=ev_en, channel=ch_en, who_en=who[0], **common),
-            t("rules.reason.after_event", "zh", event=ev_zh, channel=ch_zh, who_zh=who[1], **common),
+            t(
+                "rules.reason.after_event",
+                "en",
+                event=ev_en,
+                channel=ch_en,
+                who_en=who[0],
+                **common,
+            ),
+            t(
+                "rules.reason.after_event",
+                "zh",
+                event=ev_zh,
+                channel=ch_zh,
+                who_zh=who[1],
+                **common,
+            ),
         )
         flag = _flag(rule, [it], reasons)
         # The event record is evidence too: list it after the contact.
@@ -460,7 +497,10 @@ def check_phrases(rules: list[Rule], prep: _Prepared, ctx: _Context) -> list[Fla
             for n, pairs in found.items():
                 rule = rules[n]
                 rp = rule.params
-                if it.rec.channel.value not in rp["channels"] or it.direction not in rp["directions"]:
+                if (
+                    it.rec.channel.value not in rp["channels"]
+                    or it.direction not in rp["directions"]
+                ):
                     continue
                 score = sum(w for _, w in pairs)
                 sev = _severity_for(score, rp["thresholds"])
@@ -470,14 +510,31 @@ def check_phrases(rules: list[Rule], prep: _Prepared, ctx: _Context) -> list[Fla
                 shown = "、".join(f"“{ph}”" for ph, _ in pairs)
                 shown_en = ", ".join(f"“{ph}”" for ph, _ in pairs)
                 reasons = (
-                    t("rules.reason.phrases", "en", category=rp["category_en"], phrases=shown_en, score=f"{score:g}"),
-                    t("rules.reason.phrases", "zh", category=rp["category_zh"], phrases=shown, score=f"{score:g}"),
+                    t(
+                        "rules.reason.phrases",
+                        "en",
+                        category=rp["category_en"],
+                        phrases=shown_en,
+                        score=f"{score:g}",
+                    ),
+                    t(
+                        "rules.reason.phrases",
+                        "zh",
+                        category=rp["category_zh"],
+                        phrases=shown,
+                        score=f"{score:g}",
+                    ),
                 )
                 flags.append(_flag(rule, [it], reasons, severity=sev, score=score))
     return flags
 
 
-_SCAM_SEVERITY = {"unofficial_sender": "medium", "links": "low", "short_links": "medium", "personal_account": "high"}
+_SCAM_SEVERITY = {
+    "unofficial_sender": "medium",
+    "links": "low",
+    "short_links": "medium",
+    "personal_account": "high",
+}
 _SCAM_SCORE = {"unofficial_sender": 2.0, "links": 1.0, "short_links": 2.0, "personal_account": 3.0}
 
 
@@ -488,7 +545,11 @@ def check_scam_signs(rule: Rule, prep: _Prepared, ctx: _Context) -> list[Flag]:
     p = rule.params
     checks = p["checks"]
     short = set(p["short_domains"])
-    acct = ctx.matcher_for(tuple(p["personal_account_phrases"])) if "personal_account" in checks else None
+    acct = (
+        ctx.matcher_for(tuple(p["personal_account_phrases"]))
+        if "personal_account" in checks
+        else None
+    )
     official = ctx.official
     flags: list[Flag] = []
     for it in prep.select(p["channels"], p["directions"], None):
@@ -497,7 +558,9 @@ def check_scam_signs(rule: Rule, prep: _Prepared, ctx: _Context) -> list[Flag]:
         if "unofficial_sender" in checks and official is not None and rec.address:
             entry = official.for_org(rec.organisation)
             if entry is not None and not entry.is_official(rec.address):
-                signs.append(("unofficial_sender", {"address": rec.address, "org": rec.organisation or ""}))
+                signs.append(
+                    ("unofficial_sender", {"address": rec.address, "org": rec.organisation or ""})
+                )
         text = _record_text(rec, ("subject", "content")) if (rec.content or rec.subject) else ""
         if text:
             if "links" in checks or "short_links" in checks:
@@ -549,7 +612,9 @@ class _Context:
             m = _MATCHER_CACHE[phrases] = PhraseMatcher(phrases)
         return m
 
-    def phrase_matcher(self, rules: list[Rule]) -> tuple[PhraseMatcher, dict[str, list[tuple[int, float]]]]:
+    def phrase_matcher(
+        self, rules: list[Rule]
+    ) -> tuple[PhraseMatcher, dict[str, list[tuple[int, float]]]]:
         """One matcher for all phrase rules, and normalised phrase -> [(rule index, weight)]."""
         table: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for n, rule in enumerate(rules):

@@ -85,35 +85,55 @@ class OfficialNumbers:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], file: str = "<dict>") -> OfficialNumbers:
-        """Build from ``{org: [numbers]}`` or ``{org: {numbers=[...], emails=[...], aliases=[...]}}``."""
+        """Build from ``{org: [numbers]}`` or ``{org: {numbers, emails, aliases}}`` tables."""
         entries: list[OfficialContacts] = []
         aliases: dict[str, str] = {}
         for name, value in data.items():
             if isinstance(value, list | tuple):
                 value = {"numbers": list(value)}
             if not isinstance(value, dict):
-                raise FormatError("rules.bad_numbers", file=file, org=name, field="-", detail="expected a table")
+                raise FormatError(
+                    "rules.bad_numbers", file=file, org=name, field="-", detail="expected a table"
+                )
             for key in value:
                 if key not in ("numbers", "emails", "aliases"):
-                    raise FormatError("rules.bad_numbers", file=file, org=name, field=key, detail="unknown field")
+                    raise FormatError(
+                        "rules.bad_numbers", file=file, org=name, field=key, detail="unknown field"
+                    )
             lists: dict[str, list[str]] = {}
             for key in ("numbers", "emails", "aliases"):
                 items = value.get(key, [])
-                if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+                if not isinstance(items, list | tuple) or not all(
+                    isinstance(i, str) for i in items
+                ):
                     raise FormatError(
-                        "rules.bad_numbers", file=file, org=name, field=key, detail="expected a list of strings"
+                        "rules.bad_numbers",
+                        file=file,
+                        org=name,
+                        field=key,
+                        detail="expected a list of strings",
                     )
                 lists[key] = list(items)
             numbers = tuple(_digits(n) for n in lists["numbers"])
             if any(not n for n in numbers):
                 raise FormatError(
-                    "rules.bad_numbers", file=file, org=name, field="numbers", detail="a number without digits"
+                    "rules.bad_numbers",
+                    file=file,
+                    org=name,
+                    field="numbers",
+                    detail="a number without digits",
                 )
             if not numbers and not lists["emails"]:
                 raise FormatError(
-                    "rules.bad_numbers", file=file, org=name, field="numbers", detail="no numbers or emails"
+                    "rules.bad_numbers",
+                    file=file,
+                    org=name,
+                    field="numbers",
+                    detail="no numbers or emails",
                 )
-            domains = tuple(e.strip().casefold().lstrip("@").split("@")[-1] for e in lists["emails"])
+            domains = tuple(
+                e.strip().casefold().lstrip("@").split("@")[-1] for e in lists["emails"]
+            )
             entries.append(OfficialContacts(name=name, numbers=numbers, email_domains=domains))
             for alias in lists["aliases"]:
                 aliases[alias] = name
@@ -128,11 +148,15 @@ def load_official_numbers(path: str | Path) -> OfficialNumbers:
     except FileNotFoundError:
         raise FormatError("rules.no_file", file=str(p)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise FormatError("rules.bad_numbers", file=str(p), org="-", field="-", detail=str(exc)) from None
+        raise FormatError(
+            "rules.bad_numbers", file=str(p), org="-", field="-", detail=str(exc)
+        ) from None
     return OfficialNumbers.from_mapping(data, str(p))
 
 
-def as_official_numbers(value: OfficialNumbers | Mapping[str, Any] | str | Path | None) -> OfficialNumbers | None:
+def as_official_numbers(
+    value: OfficialNumbers | Mapping[str, Any] | str | Path | None,
+) -> OfficialNumbers | None:
     """Accept what callers have at hand: the object, a dict, or a path to the TOML file."""
     if value is None or isinstance(value, OfficialNumbers):
         return value

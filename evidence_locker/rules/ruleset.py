@@ -121,7 +121,9 @@ class _Ctx:
         self.rule = rule
 
     def fail(self, fld: str, detail: str) -> FormatError:
-        return FormatError("rules.bad_field", file=self.file, rule=self.rule, field=fld, detail=detail)
+        return FormatError(
+            "rules.bad_field", file=self.file, rule=self.rule, field=fld, detail=detail
+        )
 
 
 def _str(ctx: _Ctx, fld: str, value: Any, *, allow_empty: bool = False) -> str:
@@ -279,7 +281,10 @@ _SCHEMAS: dict[str, dict[str, tuple[_Parser, Any]]] = {
         **_COMMON,
         "channels": (_chan, frozenset({"sms", "message", "email", "call"})),
         "directions": (_dirs, frozenset({"incoming"})),
-        "checks": (lambda c, f, v: frozenset(_str_list(c, f, v, SCAM_CHECKS)), frozenset(SCAM_CHECKS)),
+        "checks": (
+            lambda c, f, v: frozenset(_str_list(c, f, v, SCAM_CHECKS)),
+            frozenset(SCAM_CHECKS),
+        ),
         "short_domains": (lambda c, f, v: tuple(s.lower() for s in _str_list(c, f, v)), ()),
         "personal_account_phrases": (lambda c, f, v: _str_list(c, f, v), ()),
     },
@@ -298,8 +303,24 @@ _RULE_KEYS = {
     "params",
     "see_also",
 }
-_SET_KEYS = {"jurisdiction", "name", "title_en", "title_zh", "default_timezone", "rules", "references"}
-_REF_KEYS = {"id", "instrument", "article", "description_en", "description_zh", "source_url", "confidence"}
+_SET_KEYS = {
+    "jurisdiction",
+    "name",
+    "title_en",
+    "title_zh",
+    "default_timezone",
+    "rules",
+    "references",
+}
+_REF_KEYS = {
+    "id",
+    "instrument",
+    "article",
+    "description_en",
+    "description_zh",
+    "source_url",
+    "confidence",
+}
 
 
 def _parse_params(ctx: _Ctx, kind: str, raw: Any) -> dict[str, Any]:
@@ -324,9 +345,9 @@ def _parse_params(ctx: _Ctx, kind: str, raw: Any) -> dict[str, Any]:
             raise ctx.fail("params.window_days", "missing (required for after_conversation)")
         if out["mode"] == "count" and out["period"] == "rolling" and "window_days" not in raw:
             raise ctx.fail("params.window_days", "missing (required for period = rolling)")
-    if kind == "scam_signs" and "personal_account" in out["checks"]:
-        if not out["personal_account_phrases"]:
-            raise ctx.fail("params.personal_account_phrases", "missing (check personal_account)")
+    needs_phrases = kind == "scam_signs" and "personal_account" in out["checks"]
+    if needs_phrases and not out["personal_account_phrases"]:
+        raise ctx.fail("params.personal_account_phrases", "missing (check personal_account)")
     return out
 
 
@@ -451,7 +472,9 @@ def parse_rule_set(text: str, file: str) -> RuleSet:
         ctx.rule = rule.id
         for other in rule.see_also:
             if other not in seen:
-                raise ctx.fail("see_also", f"{other} is neither a rule nor a reference in this file")
+                raise ctx.fail(
+                    "see_also", f"{other} is neither a rule nor a reference in this file"
+                )
     return RuleSet(
         name=data["name"],
         jurisdiction=data["jurisdiction"],
@@ -472,7 +495,9 @@ def load_rule_file(path: str | Path) -> RuleSet:
     except FileNotFoundError:
         raise FormatError("rules.no_file", file=str(p)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise FormatError("rules.bad_field", file=str(p), rule="-", field="-", detail=str(exc)) from None
+        raise FormatError(
+            "rules.bad_field", file=str(p), rule="-", field="-", detail=str(exc)
+        ) from None
     return parse_rule_set(text, str(p))
 
 

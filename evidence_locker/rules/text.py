@@ -109,12 +109,13 @@ class PhraseMatcher:
 
 
 # Links: explicit schemes, www., or a bare host name with a common top-level domain.
-_TLDS = (
-    "com|cn|net|org|cc|top|xyz|me|io|ly|gl|gd|info|vip|co|uk|us|link|club|site|online|shop|app"
-)
+_TLDS = "com|cn|net|org|cc|top|xyz|me|io|ly|gl|gd|info|vip|co|uk|us|link|club|site|online|shop|app"
+# URL characters only (ASCII, no comma or brackets): after NFKC a Chinese full-width
+# comma is ",", and the sentence must not become part of the link.
+_URL_CHARS = r"[a-z0-9\-._~:/?#@!$&*+=%]"
 LINK_RE = re.compile(
-    r"(?:https?://|www\.)[^\s<>\"'，。）]+"
-    rf"|(?<![a-z0-9@.\-])(?:[a-z0-9\-]+\.)+(?:{_TLDS})(?![a-z0-9\-])(?:/[^\s<>\"'，。）]*)?",
+    rf"(?:https?://|www\.){_URL_CHARS}+"
+    rf"|(?<![a-z0-9@.\-])(?:[a-z0-9\-]+\.)+(?:{_TLDS})(?![a-z0-9\-])(?:/{_URL_CHARS}*)?",
 )
 _HOST_RE = re.compile(r"^(?:https?://)?([^/:?#]+)")
 
