@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, time, tzinfo
+from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from evidence_locker.errors import UsageError
-from evidence_locker.i18n import t
+from evidence_locker.i18n import catalog, t
 from evidence_locker.model import Record, micros
 from evidence_locker.rules.flag import SEVERITY_RANK, Flag
 from evidence_locker.rules.numbers import OfficialNumbers, as_official_numbers, org_key
@@ -30,7 +31,19 @@ from evidence_locker.rules.text import PhraseMatcher, find_links, link_host, nor
 class _Item:
     """A record with the figures every rule needs, computed once."""
 
-    __slots__ = ("day", "direction", "local", "org", "outcome", "rec", "sod", "us")
+    __slots__ = (
+        "_date",
+        "_text",
+        "_time",
+        "day",
+        "direction",
+        "local",
+        "org",
+        "outcome",
+        "rec",
+        "sod",
+        "us",
+    )
 
     def __init__(self, rec: Record, zone: tzinfo) -> None:
         self.rec = rec
@@ -42,6 +55,35 @@ class _Item:
         self.org = org_key(rec.organisation)
         self.direction = rec.direction.value
         self.outcome = rec.outcome.value if rec.outcome is not None else "unknown"
+        self._date: str | None = None
+        self._time: str | None = None
+        self._text: dict[tuple[str, ...], str] | None = None
+
+    # Formatting and normalising are the costly parts of a flag; each record does them
+    # at most once however many rules look at it.
+    @property
+    def date_s(self) -> str:
+        if self._date is None:
+            self._date = self.local.date().isoformat()
+        return self._date
+
+    @property
+    def time_s(self) -> str:
+        if self._time is None:
+            self._time = _hhmm(self.local)
+        return self._time
+
+    def text(self, fields: tuple[str, ...]) -> str:
+        """The normalised text of ``fields``, computed once per record and field set."""
+        cache = self._text
+        if cache is None:
+            cache = self._text = {}
+        got = cache.get(fields)
+        if got is None:
+            rec = self.rec
+            parts = [getattr(rec, f) for f in fields]
+            got = cache[fields] = normalise(" ".join(x for x in parts if x))
+        return got
 
 
 class _Prepared:
@@ -105,8 +147,20 @@ def _both(key: str, **params: Any) -> tuple[str, str]:
     return t(key, "en", **params), t(key, "zh", **params)
 
 
+@cache
+def _templates(key: str) -> tuple[str, str]:
+    """The raw en and zh message templates, looked up once (flags are made in bulk)."""
+    texts = catalog()[key]
+    return texts["en"], texts.get("zh", texts["en"])
+
+
+@cache
+def _channel_names(channel: str) -> tuple[str, str]:
+    return _both(f"rules.channel.{channel}")
+
+
 def _channel(rec: Record) -> tuple[str, str]:
-    return _both(f"rules.channel.{rec.channel.value}")
+    return _channel_names(rec.channel.value)
 
 
 def _who(per: str, it: _Item) -> tuple[str, str]:
@@ -137,8 +191,15 @@ def _flag(
         score=score,
         source_url=rule.source_url,
         confidence=rule.confidence,
-        first_at=min(items, key=lambda i: i.us).local.isoformat() if items else "",
+        first_at=_first_at(items),
     )
+
+
+def _first_at(items: list[_Item]) -> str:
+    if not items:
+        return ""
+    first = items[0] if len(items) == 1 else min(items, key=lambda i: i.us)
+    return first.local.isoformat()
 
 
 def _date(day: int) -> str:
@@ -162,6 +223,8 @@ def check_quiet_hours(rule: Rule, prep: _Prepared, ctx: _Context) -> list[Flag]:
     e = end.hour * 3600 + end.minute * 60 + end.second
     incl = p["start_inclusive"]
     wraps = s > e
+    s_txt, e_txt = _clock(start), _clock(end)
+    tpl_en, tpl_zh = _templates("rules.reason.quiet_hours")
     flags: list[Flag] = []
     for it in prep.select(p["channels"], p["directions"], p["outcomes"]):
         x = it.sod
@@ -171,16 +234,13 @@ def check_quiet_hours(rule: Rule, prep: _Prepared, ctx: _Context) -> list[Flag]:
             continue
         ch_en, ch_zh = _channel(it.rec)
         common = {
-            "date": it.local.date().isoformat(),
-            "time": _hhmm(it.local),
+            "date": it.date_s,
+            "time": it.time_s,
             "tz": prep.tz_name,
-            "start": _clock(start),
-            "end": _clock(end),
+            "start": s_txt,
+            "end": e_txt,
         }
-        reasons = (
-            t("rules.reason.quiet_hours", "en", channel=ch_en, **common),
-            t("rules.reason.quiet_hours", "zh", channel=ch_zh, **common),
-        )
+        reasons = (tpl_en.format(channel=ch_en, **common), tpl_zh.format(channel=ch_zh, **common))
         flags.append(_flag(rule, [it], reasons))
     return flags
 
@@ -459,11 +519,6 @@ def _severity_for(score: float, thresholds: Mapping[str, float]) -> str | None:
     return None
 
 
-def _record_text(rec: Record, fields: tuple[str, ...]) -> str:
-    parts = [getattr(rec, f) for f in fields]
-    return normalise(" ".join(x for x in parts if x))
-
-
 def check_phrases(rules: list[Rule], prep: _Prepared, ctx: _Context) -> list[Flag]:
     """All phrase rules together: one matcher over all their phrases, one pass per record.
 
@@ -483,7 +538,7 @@ def check_phrases(rules: list[Rule], prep: _Prepared, ctx: _Context) -> list[Fla
         dirs = frozenset().union(*(rules[n].params["directions"] for n in rule_idx))
         wanted = set(rule_idx)
         for it in prep.select(chans, dirs, None):
-            text = _record_text(it.rec, fields)
+            text = it.text(fields)
             if not text:
                 continue
             hits = matcher.find(text)
@@ -561,7 +616,7 @@ def check_scam_signs(rule: Rule, prep: _Prepared, ctx: _Context) -> list[Flag]:
                 signs.append(
                     ("unofficial_sender", {"address": rec.address, "org": rec.organisation or ""})
                 )
-        text = _record_text(rec, ("subject", "content")) if (rec.content or rec.subject) else ""
+        text = it.text(("subject", "content")) if (rec.content or rec.subject) else ""
         if text:
             if "links" in checks or "short_links" in checks:
                 links = find_links(text)

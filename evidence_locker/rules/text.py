@@ -27,6 +27,22 @@ _SPACE_RE = re.compile(r"\s+")
 _ASCII_WORD = re.compile(r"[a-z0-9]")
 
 
+@lru_cache(maxsize=1)
+def _traditional_chars() -> frozenset[str]:
+    """The CJK characters t2s changes, found once by converting the whole block.
+
+    Most collection messages are in Simplified Chinese; testing a text against this set
+    (in C) lets them skip the conversion, which is the slowest step of normalising.
+    """
+    if _t2s is None:
+        return frozenset()
+    block = "".join(chr(c) for c in range(0x3400, 0xA000))
+    out = _t2s(block)
+    if len(out) != len(block):  # pragma: no cover - t2s is character for character here
+        return frozenset(block)
+    return frozenset(a for a, b in zip(block, out, strict=True) if a != b)
+
+
 def has_t2s() -> bool:
     """Whether Traditional-to-Simplified conversion is available (opencc-purepy)."""
     return _t2s is not None
@@ -39,7 +55,7 @@ def _normalise_cached(text: str) -> str:
 
 def _normalise(text: str) -> str:
     out = unicodedata.normalize("NFKC", text).casefold()
-    if _t2s is not None and not out.isascii():
+    if _t2s is not None and not out.isascii() and not _traditional_chars().isdisjoint(out):
         out = _t2s(out)
     return _SPACE_RE.sub(" ", out).strip()
 
