@@ -116,7 +116,9 @@ class _EmailBase(Importer):
             name, address = first
         plain, html, attachments = self._walk(msg)
         body = plain if plain is not None else (html_to_text(html) if html is not None else None)
-        body = self.bound_text("body", body.strip() if body else None)
+        if body:
+            body = body.replace("\r\n", "\n").replace("\r", "\n").strip()
+        body = self.bound_text("body", body or None)
         attachments.append(AttachmentDraft(name="message.eml", data=raw, mime="message/rfc822"))
         notes = [f"{k.title()}: {header[k]}" for k in ("to", "cc") if header.get(k)]
         if message_id:

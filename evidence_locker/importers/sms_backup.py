@@ -68,7 +68,8 @@ CALL_PRESENTATION = {"2": "restricted", "3": "unknown", "4": "payphone"}
 ADDR_FROM, ADDR_RECIPIENTS = "137", ("151", "130", "129")
 
 _SURROGATE_REF = re.compile(rb"&#(5[5-7][0-9]{3}|[xX][dD][89a-fA-F][0-9a-fA-F]{2});")
-_HOLD_BACK = 24  # longer than a pair of references (&#xD83D;&#xDE00; is 16 bytes)
+_HOLD_BACK = 12  # longer than any character reference (&#1114111; is 10 bytes)
+_HIGH_AT_END = re.compile(rb"&#(5[5-6][0-9]{3}|[xX][dD][89abAB][0-9a-fA-F]{2});$")
 _MS_THRESHOLD = 100_000_000_000  # below this an epoch value is in seconds (before 1973 in ms)
 
 
@@ -112,6 +113,18 @@ def fix_surrogate_refs(data: bytes) -> bytes:
     return b"".join(out)
 
 
+def _safe_cut(data: bytes) -> int:
+    """Where ``data`` can be split without cutting a reference or a surrogate pair."""
+    cut = len(data)
+    amp = data.rfind(b"&", max(0, cut - _HOLD_BACK))
+    if amp >= 0 and b";" not in data[amp:]:
+        cut = amp  # a reference may continue in the next chunk
+    high = _HIGH_AT_END.search(data, max(0, cut - _HOLD_BACK), cut)
+    if high is not None and 0xD800 <= _ref_value(high) <= 0xDBFF:
+        cut = high.start()  # its low half may come next
+    return cut
+
+
 class _SurrogateFixer:
     """A read-only byte stream that applies :func:`fix_surrogate_refs` chunk by chunk.
 
@@ -130,11 +143,8 @@ class _SurrogateFixer:
                 data, self._carry = self._carry, b""
                 return fix_surrogate_refs(data)
             data = self._carry + chunk
-            amp = data.find(b"&", max(0, len(data) - _HOLD_BACK))
-            if amp >= 0:
-                data, self._carry = data[:amp], data[amp:]
-            else:
-                self._carry = b""
+            cut = _safe_cut(data)
+            data, self._carry = data[:cut], data[cut:]
             if data:
                 return fix_surrogate_refs(data)
 
