@@ -135,7 +135,9 @@ def test_same_file_twice_gives_same_fingerprints() -> None:
 
 
 def test_org_and_case_overrides() -> None:
-    drafts = only_drafts(parse(FIXTURES / "calls_zh.xml", organisation="XX农商银行", case="card-1234"))
+    drafts = only_drafts(
+        parse(FIXTURES / "calls_zh.xml", organisation="XX农商银行", case="card-1234")
+    )
     assert {(d.organisation, d.case) for d in drafts} == {("XX农商银行", "card-1234")}
 
 
@@ -254,5 +256,5 @@ def test_real_truncated_backup_fails_with_line() -> None:
     assert "sbr_sms_and_mms_devadvance_TRUNCATED.xml, line 136" in str(info.value)
     # The whole entries before the cut were read (the caller rolls them back).
     assert len(seen) == 41 + 8
-    mms = [d for d in only_drafts(seen) if d.source.entry == "mms #7"][0]  # type: ignore[union-attr]
+    mms = next(d for d in only_drafts(seen) if d.source and d.source.entry == "mms #7")
     assert mms.attachments[0].mime == "image/png" and mms.attachments[0].data

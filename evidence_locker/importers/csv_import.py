@@ -8,8 +8,9 @@ header row, so the header is the first row, among the first 20, that names the t
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
+import itertools
 import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime
@@ -163,38 +164,59 @@ def parse_duration(text: str) -> int | None:
 class _CsvBase(Importer):
     """Encoding detection, header search and row iteration shared by the CSV layouts."""
 
-    def _open_rows(self) -> tuple[io.TextIOWrapper, str]:
+    def _encoding(self) -> str:
         with self.path.open("rb") as fh:
             head = fh.read(_SNIFF)
         encoding = self.options.encoding or detect_encoding(head)
         try:
-            stream = self.path.open("r", encoding=encoding, errors="strict", newline="")
+            return codecs.lookup(encoding).name if encoding != "utf-8-sig" else encoding
         except LookupError as exc:
             raise UsageError("import.unknown_encoding", encoding=encoding) from exc
-        return stream, encoding
+
+    def _lines(self, encoding: str) -> Iterator[str]:
+        """Decoded physical lines; a decoding error names its own line, not a buffer's."""
+        if encoding.startswith("utf-16"):  # b"\n" can sit inside a UTF-16 code unit
+            with self.path.open("r", encoding=encoding, newline="") as text:
+                yield from text
+            return
+        decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+        number = 0
+        with self.path.open("rb") as fh:
+            try:
+                for number, raw in enumerate(fh, start=1):  # noqa: B007 - used after the loop
+                    yield decoder.decode(raw)
+                tail = decoder.decode(b"", final=True)
+            except UnicodeDecodeError as exc:
+                raise FormatError(
+                    "import.bad_encoding",
+                    file=self.file_name,
+                    line=max(number, 1),
+                    encoding=encoding,
+                ) from exc
+        if tail:
+            yield tail
 
     def _rows(self) -> Iterator[tuple[int, list[str]]]:
         """(first physical line, cells) of each record; wraps decode and CSV errors."""
-        stream, encoding = self._open_rows()
+        encoding = self._encoding()
+        lines = self._lines(encoding)
+        first = next(lines, "")
+        delimiter = max((",", "\t", ";", "|"), key=first.count)
+        reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter)
         line = 0
-        with stream:
-            try:
-                first = stream.readline()
-                delimiter = max((",", "\t", ";", "|"), key=first.count)
-                stream.seek(0)
-                reader = csv.reader(stream, delimiter=delimiter)
-                for cells in reader:
-                    start = line + 1
-                    line = reader.line_num
-                    yield start, cells
-            except UnicodeDecodeError as exc:
-                raise FormatError(
-                    "import.bad_encoding", file=self.file_name, line=line + 1, encoding=encoding
-                ) from exc
-            except csv.Error as exc:
-                raise FormatError(
-                    "import.bad_csv", file=self.file_name, line=line + 1, detail=str(exc)
-                ) from exc
+        try:
+            for cells in reader:
+                start = line + 1
+                line = reader.line_num
+                yield start, cells
+        except UnicodeDecodeError as exc:
+            raise FormatError(
+                "import.bad_encoding", file=self.file_name, line=line + 1, encoding=encoding
+            ) from exc
+        except csv.Error as exc:
+            raise FormatError(
+                "import.bad_csv", file=self.file_name, line=line + 1, detail=str(exc)
+            ) from exc
 
     def _parse_when(self, raw: str) -> datetime:
         value = raw.strip()

@@ -15,6 +15,7 @@ import email.utils
 import hashlib
 import mimetypes
 import re
+import urllib.parse
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import policy
@@ -191,13 +192,79 @@ class _EmailBase(Importer):
         return plain, html, attachments
 
 
+def _split_params(value: str) -> dict[str, str]:
+    """``attachment; filename="a;b.txt"; size=3`` -> ``{"filename": "a;b.txt", "size": "3"}``."""
+    params: dict[str, str] = {}
+    items: list[str] = []
+    current: list[str] = []
+    quoted = escaped = False
+    for ch in value:
+        if escaped:
+            current.append(ch)
+            escaped = False
+        elif ch == "\\" and quoted:
+            escaped = True
+        elif ch == '"':
+            quoted = not quoted
+        elif ch == ";" and not quoted:
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    items.append("".join(current))
+    for item in items[1:]:
+        name, sep, val = item.partition("=")
+        if sep and name.strip():
+            params.setdefault(name.strip().lower(), val.strip())
+    return params
+
+
+def _rfc2231(value: str, charset: str | None = None) -> tuple[bytes, str | None]:
+    """Percent-decoded bytes of an extended value, and its charset if it names one."""
+    if charset is None and value.count("'") >= 2:
+        charset, _lang, value = value.split("'", 2)
+    return urllib.parse.unquote_to_bytes(value), charset or None
+
+
+def _param(raw: str | None, base: str) -> str | None:
+    """A file-name parameter, preferring ``x*`` (RFC 2231/6266), then ``x``, then ``x*0..n``."""
+    if not raw:
+        return None
+    params = _split_params(re.sub(r"\r?\n[ \t]+", " ", raw))
+    if base + "*" in params:
+        data, charset = _rfc2231(params[base + "*"])
+        return decode_bytes(data, charset)
+    if base in params:
+        return decode_header_text(params[base])
+    pieces: list[tuple[int, str, bool]] = []
+    for key, val in params.items():
+        match = re.fullmatch(re.escape(base) + r"\*(\d+)(\*?)", key)
+        if match:
+            pieces.append((int(match.group(1)), val, bool(match.group(2))))
+    if not pieces:
+        return None
+    pieces.sort()
+    data = b""
+    charset: str | None = None
+    for index, val, encoded in pieces:
+        if encoded:
+            chunk, found = _rfc2231(val, charset if index else None)
+            charset = charset or found
+            data += chunk
+        else:
+            data += val.encode("utf-8", "surrogateescape")
+    return decode_bytes(data, charset)
+
+
 def _filename(part: Message) -> str | None:
-    name = part.get_filename()
+    name = _param(_first_raw(part, "content-disposition"), "filename") or _param(
+        _first_raw(part, "content-type"), "name"
+    )
+    if not name:
+        fallback = part.get_filename()
+        name = decode_header_text(str(fallback)) if fallback else None
     if not name:
         return None
-    name = str(name)
-    if "=?" in name or any("\udc80" <= ch <= "\udcff" for ch in name):
-        name = decode_header_text(name)
     return name.replace("/", "_").replace("\\", "_").strip() or None
 
 
