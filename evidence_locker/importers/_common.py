@@ -28,7 +28,7 @@ MAX_ATTACHMENT_BYTES = 64 * 1024 * 1024
 MAX_MESSAGE_BYTES = 96 * 1024 * 1024
 
 # How many recent entries the duplicate-occurrence counter remembers (see Fingerprinter).
-_OCCURRENCE_WINDOW = 4096
+OCCURRENCE_WINDOW = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +134,9 @@ class Fingerprinter:
     to each other in every export we know), which keeps memory flat.
     """
 
-    def __init__(self, window: int = _OCCURRENCE_WINDOW) -> None:
+    def __init__(self, window: int | None = None) -> None:
         self._seen: OrderedDict[str, int] = OrderedDict()
-        self._window = window
+        self._window = window or OCCURRENCE_WINDOW
 
     def __call__(self, kind: str, *parts: Any) -> str:
         base = content_hash(kind, *parts)

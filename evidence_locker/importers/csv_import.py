@@ -200,11 +200,11 @@ class _CsvBase(Importer):
         """(first physical line, cells) of each record; wraps decode and CSV errors."""
         encoding = self._encoding()
         lines = self._lines(encoding)
-        first = next(lines, "")
-        delimiter = max((",", "\t", ";", "|"), key=first.count)
-        reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter)
         line = 0
         try:
+            first = next(lines, "")
+            delimiter = max((",", "\t", ";", "|"), key=first.count)
+            reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter)
             for cells in reader:
                 start = line + 1
                 line = reader.line_num
