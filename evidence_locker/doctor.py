@@ -265,10 +265,8 @@ def _scan(
         target = Path(salvage_to).expanduser()
         tmp = target.with_name(f".{target.name}.part")
         out = open(tmp, "w", encoding="utf-8")  # noqa: SIM115 - closed below
-        out.write(
-            '{"locker_id": %s, "salvaged_at": %s, "entries": [\n'
-            % (json.dumps(locker.locker_id), json.dumps(datetime.now(UTC).isoformat()))
-        )
+        head = {"locker_id": locker.locker_id, "salvaged_at": datetime.now(UTC).isoformat()}
+        out.write(json.dumps(head)[:-1] + ', "entries": [\n')
     n_records = 0
     first = True
     report.entries_total = report.entries_intact = 0
@@ -292,7 +290,7 @@ def _scan(
                 out.write(("" if first else ",\n") + json.dumps(_entry_json(row, decoded)))
                 first = False
         if out is not None:
-            out.write("\n], %s}\n" % json.dumps({"damaged_seqs": report.damaged_seqs})[1:-1])
+            out.write("\n], " + json.dumps({"damaged_seqs": report.damaged_seqs})[1:] + "\n")
             out.flush()
             os.fsync(out.fileno())
             out.close()
