@@ -65,6 +65,7 @@ def backup_cmd(
                     root=info.root_hex,
                 ),
                 markup=False,
+                soft_wrap=True,
             )
         return
     info = backup.create_backup(STATE.open_locker(), file, force=force)
@@ -82,9 +83,12 @@ def backup_cmd(
                 root=info.root_hex,
             ),
             markup=False,
+            soft_wrap=True,
         )
     if info.missing_blobs:
-        STATE.err.print(STATE.t("backup.warn_missing", n=len(info.missing_blobs)), markup=False)
+        STATE.err.print(
+            STATE.t("backup.warn_missing", n=len(info.missing_blobs)), markup=False, soft_wrap=True
+        )
 
 
 def restore_cmd(
@@ -130,11 +134,14 @@ def restore_cmd(
                     id=(result.merge_entry or "")[:8],
                 ),
                 markup=False,
+                soft_wrap=True,
             )
         else:
-            STATE.console.print(STATE.t("backup.merge_nothing"), markup=False)
+            STATE.console.print(STATE.t("backup.merge_nothing"), markup=False, soft_wrap=True)
         if result.blobs_repaired:
-            STATE.console.print(STATE.t("backup.repaired", n=result.blobs_repaired), markup=False)
+            STATE.console.print(
+                STATE.t("backup.repaired", n=result.blobs_repaired), markup=False, soft_wrap=True
+            )
         return
     target = locker.expanduser() if locker is not None else STATE.resolved_dir()
     info = backup.restore_backup(file, target, **_secrets(recovery))
@@ -150,6 +157,7 @@ def restore_cmd(
             root=info.root_hex,
         ),
         markup=False,
+        soft_wrap=True,
     )
 
 
@@ -194,10 +202,14 @@ def doctor_cmd(
         }
         for f in report.findings:
             line = f"[{marks[f.status]}] {STATE.t(f.key, **_render(f.params))}"
-            STATE.console.print(line, markup=False)
+            STATE.console.print(line, markup=False, soft_wrap=True)
         if report.damaged:
-            STATE.err.print(STATE.t("doctor.damaged"), markup=False)
-            STATE.err.print(f"{STATE.t('cli.hint')}: {STATE.t('doctor.hint_backup')}", markup=False)
+            STATE.err.print(STATE.t("doctor.damaged"), markup=False, soft_wrap=True)
+            STATE.err.print(
+                f"{STATE.t('cli.hint')}: {STATE.t('doctor.hint_backup')}",
+                markup=False,
+                soft_wrap=True,
+            )
     if report.damaged:
         raise typer.Exit(1)
 
