@@ -29,7 +29,7 @@ from types import SimpleNamespace
 from typing import Any, Literal
 
 from evidence_locker import crypto
-from evidence_locker.errors import IntegrityError, LockerError
+from evidence_locker.errors import FormatError, IntegrityError, LockerError
 from evidence_locker.ledger.canonical import commitment, entry_leaf_hash
 from evidence_locker.ledger.log import header_of
 
@@ -95,6 +95,49 @@ def _temp_files(directory: Path) -> list[str]:
     return sorted(found)
 
 
+def _connect(db: Path) -> sqlite3.Connection:
+    """A read-only connection that still reads a file shorter than its header says.
+
+    SQLite refuses a truncated file outright unless ``writable_schema`` is on; with
+    it, only the pages that are really gone fail. ``query_only`` keeps doctor from
+    ever writing.
+    """
+    conn = sqlite3.connect(db, timeout=30)
+    conn.execute("PRAGMA query_only=ON")
+    conn.execute("PRAGMA writable_schema=ON")
+    return conn
+
+
+def _unlock_raw(
+    db: Path, passphrase: str | None, recovery_key: str | None
+) -> SimpleNamespace | None:
+    """Unlock from the key slots read directly, when the normal open gave up."""
+    from evidence_locker.backup import BackupHeader, unlock_header
+    from evidence_locker.ledger.log import Ledger
+
+    try:
+        conn = _connect(db)
+        try:
+            locker_id = conn.execute("SELECT value FROM meta WHERE key = 'locker_id'").fetchone()
+            rows = conn.execute("SELECT kind, kdf, wrapped FROM keyslot").fetchall()
+        finally:
+            conn.close()
+        slots = {k: {"kdf": json.loads(kdf), "wrapped": bytes(w)} for k, kdf, w in rows}
+    except (sqlite3.DatabaseError, ValueError, TypeError):
+        return None
+    if locker_id is None:
+        return None
+    header = BackupHeader(raw=b"", locker_id=locker_id[0], created_at="", slots=slots)
+    try:
+        keyring = unlock_header(header, passphrase=passphrase, recovery_key=recovery_key)
+    except FormatError:
+        return None
+    origin = f"evidence-locker/{locker_id[0]}"
+    return SimpleNamespace(
+        keyring=keyring, ledger=Ledger(keyring, origin), locker_id=locker_id[0], engine=None
+    )
+
+
 def check_database(db: Path, *, quick: bool = False) -> list[str]:
     """SQLite's own verdict on the file: an empty list when it is sound."""
     try:
@@ -156,7 +199,7 @@ def scan_entries(db: Path, ledger: Any) -> Iterator[tuple[int, Any, Any]]:
     header and sealed fields, so a row that SQLite returns half-overwritten is not
     mistaken for evidence.
     """
-    conn = sqlite3.connect(db, timeout=30)
+    conn = _connect(db)
     conn.row_factory = sqlite3.Row
     try:
         for seq, row in _rows(conn, _upper_seq(conn)):
@@ -206,37 +249,55 @@ def diagnose(
     try:
         locker = Locker.open(path, passphrase=passphrase, recovery_key=recovery_key)
     except IntegrityError:
-        report.add("damaged", "doctor.unlock_failed")
-        return report
-    with locker:
-        ledger_ok = False
+        # the normal open refuses a damaged file; read the key slots directly instead
+        raw = _unlock_raw(db, passphrase, recovery_key)
+        if raw is None:
+            report.add("damaged", "doctor.unlock_failed")
+            return report
         if not problems:
-            try:
-                verdict = locker.verify()
-                ledger_ok = verdict.ok
-                for p in verdict.problems[:MAX_LISTED]:
-                    seq = p.seq if p.seq is not None else "-"
-                    ident = (p.record_id or p.entry_id or "-")[:8]
-                    report.add("damaged", "doctor.ledger_bad", seq=seq, id=ident, what=p.what)
-                if len(verdict.problems) > MAX_LISTED:
-                    n = len(verdict.problems) - MAX_LISTED
-                    report.add("damaged", "doctor.ledger_more", n=n)
-            except Exception as exc:  # SQLite gave up half-way: the scan below says where
-                report.add("damaged", "doctor.db_bad", detail=str(exc).splitlines()[0])
+            report.add("damaged", "doctor.db_bad", detail="unreadable")
         attachments: dict[str, Any] = {}
-        needs_scan = not ledger_ok or salvage_to is not None
-        if ledger_ok:
-            report.entries_total = report.entries_intact = verdict.size
-            report.add("ok", "doctor.ledger_ok", entries=verdict.size)
-        if needs_scan:
-            _scan(report, db, locker, attachments, salvage_to, listed=ledger_ok or bool(problems))
-        if ledger_ok:
-            attachments = _attachment_index(locker)
-        _check_blobs(report, locker, attachments, path / BLOB_DIR)
+        _scan(report, db, raw, attachments, salvage_to, listed=False)
+        _check_blobs(report, raw, attachments, path / BLOB_DIR)
+    else:
+        with locker:
+            _diagnose_open(report, locker, db, path / BLOB_DIR, bool(problems), salvage_to)
     temps = _temp_files(path)
     if temps:
         report.add("warning", "doctor.temp", n=len(temps), names=", ".join(temps[:10]))
     return report
+
+
+def _diagnose_open(
+    report: DoctorReport,
+    locker: Any,
+    db: Path,
+    blob_dir: Path,
+    db_damaged: bool,
+    salvage_to: str | os.PathLike[str] | None,
+) -> None:
+    ledger_ok = False
+    if not db_damaged:
+        try:
+            verdict = locker.verify()
+            ledger_ok = verdict.ok
+            for p in verdict.problems[:MAX_LISTED]:
+                seq = p.seq if p.seq is not None else "-"
+                ident = (p.record_id or p.entry_id or "-")[:8]
+                report.add("damaged", "doctor.ledger_bad", seq=seq, id=ident, what=p.what)
+            if len(verdict.problems) > MAX_LISTED:
+                report.add("damaged", "doctor.ledger_more", n=len(verdict.problems) - MAX_LISTED)
+        except Exception as exc:  # SQLite gave up half-way: the scan below says where
+            report.add("damaged", "doctor.db_bad", detail=str(exc).splitlines()[0])
+    attachments: dict[str, Any] = {}
+    if ledger_ok:
+        report.entries_total = report.entries_intact = verdict.size
+        report.add("ok", "doctor.ledger_ok", entries=verdict.size)
+    if not ledger_ok or salvage_to is not None:
+        _scan(report, db, locker, attachments, salvage_to, listed=ledger_ok)
+    if ledger_ok:
+        attachments = _attachment_index(locker)
+    _check_blobs(report, locker, attachments, blob_dir)
 
 
 def _attachment_index(locker: Any) -> dict[str, Any]:
