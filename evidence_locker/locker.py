@@ -1023,6 +1023,34 @@ class Locker:
             )
         return key
 
+    # -- merging a backup (evidence_locker/backup.py) ---------------------------------
+
+    def entry_ids(self) -> set[str]:
+        """Every entry id in the ledger (a merge adds only the ones missing here)."""
+        with self._read() as conn:
+            return set(conn.execute(select(Entry.id)).scalars())
+
+    def merge_entries(self, pendings: Sequence[PendingEntry]) -> list[PendingEntry]:
+        """Append entries that came from a backup of this locker, in one transaction.
+
+        They keep their ids (so what references them still works) and get new sequence
+        numbers. Ids already present are skipped inside the transaction, so two merges
+        of the same backup at once cannot add anything twice. Returns what was added.
+        """
+        with self._write() as conn:
+            ids = [p.id for p in pendings]
+            present: set[str] = set()
+            for start in range(0, len(ids), 500):
+                stmt = select(Entry.id).where(Entry.id.in_(ids[start : start + 500]))
+                present.update(conn.execute(stmt).scalars())
+            todo = [p for p in pendings if p.id not in present]
+            if todo and todo[-1].kind == "merge" and len(todo) == 1:
+                todo = []  # nothing new: do not record an empty merge
+            self.ledger.append(conn, todo)
+            self._after_append(conn, todo)
+        self._case_cache = None
+        return todo
+
 
 def _matches_text_filters(record: Record, flt: RecordFilter) -> bool:
     if (
