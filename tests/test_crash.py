@@ -55,13 +55,27 @@ def start(locker_dir: Path, *args: str, **extra: str) -> subprocess.Popen[str]:
     )
 
 
+KILLED: list[bool] = []  # per test: was each run really killed mid-command?
+
+
+@pytest.fixture(autouse=True)
+def at_least_one_kill():  # type: ignore[no-untyped-def]
+    """A scenario where every run finished before the kill tested nothing: fail it."""
+    KILLED.clear()
+    yield
+    if KILLED:
+        assert any(KILLED), "no run was killed mid-command; the delays are too long"
+
+
 def run_killed(locker_dir: Path, delay: float, *args: str, **extra: str) -> tuple[bool, str]:
     """Run the command and SIGKILL it after ``delay`` s; (reported success, stdout)."""
     proc = start(locker_dir, *args, **extra)
     try:
         proc.wait(timeout=delay)
+        KILLED.append(False)
     except subprocess.TimeoutExpired:
         proc.send_signal(signal.SIGKILL)
+        KILLED.append(True)
     out, err = proc.communicate()
     assert "Traceback" not in err, err
     return proc.returncode == 0, out
