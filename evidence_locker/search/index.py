@@ -221,19 +221,23 @@ def candidate_seqs(conn: Any, query: Query, token_fn: TokenFn | Tokenizer) -> se
     return found
 
 
-def normalized_fields(fields: Mapping[str, str]) -> list[str]:
-    """Normalised texts of the fields, the form :func:`confirm_normalized` takes."""
-    return [normalize(text) for text in fields.values()]
+def normalized_text(fields: Mapping[str, str]) -> str:
+    """The normalised fields joined by NUL, the form :func:`confirm_text` takes.
+
+    :func:`normalize` removes control characters, so no term contains NUL and a term
+    can only match inside one field, with a single substring test per term.
+    """
+    return "\x00".join(normalize(text) for text in fields.values())
 
 
-def confirm_normalized(query: Query, texts: list[str]) -> bool:
-    """True if every term occurs in one of the (normalised) texts."""
-    return all(any(term.text in text for text in texts) for term in query.terms)
+def confirm_text(query: Query, text: str) -> bool:
+    """True if every term occurs in ``text`` (from :func:`normalized_text`)."""
+    return all(term.text in text for term in query.terms)
 
 
 def confirm(query: Query, fields: Mapping[str, str]) -> bool:
     """True if the decrypted entry with these searched fields matches ``query``."""
-    return confirm_normalized(query, normalized_fields(fields))
+    return confirm_text(query, normalized_text(fields))
 
 
 def highlight(query: Query, fields: Mapping[str, str]) -> dict[str, list[Span]]:
