@@ -339,7 +339,9 @@ def run(n: int, seed: int, repeat: int, scan_repeat: int) -> None:
                 first_t, first_hits = timed(
                     lambda w=window, q=query: locker.search_index_first(q, w, PAGE), repeat
                 )
-                mem_t, mem_hits = timed(lambda w=window, q=query: locker.search_memory(q, w), repeat)
+                mem_t, mem_hits = timed(
+                    lambda w=window, q=query: locker.search_memory(q, w), repeat
+                )
                 scan_t, scan_hits = timed(
                     lambda w=window, q=query: locker.search_scan(q, w), scan_repeat
                 )

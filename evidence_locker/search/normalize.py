@@ -28,7 +28,7 @@ from functools import cache
 
 # Separators that may sit between the digit groups of a phone number, an amount or a date.
 _DIGIT_SEPARATORS = " \\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212.,/()"
-_PLUS_RE = re.compile(r"\+(?=[0-9])")
+_PLUS_RE = re.compile(r"\++(?=[0-9])")
 _JOIN_RE = re.compile(rf"(?<=[0-9])[{_DIGIT_SEPARATORS}]{{1,3}}(?=[0-9])")
 _WS_RE = re.compile(r"\s+")
 # C0/C1 controls other than white space carry no searchable meaning.
