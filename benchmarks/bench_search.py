@@ -30,7 +30,7 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -59,6 +59,7 @@ GOAL_P50_MS = 50.0
 GOAL_RATIO = 10.0
 GOAL_RSS_MB = 300.0
 PAGE = 50  # a first page of results, newest first
+STREAM_ABOVE = 2000  # more candidates than this: stream the table instead of key lookups
 TZ = timezone(timedelta(hours=8))
 # A quarter of the generated period.
 DATE_FILTER = (
@@ -173,34 +174,47 @@ class Locker:
         plain = self.keys.fields.open(sealed, AD_PREFIX + entry_id.encode())
         return searchable_fields(json.loads(plain))
 
-    def _rows(self, seqs: set[int] | None, window: tuple[int, int] | None) -> list[tuple]:
+    def _rows(
+        self, seqs: set[int] | None, window: tuple[int, int] | None
+    ) -> Iterator[tuple[int, str, int, bytes]]:
+        """Entry rows, newest first: the candidates only, or all if ``seqs`` is None.
+
+        A few candidates are looked up by key; many are filtered while streaming the
+        table in date order, which also lets a first page stop early.
+        """
         sql = "SELECT seq, id, occurred_us, sealed FROM entry"
         where: list[str] = []
         params: list[object] = []
-        if seqs is not None:
+        by_key = seqs is not None and len(seqs) <= STREAM_ABOVE
+        if by_key:
             where.append("seq IN (SELECT value FROM json_each(?))")
-            params.append(json.dumps(sorted(seqs)))
+            params.append(json.dumps(sorted(seqs)))  # type: ignore[arg-type]
         if window is not None:
             where.append("occurred_us BETWEEN ? AND ?")
             params.extend(window)
         if where:
             sql += " WHERE " + " AND ".join(where)
-        return self.db.execute(sql, params).fetchall()
+        sql += " ORDER BY occurred_us DESC"
+        rows = self.db.execute(sql, params)
+        if seqs is None or by_key:
+            yield from rows
+        else:
+            yield from (row for row in rows if row[0] in seqs)
 
     def search_index(self, query: Query, window: tuple[int, int] | None) -> list[int]:
         seqs = candidate_seqs(self.db, query, self.tok)
-        hits = []
-        for seq, entry_id, occurred, sealed in self._rows(seqs, window):
-            if confirm_text(query, normalized_text(self._open(entry_id, sealed))):
-                hits.append((occurred, seq))
-        return [seq for _, seq in sorted(hits, reverse=True)]
+        return [
+            seq
+            for seq, entry_id, _occurred, sealed in self._rows(seqs, window)
+            if confirm_text(query, normalized_text(self._open(entry_id, sealed)))
+        ]
 
     def search_scan(self, query: Query, window: tuple[int, int] | None) -> list[int]:
-        hits = []
-        for seq, entry_id, occurred, sealed in self._rows(None, window):
-            if confirm_text(query, normalized_text(self._open(entry_id, sealed))):
-                hits.append((occurred, seq))
-        return [seq for _, seq in sorted(hits, reverse=True)]
+        return [
+            seq
+            for seq, entry_id, _occurred, sealed in self._rows(None, window)
+            if confirm_text(query, normalized_text(self._open(entry_id, sealed)))
+        ]
 
     def load_memory(self) -> None:
         self.memory = MemoryIndex()
@@ -219,21 +233,10 @@ class Locker:
         self, query: Query, window: tuple[int, int] | None, limit: int
     ) -> list[int]:
         """The first page: newest ``limit`` hits, decrypting candidates newest first."""
-        seqs = candidate_seqs(self.db, query, self.tok)
         hits: list[int] = []
-        sql = "SELECT seq, id, occurred_us, sealed FROM entry"
-        where: list[str] = []
-        params: list[object] = []
-        if seqs is not None:
-            where.append("seq IN (SELECT value FROM json_each(?))")
-            params.append(json.dumps(sorted(seqs)))
-        if window is not None:
-            where.append("occurred_us BETWEEN ? AND ?")
-            params.extend(window)
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY occurred_us DESC"
-        for seq, entry_id, _occurred, sealed in self.db.execute(sql, params):
+        for seq, entry_id, _occurred, sealed in self._rows(
+            candidate_seqs(self.db, query, self.tok), window
+        ):
             if confirm_text(query, normalized_text(self._open(entry_id, sealed))):
                 hits.append(seq)
                 if len(hits) >= limit:

@@ -7,7 +7,12 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evidence_locker.search.normalize import normalize, normalize_with_offsets, t2s_table
+from evidence_locker.search.normalize import (
+    normalize,
+    normalize_joined,
+    normalize_with_offsets,
+    t2s_table,
+)
 
 
 def test_full_width_and_case_fold_to_ascii_lower() -> None:
@@ -70,7 +75,8 @@ def test_offsets_map_back_to_the_original_text() -> None:
 
 
 ALPHABET = st.sampled_from(
-    list("abcXYZ019 -.,()+") + list("還款逾期单單位上门起訴诉") + ["ＡＢ", "１２", "😀", "ß", "ﬁ"]
+    [*"abcXYZ019 -.,()+", *"還款逾期单單位上门起訴诉", "ＡＢ", "１２", "😀", "ß", "ﬁ"]
+    + ["\u0301", "\x00", "\t", "\n", "\u3000", "İ", "ς"]
 )
 
 
@@ -84,3 +90,9 @@ def test_normalize_is_idempotent_and_offsets_agree(text: str) -> None:
     assert norm == once
     assert len(starts) == len(ends) == len(norm)
     assert all(0 <= s < e <= len(text) for s, e in zip(starts, ends, strict=True))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(ALPHABET, max_size=12).map("".join), max_size=5))
+def test_joined_normalisation_equals_per_text(texts: list[str]) -> None:
+    assert normalize_joined(texts) == "\x00".join(normalize(t) for t in texts)

@@ -26,7 +26,12 @@ from typing import Any
 from sqlalchemy import Column, LargeBinary
 from sqlmodel import Field, SQLModel
 
-from evidence_locker.search.normalize import CJK_CLASS, normalize, normalize_with_offsets
+from evidence_locker.search.normalize import (
+    CJK_CLASS,
+    normalize,
+    normalize_joined,
+    normalize_with_offsets,
+)
 from evidence_locker.search.query import Query
 
 # 4 bytes: 2^32 buckets. See docs/search.md for the collision / size trade-off measured.
@@ -227,7 +232,7 @@ def normalized_text(fields: Mapping[str, str]) -> str:
     :func:`normalize` removes control characters, so no term contains NUL and a term
     can only match inside one field, with a single substring test per term.
     """
-    return "\x00".join(normalize(text) for text in fields.values())
+    return normalize_joined(fields.values())
 
 
 def confirm_text(query: Query, text: str) -> bool:

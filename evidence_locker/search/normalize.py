@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import cache
 
 # Separators that may sit between the digit groups of a phone number, an amount or a date.
@@ -31,6 +32,7 @@ _DIGIT_SEPARATORS = " \\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212.,/()"
 _PLUS_RE = re.compile(r"\++(?=[0-9])")
 _JOIN_RE = re.compile(rf"(?<=[0-9])[{_DIGIT_SEPARATORS}]{{1,3}}(?=[0-9])")
 _WS_RE = re.compile(r"\s+")
+_NUL_TRIM_RE = re.compile(" ?\x00 ?")
 # C0/C1 controls other than white space carry no searchable meaning.
 _CONTROLS_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
 
@@ -69,16 +71,35 @@ def t2s_table() -> dict[int, str]:
 
 
 def _fold(text: str) -> str:
-    """Steps 1-2: width, compatibility forms, case, Traditional -> Simplified."""
+    """Steps 1-2 (and the removal of control characters, done first so that NFKC sees
+    the characters that stay): width, compatibility forms, case, Traditional -> Simplified.
+    """
+    text = _CONTROLS_RE.sub("", text)
     text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
-    return _CONTROLS_RE.sub("", text.translate(t2s_table()))
+    return text.translate(t2s_table())
+
+
+def _numbers(text: str) -> str:
+    return _JOIN_RE.sub("", _PLUS_RE.sub("", text))
 
 
 def normalize(text: str) -> str:
     """The normalised form of ``text`` (see the module docstring)."""
-    text = _WS_RE.sub(" ", _fold(text)).strip()
-    text = _PLUS_RE.sub("", text)
-    return _JOIN_RE.sub("", text)
+    return _numbers(_WS_RE.sub(" ", _fold(text)).strip())
+
+
+def normalize_joined(texts: Iterable[str]) -> str:
+    """``"\\x00".join(normalize(t) for t in texts)``, in one pass over one string.
+
+    Confirming a candidate normalises all its fields; doing it once on the joined text
+    halves the cost. Exact: NUL is removed from each text first, NUL is a starter that
+    composes with nothing (NFKC cannot merge across it), it is neither a space nor a digit
+    separator, and the spaces that per-text trimming would remove are removed around it.
+    """
+    joined = "\x00".join(_CONTROLS_RE.sub("", t) for t in texts)
+    joined = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", joined).casefold())
+    joined = _WS_RE.sub(" ", joined.translate(t2s_table()))
+    return _numbers(_NUL_TRIM_RE.sub("\x00", joined).strip(" "))
 
 
 def is_cjk(char: str) -> bool:
