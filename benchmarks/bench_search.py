@@ -59,7 +59,6 @@ GOAL_P50_MS = 50.0
 GOAL_RATIO = 10.0
 GOAL_RSS_MB = 300.0
 PAGE = 50  # a first page of results, newest first
-STREAM_ABOVE = 2000  # more candidates than this: stream the table instead of key lookups
 TZ = timezone(timedelta(hours=8))
 # A quarter of the generated period.
 DATE_FILTER = (
@@ -169,23 +168,25 @@ class Locker:
         self.keys = keys
         self.tok = tok
         self.memory: MemoryIndex | None = None
+        self.count = self.db.execute("SELECT count(*) FROM entry").fetchone()[0]
 
     def _open(self, entry_id: str, sealed: bytes) -> dict[str, str]:
         plain = self.keys.fields.open(sealed, AD_PREFIX + entry_id.encode())
         return searchable_fields(json.loads(plain))
 
     def _rows(
-        self, seqs: set[int] | None, window: tuple[int, int] | None
+        self, seqs: set[int] | None, window: tuple[int, int] | None, stream_share: float = 0.25
     ) -> Iterator[tuple[int, str, int, bytes]]:
         """Entry rows, newest first: the candidates only, or all if ``seqs`` is None.
 
-        A few candidates are looked up by key; many are filtered while streaming the
-        table in date order, which also lets a first page stop early.
+        Candidates are looked up by key, unless they are more than ``stream_share`` of
+        all entries: then they are picked out while streaming the table in date order
+        (which also lets a first page stop early).
         """
         sql = "SELECT seq, id, occurred_us, sealed FROM entry"
         where: list[str] = []
         params: list[object] = []
-        by_key = seqs is not None and len(seqs) <= STREAM_ABOVE
+        by_key = seqs is not None and len(seqs) <= stream_share * self.count
         if by_key:
             where.append("seq IN (SELECT value FROM json_each(?))")
             params.append(json.dumps(sorted(seqs)))  # type: ignore[arg-type]
@@ -234,9 +235,8 @@ class Locker:
     ) -> list[int]:
         """The first page: newest ``limit`` hits, decrypting candidates newest first."""
         hits: list[int] = []
-        for seq, entry_id, _occurred, sealed in self._rows(
-            candidate_seqs(self.db, query, self.tok), window
-        ):
+        seqs = candidate_seqs(self.db, query, self.tok)
+        for seq, entry_id, _occurred, sealed in self._rows(seqs, window, stream_share=0.05):
             if confirm_text(query, normalized_text(self._open(entry_id, sealed))):
                 hits.append(seq)
                 if len(hits) >= limit:
@@ -351,6 +351,13 @@ def run(n: int, seed: int, repeat: int, scan_repeat: int) -> None:
                 if not idx_hits == mem_hits == scan_hits or first_hits != idx_hits[:PAGE]:
                     raise SystemExit(f"strategies disagree on {name}")
                 emit(f"{name}.hits", len(idx_hits), "records", baseline=len(fts_hits))
+                if window is None:
+                    cands = candidate_seqs(locker.db, query, locker.tok)
+                    emit(f"{name}.candidates", -1 if cands is None else len(cands), "records")
+                    cand_t, _ = timed(
+                        lambda q=query: candidate_seqs(locker.db, q, locker.tok), repeat
+                    )  # type: ignore[misc,return-value]
+                    emit(f"{name}.candidate_lookup.p50", pct(cand_t, 0.5), "ms")
                 for strategy, times, base in (
                     ("index", idx_t, fts_t),
                     (f"index_first{PAGE}", first_t, page_t),

@@ -53,6 +53,8 @@ SEARCHED_FIELDS: tuple[str, ...] = (
 # Stop intersecting posting lists once this few candidates are left: decrypting a
 # handful of rows costs less than another round trip.
 _ENOUGH = 4
+# A posting list this many times longer than the candidate set is not worth reading.
+_SKIP_RATIO = 10
 # Below this many candidates, further posting lists are probed by (token, seq) key.
 _PROBE_LIMIT = 500
 
@@ -209,7 +211,9 @@ def candidate_seqs(conn: Any, query: Query, token_fn: TokenFn | Tokenizer) -> se
         for row in _execute(conn, "SELECT seq FROM search_token WHERE token = ?", [ordered[0]])
     }
     for token in ordered[1:]:
-        if len(found) <= _ENOUGH:
+        # Few candidates left, or a list so much longer that it can hardly remove any
+        # (the grams of one phrase mostly occur together): decrypting is cheaper.
+        if len(found) <= _ENOUGH or counts[token] > _SKIP_RATIO * len(found):
             break
         if len(found) <= _PROBE_LIMIT:
             seqs = sorted(found)
