@@ -236,7 +236,7 @@ class Locker:
         """The first page: newest ``limit`` hits, decrypting candidates newest first."""
         hits: list[int] = []
         seqs = candidate_seqs(self.db, query, self.tok)
-        for seq, entry_id, _occurred, sealed in self._rows(seqs, window, stream_share=0.05):
+        for seq, entry_id, _occurred, sealed in self._rows(seqs, window, stream_share=0.01):
             if confirm_text(query, normalized_text(self._open(entry_id, sealed))):
                 hits.append(seq)
                 if len(hits) >= limit:

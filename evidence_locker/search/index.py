@@ -141,10 +141,31 @@ def grams(text: str) -> set[str]:
 
 
 def term_grams(term: str) -> set[str]:
-    """The grams used to look a normalised term up: its longest grams, or empty."""
-    all_grams = grams(term)
-    longer = {g for g in all_grams if len(g) > 1}
-    return longer or all_grams
+    """The grams used to look a normalised term up.
+
+    Any subset of the term's grams is correct (each one is in every text holding the
+    term); fewer lists are cheaper to read. We take bigrams and trigrams laid end to end
+    across the term, plus the one ending at its last character, which covers every
+    character while reading about a third (trigrams) or half (bigrams) of the lists. A
+    term with no such gram falls back to its CJK unigrams (a lone CJK character).
+    """
+    indexed = grams(term)
+    picked: set[str] = set()
+    i, n = 0, len(term)
+    while i < n:
+        for size in (3, 2):
+            gram = term[i : i + size]
+            if len(gram) == size and gram in indexed:
+                picked.add(gram)
+                i += size
+                break
+        else:
+            i += 1
+    for size in (3, 2):
+        if n >= size and term[n - size :] in indexed:
+            picked.add(term[n - size :])
+            break
+    return picked or indexed
 
 
 def tokens_for(fields: Mapping[str, str], token_fn: TokenFn | Tokenizer) -> set[bytes]:
