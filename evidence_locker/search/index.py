@@ -1,0 +1,301 @@
+"""A blind index: keyed, truncated tokens of normalised text grams, per ledger entry.
+
+The store keeps no plaintext of searched fields. For each entry (one version of a
+record, named by its ``seq``) we store a set of tokens ``HMAC(index_key, gram)[:4]``:
+
+- every CJK character (unigram) and every pair of neighbouring characters of which at
+  least one is CJK (bigram), as Lucene's CJK bigram filter does;
+- every run of three neighbouring non-CJK characters (trigram), as FTS5's trigram
+  tokenizer does, so that substrings of words and numbers are found.
+
+Any query term has grams that are all grams of every text containing it, so
+intersecting their posting lists never loses a match (no false negatives). A term with
+no gram (one or two Latin letters or digits) cannot narrow the search: the caller scans.
+Truncation makes different grams share a token, and a record may hold all grams of a
+term without holding the term, so candidates are confirmed by decrypting them and
+calling :func:`confirm` (no false positives). docs/search.md says what the tokens leak.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Column, LargeBinary
+from sqlmodel import Field, SQLModel
+
+from evidence_locker.search.normalize import (
+    CJK_CLASS,
+    normalize,
+    normalize_joined,
+    normalize_with_offsets,
+)
+from evidence_locker.search.query import Query
+
+# 4 bytes: 2^32 buckets. See docs/search.md for the collision / size trade-off measured.
+TOKEN_BYTES = 4
+# Grams are hashed as b"g1" + UTF-8, so a future gram scheme can change the prefix.
+_GRAM_PREFIX = b"g1"
+# Fields searched, in the order results show them; list-valued ones are joined by ", ".
+SEARCHED_FIELDS: tuple[str, ...] = (
+    "content",
+    "subject",
+    "notes",
+    "counterpart",
+    "organisation",
+    "address",
+    "location",
+    "tags",
+    "attachments",
+)
+# Stop intersecting posting lists once this few candidates are left: decrypting a
+# handful of rows costs less than another round trip.
+_ENOUGH = 4
+# A posting list this many times longer than the candidate set is not worth reading.
+_SKIP_RATIO = 10
+# Below this many candidates, further posting lists are probed by (token, seq) key.
+_PROBE_LIMIT = 500
+
+_CJK_RUN = re.compile(f"[{CJK_CLASS}]+")
+
+Span = tuple[int, int]
+TokenFn = Callable[[bytes], bytes]
+
+
+class SearchToken(SQLModel, table=True):
+    """One (token, entry) pair. The primary key is the posting list, sorted by token.
+
+    WITHOUT ROWID on SQLite: the table is its own primary-key index, about half the size
+    of a rowid table plus an index.
+    """
+
+    __tablename__ = "search_token"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    token: bytes = Field(sa_column=Column(LargeBinary, primary_key=True))
+    seq: int = Field(primary_key=True)
+
+
+class Tokenizer:
+    """Gram -> truncated keyed token, memoised (grams repeat a lot across records).
+
+    Hold one per unlocked locker: ``Tokenizer(keyring.index_token)``. The memo keeps
+    grams in memory only, where the decrypted records already are.
+    """
+
+    __slots__ = ("_fn", "_memo", "_memo_max", "size")
+
+    def __init__(self, token_fn: TokenFn, size: int = TOKEN_BYTES, memo_max: int = 1 << 18):
+        self._fn = token_fn
+        self.size = size
+        self._memo: dict[str, bytes] = {}
+        self._memo_max = memo_max
+
+    def __call__(self, gram: str) -> bytes:
+        token = self._memo.get(gram)
+        if token is None:
+            token = self._fn(_GRAM_PREFIX + gram.encode("utf-8"))[: self.size]
+            if len(self._memo) >= self._memo_max:
+                self._memo.clear()
+            self._memo[gram] = token
+        return token
+
+
+def _as_tokenizer(token_fn: TokenFn | Tokenizer) -> Tokenizer:
+    return token_fn if isinstance(token_fn, Tokenizer) else Tokenizer(token_fn)
+
+
+def searchable_fields(
+    values: Mapping[str, Any], attachment_names: Iterable[str] = ()
+) -> dict[str, str]:
+    """The searched fields of a decrypted entry as ``{name: text}`` (empty ones left out).
+
+    ``values`` is the decrypted sensitive-field dict (``ContactDraft.sensitive_values()``
+    shape); attachment file names come from the attachment table.
+    """
+    out: dict[str, str] = {}
+    for name in SEARCHED_FIELDS:
+        value = list(attachment_names) if name == "attachments" else values.get(name)
+        if isinstance(value, list | tuple):
+            value = ", ".join(str(v) for v in value if v)
+        if value:
+            out[name] = str(value)
+    return out
+
+
+def grams(text: str) -> set[str]:
+    """All index grams of an already normalised text (see the module docstring)."""
+    out: set[str] = set()
+    n = len(text)
+    pos = 0
+    for m in _CJK_RUN.finditer(text):
+        a, b = m.span()
+        out.update(text[i : i + 3] for i in range(pos, a - 2))
+        out.update(text[a:b])
+        out.update(text[i : i + 2] for i in range(max(a - 1, 0), min(b, n - 1)))
+        pos = b
+    out.update(text[i : i + 3] for i in range(pos, n - 2))
+    return out
+
+
+def term_grams(term: str) -> set[str]:
+    """The grams used to look a normalised term up.
+
+    Any subset of the term's grams is correct (each one is in every text holding the
+    term); fewer lists are cheaper to read. We take bigrams and trigrams laid end to end
+    across the term, plus the one ending at its last character, which covers every
+    character while reading about a third (trigrams) or half (bigrams) of the lists. A
+    term with no such gram falls back to its CJK unigrams (a lone CJK character).
+    """
+    indexed = grams(term)
+    picked: set[str] = set()
+    i, n = 0, len(term)
+    while i < n:
+        for size in (3, 2):
+            gram = term[i : i + size]
+            if len(gram) == size and gram in indexed:
+                picked.add(gram)
+                i += size
+                break
+        else:
+            i += 1
+    for size in (3, 2):
+        if n >= size and term[n - size :] in indexed:
+            picked.add(term[n - size :])
+            break
+    return picked or indexed
+
+
+def tokens_for(fields: Mapping[str, str], token_fn: TokenFn | Tokenizer) -> set[bytes]:
+    """The set of index tokens of one entry's searched fields (raw, not normalised)."""
+    tok = _as_tokenizer(token_fn)
+    all_grams: set[str] = set()
+    for text in fields.values():
+        all_grams |= grams(normalize(text))
+    return {tok(g) for g in all_grams}
+
+
+def index_rows(
+    seq: int, fields: Mapping[str, str], token_fn: TokenFn | Tokenizer
+) -> list[dict[str, Any]]:
+    """Rows to insert into ``search_token`` for entry ``seq`` (same transaction as the entry)."""
+    return [{"token": t, "seq": seq} for t in sorted(tokens_for(fields, token_fn))]
+
+
+def query_tokens(query: Query, token_fn: TokenFn | Tokenizer) -> list[bytes] | None:
+    """Tokens every matching entry must hold, or None if no term can narrow the search."""
+    tok = _as_tokenizer(token_fn)
+    tokens: dict[bytes, None] = {}
+    for term in query.terms:
+        for gram in sorted(term_grams(term.text)):
+            tokens[tok(gram)] = None
+    return list(tokens) or None
+
+
+def _execute(conn: Any, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """Run ``sql`` (``?`` placeholders) on a sqlite3 connection or a SQLAlchemy one."""
+    if isinstance(conn, sqlite3.Connection):
+        return conn.execute(sql, params).fetchall()
+    from sqlalchemy import text
+
+    names = iter(range(len(params)))
+    bound = re.sub(r"\?", lambda _m: f":p{next(names)}", sql)
+    result = conn.execute(text(bound), {f"p{i}": v for i, v in enumerate(params)})
+    return [tuple(row) for row in result]
+
+
+def candidate_seqs(conn: Any, query: Query, token_fn: TokenFn | Tokenizer) -> set[int] | None:
+    """Entries that may match ``query``; None means "cannot narrow: check every entry".
+
+    ``conn``: a SQLModel/SQLAlchemy Session or Connection, or a sqlite3 Connection.
+    Posting lists are intersected rarest first; once few candidates remain, the next
+    lists are probed by primary key instead of read whole.
+    """
+    tokens = query_tokens(query, token_fn)
+    if tokens is None:
+        return None
+    marks = ",".join("?" * len(tokens))
+    counts = dict(
+        _execute(
+            conn,
+            f"SELECT token, count(*) FROM search_token WHERE token IN ({marks}) GROUP BY token",
+            list(tokens),
+        )
+    )
+    if len(counts) < len(tokens):
+        return set()
+    ordered = sorted(tokens, key=lambda t: counts[t])
+    found = {
+        row[0]
+        for row in _execute(conn, "SELECT seq FROM search_token WHERE token = ?", [ordered[0]])
+    }
+    for token in ordered[1:]:
+        # Few candidates left, or a list so much longer that it can hardly remove any
+        # (the grams of one phrase mostly occur together): decrypting is cheaper.
+        if len(found) <= _ENOUGH or counts[token] > _SKIP_RATIO * len(found):
+            break
+        if len(found) <= _PROBE_LIMIT:
+            seqs = sorted(found)
+            marks = ",".join("?" * len(seqs))
+            rows = _execute(
+                conn,
+                f"SELECT seq FROM search_token WHERE token = ? AND seq IN ({marks})",
+                [token, *seqs],
+            )
+            found = {row[0] for row in rows}
+        else:
+            rows = _execute(conn, "SELECT seq FROM search_token WHERE token = ?", [token])
+            found &= {row[0] for row in rows}
+    return found
+
+
+def normalized_text(fields: Mapping[str, str]) -> str:
+    """The normalised fields joined by NUL, the form :func:`confirm_text` takes.
+
+    :func:`normalize` removes control characters, so no term contains NUL and a term
+    can only match inside one field, with a single substring test per term.
+    """
+    return normalize_joined(fields.values())
+
+
+def confirm_text(query: Query, text: str) -> bool:
+    """True if every term occurs in ``text`` (from :func:`normalized_text`)."""
+    return all(term.text in text for term in query.terms)
+
+
+def confirm(query: Query, fields: Mapping[str, str]) -> bool:
+    """True if the decrypted entry with these searched fields matches ``query``."""
+    return confirm_text(query, normalized_text(fields))
+
+
+def highlight(query: Query, fields: Mapping[str, str]) -> dict[str, list[Span]]:
+    """Per field, the merged ``(start, end)`` spans of the original text that matched."""
+    out: dict[str, list[Span]] = {}
+    for name, text in fields.items():
+        norm, starts, ends = normalize_with_offsets(text)
+        spans: list[Span] = []
+        for term in query.terms:
+            at = norm.find(term.text)
+            while at >= 0:
+                stop = at + len(term.text)
+                spans.append((starts[at], ends[stop - 1]))
+                at = norm.find(term.text, stop)
+        if spans:
+            spans.sort()
+            merged = [spans[0]]
+            for start, end in spans[1:]:
+                if start <= merged[-1][1]:
+                    merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+                else:
+                    merged.append((start, end))
+            out[name] = merged
+    return out
+
+
+def matches(query: Query, fields: Mapping[str, str]) -> dict[str, list[Span]] | None:
+    """Confirm and highlight in one call: None if the entry does not match."""
+    if not confirm(query, fields):
+        return None
+    return highlight(query, fields)
