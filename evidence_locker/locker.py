@@ -100,6 +100,14 @@ class RecordHistory:
 
 
 @dataclass
+class SearchHit:
+    """A record that matched, with the matched spans per field (for highlighting)."""
+
+    record: Record
+    spans: dict[str, list[tuple[int, int]]]
+
+
+@dataclass
 class BatchResult:
     """What :meth:`Locker.log_batch` did: ids of the records added, in order."""
 
@@ -131,6 +139,7 @@ class Locker:
         self.region = region
         self._case_cache: dict[str, Case] | None = None
         self._blobs: BlobStore | None = None
+        self._tokenizer: Any = None
 
     # -- opening and creating ----------------------------------------------------------
 
@@ -393,8 +402,7 @@ class Locker:
                 logged_at = self._now_us()
                 pending = self._pending_for(draft, conn, logged_at)
                 files = self._store_files(pending.id, draft.attachments, logged_at, stored)
-                self.ledger.append(conn, [pending, *files])
-                self._after_append(conn, [pending, *files])
+                self._append(conn, [pending, *files])
         except BaseException:
             self._discard_blobs(stored)
             raise
@@ -450,11 +458,9 @@ class Locker:
                     pendings.extend(files)
                     result.attachments += len(files)
                     if len(pendings) >= flush_every:
-                        self.ledger.append(conn, pendings)
-                        self._after_append(conn, pendings)
+                        self._append(conn, pendings)
                         pendings = []
-                self.ledger.append(conn, pendings)
-                self._after_append(conn, pendings)
+                self._append(conn, pendings)
         except BaseException:
             self._discard_blobs(stored)
             raise
@@ -464,8 +470,106 @@ class Locker:
         stmt = select(Entry.seq).where(Entry.dedupe == tag).limit(1)
         return conn.execute(stmt).first() is not None
 
-    def _after_append(self, conn: Connection, pendings: Sequence[PendingEntry]) -> None:
-        """Hook for derived indexes (search) kept in the same transaction."""
+    def _append(self, conn: Connection, pendings: Sequence[PendingEntry]) -> list[int]:
+        """Append to the ledger and keep the search index in step, in one transaction."""
+        seqs = self.ledger.append(conn, pendings)
+        if seqs:
+            self._index(conn, pendings, seqs)
+        return seqs
+
+    @property
+    def tokenizer(self) -> Any:
+        """Keyed, truncated tokens for the blind search index (one per unlocked locker)."""
+        if self._tokenizer is None:
+            from evidence_locker.search.index import Tokenizer
+
+            self._tokenizer = Tokenizer(self.keyring.index_token)
+        return self._tokenizer
+
+    def _index(
+        self, conn: Connection, pendings: Sequence[PendingEntry], seqs: Sequence[int]
+    ) -> None:
+        """Index record versions under their own seq, with their files' names.
+
+        A file attached later adds its name's tokens to the record's latest version.
+        """
+        from evidence_locker.search.index import index_rows, searchable_fields
+
+        batch_names: dict[str, list[str]] = defaultdict(list)
+        versions_in_batch: set[str] = set()
+        for p in pendings:
+            if p.kind == "attachment" and p.target:
+                batch_names[p.target].append(str(p.fields.get("name", "")))
+            elif p.kind in RECORD_KINDS:
+                versions_in_batch.add(p.record_id)
+        rows: list[dict[str, Any]] = []
+        for p, seq in zip(pendings, seqs, strict=True):
+            if p.kind in RECORD_KINDS:
+                names = list(batch_names.get(p.record_id, ()))
+                if p.kind == "correction":
+                    names += self._attachment_names(conn, p.record_id)
+                rows += index_rows(seq, searchable_fields(p.fields, names), self.tokenizer)
+            elif p.kind == "attachment" and p.target and p.target not in versions_in_batch:
+                latest = conn.execute(
+                    select(Entry.seq)
+                    .where(Entry.record_id == p.target, Entry.kind.in_(RECORD_KINDS))
+                    .order_by(Entry.seq.desc())
+                    .limit(1)
+                ).scalar_one_or_none()
+                if latest is not None:
+                    fields = {"attachments": str(p.fields.get("name", ""))}
+                    rows += index_rows(latest, fields, self.tokenizer)
+        self._insert_tokens(conn, rows)
+
+    @staticmethod
+    def _insert_tokens(conn: Connection, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        from evidence_locker.search.index import SearchToken
+
+        table = SearchToken.__table__
+        if conn.dialect.name == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        for start in range(0, len(rows), 5000):
+            conn.execute(dialect_insert(table).on_conflict_do_nothing(), rows[start : start + 5000])
+
+    def _attachment_names(self, conn: Connection, record_id: str) -> list[str]:
+        ids = list(
+            conn.execute(
+                select(Entry.id).where(Entry.record_id == record_id, Entry.kind == "attachment")
+            ).scalars()
+        )
+        return [a.name for a in self._attachments(conn, ids)]
+
+    def rebuild_index(self) -> int:
+        """Drop and rebuild the search index from the ledger. Returns the entries indexed."""
+        from evidence_locker.search.index import SearchToken
+
+        count = 0
+        with self._write() as conn:
+            conn.execute(SearchToken.__table__.delete())
+            names: dict[str, list[str]] = defaultdict(list)
+            for row in self.ledger.rows(conn):
+                if row.kind == "attachment" and row.target:
+                    names[row.target].append(self._decode(row).value("name", ""))
+            batch: list[dict[str, Any]] = []
+            from evidence_locker.search.index import index_rows, searchable_fields
+
+            for row in self.ledger.rows(conn):
+                if row.kind not in RECORD_KINDS:
+                    continue
+                values = self._decode(row).values()
+                batch += index_rows(
+                    row.seq, searchable_fields(values, names.get(row.record_id, ())), self.tokenizer
+                )
+                count += 1
+                if len(batch) > 20000:
+                    self._insert_tokens(conn, batch)
+                    batch = []
+            self._insert_tokens(conn, batch)
+        return count
 
     def correct(
         self,
@@ -519,8 +623,7 @@ class Locker:
                 offset=offset_minutes(draft.occurred_at),
                 case_id=case_id,
             )
-            self.ledger.append(conn, [pending])
-            self._after_append(conn, [pending])
+            self._append(conn, [pending])
         return self.get(entry_id).latest
 
     def delete(self, record_id: str, *, reason: str) -> str:
@@ -540,8 +643,7 @@ class Locker:
                 logged_at=self._now_us(),
                 fields={"reason": reason.strip()},
             )
-            self.ledger.append(conn, [pending])
-            self._after_append(conn, [pending])
+            self._append(conn, [pending])
         return entry_id
 
     # -- cases -------------------------------------------------------------------------
@@ -576,8 +678,7 @@ class Locker:
             pending = PendingEntry(
                 id=case_id, kind="case", record_id=case_id, logged_at=self._now_us(), fields=fields
             )
-            self.ledger.append(conn, [pending])
-            self._after_append(conn, [pending])
+            self._append(conn, [pending])
         self._case_cache = None
         return self.cases_by_id()[case_id]
 
@@ -792,40 +893,93 @@ class Locker:
         """Records matching the filter, in the order they happened (oldest first)."""
         return list(self.iter_records(flt))
 
-    def iter_records(self, flt: RecordFilter | None = None, batch: int = 2000) -> Iterator[Record]:
-        flt = flt or RecordFilter()
+    def _record_rows_stmt(self, conn: Connection, flt: RecordFilter) -> Any:
+        """SELECT of record versions matching the filter's clear-column conditions."""
         if flt.since and flt.until and flt.since > flt.until:
             raise UsageError("filter.bad_range")
+        stmt = select(Entry).where(Entry.kind.in_(RECORD_KINDS))
+        if flt.channels:
+            stmt = stmt.where(Entry.channel.in_([c.value for c in flt.channels]))
+        if flt.directions:
+            stmt = stmt.where(Entry.direction.in_([d.value for d in flt.directions]))
+        if flt.since:
+            stmt = stmt.where(Entry.occurred_at >= micros(flt.since))
+        if flt.until:
+            stmt = stmt.where(Entry.occurred_at <= micros(flt.until))
+        if flt.case:
+            stmt = stmt.where(Entry.case_id == self._resolve_case(conn, flt.case))
+        if not flt.all_versions:
+            newer = select(Entry.target).where(
+                Entry.kind == "correction", Entry.target.is_not(None)
+            )
+            stmt = stmt.where(Entry.id.not_in(newer))
+        if not flt.include_deleted:
+            dead = select(Entry.record_id).where(Entry.kind == "tombstone")
+            stmt = stmt.where(Entry.record_id.not_in(dead))
+        if flt.has_attachment is not None:
+            with_files = select(Entry.record_id).where(Entry.kind == "attachment")
+            cond = Entry.record_id.in_(with_files)
+            stmt = stmt.where(cond if flt.has_attachment else ~cond)
+        return stmt
+
+    def iter_records(self, flt: RecordFilter | None = None, batch: int = 2000) -> Iterator[Record]:
+        flt = flt or RecordFilter()
         with self._read() as conn:
-            stmt = select(Entry).where(Entry.kind.in_(RECORD_KINDS))
-            if flt.channels:
-                stmt = stmt.where(Entry.channel.in_([c.value for c in flt.channels]))
-            if flt.directions:
-                stmt = stmt.where(Entry.direction.in_([d.value for d in flt.directions]))
-            if flt.since:
-                stmt = stmt.where(Entry.occurred_at >= micros(flt.since))
-            if flt.until:
-                stmt = stmt.where(Entry.occurred_at <= micros(flt.until))
-            if flt.case:
-                stmt = stmt.where(Entry.case_id == self._resolve_case(conn, flt.case))
-            if not flt.all_versions:
-                newer = select(Entry.target).where(
-                    Entry.kind == "correction", Entry.target.is_not(None)
-                )
-                stmt = stmt.where(Entry.id.not_in(newer))
-            if not flt.include_deleted:
-                dead = select(Entry.record_id).where(Entry.kind == "tombstone")
-                stmt = stmt.where(Entry.record_id.not_in(dead))
-            if flt.has_attachment is not None:
-                with_files = select(Entry.record_id).where(Entry.kind == "attachment")
-                cond = Entry.record_id.in_(with_files)
-                stmt = stmt.where(cond if flt.has_attachment else ~cond)
-            stmt = stmt.order_by(Entry.occurred_at, Entry.seq)
+            stmt = self._record_rows_stmt(conn, flt).order_by(Entry.occurred_at, Entry.seq)
             rows = list(conn.execute(stmt))
             for start in range(0, len(rows), batch):
                 for record in self._build(conn, rows[start : start + batch]):
                     if _matches_text_filters(record, flt):
                         yield record
+
+    def search(
+        self, text: str, flt: RecordFilter | None = None, *, limit: int | None = 50
+    ) -> list[SearchHit]:
+        """Records whose searched fields contain every term of ``text``, newest first.
+
+        The blind index narrows the candidates; each is then decrypted and matched
+        exactly (so the index's truncated tokens cause no false hits), and the spans
+        that matched are returned for highlighting.
+        """
+        from evidence_locker.search.index import candidate_seqs, matches, searchable_fields
+        from evidence_locker.search.query import parse_query
+
+        query = parse_query(text)
+        flt = flt or RecordFilter()
+        hits: list[SearchHit] = []
+        with self._read() as conn:
+            candidates = candidate_seqs(conn, query, self.tokenizer)
+            if candidates is not None and not candidates:
+                return hits
+            stmt = self._record_rows_stmt(conn, flt)
+            if candidates is not None and len(candidates) <= 5000:
+                stmt = stmt.where(Entry.seq.in_(sorted(candidates)))
+            stmt = stmt.order_by(Entry.occurred_at.desc(), Entry.seq.desc())
+            pending: list[Any] = []
+
+            def drain() -> bool:
+                for record in self._build(conn, pending):
+                    if not _matches_text_filters(record, flt):
+                        continue
+                    fields = searchable_fields(
+                        record.to_json(), [a.name for a in record.attachments]
+                    )
+                    spans = matches(query, fields)
+                    if spans is not None:
+                        hits.append(SearchHit(record, spans))
+                        if limit is not None and len(hits) >= limit:
+                            return True
+                pending.clear()
+                return False
+
+            for row in conn.execute(stmt):
+                if candidates is not None and row.seq not in candidates:
+                    continue
+                pending.append(row)
+                if len(pending) >= (limit or 500) and drain():
+                    return hits
+            drain()
+        return hits
 
     def count(self) -> int:
         with self._read() as conn:
@@ -912,8 +1066,7 @@ class Locker:
                 entries = self._store_files(
                     history.latest.record_id, [draft], self._now_us(), stored
                 )
-                self.ledger.append(conn, entries)
-                self._after_append(conn, entries)
+                self._append(conn, entries)
         except BaseException:
             self._discard_blobs(stored)
             raise
@@ -1046,8 +1199,7 @@ class Locker:
             todo = [p for p in pendings if p.id not in present]
             if todo and todo[-1].kind == "merge" and len(todo) == 1:
                 todo = []  # nothing new: do not record an empty merge
-            self.ledger.append(conn, todo)
-            self._after_append(conn, todo)
+            self._append(conn, todo)
         self._case_cache = None
         return todo
 

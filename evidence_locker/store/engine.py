@@ -72,6 +72,8 @@ def url_engine(url: str) -> Engine:
 
 def create_schema(engine: Engine) -> None:
     """Create tables and the append-only triggers (idempotent)."""
+    from evidence_locker.search import index  # noqa: F401  (registers the search table)
+
     SQLModel.metadata.create_all(engine)
     with engine.begin() as conn:
         if engine.dialect.name == "sqlite":

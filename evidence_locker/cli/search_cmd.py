@@ -1,0 +1,145 @@
+"""The search command: terms ANDed, "quoted phrases", filters, highlighted matches."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from evidence_locker.cli import render
+from evidence_locker.cli.context import STATE
+from evidence_locker.cli.options import (
+    CaseOpt,
+    ChannelOpt,
+    CounterpartOpt,
+    OrgOpt,
+    SinceOpt,
+    UntilOpt,
+    _filter,
+)
+
+SHOWN_FIELDS = ("subject", "content", "notes", "location", "tags", "attachments")
+CONTEXT = 60
+
+
+def search_cmd(
+    terms: Annotated[list[str], typer.Argument(metavar="QUERY...", help='Words; "a phrase".')],
+    channel: ChannelOpt = None,
+    direction: Annotated[str | None, typer.Option("--direction")] = None,
+    org: OrgOpt = None,
+    counterpart: CounterpartOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    case: CaseOpt = None,
+    has_attachment: Annotated[
+        bool | None,
+        typer.Option(
+            "--has-attachment/--no-attachment", help="Only records with (or without) files."
+        ),
+    ] = None,
+    deleted: Annotated[bool, typer.Option("--deleted", help="Include deleted records.")] = False,
+    all_versions: Annotated[
+        bool, typer.Option("--all-versions", help="Search every version, not only the latest.")
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many, newest first.")] = 50,
+    all_hits: Annotated[bool, typer.Option("--all", help="Every match (no limit).")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="JSON array, as list --json.")] = False,
+) -> None:
+    """Find records by words or numbers, in Chinese or English. / 检索记录（中英文、号码）。"""
+    flt = _filter(
+        channel=channel,
+        direction=direction,
+        org=org,
+        counterpart=counterpart,
+        since=since,
+        until=until,
+        case=case,
+        deleted=deleted,
+        all_versions=all_versions,
+        has_attachment=has_attachment,
+    )
+    query = " ".join(terms)  # the shell's quotes group words; quotes inside mark a phrase
+    hits = STATE.open_locker().search(query, flt, limit=None if all_hits else max(limit, 1))
+    if json_out:
+        render.print_json([h.record.to_json() for h in hits])
+        return
+    if not hits:
+        STATE.err.print(STATE.t("search.none"))
+        return
+    from rich.text import Text
+
+    for hit in hits:
+        r = hit.record
+        who = " · ".join(x for x in (r.organisation, r.counterpart, r.address) if x)
+        head = Text()
+        head.append(r.id[:8], style="bold")
+        head.append(f"  {render.when(r.occurred_at, STATE.tz)}  {render.channel_label(STATE, r)}  ")
+        head.append(_highlighted(who, _spans_for(hit, r, who)))
+        marks = render.marks(STATE, r)
+        if marks:
+            head.append(f"  {marks}", style="italic")
+        STATE.console.print(head)
+        for name in SHOWN_FIELDS:
+            text = _field_text(r, name)
+            if text:
+                spans = hit.spans.get(name, [])
+                if spans or name == "content":
+                    STATE.console.print(Text("    ") + _excerpt(text, spans))
+    shown = len(hits)
+    key = "search.count_limited" if not all_hits and shown >= limit else "search.count"
+    STATE.console.print(STATE.t(key, n=shown))
+
+
+def _field_text(r, name: str) -> str:  # type: ignore[no-untyped-def]
+    if name == "attachments":
+        return ", ".join(a.name for a in r.attachments)
+    if name == "tags":
+        return ", ".join(r.tags)
+    return getattr(r, name) or ""
+
+
+def _spans_for(hit, r, who: str) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
+    """Spans of organisation, counterpart and address mapped into the joined 'who' line."""
+    out: list[tuple[int, int]] = []
+    offset = 0
+    for name in ("organisation", "counterpart", "address"):
+        value = getattr(r, name)
+        if not value:
+            continue
+        out += [(offset + a, offset + b) for a, b in hit.spans.get(name, [])]
+        offset += len(value) + 3
+    return out
+
+
+def _highlighted(text: str, spans: list[tuple[int, int]]):  # type: ignore[no-untyped-def]
+    from rich.text import Text
+
+    out = Text(text)
+    for a, b in spans:
+        out.stylize("bold reverse", a, b)
+    return out
+
+
+def _excerpt(text: str, spans: list[tuple[int, int]]):  # type: ignore[no-untyped-def]
+    """The text around the first match, flattened to one line, with matches marked."""
+    from rich.text import Text
+
+    flat = text.replace("\n", " ")
+    if len(flat) <= 2 * CONTEXT + 20 or not spans:
+        return _highlighted(
+            flat[: 2 * CONTEXT + 20], [s for s in spans if s[1] <= 2 * CONTEXT + 20]
+        )
+    first = spans[0][0]
+    start = max(0, first - CONTEXT)
+    end = min(len(flat), first + CONTEXT + 20)
+    part = flat[start:end]
+    shifted = [(a - start, b - start) for a, b in spans if a >= start and b <= end]
+    out = Text("…" if start else "")
+    out.append(_highlighted(part, shifted))
+    if end < len(flat):
+        out.append("…")
+    return out
+
+
+def register(app: typer.Typer) -> None:
+    app.command("search")(search_cmd)
