@@ -26,7 +26,7 @@ def _value_step(top: int) -> int:
 
 def per_day_chart(counts: dict[date, int], width: float, height: float = 150) -> Drawing:
     """A bar per calendar day from the first to the last contact (gaps shown as 0)."""
-    d = Drawing(width, height)
+    d = Drawing(width, height, initialFontName=LATIN, initialFontSize=6)
     if not counts:
         return d
     start, end = min(counts), max(counts)
@@ -70,7 +70,7 @@ def per_day_chart(counts: dict[date, int], width: float, height: float = 150) ->
 
 def by_hour_chart(counts: list[int], width: float, height: float = 150) -> Drawing:
     """24 bars, 00 to 23; night hours on a shaded, labelled band with hatched bars."""
-    d = Drawing(width, height)
+    d = Drawing(width, height, initialFontName=LATIN, initialFontSize=6)
     x0, y0 = 30, 25
     w, h = width - 40, height - 45
     slot = w / 24

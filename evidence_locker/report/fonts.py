@@ -6,8 +6,10 @@ has all its characters: DejaVu Sans for Latin, Greek, Cyrillic, digits and symbo
 a CJK font (Droid Sans Fallback, shipped in the package, or the TrueType file named
 by ``EVIDENCE_LOCKER_CJK_FONT``) for Chinese, Japanese kana and full-width
 punctuation. Characters no font has (mostly emoji: the shipped fonts have outline
-glyphs for none, and colour-emoji fonts are bitmaps reportlab cannot draw) become a
-visible placeholder such as ``[emoji U+1F600]``, never an empty box.
+glyphs for most, and colour-emoji fonts are bitmaps reportlab cannot draw) and any
+character outside the Basic Multilingual Plane (reportlab's ToUnicode map cannot
+express those, so they would not copy or search) become a visible placeholder such as
+``[emoji U+1F600]``, never an empty box.
 
 All fonts are TrueType, so reportlab embeds them as subsets.
 """
@@ -138,7 +140,11 @@ def runs(text: str, primary: str = LATIN) -> list[tuple[str, str]]:
         cp = ord(ch)
         if cp in _INVISIBLE:
             continue
-        if ch == "\n" or ch == " " or cp in latin:
+        if cp > 0xFFFF:
+            # reportlab writes astral code points into the ToUnicode map as odd-length
+            # hex, which breaks copy and search; a placeholder keeps the text honest.
+            font, piece = primary, _placeholder(cp)
+        elif ch == "\n" or ch == " " or cp in latin:
             font, piece = primary, ch
             # spaces and newlines join whatever run is open: fewer font switches
             if (ch == " " or ch == "\n") and cur_font is not None:

@@ -309,6 +309,7 @@ def _table(
     tbl = Table(rows, colWidths=widths, repeatRows=1 if header else 0)
     style = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("FONTNAME", (0, 0), (-1, -1), LATIN),  # tables default to Helvetica (unembedded)
         ("GRID", (0, 0), (-1, -1), 0.3, colors.Color(0.55, 0.55, 0.55)),
         ("LEFTPADDING", (0, 0), (-1, -1), 3),
         ("RIGHTPADDING", (0, 0), (-1, -1), 3),
@@ -382,6 +383,7 @@ def _cover(
         TableStyle(
             [
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("FONTNAME", (0, 0), (-1, -1), LATIN),  # tables default to Helvetica (unembedded)
                 ("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.Color(0.6, 0.6, 0.6)),
                 ("TOPPADDING", (0, 0), (-1, -1), 4),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
@@ -662,6 +664,7 @@ def _record_full(ctx: _Ctx, c: _Contact) -> list[Any]:
         TableStyle(
             [
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("FONTNAME", (0, 0), (-1, -1), LATIN),  # tables default to Helvetica (unembedded)
                 ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.Color(0.7, 0.7, 0.7)),
                 ("TOPPADDING", (0, 0), (-1, -1), 1),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
@@ -725,7 +728,7 @@ def _exhibits(
     if len(listed) > 1:
         out += [
             ctx.p(ctx.L("exhibits.listed"), "h2"),
-            _table(listed, [16 * mm, 48 * mm, 26 * mm, 18 * mm, FRAME_W - 108 * mm]),
+            _table(listed, [16 * mm, 46 * mm, 24 * mm, 22 * mm, FRAME_W - 108 * mm]),
         ]
     elif not shown:
         out.append(ctx.p(ctx.L("exhibits.none")))
@@ -740,7 +743,8 @@ def _image(data: bytes) -> Image | None:
         w, h = reader.getSize()
     except Exception:
         return None
-    scale = min(FRAME_W / w, 150 * mm / h, 1.0 if w > 800 else 3.0)
+    # small screenshots are enlarged a little (1.5x at most) so their text stays legible
+    scale = min(FRAME_W / w, 150 * mm / h, 1.5)
     return Image(io.BytesIO(data), width=w * scale, height=h * scale)
 
 
