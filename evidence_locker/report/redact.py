@@ -37,8 +37,8 @@ _EN_ADDRESS = re.compile(
 
 def _keep_last4(match: re.Match[str]) -> str:
     text = match.group(0)
-    digits = [i for i, ch in enumerate(text) if ch.isdigit()]
-    keep = set(digits[-4:])
+    alnum = [i for i, ch in enumerate(text) if ch.isalnum()]
+    keep = set(alnum[-4:])
     return "".join(ch if (i in keep or not ch.isalnum()) else "*" for i, ch in enumerate(text))
 
 
