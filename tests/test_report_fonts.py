@@ -15,7 +15,7 @@ from reportlab.platypus import Paragraph
 from evidence_locker.report.fonts import CJK, LATIN, has_glyph, markup, runs
 
 SAMPLES = "中文繁體字Latin ÄÖü 0123 ，。「」！ＡＢＣ１２３ 😀🔪 €→① <&> \t控制"
-ALPHABET = st.sampled_from(list(SAMPLES) + ["\n", " ", "\u200d", "\ufe0f", "\x07", "𠀀"])
+ALPHABET = st.sampled_from([*SAMPLES, "\n", " ", "\u200d", "\ufe0f", "\x07", "𠀀"])
 
 
 def test_mixed_runs_pick_a_font_that_has_each_glyph() -> None:

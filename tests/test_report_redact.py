@@ -14,6 +14,7 @@ ALL = frozenset({"numbers", "addresses", "ids"})
 
 def test_phone_numbers_keep_last_four() -> None:
     assert mask_text("请回电 13812345678 谢谢", {"numbers"}) == "请回电 *******5678 谢谢"
+    assert mask_text("致电13812345678或", {"numbers"}) == "致电*******5678或"
     assert mask_text("call +1 415 555 0137 now", {"numbers"}) == "call +* *** *** 0137 now"
     # short numbers (amounts, times, dates) stay
     assert mask_text("还款 3,560.00 元 18:00 2026-10-03", {"numbers"}) == (

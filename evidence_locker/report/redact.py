@@ -18,9 +18,13 @@ CATEGORIES = frozenset({"numbers", "addresses", "ids"})
 # Identity and card numbers: PRC resident id (17 digits + digit or X), 15-19 digit runs
 # (bank cards, old ids), passport-like letter+8 digits.
 _ID = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15,19}|[A-Za-z]\d{8})(?![0-9A-Za-z])")
+# ASCII-only word boundaries: \w would count a CJK character as part of the number.
 # Phone numbers: optional +country, then 7 to 14 digits possibly split by space, dot,
-# dash or brackets. Shorter digit runs (amounts, dates) are left alone.
-_PHONE = re.compile(r"(?<![\w+])\+?(?:\d[\s().\-]?){6,14}\d(?!\w)")
+# dash or brackets. Shorter digit runs, amounts, times and dates are left alone.
+_PHONE = re.compile(
+    r"(?<![A-Za-z0-9_+:.,/])(?!\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?!\d))"  # not a date
+    r"\+?(?:\d[\s().\-]?){6,14}\d(?![A-Za-z0-9_:])"
+)
 _EMAIL = re.compile(r"([A-Za-z0-9._%+\-]+)@([A-Za-z0-9.\-]+\.[A-Za-z]{2,})")
 # Chinese street addresses: a run of place words ending in a road/street/lane and a
 # house number, optionally building, unit and room.
