@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -177,9 +177,11 @@ def markup(text: str | None, primary: str = LATIN) -> str:
     return "".join(parts)
 
 
-def plain_runs(text: str, primary: str = LATIN) -> list[tuple[str, str]]:
-    """Runs for drawing directly on a canvas (headers, footers, chart labels)."""
-    return runs(text.replace("\n", " "), primary)
+@lru_cache(maxsize=16384)
+def plain_runs(text: str, primary: str = LATIN) -> tuple[tuple[str, str], ...]:
+    """Runs for drawing directly on a canvas (headers, footers, table cells); cached,
+    since labels, dates and channel names repeat on every row."""
+    return tuple(runs(text.replace("\n", " "), primary))
 
 
 def string_width(text: str, size: float, primary: str = LATIN) -> float:

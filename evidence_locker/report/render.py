@@ -27,6 +27,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import (
     CondPageBreak,
+    Flowable,
     Image,
     KeepTogether,
     PageBreak,
@@ -49,6 +50,7 @@ from evidence_locker.report.fonts import (
     draw_string,
     markup,
     register_fonts,
+    string_width,
 )
 from evidence_locker.report.pdfio import PROOFS_NAME, Attachment, add_attachments, attach
 from evidence_locker.report.redact import mask_text
@@ -79,9 +81,8 @@ class EmptyDossier(ValueError):
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    # CJK wrapping breaks between any two CJK characters but keeps Latin words whole.
-    base = ParagraphStyle("body", fontName=LATIN, fontSize=9, leading=12.5, wordWrap="CJK")
-    return {
+    base = ParagraphStyle("body", fontName=LATIN, fontSize=9, leading=12.5)
+    styles = {
         "body": base,
         "small": ParagraphStyle("small", parent=base, fontSize=7.5, leading=9.5),
         "cell": ParagraphStyle("cell", parent=base, fontSize=7.5, leading=9.5),
@@ -134,6 +135,10 @@ def _styles() -> dict[str, ParagraphStyle]:
             "note", parent=base, fontSize=7.5, leading=10, textColor=colors.Color(0.25, 0.25, 0.25)
         ),
     }
+    # CJK wrapping breaks between any two CJK characters but keeps Latin words whole.
+    for name, st in list(styles.items()):
+        styles[name + "_cjk"] = ParagraphStyle(name + "_cjk", parent=st, wordWrap="CJK")
+    return styles
 
 
 @lru_cache(maxsize=4096)
@@ -174,7 +179,14 @@ class _Ctx:
         return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M") + f" {off}"
 
     def p(self, text: str, style: str = "body") -> Paragraph:
-        return Paragraph(markup(text), self.styles[style])
+        return self.para(text, style)
+
+    def para(self, text: str, style: str = "body") -> Paragraph:
+        """A Paragraph; CJK line breaking (slow) only for text that has CJK in it."""
+        st = self.styles[style]
+        if any(ord(ch) >= 0x2E80 for ch in text):
+            st = self.styles[style + "_cjk"]
+        return Paragraph(markup(text, st.fontName), st)
 
     def value(self, rec: Record, name: str) -> str | None:
         """A field as the dossier may print it: masked, and never a withheld value."""
@@ -303,35 +315,103 @@ def _dossier_id(bundle: dict[str, Any], generated_at: datetime, ids: list[str]) 
 # -- sections -----------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _C:
+    """A table cell's text; becomes a cheap one-line flowable or a Paragraph once the
+    column width is known (Paragraph layout dominates rendering time)."""
+
+    text: str
+    style: str = "cell"
+
+
+class _Line(Flowable):
+    """One line of text drawn run by run, for cells that need no wrapping."""
+
+    def __init__(self, text: str, size: float, leading: float, font: str, width: float):
+        super().__init__()
+        self.text, self.size, self.leading, self.font, self.width = (
+            text,
+            size,
+            leading,
+            font,
+            width,
+        )
+        self.height = leading
+
+    def wrap(self, avail_w: float, avail_h: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        draw_string(self.canv, 0, self.leading - self.size, self.text, self.size, self.font)
+
+
+def _realise(ctx: _Ctx, value: Any, width: float) -> Any:
+    if not isinstance(value, _C):
+        return value
+    st = ctx.styles[value.style]
+    text = value.text
+    if "\n" not in text:
+        w = string_width(text, st.fontSize, st.fontName)
+        if w <= width - 6:
+            return _Line(text, st.fontSize, st.leading, st.fontName, w)
+    return ctx.para(text, value.style)
+
+
+_CHUNK = 40  # rows per Table: reportlab re-measures a long table on every page split
+
+
 def _table(
-    rows: list[list[Any]], widths: list[float], header: bool = True, zebra: bool = True
-) -> Table:
-    tbl = Table(rows, colWidths=widths, repeatRows=1 if header else 0)
+    ctx: _Ctx,
+    rows: list[list[Any]],
+    widths: list[float],
+    header: bool = True,
+    zebra: bool = True,
+    style: list[Any] | None = None,
+) -> list[Table]:
+    """Tables of at most ``_CHUNK`` rows each, stacked, the header repeated on each."""
+    if style is None:
+        style = [
+            ("GRID", (0, 0), (-1, -1), 0.3, colors.Color(0.55, 0.55, 0.55)),
+            ("LEFTPADDING", (0, 0), (-1, -1), 3),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+            ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ]
     style = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("FONTNAME", (0, 0), (-1, -1), LATIN),  # tables default to Helvetica (unembedded)
-        ("GRID", (0, 0), (-1, -1), 0.3, colors.Color(0.55, 0.55, 0.55)),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        *style,
     ]
     if header:
         style.append(("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.82, 0.82, 0.82)))
     if zebra and len(rows) > 3:
         style.append(
-            ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.Color(0.95, 0.95, 0.95)])
+            (
+                "ROWBACKGROUNDS",
+                (0, 1 if header else 0),
+                (-1, -1),
+                [colors.white, colors.Color(0.95, 0.95, 0.95)],
+            )
         )
-    tbl.setStyle(TableStyle(style))
-    return tbl
+    head, body = (rows[:1], rows[1:]) if header else ([], rows)
+    out = []
+    for i in range(0, max(len(body), 1), _CHUNK):
+        chunk = [
+            [_realise(ctx, v, w) for v, w in zip(row, widths, strict=False)]
+            for row in head + body[i : i + _CHUNK]
+        ]
+        tbl = Table(chunk, colWidths=widths, repeatRows=1 if header else 0)
+        tbl.setStyle(TableStyle(style))
+        out.append(tbl)
+    return out
 
 
-def _hdr(ctx: _Ctx, *keys: str) -> list[Paragraph]:
-    return [Paragraph(_m(ctx.L(k)), ctx.styles["cellb"]) for k in keys]
+def _hdr(ctx: _Ctx, *keys: str) -> list[_C]:
+    return [_C(ctx.L(k), "cellb") for k in keys]
 
 
-def _cell(ctx: _Ctx, text: str | None, style: str = "cell") -> Paragraph:
-    return Paragraph(_m(text) if text and len(text) < 40 else markup(text or ""), ctx.styles[style])
+def _cell(ctx: _Ctx, text: str | None, style: str = "cell") -> _C:
+    return _C(text or "", style)
 
 
 def _cover(
@@ -377,18 +457,17 @@ def _cover(
     if dossier_key is not None:
         rows.append((ctx.L("cover.dossier_key"), fingerprint(dossier_key)))
     rows.append((ctx.L("dossier_id", id="").strip(), dossier_id))
-    table_rows = [[Paragraph(_m(k), s["cellb"]), Paragraph(markup(v), s["cell"])] for k, v in rows]
-    tbl = Table(table_rows, colWidths=[55 * mm, FRAME_W - 55 * mm])
-    tbl.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("FONTNAME", (0, 0), (-1, -1), LATIN),  # tables default to Helvetica (unembedded)
-                ("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.Color(0.6, 0.6, 0.6)),
-                ("TOPPADDING", (0, 0), (-1, -1), 4),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-            ]
-        )
+    tbl = _table(
+        ctx,
+        [[_C(k, "cellb"), _C(v)] for k, v in rows],
+        [55 * mm, FRAME_W - 55 * mm],
+        header=False,
+        zebra=False,
+        style=[
+            ("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.Color(0.6, 0.6, 0.6)),
+            ("TOPPADDING", (0, 0), (-1, -1), 4),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+        ],
     )
     return [
         Spacer(1, 30 * mm),
@@ -406,7 +485,7 @@ def _cover(
             ParagraphStyle("c", parent=s["body"], alignment=TA_CENTER),
         ),
         Spacer(1, 12 * mm),
-        tbl,
+        *tbl,
         Spacer(1, 10 * mm),
         ctx.p(ctx.L("cover.note"), "note"),
         PageBreak(),
@@ -416,8 +495,8 @@ def _cover(
 def _count_table(ctx: _Ctx, title_key: str, counts: Counter[str], limit: int = 20) -> list[Any]:
     rows: list[list[Any]] = [
         [
-            Paragraph(_m(ctx.L(title_key)), ctx.styles["cellb"]),
-            Paragraph(_m(ctx.L("summary.count")), ctx.styles["cellb"]),
+            _C(ctx.L(title_key), "cellb"),
+            _C(ctx.L("summary.count"), "cellb"),
         ]
     ]
     for name, n in counts.most_common(limit):
@@ -425,7 +504,7 @@ def _count_table(ctx: _Ctx, title_key: str, counts: Counter[str], limit: int = 2
     if len(counts) > limit:
         rest = sum(n for _, n in counts.most_common()[limit:])
         rows.append([_cell(ctx, f"… (+{len(counts) - limit})"), _cell(ctx, str(rest))])
-    return [_table(rows, [FRAME_W - 30 * mm, 30 * mm]), Spacer(1, 4 * mm)]
+    return [*_table(ctx, rows, [FRAME_W - 30 * mm, 30 * mm]), Spacer(1, 4 * mm)]
 
 
 def _summary(
@@ -475,7 +554,7 @@ def _summary(
     out += [
         CondPageBreak(40 * mm),
         ctx.p(ctx.L("summary.streaks"), "h2"),
-        _table(rows, [FRAME_W / 4] * 4),
+        *_table(ctx, rows, [FRAME_W / 4] * 4),
     ]
     if flags:
         out += [
@@ -502,7 +581,7 @@ def _summary(
                     _cell(ctx, str(f.get("source", ""))),
                 ]
             )
-        out.append(_table(rows, [16 * mm, 30 * mm, 22 * mm, FRAME_W - 118 * mm, 50 * mm]))
+        out += _table(ctx, rows, [16 * mm, 30 * mm, 22 * mm, FRAME_W - 118 * mm, 50 * mm])
     del s
     out.append(PageBreak())
     return out
@@ -567,11 +646,10 @@ def _timeline(ctx: _Ctx, contacts: list[_Contact]) -> list[Any]:
         )
     widths = [12 * mm, 27 * mm, 16 * mm, 17 * mm, 24 * mm, 26 * mm]
     widths.append(FRAME_W - sum(widths))
-    return [ctx.p(ctx.L("timeline"), "h1"), _table(rows, widths), PageBreak()]
+    return [ctx.p(ctx.L("timeline"), "h1"), *_table(ctx, rows, widths), PageBreak()]
 
 
 def _record_full(ctx: _Ctx, c: _Contact) -> list[Any]:
-    s = ctx.styles
     rec = c.latest
     head = f"{c.no} · {ctx.when(rec.occurred_at)} · {ctx.channel(rec)} · {ctx.direction(rec)}"
     if rec.deleted:
@@ -597,11 +675,10 @@ def _record_full(ctx: _Ctx, c: _Contact) -> list[Any]:
 
     rows: list[list[Any]] = [
         [
-            _cell(ctx, ctx.L("field.occurred_at"), "cellb"),
-            _cell(
-                ctx,
+            _C(ctx.L("field.occurred_at"), "cellb"),
+            _C(
                 f"{ctx.when(rec.occurred_at, True)}   ({ctx.L('field.logged_at')}: "
-                f"{ctx.when(rec.logged_at, True)})",
+                f"{ctx.when(rec.logged_at, True)})"
             ),
         ],
     ]
@@ -611,78 +688,64 @@ def _record_full(ctx: _Ctx, c: _Contact) -> list[Any]:
         if v is None and not extra:
             continue
         text = "\n".join([v or ctx.L("none"), *extra])
-        rows.append(
-            [_cell(ctx, ctx.L(f"field.{name}"), "cellb"), Paragraph(markup(text), s["cell"])]
-        )
+        rows.append([_C(ctx.L(f"field.{name}"), "cellb"), _C(text)])
     if rec.case:
-        rows.append([_cell(ctx, ctx.L("field.case"), "cellb"), _cell(ctx, rec.case)])
+        rows.append([_C(ctx.L("field.case"), "cellb"), _C(rec.case)])
     src = ctx.value(rec, "source")
     if src:
-        rows.append([_cell(ctx, ctx.L("field.source"), "cellb"), Paragraph(markup(src), s["cell"])])
-    rows.append(
-        [_cell(ctx, ctx.L("field.record_id"), "cellb"), Paragraph(markup(rec.record_id), s["mono"])]
-    )
+        rows.append([_C(ctx.L("field.source"), "cellb"), _C(src)])
+    rows.append([_C(ctx.L("field.record_id"), "cellb"), _C(rec.record_id, "mono")])
     for v in c.versions:
         rows.append(
             [
-                _cell(ctx, ctx.L("field.version"), "cellb"),
-                Paragraph(
-                    markup(
-                        f"{v.id} / {v.seq}\n{ctx.L('field.leaf_hash')}: {v.leaf_hash}"
-                        f"\n{ctx.L('field.logged_at')}: {ctx.when(v.logged_at, True)}"
-                    ),
-                    s["mono"],
+                _C(ctx.L("field.version"), "cellb"),
+                _C(
+                    f"{v.id} / {v.seq}   ({ctx.L('field.logged_at')}: "
+                    f"{ctx.when(v.logged_at, True)})",
+                    "mono",
                 ),
             ]
         )
+        rows.append([_C(ctx.L("field.leaf_hash"), "cellb"), _C(v.leaf_hash, "mono")])
     for v in c.versions:
         if v.correction_reason:
+            reason = mask_text(v.correction_reason, ctx.redact)
             rows.append(
                 [
-                    _cell(ctx, ctx.L("correction_reason"), "cellb"),
-                    Paragraph(
-                        markup(
-                            f"{ctx.when(v.logged_at, True)}: "
-                            f"{mask_text(v.correction_reason, ctx.redact)}"
-                        ),
-                        s["cell"],
-                    ),
+                    _C(ctx.L("correction_reason"), "cellb"),
+                    _C(f"{ctx.when(v.logged_at, True)}: {reason}"),
                 ]
             )
     if rec.attachments:
         names = "\n".join(
             f"{a.name} ({a.size} B, SHA-256 {a.sha256[:16]}…)" for a in rec.attachments
         )
-        rows.append(
-            [
-                _cell(ctx, ctx.L("field.attachments"), "cellb"),
-                Paragraph(markup(mask_text(names, ctx.redact)), s["cell"]),
-            ]
-        )
-    tbl = Table(rows, colWidths=[32 * mm, FRAME_W - 32 * mm])
-    tbl.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("FONTNAME", (0, 0), (-1, -1), LATIN),  # tables default to Helvetica (unembedded)
-                ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.Color(0.7, 0.7, 0.7)),
-                ("TOPPADDING", (0, 0), (-1, -1), 1),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
-                ("LEFTPADDING", (0, 0), (-1, -1), 2),
-            ]
-        )
+        rows.append([_C(ctx.L("field.attachments"), "cellb"), _C(mask_text(names, ctx.redact))])
+    tbl = _table(
+        ctx,
+        rows,
+        [32 * mm, FRAME_W - 32 * mm],
+        header=False,
+        zebra=False,
+        style=[
+            ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.Color(0.7, 0.7, 0.7)),
+            ("TOPPADDING", (0, 0), (-1, -1), 1),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+            ("LEFTPADDING", (0, 0), (-1, -1), 2),
+        ],
     )
-    out: list[Any] = [KeepTogether([Paragraph(markup(head), s["rec"]), tbl])]
+    # CondPageBreak rather than KeepTogether: KeepTogether lays everything out twice.
+    out: list[Any] = [CondPageBreak(45 * mm), ctx.para(head, "rec"), *tbl]
     for name in BLOCK_FIELDS:
         v = ctx.value(rec, name)
         extra = corrections(name)
         if v is None and not extra:
             continue
-        out.append(Paragraph(_m(ctx.L(f"field.{name}")), s["label"]))
+        out.append(ctx.para(ctx.L(f"field.{name}"), "label"))
         for para in (v or ctx.L("none")).split("\n\n"):
-            out.append(Paragraph(markup(para), s["body"]))
+            out.append(ctx.para(para, "body"))
         for e in extra:
-            out.append(Paragraph(markup(e), s["note"]))
+            out.append(ctx.para(e, "note"))
     out.append(Spacer(1, 3 * mm))
     return out
 
@@ -690,7 +753,6 @@ def _record_full(ctx: _Ctx, c: _Contact) -> list[Any]:
 def _exhibits(
     ctx: _Ctx, contacts: list[_Contact], images: Callable[[AttachmentInfo], bytes | None] | None
 ) -> list[Any]:
-    s = ctx.styles
     out: list[Any] = [ctx.p(ctx.L("exhibits"), "h1")]
     listed: list[list[Any]] = [
         _hdr(ctx, "col.no", "exhibit.name", "exhibit.type", "exhibit.size", "exhibit.sha256")
@@ -722,13 +784,13 @@ def _exhibits(
                     _cell(ctx, name),
                     _cell(ctx, att.mime or "?"),
                     _cell(ctx, str(att.size)),
-                    Paragraph(att.sha256, s["mono"]),
+                    _C(att.sha256, "mono"),
                 ]
             )
     if len(listed) > 1:
         out += [
             ctx.p(ctx.L("exhibits.listed"), "h2"),
-            _table(listed, [16 * mm, 46 * mm, 24 * mm, 22 * mm, FRAME_W - 108 * mm]),
+            *_table(ctx, listed, [16 * mm, 46 * mm, 24 * mm, 22 * mm, FRAME_W - 108 * mm]),
         ]
     elif not shown:
         out.append(ctx.p(ctx.L("exhibits.none")))
@@ -755,25 +817,24 @@ def _integrity(
     checkpoint: Checkpoint | None,
     dossier_key: bytes | None,
 ) -> list[Any]:
-    s = ctx.styles
     out: list[Any] = [
         ctx.p(ctx.L("integrity"), "h1"),
         ctx.p(ctx.L("integrity.how"), "h2"),
         ctx.p(ctx.L("integrity.how_text")),
         ctx.p(ctx.L("integrity.tree_head"), "h2"),
-        Paragraph(markup(str(bundle.get("checkpoint", ""))), s["mono"]),
+        ctx.para(str(bundle.get("checkpoint", "")), "mono"),
     ]
     if checkpoint is not None:
-        out.append(Paragraph(markup(f"root (hex) {checkpoint.root.hex()}"), s["mono"]))
+        out.append(ctx.para(f"root (hex) {checkpoint.root.hex()}", "mono"))
     out += [
         ctx.p(ctx.L("integrity.keys"), "h2"),
         ctx.p(ctx.L("integrity.verifier_key"), "label"),
-        Paragraph(markup(str(bundle.get("verifier_key", ""))), s["mono"]),
+        ctx.para(str(bundle.get("verifier_key", "")), "mono"),
     ]
     if dossier_key is not None:
         out += [
             ctx.p(ctx.L("cover.dossier_key"), "label"),
-            Paragraph(fingerprint(dossier_key), s["mono"]),
+            ctx.para(fingerprint(dossier_key), "mono"),
             ctx.p(ctx.L("integrity.endorsement"), "label"),
             ctx.p(
                 ctx.L(
@@ -803,11 +864,11 @@ def _integrity(
                 [
                     _cell(ctx, c.no, "cellb"),
                     _cell(ctx, str(v.seq)),
-                    Paragraph(v.leaf_hash[:32], s["mono"]),
-                    Paragraph(proof or "—", s["mono"]),
+                    _C(v.leaf_hash[:32], "mono"),
+                    _C(proof or "—", "mono"),
                 ]
             )
-    out.append(_table(rows, [14 * mm, 14 * mm, 50 * mm, FRAME_W - 78 * mm]))
+    out += _table(ctx, rows, [14 * mm, 14 * mm, 50 * mm, FRAME_W - 78 * mm])
     return out
 
 
