@@ -236,3 +236,36 @@ def test_redacted_dossier_hides_numbers_and_still_verifies() -> None:
     assert "*******5678" in text  # masked, last four kept
     report = verify_dossier(pdf)
     assert report.ok, report.messages
+
+
+def test_invariant_output_is_reproducible() -> None:
+    records, bundle = finish(make_records(3, with_correction=False))
+    kw = dict(lang="en", title=None, claimant=None, generated_at=GENERATED, tz=TZ)
+    a = render_dossier(records, bundle, signing_seed=DOSSIER_SEED, invariant=True, **kw)
+    b = render_dossier(records, bundle, signing_seed=DOSSIER_SEED, invariant=True, **kw)
+    assert a == b
+    c = render_dossier(
+        records, bundle, signing_seed=DOSSIER_SEED, invariant=True, **{**kw, "lang": "zh"}
+    )
+    assert c != a
+
+
+def test_deleted_contact_is_marked() -> None:
+    from dataclasses import replace
+
+    recs = make_records(3, with_correction=False)
+    gone = replace(
+        recs[2],
+        id="ver-00002-x",
+        seq=3,
+        deleted=True,
+        corrects=recs[2].id,
+        delete_reason="重复记录 duplicate",
+    )
+    recs[2] = replace(recs[2], superseded_by=gone.id)
+    records, bundle = finish([*recs, gone])
+    pdf = render_dossier(
+        records, bundle, lang="en", title=None, claimant=None, generated_at=GENERATED, tz=TZ
+    )
+    text = _norm("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
+    assert _norm("[deleted: 重复记录 duplicate]") in text

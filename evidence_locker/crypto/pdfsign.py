@@ -24,6 +24,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import NameOID
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
@@ -119,6 +120,20 @@ def _signer(seed: bytes) -> signers.SimpleSigner:
     )
 
 
+def incremental_writer(pdf: bytes) -> IncrementalPdfFileWriter:
+    """An incremental writer whose new trailer ID derives from the input bytes.
+
+    pyHanko draws the second /ID element at random; a hash of the input serves the
+    same purpose (it changes with every revision) and keeps output reproducible.
+    """
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    first = writer._document_id[0]
+    writer._document_id = generic.ArrayObject(
+        [first, generic.ByteStringObject(hashlib.sha256(pdf).digest()[:16])]
+    )
+    return writer
+
+
 def sign_pdf(
     pdf: bytes,
     seed: bytes,
@@ -132,7 +147,7 @@ def sign_pdf(
     ``prepare`` may add objects (e.g. embedded files) to the same update before the
     signature is computed, so the signature covers them. In memory only.
     """
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    writer = incremental_writer(pdf)
     if prepare is not None:
         prepare(writer)
     meta = signers.PdfSignatureMetadata(

@@ -11,6 +11,8 @@ from pyhanko.pdf_utils import embed
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pypdf import PdfReader
 
+from evidence_locker.crypto.pdfsign import incremental_writer
+
 PROOFS_NAME = "evidence-locker-proofs.json"
 
 
@@ -48,7 +50,7 @@ def add_attachments(
 
 def attach(pdf: bytes, files: Sequence[Attachment], when: datetime | None) -> bytes:
     """Unsigned variant: embed the files as an incremental update."""
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    writer = incremental_writer(pdf)
     add_attachments(writer, files, when)
     out = io.BytesIO()
     writer.write(out)

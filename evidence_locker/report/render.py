@@ -649,7 +649,7 @@ def _timeline(ctx: _Ctx, contacts: list[_Contact]) -> list[Any]:
     return [ctx.p(ctx.L("timeline"), "h1"), *_table(ctx, rows, widths), PageBreak()]
 
 
-def _record_full(ctx: _Ctx, c: _Contact) -> list[Any]:
+def _record_full(ctx: _Ctx, c: _Contact, done: int) -> list[Any]:
     rec = c.latest
     head = f"{c.no} · {ctx.when(rec.occurred_at)} · {ctx.channel(rec)} · {ctx.direction(rec)}"
     if rec.deleted:
@@ -735,7 +735,9 @@ def _record_full(ctx: _Ctx, c: _Contact) -> list[Any]:
         ],
     )
     # CondPageBreak rather than KeepTogether: KeepTogether lays everything out twice.
-    out: list[Any] = [CondPageBreak(45 * mm), ctx.para(head, "rec"), *tbl]
+    heading = ctx.para(head, "rec")
+    heading._el_done = done  # type: ignore[attr-defined] # read by _Doc.afterFlowable
+    out: list[Any] = [CondPageBreak(45 * mm), heading, *tbl]
     for name in BLOCK_FIELDS:
         v = ctx.value(rec, name)
         extra = corrections(name)
@@ -884,6 +886,22 @@ def _short(b64: str) -> str:
 # -- entry point --------------------------------------------------------------------
 
 
+class _Doc(SimpleDocTemplate):
+    """Reports progress as each record is laid out (layout is where the time goes)."""
+
+    def __init__(
+        self, progress: Callable[[int, int], None] | None, total: int, *args: Any, **kw: Any
+    ) -> None:
+        super().__init__(*args, **kw)
+        self._progress = progress
+        self._total = total
+
+    def afterFlowable(self, flowable: Any) -> None:
+        done = getattr(flowable, "_el_done", None)
+        if done is not None and self._progress is not None and (done % 25 == 0):
+            self._progress(done, self._total)
+
+
 def render_dossier(
     records: Sequence[Record],
     bundle: dict[str, Any],
@@ -959,9 +977,7 @@ def render_dossier(
     story += _timeline(ctx, contacts)
     story.append(ctx.p(ctx.L("records"), "h1"))
     for i, c in enumerate(contacts, 1):
-        story += _record_full(ctx, c)
-        if progress is not None and (i % 50 == 0 or i == total):
-            progress(i, total)
+        story += _record_full(ctx, c, i)
     story.append(PageBreak())
     story += _exhibits(ctx, contacts, images)
     story += _integrity(ctx, contacts, bundle, checkpoint, dossier_key)
@@ -971,7 +987,9 @@ def render_dossier(
         f"{ctx.L('generated', when=ctx.when(generated_at))}"
     )
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(
+    doc = _Doc(
+        progress,
+        total,
         buf,
         pagesize=A4,
         leftMargin=MARGIN,
@@ -1013,13 +1031,17 @@ def render_dossier(
         )
     ]
     if signing_seed is None:
-        return attach(pdf, files, generated_at)
-    from evidence_locker.crypto.pdfsign import sign_pdf
+        out = attach(pdf, files, generated_at)
+    else:
+        from evidence_locker.crypto.pdfsign import sign_pdf
 
-    return sign_pdf(
-        pdf,
-        signing_seed,
-        signing_time=generated_at,
-        reason=f"evidence-locker dossier {dossier_id}",
-        prepare=lambda w: add_attachments(w, files, generated_at),
-    )
+        out = sign_pdf(
+            pdf,
+            signing_seed,
+            signing_time=generated_at,
+            reason=f"evidence-locker dossier {dossier_id}",
+            prepare=lambda w: add_attachments(w, files, generated_at),
+        )
+    if progress is not None:
+        progress(total, total)
+    return out
