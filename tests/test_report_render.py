@@ -12,16 +12,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
-from report_fixtures import (
+
+from evidence_locker.report import EmptyDossier, fonts_in_use, render_dossier, verify_dossier
+from evidence_locker.report.fonts import has_glyph
+from tests.report_fixtures import (
     DOSSIER_SEED,
     GENERATED,
     finish,
     make_records,
     png_bytes,
 )
-
-from evidence_locker.report import EmptyDossier, fonts_in_use, render_dossier, verify_dossier
-from evidence_locker.report.fonts import has_glyph
 
 TZ = ZoneInfo("Asia/Shanghai")
 PNG = png_bytes()

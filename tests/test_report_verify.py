@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader, PdfWriter
-from report_fixtures import DOSSIER_SEED, GENERATED, ORIGIN, finish, make_records
 
 from evidence_locker.crypto import Signer
 from evidence_locker.crypto.pdfsign import dossier_public_key
@@ -21,6 +20,7 @@ from evidence_locker.report import (
     sign_endorsement,
     verify_dossier,
 )
+from tests.report_fixtures import DOSSIER_SEED, GENERATED, ORIGIN, finish, make_records
 
 TZ = ZoneInfo("Asia/Shanghai")
 
