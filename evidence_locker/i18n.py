@@ -45,7 +45,7 @@ def t(key: str, lang: str = "en", /, **params: object) -> str:
     texts = catalog().get(key)
     if texts is None:
         return key if not params else f"{key} {params}"
-    text = texts.get(lang) or texts.get("en") or key
+    text = texts[lang] if lang in texts else texts.get("en", key)
     try:
         return text.format(**params)
     except (KeyError, IndexError, ValueError):

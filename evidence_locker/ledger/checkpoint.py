@@ -48,9 +48,10 @@ def key_id(name: str, public_key: bytes) -> bytes:
 
 def verifier_key(name: str, public_key: bytes) -> str:
     """The note verifier key string: ``name+hex(key id)+base64(0x01 || public key)``."""
-    return f"{name}+{key_id(name, public_key).hex()}+" + base64.b64encode(
-        ED25519_ALG + public_key
-    ).decode()
+    return (
+        f"{name}+{key_id(name, public_key).hex()}+"
+        + base64.b64encode(ED25519_ALG + public_key).decode()
+    )
 
 
 def parse_verifier_key(text: str) -> tuple[str, bytes]:
@@ -102,9 +103,13 @@ def open_note(note: str, name: str, public_key: bytes) -> Checkpoint:
             blob = base64.b64decode(blob_s, validate=True)
         except ValueError:
             continue
-        if sig_name == name and blob[:4] == want and len(blob) == 68:
-            if verify_signature(public_key, blob[4:], body.encode()):
-                return Checkpoint.parse_body(body)
+        if (
+            sig_name == name
+            and blob[:4] == want
+            and len(blob) == 68
+            and verify_signature(public_key, blob[4:], body.encode())
+        ):
+            return Checkpoint.parse_body(body)
     raise ValueError("no valid signature on the checkpoint")
 
 

@@ -1,1 +1,1 @@
-"""store."""
+"""Storage: SQLModel tables and engine setup (SQLite by default, PostgreSQL optional)."""

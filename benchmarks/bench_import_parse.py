@@ -1,0 +1,106 @@
+"""Parse speed of the SMS Backup & Restore importer on a generated 100k-message backup.
+
+Prints JSON: the file size, records per second for the full importer (drafts with
+normalised numbers, fingerprints, MMS attachments), the same for a bare ``iterparse``
+loop over the same file (the baseline the issue asks for), and the process's peak RSS.
+Encryption and indexing are the Locker's; the lead's benchmark adds them on top.
+
+    python benchmarks/bench_import_parse.py [--messages 100000] [--keep PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import resource
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from evidence_locker.importers import ImportOptions, open_importer
+from evidence_locker.importers.sms_backup import _SurrogateFixer
+
+_PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(200)).decode()
+
+
+def generate(path: Path, messages: int) -> None:
+    """A backup shaped like a real one: mostly SMS, some MMS with an image, some calls."""
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write("<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>\n")
+        fh.write(f'<smses count="{messages}" backup_date="1739106845000" type="full">\n')
+        for n in range(messages):
+            date = 1_700_000_000_000 + n * 61_000
+            number = f"13{n % 977:09d}"
+            if n % 50 == 0:
+                fh.write(
+                    f'  <mms date="{date}" msg_box="1" address="{number}" m_type="132" '
+                    f'sub="null" date_sent="{date // 1000}" contact_name="(Unknown)">\n<parts>\n'
+                    '<part seq="-1" ct="application/smil" name="null" text="&lt;smil/&gt;" />\n'
+                    f'<part seq="0" ct="text/plain" chset="106" text="第{n}条 &#55357;&#56832;"/>\n'
+                    f'<part seq="0" ct="image/png" name="p{n}.png" text="null" data="{_PNG}" />\n'
+                    f'</parts>\n<addrs><addr address="{number}" type="137" charset="106" />'
+                    "</addrs>\n  </mms>\n"
+                )
+            else:
+                fh.write(
+                    f'  <sms protocol="0" address="{number}" date="{date}" type="{1 + n % 2}" '
+                    f'subject="null" body="【XX银行】第{n}条：您的账户已逾期，请尽快还款 '
+                    '&amp; 联系我们 &#55357;&#56864;" toa="null" sc_toa="null" read="1" '
+                    f'status="-1" locked="0" date_sent="0" contact_name="催收{n % 7}" />\n'
+                )
+        fh.write("</smses>\n")
+
+
+def bare_parse(path: Path) -> int:
+    """The baseline: stdlib iterparse (behind the same surrogate fixer, which it needs)."""
+    count = 0
+    with path.open("rb") as raw:
+        for _event, elem in ET.iterparse(_SurrogateFixer(raw), events=("end",)):
+            if elem.tag in ("sms", "mms", "call"):
+                count += 1
+                elem.clear()
+    return count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--keep", type=Path, default=None)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        path = args.keep or Path(folder) / "backup.xml"
+        generate(path, args.messages)
+        size = path.stat().st_size
+
+        start = time.perf_counter()
+        baseline = bare_parse(path)
+        bare_s = time.perf_counter() - start
+
+        start = time.perf_counter()
+        importer = open_importer(path, options=ImportOptions(timezone="Asia/Shanghai"))
+        drafts = sum(1 for _ in importer.iter_drafts())
+        full_s = time.perf_counter() - start
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    json.dump(
+        {
+            "messages": args.messages,
+            "file_bytes": size,
+            "bare_iterparse": {"records": baseline, "seconds": round(bare_s, 3),
+                               "records_per_s": round(baseline / bare_s)},
+            "importer_parse": {"records": drafts, "seconds": round(full_s, 3),
+                               "records_per_s": round(drafts / full_s)},
+            "importer_over_bare": round(full_s / bare_s, 2),
+            "peak_rss_mib": round(peak_kib / 1024, 1),
+            "python": sys.version.split()[0],
+        },
+        sys.stdout,
+        indent=2,
+    )  # fmt: skip
+    print()
+
+
+if __name__ == "__main__":
+    main()

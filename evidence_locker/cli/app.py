@@ -1,0 +1,90 @@
+"""Assemble the typer app from one module per command family.
+
+Heavy libraries (reportlab, importers) are imported inside the commands that use
+them, so ``evidence-locker log`` starts fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from evidence_locker.cli.context import DATABASE_URL_ENV, STATE
+from evidence_locker.i18n import detect_lang
+
+COMMAND_MODULES = ("core_cmds",)
+OPTIONAL_MODULES = (
+    "search_cmd",
+    "import_cmd",
+    "attach_cmd",
+    "export_cmd",
+    "rules_cmd",
+    "backup_cmd",
+)
+
+
+def _global_options(
+    locker: Annotated[
+        Path | None,
+        typer.Option(
+            "--locker",
+            envvar="EVIDENCE_LOCKER_DIR",
+            help="Locker directory (default: the platform's user data directory).",
+        ),
+    ] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option("--lang", help="Language of messages: en or zh (default: from the locale)."),
+    ] = None,
+    tz: Annotated[
+        str | None,
+        typer.Option("--tz", help="Your IANA timezone, e.g. Asia/Shanghai (default: system)."),
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            envvar=DATABASE_URL_ENV,
+            help="PostgreSQL URL for a shared deployment (default: SQLite in the locker).",
+        ),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """Keep an encrypted, tamper-evident record of debt-collection contacts.
+
+    记录催收联系（短信、电话、上门、邮件、微信、信件），加密保存，防篡改，可出具 PDF 证据档案。
+    """
+    if lang is not None and lang.lower() not in ("en", "zh", "zh-cn", "zh_cn"):
+        raise typer.BadParameter("use en or zh", param_hint="--lang")
+    STATE.lang = detect_lang(lang)
+    STATE.tz_name = tz
+    STATE.locker_dir = locker.expanduser() if locker else None
+    STATE.database_url = database_url
+    STATE.debug = debug
+
+
+def build_app() -> typer.Typer:
+    import importlib
+
+    app = typer.Typer(
+        name="evidence-locker",
+        add_completion=False,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(_global_options)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"evidence_locker.cli.{name}").register(app)
+    for name in OPTIONAL_MODULES:
+        try:
+            module = importlib.import_module(f"evidence_locker.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"evidence_locker.cli.{name}":
+                raise
+            continue
+        module.register(app)
+    return app

@@ -1,0 +1,148 @@
+"""What every command shares: the global options, the unlocked locker, the output.
+
+Commands get a :class:`State` with the language, timezone and locker location the
+user chose, and call :meth:`State.open_locker` which asks for the passphrase only
+when a command really needs the locker.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from evidence_locker.errors import UsageError
+from evidence_locker.i18n import t
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from evidence_locker.locker import Locker
+
+PASSPHRASE_ENV = "EVIDENCE_LOCKER_PASSPHRASE"
+NEW_PASSPHRASE_ENV = "EVIDENCE_LOCKER_NEW_PASSPHRASE"
+RECOVERY_ENV = "EVIDENCE_LOCKER_RECOVERY_KEY"
+DATABASE_URL_ENV = "EVIDENCE_LOCKER_DATABASE_URL"
+
+
+def user_timezone(name: str | None = None) -> tzinfo:
+    """``--tz``, else EVIDENCE_LOCKER_TZ, else TZ / the system's zone (tzlocal)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = name or os.environ.get("EVIDENCE_LOCKER_TZ")
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise UsageError("tz.unknown", value=name) from None
+    try:
+        import tzlocal
+
+        return tzlocal.get_localzone()
+    except Exception:  # an odd system setting must not stop a user logging a contact
+        return datetime.now().astimezone().tzinfo or UTC
+
+
+@dataclass
+class State:
+    lang: str = "en"
+    tz_name: str | None = None
+    locker_dir: Path | None = None
+    database_url: str | None = None
+    debug: bool = False
+    _locker: Locker | None = None
+    _tz: tzinfo | None = None
+    _console: Console | None = None
+    _err_console: Console | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        """Forget everything from a previous run (tests call ``main`` many times)."""
+        self.close()
+        fresh = State()
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(fresh, name))
+
+    def t(self, key: str, **params: object) -> str:
+        return t(key, self.lang, **params)
+
+    @property
+    def tz(self) -> tzinfo:
+        if self._tz is None:
+            self._tz = user_timezone(self.tz_name)
+        return self._tz
+
+    def now(self) -> datetime:
+        return datetime.now(self.tz)
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(highlight=False)
+        return self._console
+
+    @property
+    def err(self) -> Console:
+        if self._err_console is None:
+            from rich.console import Console
+
+            self._err_console = Console(stderr=True, highlight=False)
+        return self._err_console
+
+    @property
+    def interactive(self) -> bool:
+        return sys.stdin.isatty()
+
+    def resolved_dir(self) -> Path:
+        from evidence_locker.locker import default_locker_dir
+
+        return self.locker_dir or default_locker_dir()
+
+    def ask_secret(self, key: str, *, env: str, confirm: bool = False) -> str:
+        """A secret from the environment (scripts) or a hidden prompt (people)."""
+        value = os.environ.get(env)
+        if value is not None:
+            return value
+        if not self.interactive:
+            raise UsageError("secret.no_tty", env=env)
+        import getpass
+
+        while True:
+            first = getpass.getpass(self.t(key) + " ")
+            if not confirm:
+                return first
+            if not first:
+                self.err.print(self.t("init.empty_passphrase"))
+                continue
+            second = getpass.getpass(self.t("secret.repeat") + " ")
+            if first == second:
+                return first
+            self.err.print(self.t("secret.mismatch"))
+
+    def open_locker(self) -> Locker:
+        if self._locker is None:
+            from evidence_locker.locker import Locker
+
+            directory = self.resolved_dir()
+            if self.database_url is None and not Locker.exists(directory):
+                from evidence_locker.errors import LockerMissing
+
+                raise LockerMissing(path=str(directory), hint="hint.init")
+            passphrase = self.ask_secret("secret.passphrase", env=PASSPHRASE_ENV)
+            self._locker = Locker.open(
+                directory, passphrase=passphrase, database_url=self.database_url
+            )
+        return self._locker
+
+    def close(self) -> None:
+        if self._locker is not None:
+            self._locker.close()
+            self._locker = None
+
+
+STATE = State()

@@ -1,0 +1,559 @@
+"""Core commands: init, log, list, show, correct, delete, case, verify, passwd."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from evidence_locker.cli import render
+from evidence_locker.cli.context import (
+    NEW_PASSPHRASE_ENV,
+    PASSPHRASE_ENV,
+    RECOVERY_ENV,
+    STATE,
+)
+from evidence_locker.cli.options import (
+    CaseOpt,
+    ChannelOpt,
+    CounterpartOpt,
+    OrgOpt,
+    SinceOpt,
+    UntilOpt,
+    _enum,
+    _filter,
+)
+from evidence_locker.errors import UsageError
+from evidence_locker.model import APPS, Channel, ContactDraft, Direction, Event, Outcome
+
+# What each channel cannot do without: prompted for on a terminal, an error in scripts.
+REQUIRED: dict[Channel, tuple[str, ...]] = {
+    Channel.SMS: ("address", "content"),
+    Channel.CALL: ("address",),
+    Channel.VISIT: ("location",),
+    Channel.EMAIL: ("address", "subject"),
+    Channel.MESSAGE: ("app", "counterpart"),
+    Channel.LETTER: ("organisation",),
+    Channel.OTHER: ("content",),
+}
+OPTION_NAME = {
+    "address": "--number",
+    "content": "--content",
+    "location": "--location",
+    "subject": "--subject",
+    "app": "--app",
+    "counterpart": "--counterpart",
+    "organisation": "--org",
+}
+DEFAULT_DIRECTION = {Channel.VISIT: Direction.IN_PERSON}
+
+
+def _read_content(value: str | None) -> str | None:
+    """``-`` reads the content from standard input (a pasted SMS, a long e-mail)."""
+    if value == "-":
+        data = sys.stdin.read()
+        return data.rstrip("\n") if data.strip() else None
+    return value
+
+
+def _make_log_command(channel: Channel):
+    def command(
+        at: Annotated[
+            str,
+            typer.Option(
+                "--at",
+                help="When: ISO 8601, 'YYYY-MM-DD HH:MM', 'now', 'today 15:30', 'yesterday 21:10'.",
+            ),
+        ] = "now",
+        org: Annotated[
+            str | None, typer.Option("--org", help="Organisation: the creditor or its agency.")
+        ] = None,
+        counterpart: Annotated[
+            str | None, typer.Option("--counterpart", help="The person: name, staff number.")
+        ] = None,
+        number: Annotated[
+            str | None,
+            typer.Option(
+                "--number", "--address", "--from", help="Phone number, e-mail or address."
+            ),
+        ] = None,
+        direction: Annotated[
+            str | None, typer.Option("--direction", help="incoming, outgoing or in_person.")
+        ] = None,
+        content: Annotated[
+            str | None,
+            typer.Option("--content", help="What was said or written; '-' reads standard input."),
+        ] = None,
+        subject: Annotated[str | None, typer.Option("--subject", help="Subject line.")] = None,
+        duration: Annotated[
+            str | None, typer.Option("--duration", help="Call length: 6m, 1h2m, 90s, 6:30.")
+        ] = None,
+        location: Annotated[str | None, typer.Option("--location", help="Where (visits).")] = None,
+        people: Annotated[
+            str | None, typer.Option("--people", help="Who was present (visits).")
+        ] = None,
+        app: Annotated[
+            str | None, typer.Option("--app", help="App: " + ", ".join(APPS) + ".")
+        ] = None,
+        outcome: Annotated[
+            str | None,
+            typer.Option(
+                "--outcome", help="connected, missed, voicemail, rejected, blocked, failed."
+            ),
+        ] = None,
+        third_party: Annotated[
+            str | None,
+            typer.Option(
+                "--third-party", help="Contact reported by someone else: who (e.g. mother)."
+            ),
+        ] = None,
+        event: Annotated[
+            str | None,
+            typer.Option(
+                "--event", help="Your own step: cease_request, dispute, attorney, repayment_plan."
+            ),
+        ] = None,
+        notes: Annotated[str | None, typer.Option("--notes", help="Your notes.")] = None,
+        tag: Annotated[list[str] | None, typer.Option("--tag", help="A tag (repeatable).")] = None,
+        case: Annotated[str | None, typer.Option("--case", help="Case name or id.")] = None,
+        attach: Annotated[
+            list[Path] | None, typer.Option("--attach", help="A file to attach (repeatable).")
+        ] = None,
+        json_out: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
+    ) -> None:
+        from evidence_locker.timeparse import parse_duration, parse_moment
+
+        values: dict[str, Any] = {
+            "address": number,
+            "content": _read_content(content),
+            "location": location,
+            "subject": subject,
+            "app": app.lower() if app else None,
+            "counterpart": counterpart,
+            "organisation": org,
+        }
+        if values["app"] and values["app"] not in APPS:
+            raise UsageError("log.bad_app", value=app, choices=", ".join(APPS))
+        for name in REQUIRED[channel]:
+            if values.get(name):
+                continue
+            if not STATE.interactive:
+                raise UsageError("log.missing", option=OPTION_NAME[name], channel=channel.value)
+            values[name] = typer.prompt(STATE.t(f"prompt.{name}")).strip() or None
+            if not values[name]:
+                raise UsageError("log.missing", option=OPTION_NAME[name], channel=channel.value)
+        occurred = parse_moment(at, tz=STATE.tz, now=STATE.now())
+        draft = ContactDraft(
+            channel=channel,
+            occurred_at=occurred,
+            direction=_enum(Direction, direction, "log.bad_direction")
+            or DEFAULT_DIRECTION.get(channel, Direction.INCOMING),
+            counterpart=values["counterpart"],
+            organisation=values["organisation"],
+            address=values["address"],
+            subject=values["subject"],
+            content=values["content"],
+            location=values["location"],
+            people_present=people,
+            notes=notes,
+            tags=tuple(tag or ()),
+            app=values["app"],
+            duration_s=parse_duration(duration) if duration else None,
+            outcome=_enum(Outcome, outcome, "log.bad_outcome"),
+            third_party=third_party,
+            event=_enum(Event, event, "log.bad_event"),
+            case=case,
+            attachments=_attachment_drafts(attach),
+        )
+        locker = STATE.open_locker()
+        record = locker.log(draft)
+        if json_out:
+            render.print_json(record.to_json())
+            return
+        STATE.console.print(
+            STATE.t(
+                "log.done",
+                channel=render.channel_label(STATE, record),
+                id=record.id[: render.SHORT_ID],
+                when=render.when(record.occurred_at, STATE.tz),
+            )
+        )
+        for att in record.attachments:
+            STATE.console.print(
+                STATE.t("attach.done", name=att.name, size=att.size, sha=att.sha256[:16])
+            )
+
+    command.__doc__ = f"Log a {channel.value} contact. / 记录一次{_CHANNEL_ZH[channel]}。"
+    return command
+
+
+_CHANNEL_ZH = {
+    Channel.SMS: "短信",
+    Channel.CALL: "电话",
+    Channel.VISIT: "上门或柜台接触",
+    Channel.EMAIL: "邮件",
+    Channel.MESSAGE: "应用消息（微信、QQ 等）",
+    Channel.LETTER: "信件",
+    Channel.OTHER: "其他联系",
+}
+
+
+def _attachment_drafts(paths: list[Path] | None) -> tuple:
+    from evidence_locker.model import AttachmentDraft
+
+    out = []
+    for p in paths or ():
+        if not p.is_file():
+            from evidence_locker.errors import NotFound
+
+            raise NotFound("file.missing", path=str(p))
+        out.append(AttachmentDraft(name=p.name, path=str(p)))
+    return tuple(out)
+
+
+def list_cmd(
+    channel: ChannelOpt = None,
+    direction: Annotated[str | None, typer.Option("--direction")] = None,
+    org: OrgOpt = None,
+    counterpart: CounterpartOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    case: CaseOpt = None,
+    deleted: Annotated[bool, typer.Option("--deleted", help="Include deleted records.")] = False,
+    all_versions: Annotated[
+        bool, typer.Option("--all-versions", help="Show every version, not only the latest.")
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="JSON array.")] = False,
+    csv_out: Annotated[bool, typer.Option("--csv", help="CSV with a header row.")] = False,
+) -> None:
+    """List records, oldest first. / 按时间列出记录。"""
+    flt = _filter(
+        channel=channel,
+        direction=direction,
+        org=org,
+        counterpart=counterpart,
+        since=since,
+        until=until,
+        case=case,
+        deleted=deleted,
+        all_versions=all_versions,
+    )
+    records = STATE.open_locker().records(flt)
+    if json_out:
+        render.print_json([r.to_json() for r in records])
+    elif csv_out:
+        render.print_csv(records)
+    elif not records:
+        STATE.err.print(STATE.t("list.empty"))
+    else:
+        render.records_table(STATE, records)
+        STATE.console.print(STATE.t("list.count", n=len(records)))
+
+
+def show_cmd(
+    record_id: Annotated[str, typer.Argument(metavar="ID", help="Record id (or a prefix).")],
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show one record with its corrections, attachments and leaf hash. / 查看一条记录。"""
+    history = STATE.open_locker().get(record_id)
+    if json_out:
+        data = history.latest.to_json()
+        data["versions"] = [v.to_json() for v in history.versions]
+        render.print_json(data)
+        return
+    r = history.latest
+    c = STATE.console
+    from rich.table import Table
+
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    rows: list[tuple[str, Any]] = [
+        ("field.id", r.id),
+        ("field.record_id", r.record_id),
+        ("field.channel", render.channel_label(STATE, r)),
+        ("field.direction", STATE.t(f"direction.{r.direction.value}")),
+        ("field.occurred_at", render.when(r.occurred_at, STATE.tz, seconds=True)),
+        ("field.logged_at", render.when(r.logged_at, STATE.tz, seconds=True)),
+        ("field.organisation", r.organisation),
+        ("field.counterpart", r.counterpart),
+        ("field.address", r.address),
+        ("field.subject", r.subject),
+        ("field.duration", render.duration(r.duration_s) if r.duration_s else None),
+        ("field.outcome", r.outcome.value if r.outcome else None),
+        ("field.location", r.location),
+        ("field.people_present", r.people_present),
+        ("field.third_party", r.third_party),
+        ("field.event", r.event.value if r.event else None),
+        ("field.case", r.case),
+        ("field.tags", ", ".join(r.tags) if r.tags else None),
+        ("field.notes", r.notes),
+        ("field.source", _source_text(r)),
+        ("field.leaf_hash", r.leaf_hash),
+    ]
+    for key, value in rows:
+        if value:
+            table.add_row(STATE.t(key), str(value))
+    c.print(table)
+    if r.content:
+        c.print()
+        c.print(f"[bold]{STATE.t('field.content')}[/bold]")
+        c.print(r.content, markup=False)
+    if history.deleted:
+        c.print()
+        c.print(f"[bold]{STATE.t('show.deleted', reason=history.delete_reason)}[/bold]")
+    if len(history.versions) > 1:
+        c.print()
+        c.print(f"[bold]{STATE.t('show.versions', n=len(history.versions))}[/bold]")
+        for v in history.versions:
+            reason = f" — {v.correction_reason}" if v.correction_reason else ""
+            c.print(
+                f"  {v.id[:8]}  {render.when(v.logged_at, STATE.tz)}{reason}\n"
+                f"      {render.one_line(v.content or v.subject or '', 70)}",
+                markup=False,
+            )
+    if history.attachments:
+        c.print()
+        c.print(f"[bold]{STATE.t('show.attachments', n=len(history.attachments))}[/bold]")
+        for a in history.attachments:
+            c.print(f"  {a.id[:8]}  {a.name}  {a.size} B  sha256 {a.sha256}", markup=False)
+
+
+def _source_text(r: Any) -> str | None:
+    s = r.source
+    if not s or s.kind == "manual":
+        return None
+    parts = [s.format, s.file_name, s.entry]
+    return " · ".join(p for p in parts if p)
+
+
+def correct_cmd(
+    record_id: Annotated[str, typer.Argument(metavar="ID")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the correction (required).")],
+    at: Annotated[str | None, typer.Option("--at")] = None,
+    channel: Annotated[str | None, typer.Option("--channel")] = None,
+    direction: Annotated[str | None, typer.Option("--direction")] = None,
+    org: Annotated[str | None, typer.Option("--org")] = None,
+    counterpart: Annotated[str | None, typer.Option("--counterpart")] = None,
+    number: Annotated[str | None, typer.Option("--number", "--address")] = None,
+    content: Annotated[str | None, typer.Option("--content", help="'-' reads stdin.")] = None,
+    subject: Annotated[str | None, typer.Option("--subject")] = None,
+    duration: Annotated[str | None, typer.Option("--duration")] = None,
+    location: Annotated[str | None, typer.Option("--location")] = None,
+    people: Annotated[str | None, typer.Option("--people")] = None,
+    notes: Annotated[str | None, typer.Option("--notes")] = None,
+    case: Annotated[str | None, typer.Option("--case")] = None,
+    third_party: Annotated[str | None, typer.Option("--third-party")] = None,
+    outcome: Annotated[str | None, typer.Option("--outcome")] = None,
+) -> None:
+    """Correct a record: a new version that supersedes it; the original stays. / 更正记录。"""
+    from evidence_locker.timeparse import parse_duration, parse_moment
+
+    changes: dict[str, Any] = {}
+    if at is not None:
+        changes["occurred_at"] = parse_moment(at, tz=STATE.tz, now=STATE.now())
+    if channel is not None:
+        changes["channel"] = _enum(Channel, channel, "log.bad_channel")
+    if direction is not None:
+        changes["direction"] = _enum(Direction, direction, "log.bad_direction")
+    if outcome is not None:
+        changes["outcome"] = _enum(Outcome, outcome, "log.bad_outcome")
+    if duration is not None:
+        changes["duration_s"] = parse_duration(duration)
+    for name, value in (
+        ("organisation", org),
+        ("counterpart", counterpart),
+        ("address", number),
+        ("content", _read_content(content)),
+        ("subject", subject),
+        ("location", location),
+        ("people_present", people),
+        ("notes", notes),
+        ("case", case),
+        ("third_party", third_party),
+    ):
+        if value is not None:
+            changes[name] = value or None
+    record = STATE.open_locker().correct(record_id, reason=reason, changes=changes)
+    STATE.console.print(STATE.t("correct.done", id=record.id[:8], old=(record.corrects or "")[:8]))
+
+
+def delete_cmd(
+    record_id: Annotated[str, typer.Argument(metavar="ID")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (required).")],
+) -> None:
+    """Mark a record deleted with a reason; it stays in the ledger. / 删除记录（保留在账本中）。"""
+    locker = STATE.open_locker()
+    full = locker.get(record_id).latest.record_id
+    locker.delete(record_id, reason=reason)
+    STATE.console.print(STATE.t("delete.done", id=full[:8]))
+
+
+case_app = typer.Typer(help="Group records by debt. / 按债务分组。", no_args_is_help=True)
+
+
+@case_app.command("add")
+def case_add(
+    name: Annotated[str, typer.Argument(help="A short name, e.g. card-1234.")],
+    creditor: Annotated[str | None, typer.Option("--creditor")] = None,
+    account: Annotated[str | None, typer.Option("--account")] = None,
+    amount: Annotated[str | None, typer.Option("--amount")] = None,
+    notes: Annotated[str | None, typer.Option("--notes")] = None,
+) -> None:
+    """Add a case. / 新建案件。"""
+    case = STATE.open_locker().add_case(
+        name, creditor=creditor, account=account, amount=amount, notes=notes
+    )
+    STATE.console.print(STATE.t("case.done", name=case.name, id=case.id[:8]))
+
+
+@case_app.command("list")
+def case_list(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List cases. / 列出案件。"""
+    cases = STATE.open_locker().cases()
+    if json_out:
+        render.print_json([c.to_json() for c in cases])
+        return
+    if not cases:
+        STATE.err.print(STATE.t("case.none"))
+        return
+    from rich.table import Table
+
+    table = Table(header_style="bold")
+    for key in ("col.id", "col.case", "col.creditor", "col.account", "col.amount"):
+        table.add_column(STATE.t(key))
+    for c in cases:
+        table.add_row(c.id[:8], c.name, c.creditor or "", c.account or "", c.amount or "")
+    STATE.console.print(table)
+
+
+def verify_cmd(
+    json_out: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Recompute every hash and the signature; name the first bad record. / 校验完整性。"""
+    from evidence_locker.ledger.checkpoint import fingerprint
+
+    locker = STATE.open_locker()
+    report = locker.verify()
+    blob_problems = locker.verify_blobs() if report.ok else []
+    if json_out:
+        render.print_json(
+            {
+                "ok": report.ok,
+                "size": report.size,
+                "root": report.head.root.hex() if report.head else None,
+                "fingerprint": fingerprint(locker.public_key),
+                "problems": [p.__dict__ for p in report.problems],
+                "attachment_problems": [
+                    {"attachment": a.id, "record_id": a.record_id, "what": what}
+                    for a, what in blob_problems
+                ],
+            }
+        )
+    elif report.ok:
+        assert report.head is not None
+        STATE.console.print(
+            STATE.t(
+                "verify.ok",
+                n=report.size,
+                root=report.head.root.hex()[:16],
+                fp=fingerprint(locker.public_key),
+            )
+        )
+    else:
+        first = report.problems[0]
+        STATE.err.print(
+            STATE.t(
+                "verify.bad",
+                what=STATE.t(first.what),
+                seq=first.seq if first.seq is not None else "-",
+                id=(first.record_id or first.entry_id or "-")[:8],
+                n=len(report.problems),
+            )
+        )
+    for info, what in blob_problems:
+        STATE.err.print(
+            STATE.t(
+                "verify.blob",
+                id=info.id[:8],
+                name=info.name,
+                record=info.record_id[:8],
+                what=STATE.t(what, id=info.id[:8], reason=""),
+            ),
+            markup=False,
+        )
+    if not report.ok or blob_problems:
+        raise typer.Exit(1)
+
+
+def passwd_cmd(
+    recovery: Annotated[
+        bool, typer.Option("--recovery", help="Unlock with the recovery key instead.")
+    ] = False,
+    new_recovery_key: Annotated[
+        bool, typer.Option("--new-recovery-key", help="Also replace the recovery key.")
+    ] = False,
+) -> None:
+    """Set a new passphrase (unlock with the old one or the recovery key). / 修改口令。"""
+    from evidence_locker.locker import Locker
+
+    directory = STATE.resolved_dir()
+    if recovery:
+        key = STATE.ask_secret("secret.recovery", env=RECOVERY_ENV)
+        if STATE.database_url is None and not Locker.exists(directory):
+            from evidence_locker.errors import LockerMissing
+
+            raise LockerMissing(path=str(directory), hint="hint.init")
+        locker = Locker.open(directory, recovery_key=key, database_url=STATE.database_url)
+        STATE._locker = locker
+    else:
+        locker = STATE.open_locker()
+    new = STATE.ask_secret("secret.new_passphrase", env=NEW_PASSPHRASE_ENV, confirm=True)
+    locker.change_passphrase(new)
+    STATE.console.print(STATE.t("passwd.done"))
+    if new_recovery_key:
+        _print_recovery_key(locker.new_recovery_key())
+
+
+def _print_recovery_key(key: str) -> None:
+    from rich.panel import Panel
+
+    STATE.console.print(
+        Panel(
+            f"[bold]{key}[/bold]\n\n{STATE.t('init.recovery_note')}",
+            title=STATE.t("init.recovery_title"),
+        )
+    )
+
+
+def init_cmd() -> None:
+    """Create a new locker: asks a passphrase twice, prints a recovery key once. / 新建证据库。"""
+    from evidence_locker.locker import Locker
+
+    directory = STATE.resolved_dir()
+    if STATE.database_url is None and Locker.exists(directory):
+        from evidence_locker.errors import LockerExists
+
+        raise LockerExists(path=str(directory))
+    passphrase = STATE.ask_secret("secret.choose_passphrase", env=PASSPHRASE_ENV, confirm=True)
+    locker, recovery_key = Locker.create(directory, passphrase, database_url=STATE.database_url)
+    STATE._locker = locker
+    STATE.console.print(STATE.t("init.done", path=str(directory)))
+    _print_recovery_key(recovery_key)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init_cmd)
+    log_app = typer.Typer(help="Log a contact. / 记录一次联系。", no_args_is_help=True)
+    for channel in Channel:
+        log_app.command(channel.value)(_make_log_command(channel))
+    app.add_typer(log_app, name="log")
+    app.command("list")(list_cmd)
+    app.command("show")(show_cmd)
+    app.command("correct")(correct_cmd)
+    app.command("delete")(delete_cmd)
+    app.add_typer(case_app, name="case")
+    app.command("verify")(verify_cmd)
+    app.command("passwd")(passwd_cmd)

@@ -1,0 +1,128 @@
+"""Printing records: tables for people, JSON and CSV for scripts.
+
+Times are shown in the user's timezone with the offset (``2025-02-09 18:43 +08:00``);
+JSON keeps ISO 8601 with the original offset.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import datetime, tzinfo
+from typing import Any
+
+from evidence_locker.cli.context import State
+from evidence_locker.model import Record
+
+SHORT_ID = 8
+
+
+def when(dt: datetime, tz: tzinfo, *, seconds: bool = False) -> str:
+    local = dt.astimezone(tz)
+    off = local.strftime("%z")
+    off = f"{off[:3]}:{off[3:]}" if off else ""
+    return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M") + f" {off}"
+
+
+def duration(seconds: int | None) -> str:
+    if seconds is None:
+        return ""
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def one_line(text: str | None, width: int = 48) -> str:
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+CSV_COLUMNS = (
+    "id",
+    "record_id",
+    "channel",
+    "direction",
+    "occurred_at",
+    "logged_at",
+    "counterpart",
+    "organisation",
+    "address",
+    "subject",
+    "content",
+    "duration_s",
+    "location",
+    "people_present",
+    "notes",
+    "tags",
+    "app",
+    "outcome",
+    "third_party",
+    "event",
+    "case",
+    "corrects",
+    "superseded_by",
+    "deleted",
+    "leaf_hash",
+)
+
+
+def print_csv(records: Iterable[Record]) -> None:
+    writer = csv.writer(sys.stdout)
+    writer.writerow(CSV_COLUMNS)
+    for r in records:
+        data = r.to_json()
+        row = []
+        for col in CSV_COLUMNS:
+            value = data.get(col)
+            if isinstance(value, list):
+                value = ";".join(str(v) for v in value)
+            row.append("" if value is None else value)
+        writer.writerow(row)
+
+
+def channel_label(state: State, r: Record) -> str:
+    label = state.t(f"channel.{r.channel.value}")
+    if r.app:
+        label += f"/{r.app}"
+    return label
+
+
+def marks(state: State, r: Record) -> str:
+    out = []
+    if r.corrects:
+        out.append(state.t("mark.corrected"))
+    if r.superseded_by:
+        out.append(state.t("mark.superseded"))
+    if r.deleted:
+        out.append(state.t("mark.deleted"))
+    if r.attachments:
+        out.append(f"📎{len(r.attachments)}")
+    return " ".join(out)
+
+
+def records_table(state: State, records: Sequence[Record], *, title: str | None = None) -> None:
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for key in ("col.id", "col.when", "col.channel", "col.who", "col.summary", "col.marks"):
+        table.add_column(state.t(key), overflow="fold")
+    for r in records:
+        who = " · ".join(x for x in (r.organisation, r.counterpart, r.address) if x)
+        summary = r.subject or r.content or r.location or r.notes or ""
+        if r.duration_s:
+            summary = f"[{duration(r.duration_s)}] {summary}"
+        table.add_row(
+            r.id[:SHORT_ID],
+            when(r.occurred_at, state.tz),
+            channel_label(state, r),
+            one_line(who, 40),
+            one_line(summary),
+            marks(state, r),
+        )
+    state.console.print(table)

@@ -1,0 +1,408 @@
+"""Android "SMS Backup & Restore" XML: ``<smses>`` (``<sms>``, ``<mms>``) and ``<calls>``.
+
+Parsed with defusedxml's ``iterparse`` (no DTD, no entities, no external references)
+and each record element cleared once read, so memory stays flat on a 200 MB backup.
+Old exports write emoji as pairs of surrogate character references, which XML forbids;
+:class:`_SurrogateFixer` combines them in the byte stream before the parser sees them.
+Field facts: docs/import-formats.md and the app's published field list.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from datetime import datetime
+from typing import IO, Any
+
+import defusedxml
+import defusedxml.ElementTree as DET
+
+from evidence_locker.errors import FormatError
+from evidence_locker.model import (
+    AttachmentDraft,
+    Channel,
+    ContactDraft,
+    Direction,
+    Outcome,
+    utc_from_micros,
+)
+
+from ._common import Importer, Rejected, TooLarge, clean, is_null
+from ._phones import normalise_address
+
+# <sms type>: Android Telephony.TextBasedSmsColumns MESSAGE_TYPE_*.
+SMS_TYPES: dict[str, tuple[Direction, Outcome, str]] = {
+    "1": (Direction.INCOMING, Outcome.CONNECTED, "received"),
+    "2": (Direction.OUTGOING, Outcome.CONNECTED, "sent"),
+    "3": (Direction.OUTGOING, Outcome.DRAFT, "draft"),
+    "4": (Direction.OUTGOING, Outcome.FAILED, "outbox"),
+    "5": (Direction.OUTGOING, Outcome.FAILED, "failed"),
+    "6": (Direction.OUTGOING, Outcome.FAILED, "queued"),
+}
+# <mms msg_box>: Telephony.BaseMmsColumns MESSAGE_BOX_*.
+MMS_BOXES: dict[str, tuple[Direction, Outcome, str]] = {
+    "1": (Direction.INCOMING, Outcome.CONNECTED, "inbox"),
+    "2": (Direction.OUTGOING, Outcome.CONNECTED, "sent"),
+    "3": (Direction.OUTGOING, Outcome.DRAFT, "draft"),
+    "4": (Direction.OUTGOING, Outcome.FAILED, "outbox"),
+    "5": (Direction.OUTGOING, Outcome.FAILED, "failed"),
+}
+# <mms m_type> when msg_box is missing: 128 m-send-req, 132 m-retrieve-conf (OMA MMS).
+MMS_M_TYPES = {"128": "2", "132": "1"}
+# <call type>: CallLog.Calls *_TYPE. Outgoing calls with zero duration become MISSED.
+CALL_TYPES: dict[str, tuple[Direction, Outcome, str]] = {
+    "1": (Direction.INCOMING, Outcome.CONNECTED, "incoming"),
+    "2": (Direction.OUTGOING, Outcome.CONNECTED, "outgoing"),
+    "3": (Direction.INCOMING, Outcome.MISSED, "missed"),
+    "4": (Direction.INCOMING, Outcome.VOICEMAIL, "voicemail"),
+    "5": (Direction.INCOMING, Outcome.REJECTED, "rejected"),
+    "6": (Direction.INCOMING, Outcome.BLOCKED, "blocked"),
+    "7": (Direction.INCOMING, Outcome.CONNECTED, "answered elsewhere"),
+}
+CALL_PRESENTATION = {"2": "restricted", "3": "unknown", "4": "payphone"}
+# <addr type>: PduHeaders FROM / TO / CC / BCC.
+ADDR_FROM, ADDR_RECIPIENTS = "137", ("151", "130", "129")
+
+_SURROGATE_REF = re.compile(rb"&#(5[5-7][0-9]{3}|[xX][dD][89a-fA-F][0-9a-fA-F]{2});")
+_HOLD_BACK = 12  # longer than any character reference (&#1114111; is 10 bytes)
+_HIGH_AT_END = re.compile(rb"&#(5[5-6][0-9]{3}|[xX][dD][89abAB][0-9a-fA-F]{2});$")
+_MS_THRESHOLD = 100_000_000_000  # below this an epoch value is in seconds (before 1973 in ms)
+
+
+def _ref_value(match: re.Match[bytes]) -> int:
+    text = match.group(1)
+    return int(text[1:], 16) if text[:1] in (b"x", b"X") else int(text)
+
+
+def fix_surrogate_refs(data: bytes) -> bytes:
+    """Replace ``&#55357;&#56832;`` by ``&#128512;``; a lone surrogate by U+FFFD."""
+    if b"&#" not in data:
+        return data
+    matches = list(_SURROGATE_REF.finditer(data))
+    if not matches:
+        return data
+    out: list[bytes] = []
+    pos = i = 0
+    while i < len(matches):
+        m = matches[i]
+        value = _ref_value(m)
+        if not 0xD800 <= value <= 0xDFFF:
+            i += 1
+            continue
+        out.append(data[pos : m.start()])
+        nxt = matches[i + 1] if i + 1 < len(matches) else None
+        if (
+            value <= 0xDBFF
+            and nxt is not None
+            and nxt.start() == m.end()
+            and 0xDC00 <= _ref_value(nxt) <= 0xDFFF
+        ):
+            combined = 0x10000 + ((value - 0xD800) << 10) + (_ref_value(nxt) - 0xDC00)
+            out.append(b"&#%d;" % combined)
+            pos = nxt.end()
+            i += 2
+        else:
+            out.append(b"&#65533;")
+            pos = m.end()
+            i += 1
+    out.append(data[pos:])
+    return b"".join(out)
+
+
+def _safe_cut(data: bytes) -> int:
+    """Where ``data`` can be split without cutting a reference or a surrogate pair."""
+    cut = len(data)
+    amp = data.rfind(b"&", max(0, cut - _HOLD_BACK))
+    if amp >= 0 and b";" not in data[amp:]:
+        cut = amp  # a reference may continue in the next chunk
+    high = _HIGH_AT_END.search(data, max(0, cut - _HOLD_BACK), cut)
+    if high is not None and 0xD800 <= _ref_value(high) <= 0xDBFF:
+        cut = high.start()  # its low half may come next
+    return cut
+
+
+class _SurrogateFixer:
+    """A read-only byte stream that applies :func:`fix_surrogate_refs` chunk by chunk.
+
+    The tail from the first ``&`` among the last bytes of a chunk is held back, so a pair
+    of references is never split across two chunks.
+    """
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self._carry = b""
+
+    def read(self, size: int = -1) -> bytes:
+        while True:
+            chunk = self._raw.read(size if size and size > 0 else 1 << 16)
+            if not chunk:
+                data, self._carry = self._carry, b""
+                return fix_surrogate_refs(data)
+            data = self._carry + chunk
+            cut = _safe_cut(data)
+            data, self._carry = data[:cut], data[cut:]
+            if data:
+                return fix_surrogate_refs(data)
+
+
+class SmsBackupImporter(Importer):
+    """``<smses>``/``<calls>`` backups; see the module docstring."""
+
+    name = "sms-backup"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.declared_count: int | None = None  # the root's count attribute (may be wrong)
+        self.counted = 0
+
+    def _entries(self) -> Iterator[ContactDraft | Rejected]:
+        counters = {"sms": 0, "mms": 0, "call": 0}
+        self.counted = 0
+        depth = 0
+        root: ET.Element | None = None
+        try:
+            with self.path.open("rb") as raw:
+                events = DET.iterparse(
+                    _SurrogateFixer(raw), events=("start", "end"), forbid_dtd=True
+                )
+                for event, elem in events:
+                    if event == "start":
+                        depth += 1
+                        if depth == 1:
+                            root = elem
+                            if elem.tag not in ("smses", "calls"):
+                                raise FormatError(
+                                    "import.not_sms_backup", file=self.file_name, tag=elem.tag
+                                )
+                            count = elem.get("count")
+                            self.declared_count = int(count) if count and count.isdigit() else None
+                        continue
+                    depth -= 1
+                    if depth != 1:
+                        continue
+                    if elem.tag in counters:
+                        counters[elem.tag] += 1
+                        self.counted += 1
+                        entry = f"{elem.tag} #{counters[elem.tag]}"
+                        try:
+                            yield self._record(elem, entry)
+                        except TooLarge as exc:
+                            yield exc.rejected(entry, None)
+                    elem.clear()
+                    if root is not None:
+                        root.clear()
+        except ET.ParseError as exc:
+            line, column = exc.position
+            raise FormatError(
+                "import.bad_xml",
+                file=self.file_name,
+                line=line,
+                column=column,
+                detail=str(exc).split(":")[0],
+            ) from exc
+        except defusedxml.DefusedXmlException as exc:
+            raise FormatError(
+                "import.xml_forbidden", file=self.file_name, detail=type(exc).__name__
+            ) from exc
+
+    # -- one element -----------------------------------------------------------------
+
+    def _record(self, elem: ET.Element, entry: str) -> ContactDraft | Rejected:
+        if elem.tag == "sms":
+            return self._sms(elem, entry)
+        if elem.tag == "mms":
+            return self._mms(elem, entry)
+        return self._call(elem, entry)
+
+    def _when(self, raw: str | None) -> datetime | None:
+        if raw is None or not raw.strip().lstrip("-").isdigit():
+            return None
+        value = int(raw)
+        if value <= 0:
+            return None
+        micros = value * 1000 if value >= _MS_THRESHOLD else value * 1_000_000
+        try:
+            return utc_from_micros(micros).astimezone(self.zone)
+        except (OverflowError, ValueError):
+            return None
+
+    def _addresses(self, raw: str | None) -> list[str]:
+        if is_null(raw):
+            return []
+        assert raw is not None
+        out = []
+        for part in raw.split("~"):
+            if part.strip() and part.strip() != "null":
+                out.append(normalise_address(part, self.options.region))
+        return out
+
+    def _sms(self, elem: ET.Element, entry: str) -> ContactDraft | Rejected:
+        a = elem.attrib
+        when = self._when(a.get("date"))
+        if when is None:
+            return Rejected(entry, None, "import.bad_date", {"value": a.get("date", "")})
+        code = a.get("type", "")
+        if code not in SMS_TYPES:
+            return Rejected(entry, None, "import.unknown_type", {"value": code})
+        direction, outcome, label = SMS_TYPES[code]
+        addresses = self._addresses(a.get("address"))
+        body = self.bound_text("body", None if is_null(a.get("body")) else a.get("body"))
+        notes = [f"SMS type: {label}"] if code not in ("1", "2") else []
+        if len(addresses) > 1:
+            notes.append("Addresses: " + ", ".join(addresses))
+        fingerprint = self._fingerprint("sms", a.get("date"), code, sorted(addresses), body)
+        return self.draft(
+            entry=entry,
+            fingerprint=fingerprint,
+            channel=Channel.SMS,
+            occurred_at=when,
+            direction=direction,
+            outcome=outcome,
+            counterpart=_contact(a.get("contact_name")),
+            address=addresses[0] if addresses else None,
+            subject=clean(a.get("subject")),
+            content=body,
+            notes="\n".join(notes) or None,
+        )
+
+    def _mms(self, elem: ET.Element, entry: str) -> ContactDraft | Rejected:
+        a = elem.attrib
+        when = self._when(a.get("date"))
+        if when is None:
+            return Rejected(entry, None, "import.bad_date", {"value": a.get("date", "")})
+        box = a.get("msg_box", "")
+        if box not in MMS_BOXES:
+            box = MMS_M_TYPES.get(a.get("m_type", ""), box)
+        if box not in MMS_BOXES:
+            return Rejected(entry, None, "import.unknown_type", {"value": box})
+        direction, outcome, label = MMS_BOXES[box]
+        senders: list[str] = []
+        recipients: list[str] = []
+        for addr in elem.iter("addr"):
+            number = addr.get("address")
+            if is_null(number) or number == "insert-address-token":
+                continue
+            assert number is not None
+            normal = normalise_address(number, self.options.region)
+            if addr.get("type") == ADDR_FROM:
+                senders.append(normal)
+            elif addr.get("type") in ADDR_RECIPIENTS:
+                recipients.append(normal)
+        listed = self._addresses(a.get("address"))
+        if direction is Direction.INCOMING:
+            primary = senders[0] if senders else (listed[0] if listed else None)
+        else:
+            primary = recipients[0] if recipients else (listed[0] if listed else None)
+        everyone = sorted(set(senders + recipients + listed))
+        texts: list[str] = []
+        attachments: list[AttachmentDraft] = []
+        notes = [f"MMS box: {label}"] if box not in ("1", "2") else []
+        for index, part in enumerate(elem.iter("part")):
+            self._part(part, index, texts, attachments, notes)
+        if len(everyone) > 1:
+            notes.append("Addresses: " + ", ".join(everyone))
+        content = self.bound_text("text", "\n".join(texts) or None)
+        fingerprint = self._fingerprint(
+            "mms",
+            a.get("date"),
+            box,
+            everyone,
+            content,
+            [hashlib.sha256(x.data or b"").hexdigest() for x in attachments],
+        )
+        return self.draft(
+            entry=entry,
+            fingerprint=fingerprint,
+            channel=Channel.SMS,
+            occurred_at=when,
+            direction=direction,
+            outcome=outcome,
+            counterpart=_contact(a.get("contact_name")),
+            address=primary,
+            subject=clean(a.get("sub")),
+            content=content,
+            notes="\n".join(notes) or None,
+            attachments=tuple(attachments),
+        )
+
+    def _part(
+        self,
+        part: ET.Element,
+        index: int,
+        texts: list[str],
+        attachments: list[AttachmentDraft],
+        notes: list[str],
+    ) -> None:
+        ctype = (part.get("ct") or "").lower()
+        if ctype == "application/smil" or part.get("seq") == "-1":
+            return  # layout only: it says where the picture goes, nothing else
+        text = None if is_null(part.get("text")) else part.get("text")
+        data = part.get("data")
+        name = next(
+            (v for v in (part.get("name"), part.get("cl"), part.get("fn")) if not is_null(v)),
+            f"part-{index}",
+        )
+        assert name is not None
+        if ctype.startswith("text/plain") and text is not None and is_null(data):
+            texts.append(text)
+            return
+        if data is not None and data != "":
+            if len(data) // 4 * 3 > self.options.max_attachment_bytes:
+                raise TooLarge(name, len(data) // 4 * 3, self.options.max_attachment_bytes)
+            try:
+                blob = base64.b64decode(data, validate=False)
+            except (binascii.Error, ValueError):
+                notes.append(f"Part {name}: data is not valid base64, not kept")
+                return
+        elif text is not None:
+            blob = text.encode("utf-8")
+        else:
+            notes.append(f"Part {name} ({ctype or 'unknown type'}) is empty in the backup")
+            return
+        attachments.append(
+            self.bound_attachment(AttachmentDraft(name=name, data=blob, mime=ctype or None))
+        )
+
+    def _call(self, elem: ET.Element, entry: str) -> ContactDraft | Rejected:
+        a = elem.attrib
+        when = self._when(a.get("date"))
+        if when is None:
+            return Rejected(entry, None, "import.bad_date", {"value": a.get("date", "")})
+        code = a.get("type", "")
+        if code not in CALL_TYPES:
+            return Rejected(entry, None, "import.unknown_type", {"value": code})
+        direction, outcome, label = CALL_TYPES[code]
+        raw_duration = a.get("duration", "")
+        duration = int(raw_duration) if raw_duration.isdigit() else None
+        if code == "2" and not duration:
+            outcome = Outcome.MISSED
+        number = a.get("number")
+        address = None
+        if not is_null(number) and number is not None and not number.startswith("-"):
+            address = normalise_address(number, self.options.region)
+        notes = [f"Call type: {label}"]
+        presentation = CALL_PRESENTATION.get(a.get("presentation", ""))
+        if presentation:
+            notes.append(f"Number presentation: {presentation}")
+        fingerprint = self._fingerprint("call", a.get("date"), code, address, duration)
+        return self.draft(
+            entry=entry,
+            fingerprint=fingerprint,
+            channel=Channel.CALL,
+            occurred_at=when,
+            direction=direction,
+            outcome=outcome,
+            counterpart=_contact(a.get("contact_name")),
+            address=address or None,
+            duration_s=duration,
+            notes="\n".join(notes),
+        )
+
+
+def _contact(raw: str | None) -> str | None:
+    name = clean(raw)
+    return None if name in (None, "(Unknown)") else name

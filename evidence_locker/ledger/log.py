@@ -1,0 +1,253 @@
+"""The append-only log of entries in the database: append, decode, verify.
+
+Appending happens inside the caller's write transaction: the frontier (the right
+edge of the Merkle tree) is read, each new entry gets the next sequence number, its
+fields are sealed with a fresh salt each, its leaf hash and the new root are stored
+with it, and the signed tree head is replaced, all or nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+
+from evidence_locker.crypto import DecryptionFailed, KeyRing, random_bytes
+from evidence_locker.ledger import merkle
+from evidence_locker.ledger.canonical import SALT_SIZE, commitment, entry_leaf_hash
+from evidence_locker.ledger.checkpoint import Checkpoint, open_note, sign_note
+from evidence_locker.store.tables import Entry, Meta
+
+HEADER_COLUMNS = (
+    "seq",
+    "id",
+    "kind",
+    "target",
+    "record_id",
+    "channel",
+    "direction",
+    "occurred_at",
+    "offset",
+    "logged_at",
+    "case_id",
+)
+AD_PREFIX = b"evidence-locker/v1/entry/"
+MAX_SEALED_BYTES = 16 * 1024 * 1024  # a bound on one entry's fields (a pasted e-mail fits)
+
+
+@dataclass(slots=True)
+class PendingEntry:
+    """An entry about to be appended. ``fields`` are the values to seal and commit."""
+
+    id: str
+    kind: str
+    record_id: str
+    logged_at: int
+    fields: dict[str, Any]
+    target: str | None = None
+    channel: str | None = None
+    direction: str | None = None
+    occurred_at: int | None = None
+    offset: int | None = None
+    case_id: str | None = None
+    dedupe: str | None = None
+
+
+@dataclass(slots=True)
+class DecodedEntry:
+    """A stored entry, decrypted: clear header plus (salt, value) per field."""
+
+    header: dict[str, Any]
+    fields: dict[str, tuple[bytes, Any]]
+    leaf: bytes
+
+    @property
+    def seq(self) -> int:
+        return int(self.header["seq"])
+
+    def value(self, name: str, default: Any = None) -> Any:
+        item = self.fields.get(name)
+        return default if item is None else item[1]
+
+    def values(self) -> dict[str, Any]:
+        return {k: v for k, (_, v) in self.fields.items()}
+
+
+@dataclass
+class Problem:
+    seq: int | None
+    entry_id: str | None
+    record_id: str | None
+    what: str  # an i18n key: verify.tampered, verify.missing, verify.head ...
+
+
+@dataclass
+class VerifyReport:
+    size: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    head: Checkpoint | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.head is not None
+
+
+def header_of(row: Any) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in HEADER_COLUMNS}
+
+
+class Ledger:
+    """Entries in one database, under one key ring and one origin name."""
+
+    def __init__(self, keyring: KeyRing, origin: str):
+        self.keyring = keyring
+        self.origin = origin
+
+    # -- writing ---------------------------------------------------------------------
+
+    def seal(self, entry_id: str, fields: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+        """Encrypt the fields with a fresh salt each; return the blob and commitments."""
+        salted: dict[str, list[Any]] = {}
+        commitments: dict[str, str] = {}
+        for name, value in fields.items():
+            salt = random_bytes(SALT_SIZE)
+            salted[name] = [base64.b64encode(salt).decode(), value]
+            commitments[name] = commitment(salt, value)
+        plaintext = json.dumps({"f": salted}, ensure_ascii=False, separators=(",", ":")).encode()
+        if len(plaintext) > MAX_SEALED_BYTES:
+            raise ValueError("entry too large")
+        return self.keyring.fields.seal(plaintext, AD_PREFIX + entry_id.encode()), commitments
+
+    def read_frontier(self, conn: Connection) -> merkle.Frontier:
+        stmt = select(Meta.value).where(Meta.key == "frontier")
+        if conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update()  # serialise writers on a shared server
+        raw = conn.execute(stmt).scalar_one()
+        data = json.loads(raw)
+        return merkle.Frontier(data["size"], [base64.b64decode(h) for h in data["stack"]])
+
+    def append(self, conn: Connection, pending: Sequence[PendingEntry]) -> list[int]:
+        """Append entries in order; caller owns the (write) transaction."""
+        if not pending:
+            return []
+        frontier = self.read_frontier(conn)
+        rows = []
+        seqs = []
+        for p in pending:
+            seq = frontier.size
+            sealed, commitments = self.seal(p.id, p.fields)
+            row = {
+                "seq": seq,
+                "id": p.id,
+                "kind": p.kind,
+                "target": p.target,
+                "record_id": p.record_id,
+                "channel": p.channel,
+                "direction": p.direction,
+                "occurred_at": p.occurred_at,
+                "offset": p.offset,
+                "logged_at": p.logged_at,
+                "case_id": p.case_id,
+            }
+            leaf = entry_leaf_hash(row, commitments)
+            frontier.append(leaf)
+            row.update(dedupe=p.dedupe, sealed=sealed, leaf=leaf, root=frontier.root())
+            rows.append(row)
+            seqs.append(seq)
+        conn.execute(insert(Entry), rows)
+        self.write_head(conn, frontier)
+        return seqs
+
+    def write_head(self, conn: Connection, frontier: merkle.Frontier) -> str:
+        note = sign_note(
+            Checkpoint(self.origin, frontier.size, frontier.root()), self.keyring.signer
+        )
+        state = json.dumps(
+            {"size": frontier.size, "stack": [base64.b64encode(h).decode() for h in frontier.stack]}
+        )
+        for key, value in (("frontier", state), ("head", note)):
+            result = conn.execute(update(Meta).where(Meta.key == key).values(value=value))
+            if result.rowcount == 0:
+                conn.execute(insert(Meta).values(key=key, value=value))
+        return note
+
+    # -- reading ---------------------------------------------------------------------
+
+    def decode(self, row: Any) -> DecodedEntry:
+        """Decrypt one row. Raises DecryptionFailed if it was altered or moved."""
+        blob = row.sealed
+        plaintext = self.keyring.fields.open(blob, AD_PREFIX + row.id.encode())
+        try:
+            salted = json.loads(plaintext)["f"]
+            fields = {k: (base64.b64decode(s), v) for k, (s, v) in salted.items()}
+        except (ValueError, KeyError, TypeError):
+            raise DecryptionFailed from None
+        return DecodedEntry(header=header_of(row), fields=fields, leaf=row.leaf)
+
+    def head_note(self, conn: Connection) -> str:
+        return conn.execute(select(Meta.value).where(Meta.key == "head")).scalar_one()
+
+    def leaves(self, conn: Connection) -> list[bytes]:
+        return list(conn.execute(select(Entry.leaf).order_by(Entry.seq)).scalars())
+
+    def rows(self, conn: Connection, batch: int = 2000) -> Iterator[Any]:
+        """Every entry in sequence order, fetched in batches (memory stays flat)."""
+        last = -1
+        while True:
+            chunk = conn.execute(
+                select(Entry).where(Entry.seq > last).order_by(Entry.seq).limit(batch)
+            ).all()
+            if not chunk:
+                return
+            yield from chunk
+            last = chunk[-1].seq
+
+    # -- verification ----------------------------------------------------------------
+
+    def verify(self, conn: Connection, *, stop_at_first: bool = False) -> VerifyReport:
+        """Recompute every leaf and root from the rows and check the signed head.
+
+        Names the first entry whose ciphertext, leaf or position does not match.
+        """
+        report = VerifyReport()
+        frontier = merkle.Frontier()
+        expected_seq = 0
+        for row in self.rows(conn):
+            if row.seq != expected_seq:
+                report.problems.append(Problem(expected_seq, None, None, "verify.missing"))
+                if stop_at_first:
+                    return report
+                expected_seq = row.seq
+            expected_seq += 1
+            problem = None
+            try:
+                decoded = self.decode(row)
+                commitments = {k: commitment(s, v) for k, (s, v) in decoded.fields.items()}
+                leaf = entry_leaf_hash(header_of(row), commitments)
+                if leaf != row.leaf:
+                    problem = "verify.leaf"
+            except DecryptionFailed:
+                problem = "verify.tampered"
+                leaf = row.leaf
+            frontier.append(leaf)
+            if problem is None and frontier.root() != row.root:
+                problem = "verify.position"
+            if problem:
+                report.problems.append(Problem(row.seq, row.id, row.record_id, problem))
+                if stop_at_first:
+                    return report
+        report.size = frontier.size
+        try:
+            head = open_note(self.head_note(conn), self.origin, self.keyring.signer.public_key)
+        except ValueError:
+            report.problems.append(Problem(None, None, None, "verify.head_signature"))
+            return report
+        if head.size != frontier.size or head.root != frontier.root():
+            report.problems.append(Problem(head.size, None, None, "verify.head_mismatch"))
+        report.head = head
+        return report

@@ -1,0 +1,1067 @@
+"""``Locker``: the one public API. The CLI, the importers' driver and the tests call it.
+
+A locker is a directory (``locker.db`` plus encrypted blobs) or, for shared
+deployments, a PostgreSQL database URL plus a blob directory. Opening it derives the
+key-encryption key from the passphrase (Argon2id) or the recovery key and unwraps
+the master key; nothing is readable before that.
+
+Records are append-only: :meth:`correct` appends a new version pointing at the old
+one, :meth:`delete` appends a tombstone. Every write is one transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from evidence_locker import crypto
+from evidence_locker.errors import (
+    IntegrityError,
+    LockerExists,
+    LockerMissing,
+    NotFound,
+    StorageError,
+    UsageError,
+    WrongPassphrase,
+)
+from evidence_locker.ledger.log import DecodedEntry, Ledger, PendingEntry, VerifyReport
+from evidence_locker.model import (
+    SENSITIVE_FIELDS,
+    AttachmentDraft,
+    AttachmentInfo,
+    Case,
+    Channel,
+    ContactDraft,
+    Direction,
+    Event,
+    Outcome,
+    Record,
+    RecordFilter,
+    Source,
+    micros,
+    offset_minutes,
+    utc_from_micros,
+    with_offset,
+)
+from evidence_locker.phones import normalise_address
+from evidence_locker.store import engine as store_engine
+from evidence_locker.store.blobs import BlobStore
+from evidence_locker.store.tables import Entry, KeySlot, Meta
+
+DB_NAME = "locker.db"
+BLOB_DIR = "blobs"
+FORMAT = "evidence-locker/1"
+RECORD_KINDS = ("record", "correction")
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def default_locker_dir() -> Path:
+    """``$EVIDENCE_LOCKER_DIR``, else the platform's user data directory."""
+    env = os.environ.get("EVIDENCE_LOCKER_DIR")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("evidence-locker", appauthor=False))
+
+
+@dataclass
+class RecordHistory:
+    """Every version of one contact, oldest first, plus its tombstone if deleted."""
+
+    versions: list[Record]
+    deleted: bool = False
+    delete_reason: str | None = None
+    attachments: list[AttachmentInfo] = field(default_factory=list)
+
+    @property
+    def latest(self) -> Record:
+        return self.versions[-1]
+
+
+@dataclass
+class BatchResult:
+    """What :meth:`Locker.log_batch` did with each draft, in order."""
+
+    added: list[Record] = field(default_factory=list)
+    duplicates: int = 0
+
+
+class Locker:
+    """An unlocked locker. Use :meth:`create` or :meth:`open`; close when done."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        keyring: crypto.KeyRing,
+        *,
+        path: Path | None,
+        locker_id: str,
+        clock: Clock = _utc_now,
+        region: str = "CN",
+    ):
+        self._engine = engine
+        self.keyring = keyring
+        self.path = path
+        self.locker_id = locker_id
+        self.origin = f"evidence-locker/{locker_id}"
+        self.ledger = Ledger(keyring, self.origin)
+        self._clock = clock
+        self.region = region
+        self._case_cache: dict[str, Case] | None = None
+        self._blobs: BlobStore | None = None
+
+    # -- opening and creating ----------------------------------------------------------
+
+    @staticmethod
+    def _engine_for(path: Path | None, database_url: str | None) -> Engine:
+        if database_url:
+            return store_engine.url_engine(database_url)
+        assert path is not None
+        return store_engine.sqlite_engine(path / DB_NAME)
+
+    @classmethod
+    def exists(cls, path: Path) -> bool:
+        return (Path(path) / DB_NAME).exists()
+
+    @classmethod
+    def create(
+        cls,
+        path: Path | str | None,
+        passphrase: str,
+        *,
+        database_url: str | None = None,
+        clock: Clock = _utc_now,
+        region: str = "CN",
+    ) -> tuple[Locker, str]:
+        """Make a new locker. Returns it and the recovery key (shown once, never stored)."""
+        directory = Path(path) if path is not None else default_locker_dir()
+        if not passphrase:
+            raise UsageError("init.empty_passphrase")
+        if database_url is None and cls.exists(directory):
+            raise LockerExists(path=str(directory))
+        os.umask(0o077)
+        try:
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(directory, 0o700)
+        except OSError as exc:
+            raise StorageError("storage.mkdir", path=str(directory), detail=exc.strerror) from exc
+        engine = cls._engine_for(directory, database_url)
+        master = crypto.new_master_key()
+        keyring = crypto.KeyRing(master)
+        locker_id = new_id()
+        recovery_key = crypto.new_recovery_key()
+        now = micros(clock())
+        try:
+            store_engine.create_schema(engine)
+            locker = cls(engine, keyring, path=directory, locker_id=locker_id, clock=clock)
+            with locker._write() as conn:
+                if conn.execute(select(func.count()).select_from(Meta)).scalar_one():
+                    raise LockerExists(path=database_url or str(directory))
+                conn.execute(
+                    Meta.__table__.insert(),
+                    [
+                        {"key": "format", "value": FORMAT},
+                        {"key": "locker_id", "value": locker_id},
+                        {"key": "created_at", "value": str(now)},
+                        {"key": "region", "value": region},
+                        {"key": "public_key", "value": keyring.signer.public_key.hex()},
+                    ],
+                )
+                cls._write_keyslots(conn, master, locker_id, now, passphrase, recovery_key)
+                from evidence_locker.ledger.merkle import Frontier
+
+                locker.ledger.write_head(conn, Frontier())
+        except SQLAlchemyError as exc:
+            raise StorageError("storage.write", path=str(directory), detail=str(exc.orig)) from exc
+        if database_url is None:
+            store_engine.secure_file_modes(directory)
+        locker.region = region
+        return locker, recovery_key
+
+    @staticmethod
+    def _slot_context(kind: str, locker_id: str) -> bytes:
+        return f"evidence-locker/v1/keyslot/{kind}/{locker_id}".encode()
+
+    @classmethod
+    def _write_keyslots(
+        cls,
+        conn: Connection,
+        master: bytes,
+        locker_id: str,
+        now: int,
+        passphrase: str | None,
+        recovery_key: str | None,
+    ) -> None:
+        slots = []
+        if passphrase is not None:
+            params = crypto.KdfParams.new()
+            kek = crypto.passphrase_kek(passphrase, params)
+            slots.append(("passphrase", json.dumps(params.to_json()), kek))
+        if recovery_key is not None:
+            salt = crypto.random_bytes(crypto.SALT_SIZE)
+            kek = crypto.recovery_kek(recovery_key, salt)
+            slots.append(("recovery", json.dumps({"alg": "hkdf-sha256", "salt": salt.hex()}), kek))
+        for kind, kdf, kek in slots:
+            wrapped = crypto.wrap_key(kek, master, context=cls._slot_context(kind, locker_id))
+            conn.execute(KeySlot.__table__.delete().where(KeySlot.kind == kind))
+            conn.execute(
+                KeySlot.__table__.insert().values(
+                    kind=kind, kdf=kdf, wrapped=wrapped, updated_at=now
+                )
+            )
+
+    @classmethod
+    def open(
+        cls,
+        path: Path | str | None = None,
+        *,
+        passphrase: str | None = None,
+        recovery_key: str | None = None,
+        database_url: str | None = None,
+        clock: Clock = _utc_now,
+    ) -> Locker:
+        """Unlock with the passphrase or the recovery key. One error for any wrong key."""
+        directory = Path(path) if path is not None else default_locker_dir()
+        if database_url is None and not cls.exists(directory):
+            raise LockerMissing(path=str(directory), hint="hint.init")
+        os.umask(0o077)
+        engine = cls._engine_for(directory, database_url)
+        try:
+            with engine.connect() as conn:
+                meta = dict(conn.execute(select(Meta.key, Meta.value)).all())
+                slots = {s.kind: s for s in conn.execute(select(KeySlot)).all()}
+        except SQLAlchemyError as exc:
+            raise IntegrityError("error.db_unreadable", path=str(directory)) from exc
+        if meta.get("format") != FORMAT or "locker_id" not in meta:
+            raise IntegrityError("error.db_unreadable", path=str(directory))
+        locker_id = meta["locker_id"]
+        if recovery_key is not None:
+            slot, kind = slots.get("recovery"), "recovery"
+            try:
+                salt = bytes.fromhex(json.loads(slot.kdf)["salt"]) if slot else b""
+                kek = crypto.recovery_kek(recovery_key, salt)
+            except (ValueError, KeyError):
+                raise WrongPassphrase("error.wrong_recovery_key") from None
+        else:
+            slot, kind = slots.get("passphrase"), "passphrase"
+            if slot is None:
+                raise IntegrityError("error.db_unreadable", path=str(directory))
+            try:
+                params = crypto.KdfParams.from_json(json.loads(slot.kdf))
+            except ValueError as exc:
+                raise IntegrityError("error.bad_header", detail=str(exc)) from exc
+            kek = crypto.passphrase_kek(passphrase or "", params)
+        if slot is None:
+            raise WrongPassphrase()
+        try:
+            master = crypto.unwrap_key(
+                kek, slot.wrapped, context=cls._slot_context(kind, locker_id)
+            )
+        except crypto.DecryptionFailed:
+            if kind == "recovery":
+                raise WrongPassphrase("error.wrong_recovery_key") from None
+            raise WrongPassphrase() from None
+        locker = cls(
+            engine,
+            crypto.KeyRing(master),
+            path=directory,
+            locker_id=locker_id,
+            clock=clock,
+            region=meta.get("region", "CN"),
+        )
+        if (directory / BLOB_DIR).is_dir():
+            # ciphertext a killed writer left behind; an hour's margin spares a
+            # blob another process is writing right now
+            locker.blobs.sweep_temp(min_age_s=3600)
+        return locker
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Locker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    # -- transactions ------------------------------------------------------------------
+
+    def _write(self) -> Any:
+        """A write transaction that takes the database's write lock up front."""
+        locker = self
+
+        class _Tx:
+            def __enter__(self) -> Connection:
+                self.conn = locker._engine.connect()
+                self.conn.info["write"] = True
+                try:
+                    self.tx = self.conn.begin()
+                except OperationalError as exc:
+                    self.conn.close()
+                    raise _storage_error(exc, locker) from exc
+                return self.conn
+
+            def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+                try:
+                    if exc_type is None:
+                        try:
+                            self.tx.commit()
+                        except OperationalError as err:
+                            raise _storage_error(err, locker) from err
+                    else:
+                        self.tx.rollback()
+                finally:
+                    self.conn.close()
+
+        return _Tx()
+
+    def _read(self) -> Connection:
+        return self._engine.connect()
+
+    # -- writing records ---------------------------------------------------------------
+
+    def _now_us(self) -> int:
+        return micros(self._clock())
+
+    def _prepare(self, draft: ContactDraft, conn: Connection) -> ContactDraft:
+        if draft.occurred_at.tzinfo is None:
+            raise UsageError("time.naive")
+        if not isinstance(draft.channel, Channel):
+            raise UsageError("log.bad_channel", value=str(draft.channel))
+        address = normalise_address(draft.address, self.region)
+        return replace(draft, address=address)
+
+    def _dedupe_tag(self, source: Source | None) -> str | None:
+        if source is None or not source.fingerprint:
+            return None
+        return self.keyring.index_token(b"dedupe\x00" + source.fingerprint.encode())[:16].hex()
+
+    def _pending_for(self, draft: ContactDraft, conn: Connection, logged_at: int) -> PendingEntry:
+        case_id = self._resolve_case(conn, draft.case) if draft.case else None
+        entry_id = new_id()
+        return PendingEntry(
+            id=entry_id,
+            kind="record",
+            record_id=entry_id,
+            logged_at=logged_at,
+            fields=draft.sensitive_values(),
+            channel=draft.channel.value,
+            direction=draft.direction.value,
+            occurred_at=micros(draft.occurred_at),
+            offset=offset_minutes(draft.occurred_at),
+            case_id=case_id,
+            dedupe=self._dedupe_tag(draft.source),
+        )
+
+    def log(self, draft: ContactDraft) -> Record:
+        """Store one contact (and its files); returns it as read back from the ledger.
+
+        Files are encrypted into the blob store first; the record and one ledger
+        entry per file are then committed in one transaction. If anything fails the
+        new blobs are removed, so the locker holds all of it or none of it.
+        """
+        stored: list[str] = []
+        try:
+            with self._write() as conn:
+                draft = self._prepare(draft, conn)
+                logged_at = self._now_us()
+                pending = self._pending_for(draft, conn, logged_at)
+                files = self._store_files(pending.id, draft.attachments, logged_at, stored)
+                self.ledger.append(conn, [pending, *files])
+                self._after_append(conn, [pending, *files])
+        except BaseException:
+            self._discard_blobs(stored)
+            raise
+        return self.get(pending.id).latest
+
+    def log_batch(self, drafts: Iterable[ContactDraft]) -> BatchResult:
+        """Store many contacts in ONE transaction, skipping ones already imported.
+
+        A draft whose source fingerprint is already in the locker (or earlier in the
+        batch) is a duplicate: importing the same file twice adds nothing.
+        """
+        result = BatchResult()
+        stored: list[str] = []
+        try:
+            with self._write() as conn:
+                logged_at = self._now_us()
+                pendings: list[PendingEntry] = []
+                seen: set[str] = set()
+                for draft in drafts:
+                    draft = self._prepare(draft, conn)
+                    pending = self._pending_for(draft, conn, logged_at)
+                    if pending.dedupe is not None:
+                        if pending.dedupe in seen or self._has_dedupe(conn, pending.dedupe):
+                            result.duplicates += 1
+                            continue
+                        seen.add(pending.dedupe)
+                    pendings.append(pending)
+                    pendings.extend(
+                        self._store_files(pending.id, draft.attachments, logged_at, stored)
+                    )
+                self.ledger.append(conn, pendings)
+                self._after_append(conn, pendings)
+        except BaseException:
+            self._discard_blobs(stored)
+            raise
+        ids = {p.id for p in pendings if p.kind == "record"}
+        if ids:
+            result.added = [r for r in self.records(RecordFilter()) if r.id in ids]
+        return result
+
+    def _has_dedupe(self, conn: Connection, tag: str) -> bool:
+        stmt = select(Entry.seq).where(Entry.dedupe == tag).limit(1)
+        return conn.execute(stmt).first() is not None
+
+    def _after_append(self, conn: Connection, pendings: Sequence[PendingEntry]) -> None:
+        """Hook for derived indexes (search) kept in the same transaction."""
+
+    def correct(
+        self,
+        record_id: str,
+        *,
+        reason: str,
+        changes: dict[str, Any],
+    ) -> Record:
+        """Append a new version of a record. ``changes`` maps field name to new value
+        (``occurred_at``, ``channel``, ``direction``, ``case`` or any sensitive field;
+        None clears a field). The original stays in the ledger."""
+        if not reason or not reason.strip():
+            raise UsageError("correct.reason_required")
+        if not changes:
+            raise UsageError("correct.nothing")
+        history = self.get(record_id)
+        if history.deleted:
+            raise UsageError("correct.deleted", id=record_id[:8])
+        latest = history.latest
+        allowed = set(SENSITIVE_FIELDS) | {"occurred_at", "channel", "direction", "case"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise UsageError("correct.unknown_field", field=", ".join(sorted(unknown)))
+        draft = _draft_from_record(latest)
+        updated = dict(changes)
+        if "address" in updated:
+            updated["address"] = normalise_address(updated["address"], self.region)
+        if "tags" in updated and updated["tags"] is not None:
+            updated["tags"] = tuple(updated["tags"])
+        if "case" not in updated:
+            updated["case"] = latest.case_id
+        draft = replace(draft, **updated)
+        with self._write() as conn:
+            current = self._latest_version_id(conn, latest.record_id)
+            if current != latest.id:
+                raise UsageError("correct.concurrent", id=record_id[:8])
+            case_id = self._resolve_case(conn, draft.case) if draft.case else None
+            entry_id = new_id()
+            fields = draft.sensitive_values()
+            fields["reason"] = reason.strip()
+            pending = PendingEntry(
+                id=entry_id,
+                kind="correction",
+                target=latest.id,
+                record_id=latest.record_id,
+                logged_at=self._now_us(),
+                fields=fields,
+                channel=draft.channel.value,
+                direction=draft.direction.value,
+                occurred_at=micros(draft.occurred_at),
+                offset=offset_minutes(draft.occurred_at),
+                case_id=case_id,
+            )
+            self.ledger.append(conn, [pending])
+            self._after_append(conn, [pending])
+        return self.get(entry_id).latest
+
+    def delete(self, record_id: str, *, reason: str) -> str:
+        """Append a tombstone. Returns the tombstone's id. The record stays in the ledger."""
+        if not reason or not reason.strip():
+            raise UsageError("delete.reason_required")
+        history = self.get(record_id)
+        if history.deleted:
+            raise UsageError("delete.already", id=record_id[:8])
+        entry_id = new_id()
+        with self._write() as conn:
+            pending = PendingEntry(
+                id=entry_id,
+                kind="tombstone",
+                target=history.latest.record_id,
+                record_id=history.latest.record_id,
+                logged_at=self._now_us(),
+                fields={"reason": reason.strip()},
+            )
+            self.ledger.append(conn, [pending])
+            self._after_append(conn, [pending])
+        return entry_id
+
+    # -- cases -------------------------------------------------------------------------
+
+    def add_case(
+        self,
+        name: str,
+        *,
+        creditor: str | None = None,
+        account: str | None = None,
+        amount: str | None = None,
+        notes: str | None = None,
+    ) -> Case:
+        name = (name or "").strip()
+        if not name:
+            raise UsageError("case.name_required")
+        with self._write() as conn:
+            if any(c.name == name for c in self._cases(conn).values()):
+                raise UsageError("case.exists", name=name)
+            fields = {
+                k: v
+                for k, v in {
+                    "name": name,
+                    "creditor": creditor,
+                    "account": account,
+                    "amount": amount,
+                    "notes": notes,
+                }.items()
+                if v
+            }
+            case_id = new_id()
+            pending = PendingEntry(
+                id=case_id, kind="case", record_id=case_id, logged_at=self._now_us(), fields=fields
+            )
+            self.ledger.append(conn, [pending])
+            self._after_append(conn, [pending])
+        self._case_cache = None
+        return self.cases_by_id()[case_id]
+
+    def _cases(self, conn: Connection) -> dict[str, Case]:
+        if self._case_cache is not None:
+            return self._case_cache
+        cases: dict[str, Case] = {}
+        for row in conn.execute(select(Entry).where(Entry.kind == "case").order_by(Entry.seq)):
+            d = self._decode(row)
+            cases[row.id] = Case(
+                id=row.id,
+                name=d.value("name", ""),
+                creditor=d.value("creditor"),
+                account=d.value("account"),
+                amount=d.value("amount"),
+                notes=d.value("notes"),
+                created_at=utc_from_micros(row.logged_at),
+            )
+        self._case_cache = cases
+        return cases
+
+    def cases_by_id(self) -> dict[str, Case]:
+        with self._read() as conn:
+            return self._cases(conn)
+
+    def cases(self) -> list[Case]:
+        return list(self.cases_by_id().values())
+
+    def _resolve_case(self, conn: Connection, name_or_id: str) -> str:
+        cases = self._cases(conn)
+        if name_or_id in cases:
+            return name_or_id
+        for case in cases.values():
+            if case.name == name_or_id:
+                return case.id
+        matches = [c for c in cases if len(name_or_id) >= 4 and c.startswith(name_or_id)]
+        if len(matches) == 1:
+            return matches[0]
+        raise NotFound("case.unknown", name=name_or_id, hint="hint.case_add")
+
+    # -- reading -----------------------------------------------------------------------
+
+    def _decode(self, row: Any) -> DecodedEntry:
+        try:
+            return self.ledger.decode(row)
+        except crypto.DecryptionFailed:
+            raise IntegrityError(
+                "error.record_tampered", id=row.id[:8], seq=row.seq, hint="hint.verify"
+            ) from None
+
+    def resolve_id(self, prefix: str) -> str:
+        """A full entry id from any unique prefix of at least 4 characters."""
+        text = (prefix or "").strip().lower()
+        if len(text) < 4 or not all(c in "0123456789abcdef" for c in text):
+            raise NotFound("record.unknown", id=prefix, hint="hint.list")
+        with self._read() as conn:
+            stmt = select(Entry.id).where(Entry.id.startswith(text)).limit(2)
+            found = list(conn.execute(stmt).scalars())
+        if not found:
+            raise NotFound("record.unknown", id=prefix, hint="hint.list")
+        if len(found) > 1:
+            raise UsageError("record.ambiguous", id=prefix)
+        return found[0]
+
+    def _latest_version_id(self, conn: Connection, record_id: str) -> str:
+        stmt = (
+            select(Entry.id)
+            .where(Entry.record_id == record_id, Entry.kind.in_(RECORD_KINDS))
+            .order_by(Entry.seq.desc())
+            .limit(1)
+        )
+        return conn.execute(stmt).scalar_one()
+
+    def get(self, id_or_prefix: str) -> RecordHistory:
+        """A record with all its versions, whichever version's id (or prefix) is given."""
+        entry_id = self.resolve_id(id_or_prefix)
+        with self._read() as conn:
+            row = conn.execute(select(Entry).where(Entry.id == entry_id)).one()
+            if row.kind not in RECORD_KINDS:
+                if row.kind in ("tombstone", "attachment") and row.target:
+                    row = conn.execute(select(Entry).where(Entry.id == row.record_id)).one_or_none()
+                if row is None or row.kind not in RECORD_KINDS:
+                    raise NotFound("record.unknown", id=id_or_prefix, hint="hint.list")
+            rows = list(
+                conn.execute(
+                    select(Entry).where(Entry.record_id == row.record_id).order_by(Entry.seq)
+                )
+            )
+            records = self._build(conn, rows)
+        versions = [r for r in records if r.record_id == row.record_id]
+        latest = versions[-1]
+        return RecordHistory(
+            versions=versions,
+            deleted=latest.deleted,
+            delete_reason=latest.delete_reason,
+            attachments=list(latest.attachments),
+        )
+
+    def _build(self, conn: Connection, rows: Sequence[Any]) -> list[Record]:
+        """Turn record/correction rows into Records, resolving versions and tombstones.
+
+        ``rows`` may contain any entries; tombstones, corrections and attachments of
+        the same records are looked up so that each Record is complete.
+        """
+        version_rows = [r for r in rows if r.kind in RECORD_KINDS]
+        if not version_rows:
+            return []
+        record_ids = sorted({r.record_id for r in version_rows})
+        related: dict[str, list[Any]] = defaultdict(list)
+        for chunk_start in range(0, len(record_ids), 500):
+            chunk = record_ids[chunk_start : chunk_start + 500]
+            stmt = (
+                select(Entry.id, Entry.kind, Entry.target, Entry.record_id, Entry.seq)
+                .where(Entry.record_id.in_(chunk))
+                .order_by(Entry.seq)
+            )
+            for item in conn.execute(stmt):
+                related[item.record_id].append(item)
+        superseded_by: dict[str, str] = {}
+        tombstones: dict[str, str] = {}
+        attachment_ids: list[str] = []
+        for items in related.values():
+            for item in items:
+                if item.kind == "correction" and item.target:
+                    superseded_by[item.target] = item.id
+                elif item.kind == "tombstone":
+                    tombstones[item.record_id] = item.id
+                elif item.kind == "attachment":
+                    attachment_ids.append(item.id)
+        reasons = self._decode_ids(conn, list(tombstones.values()))
+        attachments = self._attachments(conn, attachment_ids)
+        cases = self._cases(conn) if any(r.case_id for r in version_rows) else {}
+        out = []
+        for row in version_rows:
+            d = self._decode(row)
+            tomb = tombstones.get(row.record_id)
+            out.append(
+                self._record_from(
+                    row,
+                    d,
+                    superseded_by=superseded_by.get(row.id),
+                    deleted=tomb is not None,
+                    delete_reason=reasons[tomb].value("reason") if tomb else None,
+                    case=cases.get(row.case_id).name if row.case_id in cases else None,
+                    attachments=tuple(a for a in attachments if a.record_id == row.record_id),
+                )
+            )
+        return out
+
+    def _decode_ids(self, conn: Connection, ids: Sequence[str]) -> dict[str, DecodedEntry]:
+        out: dict[str, DecodedEntry] = {}
+        for start in range(0, len(ids), 500):
+            stmt = select(Entry).where(Entry.id.in_(ids[start : start + 500]))
+            for row in conn.execute(stmt):
+                out[row.id] = self._decode(row)
+        return out
+
+    def _attachments(self, conn: Connection, ids: Sequence[str]) -> list[AttachmentInfo]:
+        decoded = self._decode_ids(conn, ids)
+        out = []
+        for entry_id, d in sorted(decoded.items(), key=lambda kv: kv[1].seq):
+            out.append(
+                AttachmentInfo(
+                    id=entry_id,
+                    record_id=d.header["record_id"],
+                    name=d.value("name", ""),
+                    mime=d.value("mime"),
+                    size=int(d.value("size", 0)),
+                    sha256=d.value("sha256", ""),
+                    caption=d.value("caption"),
+                    added_at=utc_from_micros(d.header["logged_at"]),
+                    metadata=d.value("metadata", {}) or {},
+                    leaf_hash=d.leaf.hex(),
+                )
+            )
+        return out
+
+    @staticmethod
+    def _record_from(row: Any, d: DecodedEntry, **extra: Any) -> Record:
+        v = d.values()
+        return Record(
+            id=row.id,
+            record_id=row.record_id,
+            seq=row.seq,
+            channel=Channel(row.channel),
+            direction=Direction(row.direction),
+            occurred_at=with_offset(row.occurred_at, row.offset),
+            logged_at=utc_from_micros(row.logged_at),
+            counterpart=v.get("counterpart"),
+            organisation=v.get("organisation"),
+            address=v.get("address"),
+            subject=v.get("subject"),
+            content=v.get("content"),
+            location=v.get("location"),
+            people_present=v.get("people_present"),
+            notes=v.get("notes"),
+            tags=tuple(v.get("tags") or ()),
+            app=v.get("app"),
+            duration_s=v.get("duration_s"),
+            outcome=Outcome(v["outcome"]) if v.get("outcome") else None,
+            third_party=v.get("third_party"),
+            event=Event(v["event"]) if v.get("event") else None,
+            case_id=row.case_id,
+            source=Source.from_json(v.get("source")),
+            corrects=row.target if row.kind == "correction" else None,
+            correction_reason=v.get("reason") if row.kind == "correction" else None,
+            leaf_hash=row.leaf.hex(),
+            **extra,
+        )
+
+    def records(self, flt: RecordFilter | None = None) -> list[Record]:
+        """Records matching the filter, in the order they happened (oldest first)."""
+        return list(self.iter_records(flt))
+
+    def iter_records(self, flt: RecordFilter | None = None, batch: int = 2000) -> Iterator[Record]:
+        flt = flt or RecordFilter()
+        if flt.since and flt.until and flt.since > flt.until:
+            raise UsageError("filter.bad_range")
+        with self._read() as conn:
+            stmt = select(Entry).where(Entry.kind.in_(RECORD_KINDS))
+            if flt.channels:
+                stmt = stmt.where(Entry.channel.in_([c.value for c in flt.channels]))
+            if flt.directions:
+                stmt = stmt.where(Entry.direction.in_([d.value for d in flt.directions]))
+            if flt.since:
+                stmt = stmt.where(Entry.occurred_at >= micros(flt.since))
+            if flt.until:
+                stmt = stmt.where(Entry.occurred_at <= micros(flt.until))
+            if flt.case:
+                stmt = stmt.where(Entry.case_id == self._resolve_case(conn, flt.case))
+            if not flt.all_versions:
+                newer = select(Entry.target).where(
+                    Entry.kind == "correction", Entry.target.is_not(None)
+                )
+                stmt = stmt.where(Entry.id.not_in(newer))
+            if not flt.include_deleted:
+                dead = select(Entry.record_id).where(Entry.kind == "tombstone")
+                stmt = stmt.where(Entry.record_id.not_in(dead))
+            if flt.has_attachment is not None:
+                with_files = select(Entry.record_id).where(Entry.kind == "attachment")
+                cond = Entry.record_id.in_(with_files)
+                stmt = stmt.where(cond if flt.has_attachment else ~cond)
+            stmt = stmt.order_by(Entry.occurred_at, Entry.seq)
+            rows = list(conn.execute(stmt))
+            for start in range(0, len(rows), batch):
+                for record in self._build(conn, rows[start : start + batch]):
+                    if _matches_text_filters(record, flt):
+                        yield record
+
+    def count(self) -> int:
+        with self._read() as conn:
+            return conn.execute(select(func.count()).select_from(Entry)).scalar_one()
+
+    # -- attachments -------------------------------------------------------------------
+
+    @property
+    def blobs(self) -> BlobStore:
+        if self._blobs is None:
+            if self.path is None:
+                raise UsageError("attach.no_directory")
+            self._blobs = BlobStore(self.path / BLOB_DIR)
+        return self._blobs
+
+    def _store_files(
+        self,
+        record_id: str,
+        files: Sequence[AttachmentDraft],
+        logged_at: int,
+        stored: list[str],
+    ) -> list[PendingEntry]:
+        """Encrypt each file into the blob store; return their ledger entries.
+
+        The blob id is the attachment entry's id, which the stream cipher binds into
+        the blob's key: a blob moved under another attachment's name fails.
+        """
+        import io
+
+        from evidence_locker.attachments_meta import sniff
+
+        out = []
+        for draft in files:
+            entry_id = new_id()
+            source = draft.path if draft.path is not None else io.BytesIO(draft.data or b"")
+            stats = self.blobs.put(source, key=self.keyring.attachment_key, blob_id=entry_id)
+            stored.append(entry_id)
+            meta = sniff(draft.path if draft.path is not None else (draft.data or b""), draft.name)
+            fields: dict[str, Any] = {
+                "name": draft.name,
+                "mime": draft.mime or meta.pop("mime", None),
+                "sha256": stats.sha256_hex,
+                "size": stats.size,
+                "metadata": {k: v for k, v in meta.items() if k != "mime"},
+            }
+            if draft.caption:
+                fields["caption"] = draft.caption
+            out.append(
+                PendingEntry(
+                    id=entry_id,
+                    kind="attachment",
+                    target=record_id,
+                    record_id=record_id,
+                    logged_at=logged_at,
+                    fields={k: v for k, v in fields.items() if v not in (None, "", {})},
+                )
+            )
+        return out
+
+    def _discard_blobs(self, blob_ids: Sequence[str]) -> None:
+        for blob_id in blob_ids:
+            with contextlib.suppress(OSError):
+                self.blobs.delete(blob_id)
+
+    def attach(
+        self,
+        record_id: str,
+        path: str | os.PathLike[str],
+        *,
+        caption: str | None = None,
+        name: str | None = None,
+    ) -> AttachmentInfo:
+        """Attach a file to an existing record: a new ledger leaf with its SHA-256."""
+        history = self.get(record_id)
+        if history.deleted:
+            raise UsageError("attach.deleted", id=record_id[:8])
+        file_path = Path(path)
+        if not file_path.is_file():
+            raise NotFound("file.missing", path=str(file_path))
+        draft = AttachmentDraft(name=name or file_path.name, path=str(file_path), caption=caption)
+        stored: list[str] = []
+        try:
+            with self._write() as conn:
+                entries = self._store_files(
+                    history.latest.record_id, [draft], self._now_us(), stored
+                )
+                self.ledger.append(conn, entries)
+                self._after_append(conn, entries)
+        except BaseException:
+            self._discard_blobs(stored)
+            raise
+        return next(a for a in self.get(record_id).attachments if a.id == entries[0].id)
+
+    def attachment(self, attachment_id: str) -> AttachmentInfo:
+        entry_id = self.resolve_id(attachment_id)
+        with self._read() as conn:
+            found = self._attachments(conn, [entry_id])
+        if not found:
+            raise NotFound("attach.unknown", id=attachment_id)
+        return found[0]
+
+    def read_attachment(self, info: AttachmentInfo, *, limit: int = 64 * 1024 * 1024) -> bytes:
+        """The decrypted bytes of a (small) attachment, e.g. an image for the dossier."""
+        if info.size > limit:
+            raise UsageError("attach.too_large", name=info.name, size=info.size)
+        with self.blobs.reader(info.id, key=self.keyring.attachment_key) as reader:
+            data = reader.read()
+        if crypto.sha256_hex(data) != info.sha256:
+            raise IntegrityError("attachments.hash_mismatch", id=info.id[:8], reason="hash")
+        return data
+
+    def extract(
+        self, id_or_prefix: str, to_dir: str | os.PathLike[str], *, force: bool = False
+    ) -> list[Path]:
+        """Decrypt a record's files (or one attachment) into ``to_dir``, byte-identical."""
+        entry_id = self.resolve_id(id_or_prefix)
+        with self._read() as conn:
+            kind = conn.execute(select(Entry.kind).where(Entry.id == entry_id)).scalar_one()
+        infos = (
+            [self.attachment(entry_id)] if kind == "attachment" else self.get(entry_id).attachments
+        )
+        if not infos:
+            raise NotFound("attach.none", id=id_or_prefix)
+        target = Path(to_dir)
+        target.mkdir(parents=True, exist_ok=True)
+        names = _unique_names([safe_file_name(a.name, a.id) for a in infos])
+        out = []
+        for info, name in zip(infos, names, strict=True):
+            dest = target / name
+            self.blobs.extract(
+                info.id,
+                dest,
+                key=self.keyring.attachment_key,
+                force=force,
+                expected_sha256=info.sha256,
+            )
+            out.append(dest)
+        return out
+
+    def verify_blobs(self) -> list[tuple[AttachmentInfo, str]]:
+        """Decrypt every attachment and compare its SHA-256 with the ledger."""
+        problems: list[tuple[AttachmentInfo, str]] = []
+        with self._read() as conn:
+            ids = list(conn.execute(select(Entry.id).where(Entry.kind == "attachment")).scalars())
+            infos = self._attachments(conn, ids)
+        if not infos:
+            return problems
+        from evidence_locker.errors import LockerError
+
+        for info in infos:
+            try:
+                stats = self.blobs.verify(info.id, key=self.keyring.attachment_key)
+            except LockerError as exc:
+                problems.append((info, exc.key))
+                continue
+            if stats.sha256_hex != info.sha256 or stats.size != info.size:
+                problems.append((info, "attachments.hash_mismatch"))
+        return problems
+
+    # -- integrity ---------------------------------------------------------------------
+
+    def verify(self, *, stop_at_first: bool = False) -> VerifyReport:
+        with self._read() as conn:
+            return self.ledger.verify(conn, stop_at_first=stop_at_first)
+
+    def head(self) -> str:
+        """The current signed tree head (a C2SP signed note)."""
+        with self._read() as conn:
+            return self.ledger.head_note(conn)
+
+    @property
+    def public_key(self) -> bytes:
+        return self.keyring.signer.public_key
+
+    # -- keys --------------------------------------------------------------------------
+
+    def change_passphrase(self, new_passphrase: str) -> None:
+        """Rewrap the master key under a new passphrase: one row, one transaction.
+
+        Nothing is re-encrypted, and the old passphrase works until the commit.
+        """
+        if not new_passphrase:
+            raise UsageError("init.empty_passphrase")
+        with self._write() as conn:
+            self._write_keyslots(
+                conn, self.keyring.master, self.locker_id, self._now_us(), new_passphrase, None
+            )
+
+    def new_recovery_key(self) -> str:
+        """Replace the recovery key (the old one stops working). Shown once."""
+        key = crypto.new_recovery_key()
+        with self._write() as conn:
+            self._write_keyslots(
+                conn, self.keyring.master, self.locker_id, self._now_us(), None, key
+            )
+        return key
+
+
+def _matches_text_filters(record: Record, flt: RecordFilter) -> bool:
+    if (
+        flt.organisation
+        and flt.organisation.casefold() not in (record.organisation or "").casefold()
+    ):
+        return False
+    if flt.counterpart:
+        needle = flt.counterpart.casefold()
+        hay = f"{record.counterpart or ''}\n{record.address or ''}".casefold()
+        if needle not in hay:
+            return False
+    return not (flt.address and record.address != flt.address)
+
+
+def _draft_from_record(record: Record) -> ContactDraft:
+    return ContactDraft(
+        channel=record.channel,
+        occurred_at=record.occurred_at,
+        direction=record.direction,
+        counterpart=record.counterpart,
+        organisation=record.organisation,
+        address=record.address,
+        subject=record.subject,
+        content=record.content,
+        location=record.location,
+        people_present=record.people_present,
+        notes=record.notes,
+        tags=record.tags,
+        app=record.app,
+        duration_s=record.duration_s,
+        outcome=record.outcome,
+        third_party=record.third_party,
+        event=record.event,
+        case=record.case_id,
+        source=record.source,
+    )
+
+
+def safe_file_name(name: str, fallback: str) -> str:
+    """A file name from an untrusted source that cannot escape the target folder."""
+    base = Path(name.replace("\\", "/")).name
+    base = "".join(ch for ch in base if ch.isprintable() and ch not in '<>:"|?*')
+    base = base.strip().lstrip(".")
+    return base[:200] or f"attachment-{fallback[:8]}"
+
+
+def _unique_names(names: Sequence[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        if name in seen:
+            seen[name] += 1
+            stem, dot, ext = name.rpartition(".")
+            name = f"{stem}-{seen[name]}.{ext}" if dot and stem else f"{name}-{seen[name]}"
+        else:
+            seen[name] = 0
+        out.append(name)
+    return out
+
+
+def _storage_error(exc: OperationalError, locker: Locker) -> Exception:
+    message = str(exc.orig) if exc.orig else str(exc)
+    if "locked" in message or "busy" in message:
+        return StorageError("storage.busy", path=str(locker.path))
+    if "full" in message or "disk" in message:
+        return StorageError("storage.full", path=str(locker.path), detail=message)
+    return StorageError("storage.write", path=str(locker.path), detail=message)

@@ -1,0 +1,165 @@
+"""The user's list of each organisation's official numbers, for the scam-sign rule.
+
+Public guides tell borrowers to check that a message comes from the institution's
+official number. Which numbers are official is something only the user (reading the
+back of their card or the bank's website) can say, so it is a small TOML file they keep:
+
+    ["XX农商银行"]
+    numbers = ["96008", "+86 400 123 4567"]
+    emails = ["bank.example.cn"]          # optional: official e-mail domains
+    aliases = ["XX农商行"]                  # optional: other spellings of the name
+
+A plain dict ``{"XX农商银行": ["96008", ...]}`` works too (for tests and the CLI).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evidence_locker.errors import FormatError
+
+_NON_DIGIT = re.compile(r"\D")
+# Shorter official numbers than this are not matched by suffix, so that "110" cannot
+# make every number ending in 110 look official.
+_MIN_SUFFIX = 5
+
+
+def org_key(name: str | None) -> str:
+    """How organisation names are compared: NFKC, case-folded, inner spaces removed."""
+    if not name:
+        return ""
+    return "".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def _digits(s: str) -> str:
+    return _NON_DIGIT.sub("", s)
+
+
+@dataclass(frozen=True, slots=True)
+class OfficialContacts:
+    """The official numbers and e-mail domains of one organisation."""
+
+    name: str
+    numbers: tuple[str, ...]  # digits only
+    email_domains: tuple[str, ...]
+
+    def is_official(self, address: str) -> bool:
+        """Whether ``address`` (a phone number or an e-mail address) is one of these."""
+        a = address.strip().casefold()
+        if "@" in a:
+            domain = a.rsplit("@", 1)[1]
+            return any(domain == d or domain.endswith("." + d) for d in self.email_domains)
+        digits = _digits(a)
+        if not digits:
+            return False
+        for n in self.numbers:
+            if digits == n:
+                return True
+            short, long_ = (n, digits) if len(n) < len(digits) else (digits, n)
+            # "+86 95588" and "95588" are the same line; so are a national number with
+            # and without its country code.
+            if len(short) >= _MIN_SUFFIX and long_.endswith(short):
+                return True
+        return False
+
+
+class OfficialNumbers:
+    """Lookup from organisation name (or alias) to its official contacts."""
+
+    def __init__(self, entries: Sequence[OfficialContacts], aliases: Mapping[str, str]) -> None:
+        self._by_key = {org_key(e.name): e for e in entries}
+        for alias, name in aliases.items():
+            self._by_key[org_key(alias)] = self._by_key[org_key(name)]
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    def for_org(self, organisation: str | None) -> OfficialContacts | None:
+        return self._by_key.get(org_key(organisation)) if organisation else None
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], file: str = "<dict>") -> OfficialNumbers:
+        """Build from ``{org: [numbers]}`` or ``{org: {numbers, emails, aliases}}`` tables."""
+        entries: list[OfficialContacts] = []
+        aliases: dict[str, str] = {}
+        for name, value in data.items():
+            if isinstance(value, list | tuple):
+                value = {"numbers": list(value)}
+            if not isinstance(value, dict):
+                raise FormatError(
+                    "rules.bad_numbers", file=file, org=name, field="-", detail="expected a table"
+                )
+            for key in value:
+                if key not in ("numbers", "emails", "aliases"):
+                    raise FormatError(
+                        "rules.bad_numbers", file=file, org=name, field=key, detail="unknown field"
+                    )
+            lists: dict[str, list[str]] = {}
+            for key in ("numbers", "emails", "aliases"):
+                items = value.get(key, [])
+                if not isinstance(items, list | tuple) or not all(
+                    isinstance(i, str) for i in items
+                ):
+                    raise FormatError(
+                        "rules.bad_numbers",
+                        file=file,
+                        org=name,
+                        field=key,
+                        detail="expected a list of strings",
+                    )
+                lists[key] = list(items)
+            numbers = tuple(_digits(n) for n in lists["numbers"])
+            if any(not n for n in numbers):
+                raise FormatError(
+                    "rules.bad_numbers",
+                    file=file,
+                    org=name,
+                    field="numbers",
+                    detail="a number without digits",
+                )
+            if not numbers and not lists["emails"]:
+                raise FormatError(
+                    "rules.bad_numbers",
+                    file=file,
+                    org=name,
+                    field="numbers",
+                    detail="no numbers or emails",
+                )
+            domains = tuple(
+                e.strip().casefold().lstrip("@").split("@")[-1] for e in lists["emails"]
+            )
+            entries.append(OfficialContacts(name=name, numbers=numbers, email_domains=domains))
+            for alias in lists["aliases"]:
+                aliases[alias] = name
+        return cls(entries, aliases)
+
+
+def load_official_numbers(path: str | Path) -> OfficialNumbers:
+    """Read the user's official-numbers TOML file (see the module docstring)."""
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FormatError("rules.no_file", file=str(p)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise FormatError(
+            "rules.bad_numbers", file=str(p), org="-", field="-", detail=str(exc)
+        ) from None
+    return OfficialNumbers.from_mapping(data, str(p))
+
+
+def as_official_numbers(
+    value: OfficialNumbers | Mapping[str, Any] | str | Path | None,
+) -> OfficialNumbers | None:
+    """Accept what callers have at hand: the object, a dict, or a path to the TOML file."""
+    if value is None or isinstance(value, OfficialNumbers):
+        return value
+    if isinstance(value, str | Path):
+        return load_official_numbers(value)
+    return OfficialNumbers.from_mapping(value)

@@ -1,0 +1,92 @@
+"""Engine setup: SQLite pragmas, append-only triggers, PostgreSQL support.
+
+SQLite is opened in WAL mode with ``synchronous=FULL`` (a committed command is on
+disk), ``secure_delete`` (freed pages are zeroed) and a busy timeout so two
+terminals logging at once wait for each other instead of failing. Writes begin with
+``BEGIN IMMEDIATE`` so the writer takes the lock before reading the frontier: two
+writers can never compute the same sequence number.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import SQLModel, create_engine
+
+from evidence_locker.store import tables  # noqa: F401  (registers the tables)
+
+BUSY_TIMEOUT_MS = 30_000
+SCHEMA_VERSION = 1
+
+_SQLITE_TRIGGERS = [
+    """CREATE TRIGGER IF NOT EXISTS {t}_no_update BEFORE UPDATE ON {t}
+       BEGIN SELECT RAISE(ABORT, 'evidence-locker: {t} is append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS {t}_no_delete BEFORE DELETE ON {t}
+       BEGIN SELECT RAISE(ABORT, 'evidence-locker: {t} is append-only'); END""",
+]
+
+_PG_TRIGGERS = [
+    """CREATE OR REPLACE FUNCTION evidence_locker_append_only() RETURNS trigger
+       LANGUAGE plpgsql AS $$ BEGIN
+         RAISE EXCEPTION 'evidence-locker: % is append-only', TG_TABLE_NAME;
+       END $$""",
+    """DO $$ BEGIN
+         IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = '{t}_append_only') THEN
+           CREATE TRIGGER {t}_append_only BEFORE UPDATE OR DELETE ON {t}
+             FOR EACH ROW EXECUTE FUNCTION evidence_locker_append_only();
+         END IF;
+       END $$""",
+]
+
+APPEND_ONLY_TABLES = ("entry", "anchor")
+
+
+def sqlite_engine(path: Path) -> Engine:
+    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA secure_delete=ON")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = "IMMEDIATE" if conn.info.pop("write", False) else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def url_engine(url: str) -> Engine:
+    return create_engine(url, pool_pre_ping=True)
+
+
+def create_schema(engine: Engine) -> None:
+    """Create tables and the append-only triggers (idempotent)."""
+    SQLModel.metadata.create_all(engine)
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            for table in APPEND_ONLY_TABLES:
+                for stmt in _SQLITE_TRIGGERS:
+                    conn.exec_driver_sql(stmt.format(t=table))
+        elif engine.dialect.name == "postgresql":
+            conn.execute(text(_PG_TRIGGERS[0]))
+            for table in APPEND_ONLY_TABLES:
+                conn.execute(text(_PG_TRIGGERS[1].format(t=table)))
+
+
+def secure_file_modes(directory: Path) -> None:
+    """Owner-only modes for the locker directory and every file SQLite made in it."""
+    os.chmod(directory, 0o700)
+    for child in directory.iterdir():
+        if child.is_file():
+            os.chmod(child, 0o600)

@@ -1,0 +1,71 @@
+"""The locker's tables.
+
+Only the ``entry`` table is evidence; it is append-only (triggers refuse UPDATE and
+DELETE). Each row is one ledger entry: a record, a correction, a tombstone, a case,
+an attachment. Columns in clear are the ones listed in docs/threat-model.md
+(sequence, ids, kind, channel, direction, times, case id); everything a person wrote
+or an importer read is inside ``sealed``, one AEAD blob per row.
+
+``meta`` and ``keyslot`` are small mutable tables: the signed tree head, the
+Merkle frontier, and the wrapped master key. Changing them cannot alter evidence:
+``verify`` recomputes the tree from ``entry`` and checks the signature.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import BigInteger, Field, LargeBinary, SQLModel
+from sqlmodel import Column as _Column
+
+
+def _blob(nullable: bool = False) -> _Column:
+    return _Column(LargeBinary, nullable=nullable)
+
+
+class Meta(SQLModel, table=True):
+    """Key/value settings: format version, locker id, frontier, signed head."""
+
+    __tablename__ = "meta"
+    key: str = Field(primary_key=True)
+    value: str
+
+
+class KeySlot(SQLModel, table=True):
+    """The master key wrapped by one unlock method (passphrase or recovery key)."""
+
+    __tablename__ = "keyslot"
+    kind: str = Field(primary_key=True)  # "passphrase" | "recovery"
+    kdf: str  # JSON parameters (Argon2id for passphrases, salt for the recovery key)
+    wrapped: bytes = Field(sa_column=_blob())
+    updated_at: int = Field(sa_type=BigInteger)  # microseconds since the epoch
+
+
+class Entry(SQLModel, table=True):
+    """One ledger entry (the evidence). Never updated, never deleted."""
+
+    __tablename__ = "entry"
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    id: str = Field(unique=True)
+    kind: str = Field(index=True)  # record | correction | tombstone | case | attachment
+    target: str | None = Field(default=None, index=True)  # the entry this one acts on
+    record_id: str = Field(index=True)  # the first version's id (or the case id)
+    channel: str | None = None
+    direction: str | None = None
+    occurred_at: int | None = Field(default=None, index=True, sa_type=BigInteger)  # µs, UTC
+    offset: int | None = None  # original UTC offset in minutes
+    logged_at: int = Field(sa_type=BigInteger)  # µs since epoch, UTC, system clock
+    case_id: str | None = Field(default=None, index=True)
+    dedupe: str | None = Field(default=None, index=True)  # keyed hash of the source entry
+    sealed: bytes = Field(sa_column=_blob())
+    leaf: bytes = Field(sa_column=_blob())
+    root: bytes = Field(sa_column=_blob())  # Merkle root of entries 0..seq
+
+
+class Anchor(SQLModel, table=True):
+    """A signed tree head the user sent out of their hands (append-only)."""
+
+    __tablename__ = "anchor"
+    id: int | None = Field(default=None, primary_key=True)
+    size: int
+    note: str
+    created_at: int = Field(sa_type=BigInteger)
+    destination: str | None = None

@@ -1,0 +1,91 @@
+"""Shared fixtures: a real locker on disk, and the CLI run in-process."""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from evidence_locker.locker import Locker
+
+PASSPHRASE = "correct horse 电池 staple"
+SHANGHAI = timezone(timedelta(hours=8))
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+class FakeClock:
+    """An injectable clock: tests decide what 'now' is when a record is logged."""
+
+    def __init__(self, start: datetime | None = None):
+        self.now = start or datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def locker_dir(tmp_path: Path) -> Path:
+    return tmp_path / "locker"
+
+
+@pytest.fixture
+def created(locker_dir: Path, clock: FakeClock) -> Iterator[tuple[Locker, str]]:
+    locker, recovery = Locker.create(locker_dir, PASSPHRASE, clock=clock)
+    yield locker, recovery
+    locker.close()
+
+
+@pytest.fixture
+def locker(created: tuple[Locker, str]) -> Locker:
+    return created[0]
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], locker_dir: Path
+) -> Callable[..., CliResult]:
+    """Run ``evidence-locker ARGS`` in this process, as a script would (no terminal)."""
+    from evidence_locker.cli import main
+
+    monkeypatch.setenv("EVIDENCE_LOCKER_DIR", str(locker_dir))
+    monkeypatch.setenv("EVIDENCE_LOCKER_PASSPHRASE", PASSPHRASE)
+    monkeypatch.setenv("EVIDENCE_LOCKER_TZ", "Asia/Shanghai")
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    monkeypatch.setenv("COLUMNS", "200")
+    for var in ("EVIDENCE_LOCKER_LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(var, raising=False)
+
+    def run(
+        *args: str, input: str | None = None, env: dict[str, str | None] | None = None
+    ) -> CliResult:
+        with monkeypatch.context() as m:  # env overrides last for this one call
+            for key, value in (env or {}).items():
+                if value is None:
+                    m.delenv(key, raising=False)
+                else:
+                    m.setenv(key, value)
+            m.setattr(sys, "stdin", io.StringIO(input or ""))
+            capsys.readouterr()
+            code = main(list(args))
+            captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run

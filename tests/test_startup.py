@@ -1,0 +1,50 @@
+"""Commands import only what they use: ``log`` must not pay for PDF or import code."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import PASSPHRASE
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("reportlab", "evidence_locker.report", "evidence_locker.importers", "pypdf", "PIL")
+
+
+def imported_modules(args: list[str], env: dict[str, str]) -> set[str]:
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "evidence_locker", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    names = set()
+    for line in proc.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip())
+    return names
+
+
+def test_log_and_list_do_not_import_heavy_modules(tmp_path: Path) -> None:
+    env = dict(
+        os.environ,
+        EVIDENCE_LOCKER_DIR=str(tmp_path / "l"),
+        EVIDENCE_LOCKER_PASSPHRASE=PASSPHRASE,
+        EVIDENCE_LOCKER_TZ="UTC",
+    )
+    subprocess.run(
+        [sys.executable, "-m", "evidence_locker", "init"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    for args in (["log", "sms", "--number", "95577", "--content", "x"], ["list"], ["--help"]):
+        loaded = imported_modules(args, env)
+        assert "evidence_locker.locker" in loaded or args == ["--help"]
+        heavy = {m for m in loaded if m.split(".")[0] in HEAVY or m.startswith(HEAVY)}
+        assert not heavy, f"{args}: {sorted(heavy)}"
