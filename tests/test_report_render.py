@@ -269,3 +269,31 @@ def test_deleted_contact_is_marked() -> None:
     )
     text = _norm("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
     assert _norm("[deleted: 重复记录 duplicate]") in text
+
+
+def test_long_and_hostile_text_lays_out() -> None:
+    """A very long e-mail, markup characters, control characters, empty fields."""
+    from dataclasses import replace
+
+    long_mail = "\n\n".join(
+        f"第{i}段 paragraph {i}: 您的账户已逾期，<b>立即</b> & pay now \x07 ＡＢＣ。" * 12
+        for i in range(60)
+    )
+    recs = make_records(3, with_correction=False)
+    recs[0] = replace(recs[0], content=long_mail, counterpart="某" * 300)
+    recs[1] = replace(recs[1], content=None, subject=None, notes="<script>&amp;</script>")
+    records, bundle = finish(recs)
+    pdf = render_dossier(
+        records,
+        bundle,
+        lang="zh",
+        title="<title> & 标题",
+        claimant=None,
+        generated_at=GENERATED,
+        tz=TZ,
+    )
+    reader = PdfReader(io.BytesIO(pdf))
+    text = _norm("\n".join(p.extract_text() for p in reader.pages))
+    assert _norm("第59段 paragraph 59: 您的账户已逾期，<b>立即</b> & pay now") in text
+    assert "<script>&amp;</script>" in text
+    assert len(reader.pages) > 8

@@ -565,7 +565,11 @@ def _summary(
         ]
         ordered = sorted(
             flags,
-            key=lambda f: (-_severity(f.get("severity")), _first_no(f, no_by_id)),
+            key=lambda f: (
+                -_severity(f.get("severity")),
+                -float(f.get("score") or 0),
+                _first_no(f, no_by_id),
+            ),
         )
         rows = [
             _hdr(ctx, "flag.severity", "flag.rule", "flag.records", "flag.reason", "flag.source")
@@ -578,7 +582,9 @@ def _summary(
                     _cell(ctx, str(f.get("rule", ""))),
                     _cell(ctx, ", ".join(nos)),
                     _cell(ctx, mask_text(str(f.get("reason", "")), ctx.redact)),
-                    _cell(ctx, str(f.get("source", ""))),
+                    _cell(
+                        ctx, "\n".join(str(x) for x in (f.get("source"), f.get("source_url")) if x)
+                    ),
                 ]
             )
         out += _table(ctx, rows, [16 * mm, 30 * mm, 22 * mm, FRAME_W - 118 * mm, 50 * mm])
@@ -923,6 +929,15 @@ def render_dossier(
     ``records`` may hold several versions of a contact (corrections); they are grouped
     by ``record_id``. ``bundle`` is :func:`evidence_locker.ledger.bundle.build_bundle`'s
     output for exactly these versions, optionally with ``dossier_key_note``.
+    ``flags`` are ``Flag.to_json(lang)`` dicts (rule, records = record ids, reason,
+    source, source_url, severity, score); ``images`` returns an image attachment's
+    bytes (checked against its SHA-256) or None to list it instead; ``redact`` holds
+    "numbers", "addresses", "ids"; ``signing_seed`` is the 32-byte Ed25519 seed of the
+    locker's "dossier" subkey (None: unsigned, which ``verify_dossier`` rejects);
+    ``progress(done, total)`` is called as records are laid out; ``invariant`` makes
+    the bytes depend on the inputs only (tests, golden files).
+
+    Raises :class:`EmptyDossier` when ``records`` is empty.
     """
     if not records:
         raise EmptyDossier(t("report.empty", lang))
