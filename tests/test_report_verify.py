@@ -6,6 +6,8 @@ import copy
 import io
 import json
 import random
+import shutil
+import subprocess
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -147,3 +149,19 @@ def test_endorsement_note_roundtrip_and_rejections() -> None:
 def test_garbage_never_raises(junk: bytes) -> None:
     report = verify_dossier(junk)
     assert not report.ok and report.messages
+
+
+@pytest.mark.skipif(shutil.which("pdfsig") is None, reason="poppler-utils not installed")
+def test_poppler_validates_the_signature(good, tmp_path) -> None:
+    """A standard PDF signature: an independent implementation accepts it."""
+    _, _, pdf = good
+    path = tmp_path / "d.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
+    assert "Total document signed" in out
+    assert "Signature is Valid" in out
+    bad = bytearray(pdf)
+    bad[len(pdf) // 3] ^= 0x01
+    path.write_bytes(bytes(bad))
+    out = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
+    assert "Signature is Valid" not in out

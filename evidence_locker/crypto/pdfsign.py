@@ -1,12 +1,16 @@
 """Whole-file PDF signatures (PAdES) for the dossier, made with pyHanko.
 
-The dossier key is an Ed25519 key from the locker's "dossier" subkey. PDF signatures
-need an X.509 certificate, so we build a self-signed one deterministically from the
-seed: same seed, same certificate. Trust in that certificate does not come from any
-CA; it comes from a signed note by the ledger key that names the dossier public key
-(see :func:`endorsement_body`), which the proof bundle carries.
+PDF signatures need an X.509 certificate, so we build a self-signed one
+deterministically from the locker's "dossier" subkey seed: same seed, same
+certificate. Trust in it does not come from any CA; it comes from a signed note by the
+ledger key that names the dossier public key (see :func:`endorsement_body`), which the
+proof bundle carries.
 
-Ed25519 is used directly (RFC 8419 in CMS, accepted by ISO 32000-2); no fallback key.
+Key type: ECDSA P-256, derived from the seed with HKDF, signing deterministically
+(RFC 6979). pyHanko can sign with Ed25519 too, but poppler (``pdfsig``, Evince, Okular)
+and other common readers could not validate an Ed25519 PDF signature when tested
+(poppler 22.12 reports "corrupted data"), while they validate P-256. A reader that
+shows the signature is the point of using a standard PDF signature, so P-256 it is.
 """
 
 from __future__ import annotations
@@ -21,62 +25,81 @@ from datetime import UTC, datetime
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
+from pyhanko.sign.general import get_pyca_cryptography_hash
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 ENDORSEMENT_TITLE = "evidence-locker dossier key"
 FIELD_NAME = "EvidenceLockerDossier"
+_KEY_INFO = b"evidence-locker/v1/dossier-p256"
 # A fixed validity window: the certificate is not a trust anchor, only a carrier for
 # the public key, so its dates carry no meaning and must not depend on the clock.
 _NOT_BEFORE = datetime(2020, 1, 1, tzinfo=UTC)
 _NOT_AFTER = datetime(2099, 12, 31, tzinfo=UTC)
 
 
+def _private_key(seed: bytes) -> ec.EllipticCurvePrivateKey:
+    """P-256 key from a 32-byte seed: 48 HKDF bytes reduced mod n-1, plus 1 (the
+    extra 16 bytes make the reduction bias negligible, as FIPS 186-5 A.2.1 does)."""
+    if len(seed) != 32:
+        raise ValueError("dossier seed must be 32 bytes")
+    okm = HKDF(algorithm=hashes.SHA256(), length=48, salt=None, info=_KEY_INFO).derive(seed)
+    n = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+    scalar = int.from_bytes(okm, "big") % (n - 1) + 1
+    return ec.derive_private_key(scalar, ec.SECP256R1())
+
+
 def dossier_public_key(seed: bytes) -> bytes:
-    """The raw 32-byte Ed25519 public key for a dossier seed."""
-    key = Ed25519PrivateKey.from_private_bytes(seed)
-    return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    """The dossier public key as DER SubjectPublicKeyInfo (what the certificate holds)."""
+    return (
+        _private_key(seed)
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
 
 
-def endorsement_body(origin: str, dossier_public_key_raw: bytes) -> str:
+def endorsement_body(origin: str, dossier_key_spki: bytes) -> str:
     """The note body the ledger key signs to vouch for a dossier key.
 
-    ``evidence-locker dossier key\\n<origin>\\n<base64 public key>\\n`` — a C2SP signed
-    note body, so the same note code that checks checkpoints checks it.
+    ``evidence-locker dossier key\n<origin>\n<base64 DER SubjectPublicKeyInfo>\n`` — a
+    C2SP signed-note body, signed the way checkpoints are.
     """
-    return f"{ENDORSEMENT_TITLE}\n{origin}\n{base64.b64encode(dossier_public_key_raw).decode()}\n"
+    return f"{ENDORSEMENT_TITLE}\n{origin}\n{base64.b64encode(dossier_key_spki).decode()}\n"
 
 
 def parse_endorsement_body(body: str) -> tuple[str, bytes]:
     lines = body.split("\n")
     if len(lines) != 4 or lines[0] != ENDORSEMENT_TITLE or lines[3] != "" or not lines[1]:
         raise ValueError("malformed dossier key endorsement")
-    key = base64.b64decode(lines[2], validate=True)
-    if len(key) != 32:
-        raise ValueError("malformed dossier key endorsement")
+    try:
+        key = base64.b64decode(lines[2], validate=True)
+        serialization.load_der_public_key(key)
+    except ValueError as exc:
+        raise ValueError("malformed dossier key endorsement") from exc
     return lines[1], key
 
 
 def self_signed_certificate(seed: bytes, common_name: str = "evidence-locker dossier") -> bytes:
-    """A DER certificate for the seed's Ed25519 key; deterministic (Ed25519 signs
-    deterministically, and serial and dates derive from the key, not the clock)."""
-    key = Ed25519PrivateKey.from_private_bytes(seed)
-    pub = dossier_public_key(seed)
+    """A DER certificate for the seed's key; deterministic (RFC 6979 signature, serial
+    and dates derived from the key, not the clock)."""
+    key = _private_key(seed)
+    spki = dossier_public_key(seed)
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.COMMON_NAME, common_name),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "evidence-locker"),
         ]
     )
-    serial = int.from_bytes(hashlib.sha256(b"dossier-cert" + pub).digest()[:16], "big") >> 1
+    serial = int.from_bytes(hashlib.sha256(b"dossier-cert" + spki).digest()[:16], "big") >> 1
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -100,20 +123,33 @@ def self_signed_certificate(seed: bytes, common_name: str = "evidence-locker dos
             ),
             critical=True,
         )
-        .sign(key, None)
+        .sign(key, hashes.SHA256(), ecdsa_deterministic=True)
     )
     return cert.public_bytes(serialization.Encoding.DER)
 
 
+class _DeterministicSigner(signers.SimpleSigner):
+    """pyHanko's signer, but with RFC 6979 ECDSA so equal inputs give equal bytes."""
+
+    def __init__(self, key: ec.EllipticCurvePrivateKey, **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self._key = key
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        algo = get_pyca_cryptography_hash(digest_algorithm)
+        return self._key.sign(data, ec.ECDSA(algo, deterministic_signing=True))
+
+
 def _signer(seed: bytes) -> signers.SimpleSigner:
-    key = Ed25519PrivateKey.from_private_bytes(seed)
+    key = _private_key(seed)
     der_key = key.private_bytes(
         serialization.Encoding.DER,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
     cert = asn1_x509.Certificate.load(self_signed_certificate(seed))
-    return signers.SimpleSigner(
+    return _DeterministicSigner(
+        key,
         signing_cert=cert,
         signing_key=asn1_keys.PrivateKeyInfo.load(der_key),
         cert_registry=None,
@@ -152,7 +188,7 @@ def sign_pdf(
         prepare(writer)
     meta = signers.PdfSignatureMetadata(
         field_name=FIELD_NAME,
-        md_algorithm="sha512",
+        md_algorithm="sha256",
         subfilter=fields.SigSeedSubFilter.PADES,
         reason=reason,
     )
@@ -221,12 +257,7 @@ def check_pdf_signature(pdf: bytes) -> PdfSignatureCheck:
         cert = sig.signer_cert
         vc = ValidationContext(trust_roots=[cert], allow_fetching=False)
         status = validate_pdf_signature(sig, vc)
-        pub = cert.public_key
-        raw = None
-        if pub.algorithm == "ed25519":
-            raw = bytes(pub["public_key"])
-        elif pub.algorithm is not None:
-            raw = pub.dump()
+        raw = cert.public_key.dump()  # DER SubjectPublicKeyInfo
         if not (status.intact and status.valid):
             return PdfSignatureCheck(False, raw, None, "signature does not match the file")
         if status.coverage != SignatureCoverageLevel.ENTIRE_FILE:

@@ -1,7 +1,7 @@
 """The dossier key endorsement: a C2SP signed note by the ledger key naming the
 dossier key, so a verifier can tie the PDF signature to the signed tree head.
 
-Body: ``evidence-locker dossier key\\n<origin>\\n<base64 dossier public key>\\n``,
+Body: ``evidence-locker dossier key\\n<origin>\\n<base64 DER SubjectPublicKeyInfo>\\n``,
 signed exactly as checkpoints are (key name = origin, 4-byte key id, Ed25519).
 """
 
