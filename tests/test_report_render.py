@@ -297,3 +297,19 @@ def test_long_and_hostile_text_lays_out() -> None:
     assert _norm("第59段 paragraph 59: 您的账户已逾期，<b>立即</b> & pay now") in text
     assert "<script>&amp;</script>" in text
     assert len(reader.pages) > 8
+
+
+def test_labels_exist_in_both_languages_with_the_same_placeholders() -> None:
+    import string
+    import tomllib
+
+    path = Path(__file__).parents[1] / "evidence_locker/locale/report.toml"
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    assert len(data) > 50
+    for key, texts in data.items():
+        assert key.startswith("report."), key
+        assert set(texts) == {"en", "zh"}, key
+        fields = [
+            {f for _, f, _, _ in string.Formatter().parse(texts[lang]) if f} for lang in texts
+        ]
+        assert fields[0] == fields[1], key
