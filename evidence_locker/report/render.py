@@ -8,6 +8,7 @@ the plaintext never leaves memory until the caller writes the result.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -15,7 +16,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from functools import lru_cache
 from typing import Any
 
 from reportlab.lib import colors
@@ -139,12 +139,6 @@ def _styles() -> dict[str, ParagraphStyle]:
     for name, st in list(styles.items()):
         styles[name + "_cjk"] = ParagraphStyle(name + "_cjk", parent=st, wordWrap="CJK")
     return styles
-
-
-@lru_cache(maxsize=4096)
-def _m(text: str) -> str:
-    """Cached markup: labels and channel names repeat on every row."""
-    return markup(text)
 
 
 @dataclass
@@ -451,8 +445,6 @@ def _cover(
             )
         )
     if bundle.get("public_key"):
-        import base64
-
         rows.append((ctx.L("cover.key"), fingerprint(base64.b64decode(bundle["public_key"]))))
     if dossier_key is not None:
         rows.append((ctx.L("cover.dossier_key"), fingerprint(dossier_key)))
@@ -510,7 +502,6 @@ def _count_table(ctx: _Ctx, title_key: str, counts: Counter[str], limit: int = 2
 def _summary(
     ctx: _Ctx, contacts: list[_Contact], flags: Sequence[dict[str, Any]], no_by_id: dict[str, str]
 ) -> list[Any]:
-    s = ctx.styles
     out: list[Any] = [ctx.p(ctx.L("summary"), "h1")]
     none = ctx.L("none")
     by_channel = Counter(ctx.channel(c.latest) for c in contacts)
@@ -588,7 +579,6 @@ def _summary(
                 ]
             )
         out += _table(ctx, rows, [16 * mm, 30 * mm, 22 * mm, FRAME_W - 118 * mm, 50 * mm])
-    del s
     out.append(PageBreak())
     return out
 
@@ -881,8 +871,6 @@ def _integrity(
 
 
 def _short(b64: str) -> str:
-    import base64
-
     try:
         return base64.b64decode(b64).hex()[:16]
     except ValueError:
