@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.metadata.model import DocumentMetadata
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import get_pyca_cryptography_hash
@@ -156,17 +157,33 @@ def _signer(seed: bytes) -> signers.SimpleSigner:
     )
 
 
-def incremental_writer(pdf: bytes) -> IncrementalPdfFileWriter:
-    """An incremental writer whose new trailer ID derives from the input bytes.
+class _FixedTimeMetadata(DocumentMetadata):
+    """pyHanko stamps ModDate with the clock ("now") when it writes; this keeps the
+    given time instead, so the same inputs give the same bytes."""
+
+    fixed_time: datetime | None = None
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "last_modified" and value == "now" and self.fixed_time is not None:
+            value = self.fixed_time
+        object.__setattr__(self, name, value)
+
+
+def incremental_writer(pdf: bytes, when: datetime | None = None) -> IncrementalPdfFileWriter:
+    """An incremental writer whose output depends only on its inputs.
 
     pyHanko draws the second /ID element at random; a hash of the input serves the
-    same purpose (it changes with every revision) and keeps output reproducible.
+    same purpose (it changes with every revision). ``when`` replaces the clock for the
+    modification date.
     """
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     first = writer._document_id[0]
     writer._document_id = generic.ArrayObject(
         [first, generic.ByteStringObject(hashlib.sha256(pdf).digest()[:16])]
     )
+    if when is not None:
+        writer._meta.__class__ = _FixedTimeMetadata
+        writer._meta.fixed_time = when  # type: ignore[attr-defined]
     return writer
 
 
@@ -183,7 +200,7 @@ def sign_pdf(
     ``prepare`` may add objects (e.g. embedded files) to the same update before the
     signature is computed, so the signature covers them. In memory only.
     """
-    writer = incremental_writer(pdf)
+    writer = incremental_writer(pdf, signing_time)
     if prepare is not None:
         prepare(writer)
     meta = signers.PdfSignatureMetadata(

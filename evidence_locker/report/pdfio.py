@@ -50,7 +50,7 @@ def add_attachments(
 
 def attach(pdf: bytes, files: Sequence[Attachment], when: datetime | None) -> bytes:
     """Unsigned variant: embed the files as an incremental update."""
-    writer = incremental_writer(pdf)
+    writer = incremental_writer(pdf, when)
     add_attachments(writer, files, when)
     out = io.BytesIO()
     writer.write(out)

@@ -46,7 +46,6 @@ from evidence_locker.report.fonts import (
     LATIN,
     LATIN_BOLD,
     MONO,
-    draw_right_string,
     draw_string,
     markup,
     register_fonts,
@@ -218,39 +217,55 @@ class _Ctx:
 # -- page furniture -----------------------------------------------------------------
 
 
+_TOTAL_FORM = "elPageTotal"
+
+
 def _canvas_class(
-    footer_left: str, page_label: Callable[[int, int], str], when: datetime, invariant: bool
+    footer_left: str,
+    page_label: Callable[[int], tuple[str, str]],
+    when: datetime,
+    invariant: bool,
 ) -> type[rl_canvas.Canvas]:
-    """A canvas that holds pages until the end so each footer can say "of Y"."""
+    """A canvas whose footers say "Page X of Y" without holding pages in memory.
+
+    Each footer draws "Page X of " and then a form XObject that is defined only when
+    the document is saved and the total is known (PDF allows the forward reference).
+    ``page_label(n)`` returns the text before the total and the template after it.
+    """
 
     class FooterCanvas(rl_canvas.Canvas):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs["invariant"] = 1 if invariant else 0
             kwargs["initialFontName"] = LATIN  # else Helvetica, which is never embedded
             super().__init__(*args, **kwargs)
-            self._pages: list[dict[str, Any]] = []
             _set_timestamp(self, when)
+            self._total_tail = "{total}"
 
         def showPage(self) -> None:
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
+            self._footer(self.getPageNumber())
+            super().showPage()
 
         def save(self) -> None:
-            total = len(self._pages)
-            for number, state in enumerate(self._pages, 1):
-                self.__dict__.update(state)
-                self._footer(number, total)
-                super().showPage()
+            total = self.getPageNumber() - 1
+            self.beginForm(_TOTAL_FORM)
+            draw_string(self, 0, 0, self._total_tail.format(total=total), 7.5)
+            self.endForm()
             super().save()
 
-        def _footer(self, number: int, total: int) -> None:
+        def _footer(self, number: int) -> None:
+            before, self._total_tail = page_label(number)
             self.saveState()
             self.setStrokeColor(colors.Color(0.5, 0.5, 0.5))
             self.setLineWidth(0.4)
             self.line(MARGIN, 14 * mm, PAGE_W - MARGIN, 14 * mm)
             self.setFillColor(colors.black)
             draw_string(self, MARGIN, 10 * mm, footer_left, 7.5)
-            draw_right_string(self, PAGE_W - MARGIN, 10 * mm, page_label(number, total), 7.5)
+            # room for a four-digit total, so the label's left edge is known now
+            widest = before + self._total_tail.format(total="0000")
+            x = PAGE_W - MARGIN - string_width(widest, 7.5)
+            draw_string(self, x, 10 * mm, before, 7.5)
+            self.translate(x + string_width(before, 7.5), 10 * mm)
+            self.doForm(_TOTAL_FORM)
             self.restoreState()
 
     return FooterCanvas
@@ -880,6 +895,18 @@ def _short(b64: str) -> str:
 # -- entry point --------------------------------------------------------------------
 
 
+def _page_label(ctx: _Ctx) -> Callable[[int], tuple[str, str]]:
+    """Split "Page {page} of {total}" around the total, in the dossier's language."""
+    marker = "\x00"
+
+    def label(page: int) -> tuple[str, str]:
+        text = ctx.L("page_of", page=page, total=marker)
+        before, _, after = text.partition(marker)
+        return before, "{total}" + after
+
+    return label
+
+
 class _Doc(SimpleDocTemplate):
     """Reports progress as each record is laid out (layout is where the time goes)."""
 
@@ -1008,9 +1035,7 @@ def render_dossier(
     )
     doc.build(
         story,
-        canvasmaker=_canvas_class(
-            footer, lambda n, tot: ctx.L("page_of", page=n, total=tot), generated_at, invariant
-        ),
+        canvasmaker=_canvas_class(footer, _page_label(ctx), generated_at, invariant),
     )
     pdf = buf.getvalue()
 
