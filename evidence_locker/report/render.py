@@ -13,9 +13,10 @@ import hashlib
 import io
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from itertools import chain
 from typing import Any
 
 from reportlab.lib import colors
@@ -376,8 +377,9 @@ def _table(
     header: bool = True,
     zebra: bool = True,
     style: list[Any] | None = None,
-) -> list[Table]:
-    """Tables of at most ``_CHUNK`` rows each, stacked, the header repeated on each."""
+) -> Iterator[Table]:
+    """Tables of at most ``_CHUNK`` rows each, stacked, the header repeated on each;
+    a generator, so a long table's cells are laid out only when its turn comes."""
     if style is None:
         style = [
             ("GRID", (0, 0), (-1, -1), 0.3, colors.Color(0.55, 0.55, 0.55)),
@@ -403,7 +405,6 @@ def _table(
             )
         )
     head, body = (rows[:1], rows[1:]) if header else ([], rows)
-    out = []
     for i in range(0, max(len(body), 1), _CHUNK):
         chunk = [
             [_realise(ctx, v, w) for v, w in zip(row, widths, strict=False)]
@@ -411,8 +412,7 @@ def _table(
         ]
         tbl = Table(chunk, colWidths=widths, repeatRows=1 if header else 0)
         tbl.setStyle(TableStyle(style))
-        out.append(tbl)
-    return out
+        yield tbl
 
 
 def _hdr(ctx: _Ctx, *keys: str) -> list[_C]:
@@ -624,7 +624,7 @@ def _one_line(ctx: _Ctx, rec: Record) -> str:
     return line if len(line) <= 90 else line[:88] + " …"
 
 
-def _timeline(ctx: _Ctx, contacts: list[_Contact]) -> list[Any]:
+def _timeline(ctx: _Ctx, contacts: list[_Contact]) -> Iterable[Any]:
     rows: list[list[Any]] = [
         _hdr(
             ctx,
@@ -657,7 +657,7 @@ def _timeline(ctx: _Ctx, contacts: list[_Contact]) -> list[Any]:
         )
     widths = [12 * mm, 27 * mm, 16 * mm, 17 * mm, 24 * mm, 26 * mm]
     widths.append(FRAME_W - sum(widths))
-    return [ctx.p(ctx.L("timeline"), "h1"), *_table(ctx, rows, widths), PageBreak()]
+    return chain([ctx.p(ctx.L("timeline"), "h1")], _table(ctx, rows, widths), [PageBreak()])
 
 
 def _record_full(ctx: _Ctx, c: _Contact, done: int) -> list[Any]:
@@ -765,8 +765,9 @@ def _record_full(ctx: _Ctx, c: _Contact, done: int) -> list[Any]:
 
 def _exhibits(
     ctx: _Ctx, contacts: list[_Contact], images: Callable[[AttachmentInfo], bytes | None] | None
-) -> list[Any]:
-    out: list[Any] = [ctx.p(ctx.L("exhibits"), "h1")]
+) -> Iterator[Any]:
+    """A generator: each image is fetched only when layout reaches it."""
+    yield ctx.p(ctx.L("exhibits"), "h1")
     listed: list[list[Any]] = [
         _hdr(ctx, "col.no", "exhibit.name", "exhibit.type", "exhibit.size", "exhibit.sha256")
     ]
@@ -781,14 +782,16 @@ def _exhibits(
             if data is not None:
                 caption = ctx.L("exhibit.caption", no=no, name=name, sha=att.sha256)
                 if hashlib.sha256(data).hexdigest() != att.sha256:
-                    out += [ctx.p(caption, "label"), ctx.p(ctx.L("exhibit.mismatch"), "body")]
+                    yield ctx.p(caption, "label")
+                    yield ctx.p(ctx.L("exhibit.mismatch"), "body")
                     continue
                 img = _image(data)
                 if img is not None:
                     block = [ctx.p(caption, "label"), img]
                     if att.caption:
                         block.append(ctx.p(mask_text(att.caption, ctx.redact), "note"))
-                    out += [KeepTogether(block), Spacer(1, 4 * mm)]
+                    yield KeepTogether(block)
+                    yield Spacer(1, 4 * mm)
                     shown += 1
                     continue
             listed.append(
@@ -801,14 +804,11 @@ def _exhibits(
                 ]
             )
     if len(listed) > 1:
-        out += [
-            ctx.p(ctx.L("exhibits.listed"), "h2"),
-            *_table(ctx, listed, [16 * mm, 46 * mm, 24 * mm, 22 * mm, FRAME_W - 108 * mm]),
-        ]
+        yield ctx.p(ctx.L("exhibits.listed"), "h2")
+        yield from _table(ctx, listed, [16 * mm, 46 * mm, 24 * mm, 22 * mm, FRAME_W - 108 * mm])
     elif not shown:
-        out.append(ctx.p(ctx.L("exhibits.none")))
-    out.append(PageBreak())
-    return out
+        yield ctx.p(ctx.L("exhibits.none"))
+    yield PageBreak()
 
 
 def _image(data: bytes) -> Image | None:
@@ -829,7 +829,7 @@ def _integrity(
     bundle: dict[str, Any],
     checkpoint: Checkpoint | None,
     dossier_key: bytes | None,
-) -> list[Any]:
+) -> Iterable[Any]:
     out: list[Any] = [
         ctx.p(ctx.L("integrity"), "h1"),
         ctx.p(ctx.L("integrity.how"), "h2"),
@@ -881,8 +881,7 @@ def _integrity(
                     _C(proof or "—", "mono"),
                 ]
             )
-    out += _table(ctx, rows, [14 * mm, 14 * mm, 50 * mm, FRAME_W - 78 * mm])
-    return out
+    return chain(out, _table(ctx, rows, [14 * mm, 14 * mm, 50 * mm, FRAME_W - 78 * mm]))
 
 
 def _short(b64: str) -> str:
@@ -893,6 +892,43 @@ def _short(b64: str) -> str:
 
 
 # -- entry point --------------------------------------------------------------------
+
+
+class _LazyStory(list):  # type: ignore[type-arg]
+    """The flowable list reportlab consumes from the front, filled from a generator a
+    little ahead of use: a 10,000-record dossier never holds all its flowables at once.
+
+    reportlab only reads the first few items (``[0]``, ``[i]`` while looking for
+    keep-with-next runs, ``[:i]``), deletes from the front and pushes split parts back.
+    """
+
+    AHEAD = 32
+
+    def __init__(self, source: Iterator[Any]) -> None:
+        super().__init__()
+        self._source: Iterator[Any] | None = source
+
+    def _fill(self, n: int) -> None:
+        while self._source is not None and list.__len__(self) < n:
+            try:
+                self.append(next(self._source))
+            except StopIteration:
+                self._source = None
+
+    def __len__(self) -> int:
+        self._fill(self.AHEAD)
+        return list.__len__(self)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            stop = index.stop
+            self._fill(stop if stop is not None and stop >= 0 else 1 << 62)
+        else:
+            self._fill(index + 1 if index >= 0 else 1 << 62)
+        return list.__getitem__(self, index)
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
 
 
 def _page_label(ctx: _Ctx) -> Callable[[int], tuple[str, str]]:
@@ -991,26 +1027,26 @@ def render_dossier(
     title = title or ctx.L("default_title")
     total = len(contacts)
 
-    story: list[Any] = []
-    story += _cover(
-        ctx,
-        contacts,
-        title=title,
-        claimant=claimant,
-        generated_at=generated_at,
-        checkpoint=checkpoint,
-        bundle=bundle,
-        dossier_key=dossier_key,
-        dossier_id=dossier_id,
-    )
-    story += _summary(ctx, contacts, flags, no_by_id)
-    story += _timeline(ctx, contacts)
-    story.append(ctx.p(ctx.L("records"), "h1"))
-    for i, c in enumerate(contacts, 1):
-        story += _record_full(ctx, c, i)
-    story.append(PageBreak())
-    story += _exhibits(ctx, contacts, images)
-    story += _integrity(ctx, contacts, bundle, checkpoint, dossier_key)
+    def story() -> Iterator[Any]:
+        yield from _cover(
+            ctx,
+            contacts,
+            title=title,
+            claimant=claimant,
+            generated_at=generated_at,
+            checkpoint=checkpoint,
+            bundle=bundle,
+            dossier_key=dossier_key,
+            dossier_id=dossier_id,
+        )
+        yield from _summary(ctx, contacts, flags, no_by_id)
+        yield from _timeline(ctx, contacts)
+        yield ctx.p(ctx.L("records"), "h1")
+        for i, c in enumerate(contacts, 1):
+            yield from _record_full(ctx, c, i)
+        yield PageBreak()
+        yield from _exhibits(ctx, contacts, images)
+        yield from _integrity(ctx, contacts, bundle, checkpoint, dossier_key)
 
     footer = (
         f"{ctx.L('dossier_id', id=dossier_id)}  ·  "
@@ -1034,7 +1070,7 @@ def render_dossier(
         lang="zh-CN" if lang == "zh" else "en",
     )
     doc.build(
-        story,
+        _LazyStory(story()),
         canvasmaker=_canvas_class(footer, _page_label(ctx), generated_at, invariant),
     )
     pdf = buf.getvalue()
