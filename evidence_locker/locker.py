@@ -101,10 +101,11 @@ class RecordHistory:
 
 @dataclass
 class BatchResult:
-    """What :meth:`Locker.log_batch` did with each draft, in order."""
+    """What :meth:`Locker.log_batch` did: ids of the records added, in order."""
 
-    added: list[Record] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
     duplicates: int = 0
+    attachments: int = 0
 
 
 class Locker:
@@ -399,19 +400,42 @@ class Locker:
             raise
         return self.get(pending.id).latest
 
-    def log_batch(self, drafts: Iterable[ContactDraft]) -> BatchResult:
+    def log_batch(
+        self,
+        drafts: Iterable[ContactDraft],
+        *,
+        dry_run: bool = False,
+        flush_every: int = 1000,
+    ) -> BatchResult:
         """Store many contacts in ONE transaction, skipping ones already imported.
 
         A draft whose source fingerprint is already in the locker (or earlier in the
-        batch) is a duplicate: importing the same file twice adds nothing.
+        batch) is a duplicate: importing the same file twice adds nothing. Entries are
+        written in chunks of ``flush_every`` inside the transaction, so memory stays
+        flat for a 100k-message backup; if ``drafts`` raises half-way, everything is
+        rolled back. ``dry_run`` counts what would be added and writes nothing.
         """
         result = BatchResult()
         stored: list[str] = []
+        seen: set[str] = set()
+        if dry_run:
+            with self._read() as conn:
+                for draft in drafts:
+                    draft = self._prepare(draft, conn)
+                    if draft.case:
+                        self._resolve_case(conn, draft.case)
+                    tag = self._dedupe_tag(draft.source)
+                    if tag is not None and (tag in seen or self._has_dedupe(conn, tag)):
+                        result.duplicates += 1
+                        continue
+                    if tag is not None:
+                        seen.add(tag)
+                    result.added.append("")
+            return result
         try:
             with self._write() as conn:
                 logged_at = self._now_us()
                 pendings: list[PendingEntry] = []
-                seen: set[str] = set()
                 for draft in drafts:
                     draft = self._prepare(draft, conn)
                     pending = self._pending_for(draft, conn, logged_at)
@@ -421,17 +445,19 @@ class Locker:
                             continue
                         seen.add(pending.dedupe)
                     pendings.append(pending)
-                    pendings.extend(
-                        self._store_files(pending.id, draft.attachments, logged_at, stored)
-                    )
+                    result.added.append(pending.id)
+                    files = self._store_files(pending.id, draft.attachments, logged_at, stored)
+                    pendings.extend(files)
+                    result.attachments += len(files)
+                    if len(pendings) >= flush_every:
+                        self.ledger.append(conn, pendings)
+                        self._after_append(conn, pendings)
+                        pendings = []
                 self.ledger.append(conn, pendings)
                 self._after_append(conn, pendings)
         except BaseException:
             self._discard_blobs(stored)
             raise
-        ids = {p.id for p in pendings if p.kind == "record"}
-        if ids:
-            result.added = [r for r in self.records(RecordFilter()) if r.id in ids]
         return result
 
     def _has_dedupe(self, conn: Connection, tag: str) -> bool:
@@ -996,6 +1022,34 @@ class Locker:
                 conn, self.keyring.master, self.locker_id, self._now_us(), None, key
             )
         return key
+
+    # -- merging a backup (evidence_locker/backup.py) ---------------------------------
+
+    def entry_ids(self) -> set[str]:
+        """Every entry id in the ledger (a merge adds only the ones missing here)."""
+        with self._read() as conn:
+            return set(conn.execute(select(Entry.id)).scalars())
+
+    def merge_entries(self, pendings: Sequence[PendingEntry]) -> list[PendingEntry]:
+        """Append entries that came from a backup of this locker, in one transaction.
+
+        They keep their ids (so what references them still works) and get new sequence
+        numbers. Ids already present are skipped inside the transaction, so two merges
+        of the same backup at once cannot add anything twice. Returns what was added.
+        """
+        with self._write() as conn:
+            ids = [p.id for p in pendings]
+            present: set[str] = set()
+            for start in range(0, len(ids), 500):
+                stmt = select(Entry.id).where(Entry.id.in_(ids[start : start + 500]))
+                present.update(conn.execute(stmt).scalars())
+            todo = [p for p in pendings if p.id not in present]
+            if todo and todo[-1].kind == "merge" and len(todo) == 1:
+                todo = []  # nothing new: do not record an empty merge
+            self.ledger.append(conn, todo)
+            self._after_append(conn, todo)
+        self._case_cache = None
+        return todo
 
 
 def _matches_text_filters(record: Record, flt: RecordFilter) -> bool:

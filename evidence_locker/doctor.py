@@ -1,0 +1,455 @@
+"""``doctor``: what in a locker is damaged, what is intact, and a way to save the rest.
+
+Checks, in order, each reported on its own line:
+
+1. the database file: SQLite's ``integrity_check`` (or ``quick_check``);
+2. the key slots: can the locker be unlocked at all;
+3. the ledger: every entry decrypts, its leaf and root match, the signed head matches;
+4. every attachment blob: decrypts under its id to the size and SHA-256 in the ledger;
+5. leftovers: blobs that belong to no entry, temporary files of interrupted commands.
+
+When the database is damaged, the ledger cannot be walked in one pass (SQLite stops
+at the first bad page), so doctor reads it in small ranges and then entry by entry
+around the bad pages, and checks each entry on its own: it decrypts and its leaf hash
+matches its sealed fields. Those entries are "intact": their content is exactly what
+was logged, even though the chain around them can no longer be proved. ``--salvage``
+writes them to a JSON file (plaintext, by the user's choice, like ``extract``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Literal
+
+from evidence_locker import crypto
+from evidence_locker.errors import FormatError, IntegrityError, LockerError
+from evidence_locker.ledger.canonical import commitment, entry_leaf_hash
+from evidence_locker.ledger.log import header_of
+
+Status = Literal["ok", "damaged", "warning"]
+SCAN_BATCH = 256
+MAX_LISTED = 20  # problems listed one by one; the rest are counted
+
+
+@dataclass
+class Finding:
+    """One line of the report: a status and an i18n key with its parameters.
+
+    A parameter named ``what`` holds another message key (rendered in place).
+    """
+
+    status: Status
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DoctorReport:
+    findings: list[Finding] = field(default_factory=list)
+    entries_total: int = 0
+    entries_intact: int = 0
+    damaged_seqs: list[int] = field(default_factory=list)
+    salvaged: int | None = None
+
+    @property
+    def damaged(self) -> bool:
+        return any(f.status == "damaged" for f in self.findings)
+
+    def add(self, status: Status, key: str, **params: Any) -> None:
+        self.findings.append(Finding(status, key, params))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "damaged": self.damaged,
+            "entries_total": self.entries_total,
+            "entries_intact": self.entries_intact,
+            "damaged_seqs": self.damaged_seqs,
+            "findings": [{"status": f.status, "what": f.key, **f.params} for f in self.findings],
+        }
+
+
+def _temp_files(directory: Path) -> list[str]:
+    from evidence_locker.backup import TEMP_PREFIX, TEMP_SUFFIX
+    from evidence_locker.store.blobs import TEMP_PREFIX as BLOB_TMP
+    from evidence_locker.store.blobs import TEMP_SUFFIX as BLOB_SUFFIX
+
+    found = [
+        p.name
+        for p in directory.iterdir()
+        if p.name.startswith(TEMP_PREFIX) and p.name.endswith(TEMP_SUFFIX)
+    ]
+    blobs = directory / "blobs"
+    if blobs.is_dir():
+        found += [
+            f"blobs/{p.name}"
+            for p in blobs.iterdir()
+            if p.name.startswith(BLOB_TMP) and p.name.endswith(BLOB_SUFFIX)
+        ]
+    return sorted(found)
+
+
+def _connect(db: Path) -> sqlite3.Connection:
+    """A read-only connection that still reads a file shorter than its header says.
+
+    SQLite refuses a truncated file outright unless ``writable_schema`` is on; with
+    it, only the pages that are really gone fail. ``query_only`` keeps doctor from
+    ever writing.
+    """
+    conn = sqlite3.connect(db, timeout=30)
+    conn.execute("PRAGMA query_only=ON")
+    conn.execute("PRAGMA writable_schema=ON")
+    return conn
+
+
+def _unlock_raw(
+    db: Path, passphrase: str | None, recovery_key: str | None
+) -> SimpleNamespace | None:
+    """Unlock from the key slots read directly, when the normal open gave up."""
+    from evidence_locker.backup import BackupHeader, unlock_header
+    from evidence_locker.ledger.log import Ledger
+
+    try:
+        conn = _connect(db)
+        try:
+            locker_id = conn.execute("SELECT value FROM meta WHERE key = 'locker_id'").fetchone()
+            rows = conn.execute("SELECT kind, kdf, wrapped FROM keyslot").fetchall()
+        finally:
+            conn.close()
+        slots = {k: {"kdf": json.loads(kdf), "wrapped": bytes(w)} for k, kdf, w in rows}
+    except (sqlite3.DatabaseError, ValueError, TypeError):
+        return None
+    if locker_id is None:
+        return None
+    header = BackupHeader(raw=b"", locker_id=locker_id[0], created_at="", slots=slots)
+    try:
+        keyring = unlock_header(header, passphrase=passphrase, recovery_key=recovery_key)
+    except FormatError:
+        return None
+    origin = f"evidence-locker/{locker_id[0]}"
+    return SimpleNamespace(
+        keyring=keyring, ledger=Ledger(keyring, origin), locker_id=locker_id[0], engine=None
+    )
+
+
+def check_database(db: Path, *, quick: bool = False) -> list[str]:
+    """SQLite's own verdict on the file: an empty list when it is sound."""
+    try:
+        conn = sqlite3.connect(db, timeout=30)
+        try:
+            pragma = "quick_check" if quick else "integrity_check"
+            rows = [r[0] for r in conn.execute(f"PRAGMA {pragma}(50)")]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        return [str(exc)]
+    return [] if rows == ["ok"] else rows
+
+
+def _rows(conn: sqlite3.Connection, upper: int) -> Iterator[tuple[int, Any]]:
+    """``(seq, row or None)`` for seq 0..upper, reading around unreadable pages."""
+    for start in range(0, upper + 1, SCAN_BATCH):
+        stop = min(start + SCAN_BATCH, upper + 1)
+        try:
+            got = {
+                r["seq"]: r
+                for r in conn.execute(
+                    "SELECT * FROM entry WHERE seq >= ? AND seq < ? ORDER BY seq", (start, stop)
+                )
+            }
+        except sqlite3.DatabaseError:
+            got = {}
+            for seq in range(start, stop):
+                try:
+                    row = conn.execute("SELECT * FROM entry WHERE seq = ?", (seq,)).fetchone()
+                except sqlite3.DatabaseError:
+                    row = None
+                if row is not None:
+                    got[seq] = row
+        for seq in range(start, stop):
+            yield seq, got.get(seq)
+
+
+def _upper_seq(conn: sqlite3.Connection) -> int:
+    """The last sequence number, from whichever of two places can still be read."""
+    best = -1
+    try:
+        value = conn.execute("SELECT max(seq) FROM entry").fetchone()[0]
+        best = max(best, int(value) if value is not None else -1)
+    except sqlite3.DatabaseError:
+        pass
+    try:
+        raw = conn.execute("SELECT value FROM meta WHERE key = 'frontier'").fetchone()[0]
+        best = max(best, int(json.loads(raw)["size"]) - 1)
+    except (sqlite3.DatabaseError, TypeError, ValueError, KeyError):
+        pass
+    return best
+
+
+def scan_entries(db: Path, ledger: Any) -> Iterator[tuple[int, Any, Any]]:
+    """Every entry position with its row and decoded fields; (seq, None, None) when lost.
+
+    An entry counts as intact only if it decrypts AND its leaf hash matches its
+    header and sealed fields, so a row that SQLite returns half-overwritten is not
+    mistaken for evidence.
+    """
+    conn = _connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        for seq, row in _rows(conn, _upper_seq(conn)):
+            if row is None:
+                yield seq, None, None
+                continue
+            try:
+                ns = SimpleNamespace(**dict(row))
+                decoded = ledger.decode(ns)
+                commits = {k: commitment(s, v) for k, (s, v) in decoded.fields.items()}
+                if entry_leaf_hash(header_of(ns), commits) != ns.leaf:
+                    raise crypto.DecryptionFailed
+            except (crypto.DecryptionFailed, TypeError, ValueError, AttributeError):
+                yield seq, None, None
+                continue
+            yield seq, ns, decoded
+    finally:
+        conn.close()
+
+
+def diagnose(
+    directory: str | os.PathLike[str],
+    *,
+    passphrase: str | None = None,
+    recovery_key: str | None = None,
+    quick: bool = False,
+    salvage_to: str | os.PathLike[str] | None = None,
+) -> DoctorReport:
+    """Check a locker directory and report; optionally export every intact entry.
+
+    Raises only for a wrong passphrase (nothing can be checked then); every kind of
+    damage is a finding in the report.
+    """
+    from evidence_locker.locker import BLOB_DIR, DB_NAME, Locker
+
+    path = Path(directory).expanduser()
+    report = DoctorReport()
+    db = path / DB_NAME
+    if not db.is_file():
+        report.add("damaged", "doctor.db_missing", path=str(path))
+        return report
+    problems = check_database(db, quick=quick)
+    if problems:
+        report.add("damaged", "doctor.db_bad", detail="; ".join(problems[:3]))
+    else:
+        report.add("ok", "doctor.db_ok")
+    try:
+        locker = Locker.open(path, passphrase=passphrase, recovery_key=recovery_key)
+    except IntegrityError:
+        # the normal open refuses a damaged file; read the key slots directly instead
+        raw = _unlock_raw(db, passphrase, recovery_key)
+        if raw is None:
+            report.add("damaged", "doctor.unlock_failed")
+            return report
+        if not problems:
+            report.add("damaged", "doctor.db_bad", detail="unreadable")
+        attachments: dict[str, Any] = {}
+        _scan(report, db, raw, attachments, salvage_to, listed=False)
+        _check_blobs(report, raw, attachments, path / BLOB_DIR)
+    else:
+        with locker:
+            _diagnose_open(report, locker, db, path / BLOB_DIR, bool(problems), salvage_to)
+    temps = _temp_files(path)
+    if temps:
+        report.add("warning", "doctor.temp", n=len(temps), names=", ".join(temps[:10]))
+    return report
+
+
+def _diagnose_open(
+    report: DoctorReport,
+    locker: Any,
+    db: Path,
+    blob_dir: Path,
+    db_damaged: bool,
+    salvage_to: str | os.PathLike[str] | None,
+) -> None:
+    ledger_ok = False
+    if not db_damaged:
+        try:
+            verdict = locker.verify()
+            ledger_ok = verdict.ok
+            for p in verdict.problems[:MAX_LISTED]:
+                seq = p.seq if p.seq is not None else "-"
+                ident = (p.record_id or p.entry_id or "-")[:8]
+                report.add("damaged", "doctor.ledger_bad", seq=seq, id=ident, what=p.what)
+            if len(verdict.problems) > MAX_LISTED:
+                report.add("damaged", "doctor.ledger_more", n=len(verdict.problems) - MAX_LISTED)
+        except Exception as exc:  # SQLite gave up half-way: the scan below says where
+            report.add("damaged", "doctor.db_bad", detail=str(exc).splitlines()[0])
+    attachments: dict[str, Any] = {}
+    if ledger_ok:
+        report.entries_total = report.entries_intact = verdict.size
+        report.add("ok", "doctor.ledger_ok", entries=verdict.size)
+    if not ledger_ok or salvage_to is not None:
+        _scan(report, db, locker, attachments, salvage_to, listed=ledger_ok)
+    if ledger_ok:
+        attachments = _attachment_index(locker)
+    _check_blobs(report, locker, attachments, blob_dir)
+
+
+def _attachment_index(locker: Any) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from evidence_locker.store.tables import Entry
+
+    with locker.engine.connect() as conn:
+        ids = list(conn.execute(select(Entry.id).where(Entry.kind == "attachment")).scalars())
+        return {a.id: a for a in locker._attachments(conn, ids)}
+
+
+def _scan(
+    report: DoctorReport,
+    db: Path,
+    locker: Any,
+    attachments: dict[str, Any],
+    salvage_to: str | os.PathLike[str] | None,
+    *,
+    listed: bool,
+) -> None:
+    """Entry-by-entry pass: count what is intact, index files, write the salvage file."""
+    out = None
+    tmp = None
+    if salvage_to is not None:
+        target = Path(salvage_to).expanduser()
+        tmp = target.with_name(f".{target.name}.part")
+        out = open(tmp, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+        head = {"locker_id": locker.locker_id, "salvaged_at": datetime.now(UTC).isoformat()}
+        out.write(json.dumps(head)[:-1] + ', "entries": [\n')
+    n_records = 0
+    first = True
+    report.entries_total = report.entries_intact = 0
+    try:
+        for seq, row, decoded in scan_entries(db, locker.ledger):
+            report.entries_total += 1
+            if row is None:
+                report.damaged_seqs.append(seq)
+                continue
+            report.entries_intact += 1
+            if row.kind == "attachment":
+                attachments[row.id] = SimpleNamespace(
+                    id=row.id,
+                    record_id=row.record_id,
+                    name=decoded.value("name", ""),
+                    size=int(decoded.value("size", 0)),
+                    sha256=decoded.value("sha256", ""),
+                )
+            if out is not None:
+                n_records += row.kind == "record"
+                out.write(("" if first else ",\n") + json.dumps(_entry_json(row, decoded)))
+                first = False
+        if out is not None:
+            out.write("\n], " + json.dumps({"damaged_seqs": report.damaged_seqs})[1:] + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+            out.close()
+            os.replace(tmp, Path(salvage_to).expanduser())  # type: ignore[arg-type]
+            report.salvaged = report.entries_intact
+            report.add(
+                "ok",
+                "doctor.salvaged",
+                n=report.entries_intact,
+                records=n_records,
+                path=str(salvage_to),
+            )
+    finally:
+        if out is not None and not out.closed:
+            out.close()
+        if tmp is not None and tmp.exists():
+            tmp.unlink()
+    if not listed or report.damaged_seqs:
+        bad = _ranges(report.damaged_seqs) or "-"
+        status: Status = "damaged" if report.damaged_seqs else "ok"
+        report.add(
+            status,
+            "doctor.salvage_count",
+            intact=report.entries_intact,
+            total=report.entries_total,
+            bad=bad,
+        )
+
+
+def _ranges(seqs: list[int]) -> str:
+    """``[1, 2, 3, 7]`` as ``"1-3, 7"`` (a page holds runs of neighbouring entries)."""
+    runs: list[list[int]] = []
+    for seq in seqs:
+        if runs and runs[-1][1] == seq - 1:
+            runs[-1][1] = seq
+        else:
+            runs.append([seq, seq])
+    text = [f"{a}-{b}" if a != b else str(a) for a, b in runs]
+    return ", ".join(text[:MAX_LISTED]) + (" ..." if len(text) > MAX_LISTED else "")
+
+
+def _entry_json(row: Any, decoded: Any) -> dict[str, Any]:
+    from evidence_locker.model import utc_from_micros, with_offset
+
+    occurred = (
+        with_offset(row.occurred_at, row.offset).isoformat()
+        if row.occurred_at is not None
+        else None
+    )
+    return {
+        "seq": row.seq,
+        "id": row.id,
+        "kind": row.kind,
+        "record_id": row.record_id,
+        "target": row.target,
+        "channel": row.channel,
+        "direction": row.direction,
+        "occurred_at": occurred,
+        "logged_at": utc_from_micros(row.logged_at).isoformat(),
+        "case_id": row.case_id,
+        "fields": decoded.values(),
+        "leaf": row.leaf.hex(),
+    }
+
+
+def _check_blobs(
+    report: DoctorReport, locker: Any, attachments: dict[str, Any], blob_dir: Path
+) -> None:
+    from evidence_locker.store.blobs import BlobStore
+
+    store = BlobStore(blob_dir) if blob_dir.is_dir() else None
+    bad = 0
+    for info in attachments.values():
+        what = None
+        if store is None or not store.exists(info.id):
+            what = "attachments.blob_missing"
+        else:
+            try:
+                stats = store.verify(info.id, key=locker.keyring.attachment_key)
+                if stats.sha256_hex != info.sha256 or stats.size != info.size:
+                    what = "attachments.hash_mismatch"
+            except LockerError as exc:
+                what = exc.key
+        if what:
+            bad += 1
+            if bad <= MAX_LISTED:
+                report.add(
+                    "damaged",
+                    "doctor.blob_bad",
+                    attachment=info.id[:8],
+                    name=info.name,
+                    record=info.record_id[:8],
+                    what=what,
+                )
+    if not bad:
+        report.add("ok", "doctor.blobs_ok", n=len(attachments))
+    if store is not None:
+        orphans = sorted(set(store.ids()) - set(attachments))
+        if orphans:
+            ids = ", ".join(o[:8] for o in orphans[:10])
+            report.add("warning", "doctor.orphan", n=len(orphans), ids=ids)
