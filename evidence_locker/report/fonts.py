@@ -1,0 +1,200 @@
+"""Fonts for the dossier, and per-character fallback between them.
+
+reportlab draws a run of text with one font and shows an empty box for any glyph the
+font lacks. So every string is split into runs, each drawn by the first font that
+has all its characters: DejaVu Sans for Latin, Greek, Cyrillic, digits and symbols;
+a CJK font (Droid Sans Fallback, shipped in the package, or the TrueType file named
+by ``EVIDENCE_LOCKER_CJK_FONT``) for Chinese, Japanese kana and full-width
+punctuation. Characters no font has (mostly emoji: the shipped fonts have outline
+glyphs for most, and colour-emoji fonts are bitmaps reportlab cannot draw) and any
+character outside the Basic Multilingual Plane (reportlab's ToUnicode map cannot
+express those, so they would not copy or search) become a visible placeholder such as
+``[emoji U+1F600]``, never an empty box.
+
+All fonts are TrueType, so reportlab embeds them as subsets.
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+
+CJK_ENV = "EVIDENCE_LOCKER_CJK_FONT"
+
+LATIN = "ELSans"
+LATIN_BOLD = "ELSans-Bold"
+MONO = "ELMono"
+CJK = "ELCJK"
+
+# Joiners and presentation selectors shape emoji sequences; on their own they draw
+# nothing, so they are dropped rather than turned into placeholders.
+_INVISIBLE = {0x200D, 0xFE0E, 0xFE0F, 0x20E3} | set(range(0x1F3FB, 0x1F400))
+
+
+@dataclass(frozen=True, slots=True)
+class FontInfo:
+    """One registered font: its role, the file it came from and its license."""
+
+    role: str
+    name: str
+    path: str
+    license: str
+
+
+def _bundled(name: str) -> str:
+    return str(resources.files("evidence_locker.report") / "fonts" / name)
+
+
+@cache
+def _registered() -> tuple[FontInfo, ...]:
+    """Register the fonts once per process and say which files they came from."""
+    infos = [
+        FontInfo("latin", LATIN, _bundled("DejaVuSans.ttf"), "Bitstream Vera / DejaVu (free)"),
+        FontInfo(
+            "latin-bold", LATIN_BOLD, _bundled("DejaVuSans-Bold.ttf"), "Bitstream Vera / DejaVu"
+        ),
+        FontInfo("mono", MONO, _bundled("DejaVuSansMono.ttf"), "Bitstream Vera / DejaVu"),
+    ]
+    override = os.environ.get(CJK_ENV)
+    if override:
+        path = Path(override)
+        if not path.is_file() or path.suffix.lower() not in (".ttf", ".ttc"):
+            raise ValueError(f"{CJK_ENV}={override!r} is not a .ttf or .ttc file")
+        infos.append(FontInfo("cjk", CJK, str(path), "system font (see its own license)"))
+    else:
+        infos.append(
+            FontInfo("cjk", CJK, _bundled("DroidSansFallbackFull.ttf"), "Apache-2.0 (Google)")
+        )
+    for info in infos:
+        if info.name in pdfmetrics.getRegisteredFontNames():
+            continue
+        if info.path.lower().endswith(".ttc"):
+            font = TTFont(info.name, info.path, subfontIndex=0)
+        else:
+            font = TTFont(info.name, info.path)
+        pdfmetrics.registerFont(font)
+    pdfmetrics.registerFontFamily(LATIN, normal=LATIN, bold=LATIN_BOLD)
+    return tuple(infos)
+
+
+def register_fonts() -> None:
+    _registered()
+
+
+def fonts_in_use() -> list[FontInfo]:
+    """Which font files the dossier draws with (the CLI prints this)."""
+    return list(_registered())
+
+
+@cache
+def _cmap(font_name: str) -> frozenset[int]:
+    register_fonts()
+    font = pdfmetrics.getFont(font_name)
+    return frozenset(font.face.charToGlyph)
+
+
+def has_glyph(font_name: str, ch: str) -> bool:
+    return ord(ch) in _cmap(font_name)
+
+
+def _placeholder(cp: int) -> str:
+    kind = "emoji" if _is_emoji(cp) else "char"
+    return f"[{kind} U+{cp:04X}]"
+
+
+def _is_emoji(cp: int) -> bool:
+    return 0x1F000 <= cp <= 0x1FAFF or 0x2600 <= cp <= 0x27BF or 0x2B00 <= cp <= 0x2BFF
+
+
+def _clean(text: str) -> str:
+    """Tabs to spaces; other control characters dropped (they draw nothing)."""
+    out = []
+    for ch in text:
+        if ch == "\t":
+            out.append("    ")
+        elif ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cs"):
+            out.append(ch)
+    return "".join(out)
+
+
+def runs(text: str, primary: str = LATIN) -> list[tuple[str, str]]:
+    """Split ``text`` into (font name, text) runs; each run's font has every glyph.
+
+    Characters no font has are replaced by a placeholder drawn in the Latin font.
+    """
+    register_fonts()
+    latin = _cmap(primary)
+    cjk = _cmap(CJK)
+    out: list[tuple[str, str]] = []
+    cur_font: str | None = None
+    buf: list[str] = []
+    for ch in _clean(text):
+        cp = ord(ch)
+        if cp in _INVISIBLE:
+            continue
+        if cp > 0xFFFF:
+            # reportlab writes astral code points into the ToUnicode map as odd-length
+            # hex, which breaks copy and search; a placeholder keeps the text honest.
+            font, piece = primary, _placeholder(cp)
+        elif ch == "\n" or ch == " " or cp in latin:
+            font, piece = primary, ch
+            # spaces and newlines join whatever run is open: fewer font switches
+            if (ch == " " or ch == "\n") and cur_font is not None:
+                font = cur_font
+        elif cp in cjk:
+            font, piece = CJK, ch
+        else:
+            font, piece = primary, _placeholder(cp)
+        if font != cur_font and buf:
+            out.append((cur_font or primary, "".join(buf)))
+            buf = []
+        cur_font = font
+        buf.append(piece)
+    if buf:
+        out.append((cur_font or primary, "".join(buf)))
+    return out
+
+
+def markup(text: str | None, primary: str = LATIN) -> str:
+    """Paragraph markup for ``text``: XML-escaped, font runs wrapped, newlines kept."""
+    if not text:
+        return ""
+    parts = []
+    for font, piece in runs(text, primary):
+        body = escape(piece).replace("\n", "<br/>")
+        if font == primary:
+            parts.append(body)
+        else:
+            parts.append(f'<font name="{font}">{body}</font>')
+    return "".join(parts)
+
+
+@lru_cache(maxsize=16384)
+def plain_runs(text: str, primary: str = LATIN) -> tuple[tuple[str, str], ...]:
+    """Runs for drawing directly on a canvas (headers, footers, table cells); cached,
+    since labels, dates and channel names repeat on every row."""
+    return tuple(runs(text.replace("\n", " "), primary))
+
+
+def string_width(text: str, size: float, primary: str = LATIN) -> float:
+    return sum(pdfmetrics.stringWidth(t, f, size) for f, t in plain_runs(text, primary))
+
+
+def draw_string(canvas, x: float, y: float, text: str, size: float, primary: str = LATIN) -> None:  # type: ignore[no-untyped-def]
+    """Draw ``text`` on a canvas, switching fonts per run."""
+    for font, piece in plain_runs(text, primary):
+        canvas.setFont(font, size)
+        canvas.drawString(x, y, piece)
+        x += pdfmetrics.stringWidth(piece, font, size)
+
+
+def draw_right_string(canvas, x: float, y: float, text: str, size: float) -> None:  # type: ignore[no-untyped-def]
+    draw_string(canvas, x - string_width(text, size), y, text, size)

@@ -1,0 +1,104 @@
+"""Masking of phone numbers, addresses and identity numbers in dossier text.
+
+Masking keeps the last four digits so a reader can still tell numbers apart
+("*******5678"). The proof bundle cannot reveal half a field (each field has one
+salted commitment), so any field whose text a mask changes must be *withheld* from
+the bundle: :func:`fields_to_withhold` says which, and the locker passes that set to
+``EntryReveal(redact=...)``. The renderer never prints a withheld field in clear.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+CATEGORIES = frozenset({"numbers", "addresses", "ids"})
+
+# Identity and card numbers: PRC resident id (17 digits + digit or X), 15-19 digit runs
+# (bank cards, old ids), passport-like letter+8 digits.
+_ID = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15,19}|[A-Za-z]\d{8})(?![0-9A-Za-z])")
+# ASCII-only word boundaries: \w would count a CJK character as part of the number.
+# Phone numbers: optional +country, then 7 to 14 digits possibly split by space, dot,
+# dash or brackets. Shorter digit runs, amounts, times and dates are left alone.
+_PHONE = re.compile(
+    r"(?<![A-Za-z0-9_+:.,/])(?!\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?!\d))"  # not a date
+    r"\+?(?:\d[\s().\-]?){6,14}\d(?![A-Za-z0-9_:])"
+)
+_EMAIL = re.compile(r"([A-Za-z0-9._%+\-]+)@([A-Za-z0-9.\-]+\.[A-Za-z]{2,})")
+# Chinese street addresses: a run of place words ending in a road/street/lane and a
+# house number, optionally building, unit and room.
+_ZH_ADDRESS = re.compile(
+    r"[\u4e00-\u9fff]{0,12}(?:路|街|大道|道|巷|弄|胡同|里)"
+    r"[0-9０-９一二三四五六七八九十百零]+(?:号|號)"
+    r"(?:[0-9０-９A-Za-z一二三四五六七八九十]+(?:栋|幢|座|楼|層|层|单元|室|号))*"
+)
+_EN_ADDRESS = re.compile(
+    r"\b\d{1,6}\s+(?:[A-Z][a-z]+\s+){1,4}"
+    r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Boulevard|Blvd|Drive|Dr|Court|Ct|Way)\b\.?"
+)
+
+
+def _keep_last4(match: re.Match[str]) -> str:
+    text = match.group(0)
+    alnum = [i for i, ch in enumerate(text) if ch.isalnum()]
+    keep = set(alnum[-4:])
+    return "".join(ch if (i in keep or not ch.isalnum()) else "*" for i, ch in enumerate(text))
+
+
+def _mask_email(match: re.Match[str]) -> str:
+    local, domain = match.group(1), match.group(2)
+    return f"{local[:1]}***@{domain}"
+
+
+def _mask_all(match: re.Match[str]) -> str:
+    return "*" * len(match.group(0))
+
+
+def mask_text(text: str, redact: Iterable[str]) -> str:
+    """Mask the categories in ``redact`` inside free text."""
+    cats = set(redact) & CATEGORIES
+    if not cats or not text:
+        return text
+    if "ids" in cats:
+        text = _ID.sub(_keep_last4, text)
+    if "numbers" in cats:
+        text = _PHONE.sub(_keep_last4, text)
+    if "addresses" in cats:
+        text = _EMAIL.sub(_mask_email, text)
+        text = _ZH_ADDRESS.sub(_mask_all, text)
+        text = _EN_ADDRESS.sub(_mask_all, text)
+    return text
+
+
+def mask_value(value: Any, redact: Iterable[str]) -> Any:
+    if isinstance(value, str):
+        return mask_text(value, redact)
+    if isinstance(value, list | tuple):
+        return [mask_value(v, redact) for v in value]
+    return value
+
+
+# Fields that are an address as a whole: withheld whenever addresses are redacted.
+_ADDRESS_FIELDS = ("address", "location")
+
+
+def fields_to_withhold(values: dict[str, Any], redact: Iterable[str]) -> frozenset[str]:
+    """Which sensitive fields the proof bundle must withhold for this redaction.
+
+    ``values`` is a record's sensitive fields (``ContactDraft.sensitive_values()`` shape
+    or any mapping of field name to value). A field is withheld when masking changes
+    it, and the address-like fields are always withheld when addresses are redacted.
+    """
+    cats = set(redact) & CATEGORIES
+    if not cats:
+        return frozenset()
+    out = set()
+    for name, value in values.items():
+        if value is None:
+            continue
+        plain = list(value) if isinstance(value, tuple) else value
+        whole_address = name in _ADDRESS_FIELDS and "addresses" in cats
+        if whole_address or (name != "source" and mask_value(value, cats) != plain):
+            out.add(name)
+    return frozenset(out)
