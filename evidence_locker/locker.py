@@ -1138,6 +1138,14 @@ class Locker:
                 problems.append((info, "attachments.hash_mismatch"))
         return problems
 
+    # -- dossier -----------------------------------------------------------------------
+
+    def export_dossier(self, flt: RecordFilter | None = None, **options: Any) -> bytes:
+        """A signed, verifiable PDF dossier of the selected records (see :mod:`dossier`)."""
+        from evidence_locker.dossier import export_dossier
+
+        return export_dossier(self, flt or RecordFilter(), **options)
+
     # -- integrity ---------------------------------------------------------------------
 
     def verify(self, *, stop_at_first: bool = False) -> VerifyReport:

@@ -71,3 +71,12 @@ def test_frontier_gives_the_root_of_every_prefix(items: list[bytes]) -> None:
         leaves.append(merkle.leaf_hash(item))
         frontier.append(leaves[-1])
         assert frontier.root() == merkle.root(leaves)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 130))
+def test_batch_proofs_equal_the_recursive_definition(n: int) -> None:
+    leaves = _leaves(n)
+    batch = merkle.inclusion_proofs(range(n), leaves)
+    for i in range(n):
+        assert batch[i] == merkle.inclusion_proof(i, leaves)

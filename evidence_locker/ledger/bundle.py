@@ -58,6 +58,8 @@ def build_bundle(
     each gets a consistency proof to the current head.
     """
     size = len(leaves)
+    entries = list(entries)
+    proofs = merkle.inclusion_proofs([e.seq for e in entries], leaves)
     out_entries = []
     for e in entries:
         revealed = {
@@ -70,7 +72,7 @@ def build_bundle(
             for name, (salt, value) in sorted(e.fields.items())
             if name in e.redact
         }
-        proof = merkle.inclusion_proof(e.seq, leaves)
+        proof = proofs[e.seq]
         out_entries.append(
             {
                 "seq": e.seq,

@@ -102,6 +102,36 @@ def _subroot(leaves: Sequence[bytes], lo: int, hi: int) -> bytes:
     return root(leaves[lo:hi])
 
 
+def inclusion_proofs(indices: Sequence[int], leaves: Sequence[bytes]) -> dict[int, list[bytes]]:
+    """Inclusion proofs for many leaves at once, in O(n + k log n).
+
+    Builds the tree level by level, pairing left to right and carrying an odd last
+    node up unchanged: for RFC 6962's left-balanced tree this gives the same nodes,
+    so the proofs equal :func:`inclusion_proof`'s (a test checks it).
+    """
+    n = len(leaves)
+    levels = [list(leaves)]
+    while len(levels[-1]) > 1:
+        prev = levels[-1]
+        nxt = [node_hash(prev[i], prev[i + 1]) for i in range(0, len(prev) - 1, 2)]
+        if len(prev) % 2:
+            nxt.append(prev[-1])
+        levels.append(nxt)
+    out: dict[int, list[bytes]] = {}
+    for index in indices:
+        if not 0 <= index < n:
+            raise IndexError("leaf index out of range")
+        proof = []
+        i = index
+        for level in levels[:-1]:
+            sibling = i ^ 1
+            if sibling < len(level):
+                proof.append(level[sibling])
+            i >>= 1
+        out[index] = proof
+    return out
+
+
 def verify_inclusion(
     index: int, size: int, leaf: bytes, proof: Sequence[bytes], expected_root: bytes
 ) -> bool:
