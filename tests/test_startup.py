@@ -48,3 +48,19 @@ def test_log_and_list_do_not_import_heavy_modules(tmp_path: Path) -> None:
         assert "evidence_locker.locker" in loaded or args == ["--help"]
         heavy = {m for m in loaded if m.split(".")[0] in HEAVY or m.startswith(HEAVY)}
         assert not heavy, f"{args}: {sorted(heavy)}"
+
+
+def test_every_command_is_mapped_to_its_module() -> None:
+    """A command missing from MODULE_OF would still run, but build the whole app."""
+    import typer.main
+
+    from evidence_locker.cli.app import MODULE_OF, build_app
+
+    group = typer.main.get_command(build_app())
+    assert set(group.commands) <= set(MODULE_OF)  # type: ignore[attr-defined]
+    for word, module in MODULE_OF.items():
+        try:
+            only = typer.main.get_command(build_app([word, "--help"]))
+        except ModuleNotFoundError:
+            continue  # a command family not installed in this build
+        assert word in only.commands, (word, module)  # type: ignore[attr-defined]

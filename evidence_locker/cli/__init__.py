@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     STATE.reset()
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or bool(os.environ.get("EVIDENCE_LOCKER_DEBUG"))
-    app = build_app()
+    app = build_app(args)
     code = 0
     try:
         result = app(args=args, prog_name="evidence-locker", standalone_mode=False)
