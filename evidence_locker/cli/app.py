@@ -113,8 +113,14 @@ def build_app(args: list[str] | None = None) -> typer.Typer:
     app.callback()(_global_options)
     word = command_word(args) if args is not None else None
     if word in MODULE_OF:
-        importlib.import_module(f"evidence_locker.cli.{MODULE_OF[word]}").register(app)
-        return app
+        try:
+            module = importlib.import_module(f"evidence_locker.cli.{MODULE_OF[word]}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"evidence_locker.cli.{MODULE_OF[word]}":
+                raise
+        else:
+            module.register(app)
+            return app
     for name in COMMAND_MODULES:
         importlib.import_module(f"evidence_locker.cli.{name}").register(app)
     for name in OPTIONAL_MODULES:
