@@ -443,28 +443,44 @@ class Locker:
         try:
             with self._write() as conn:
                 logged_at = self._now_us()
-                pendings: list[PendingEntry] = []
+                chunk: list[tuple[ContactDraft, PendingEntry]] = []
+
+                def flush() -> None:
+                    known = self._known_dedupe(conn, [p.dedupe for _, p in chunk if p.dedupe])
+                    pendings: list[PendingEntry] = []
+                    for draft, pending in chunk:
+                        if pending.dedupe is not None:
+                            if pending.dedupe in seen or pending.dedupe in known:
+                                result.duplicates += 1
+                                continue
+                            seen.add(pending.dedupe)
+                        pendings.append(pending)
+                        result.added.append(pending.id)
+                        files = self._store_files(pending.id, draft.attachments, logged_at, stored)
+                        pendings.extend(files)
+                        result.attachments += len(files)
+                    self._append(conn, pendings)
+                    chunk.clear()
+
                 for draft in drafts:
                     draft = self._prepare(draft, conn)
-                    pending = self._pending_for(draft, conn, logged_at)
-                    if pending.dedupe is not None:
-                        if pending.dedupe in seen or self._has_dedupe(conn, pending.dedupe):
-                            result.duplicates += 1
-                            continue
-                        seen.add(pending.dedupe)
-                    pendings.append(pending)
-                    result.added.append(pending.id)
-                    files = self._store_files(pending.id, draft.attachments, logged_at, stored)
-                    pendings.extend(files)
-                    result.attachments += len(files)
-                    if len(pendings) >= flush_every:
-                        self._append(conn, pendings)
-                        pendings = []
-                self._append(conn, pendings)
+                    chunk.append((draft, self._pending_for(draft, conn, logged_at)))
+                    if len(chunk) >= flush_every:
+                        flush()
+                flush()
         except BaseException:
             self._discard_blobs(stored)
             raise
         return result
+
+    def _known_dedupe(self, conn: Connection, tags: Sequence[str]) -> set[str]:
+        """Which of these source fingerprints (keyed tags) the locker already holds."""
+        known: set[str] = set()
+        unique = sorted(set(tags))
+        for start in range(0, len(unique), 500):
+            stmt = select(Entry.dedupe).where(Entry.dedupe.in_(unique[start : start + 500]))
+            known.update(conn.execute(stmt).scalars())
+        return known
 
     def _has_dedupe(self, conn: Connection, tag: str) -> bool:
         stmt = select(Entry.seq).where(Entry.dedupe == tag).limit(1)
@@ -523,17 +539,20 @@ class Locker:
 
     @staticmethod
     def _insert_tokens(conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """Insert (token, seq) pairs through the driver's executemany.
+
+        An import writes ~60 tokens per record; SQLAlchemy's per-row parameter
+        processing cost more than the inserts themselves.
+        """
         if not rows:
             return
-        from evidence_locker.search.index import SearchToken
-
-        table = SearchToken.__table__
         if conn.dialect.name == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+            sql = "INSERT OR IGNORE INTO search_token (token, seq) VALUES (?, ?)"
         else:
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        for start in range(0, len(rows), 5000):
-            conn.execute(dialect_insert(table).on_conflict_do_nothing(), rows[start : start + 5000])
+            sql = "INSERT INTO search_token (token, seq) VALUES (%s, %s) ON CONFLICT DO NOTHING"
+        params = [(r["token"], r["seq"]) for r in rows]
+        for start in range(0, len(params), 20000):
+            conn.exec_driver_sql(sql, params[start : start + 20000])
 
     def _attachment_names(self, conn: Connection, record_id: str) -> list[str]:
         ids = list(

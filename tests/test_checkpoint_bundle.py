@@ -7,6 +7,8 @@ import dataclasses
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evidence_locker.crypto import Signer, random_bytes
 from evidence_locker.ledger import merkle
@@ -119,3 +121,31 @@ def test_bundle_names_the_changed_or_moved_entry() -> None:
 def test_bundle_verifier_reports_junk_without_raising(junk: bytes) -> None:
     report = verify_bundle(junk) if junk else verify_bundle("")
     assert not report.ok
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.text(st.characters(max_codepoint=127), max_size=6), children, max_size=4
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_fast_canonical_json_equals_rfc8785(value: object) -> None:
+    import rfc8785
+
+    from evidence_locker.ledger.canonical import jcs
+
+    try:
+        expected = rfc8785.dumps(value)
+    except Exception:  # e.g. lone surrogates: both must refuse
+        with pytest.raises(Exception):  # noqa: B017
+            jcs(value)
+        return
+    assert jcs(value) == expected

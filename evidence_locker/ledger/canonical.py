@@ -11,6 +11,7 @@ without breaking the proof.
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 import rfc8785
@@ -22,7 +23,39 @@ SALT_SIZE = 16
 
 
 def jcs(value: Any) -> bytes:
+    """RFC 8785 bytes of ``value``.
+
+    For strings, integers, None, booleans and containers of them with ASCII keys,
+    the stdlib's ``json.dumps`` (sorted keys, no spaces, no ASCII escaping) writes
+    exactly the JCS bytes: same escapes (``\\n``, ``\\u001f`` lower-case), same
+    key order for ASCII keys. It is ~5x faster, and a ledger entry is all such
+    values; anything else (floats, non-ASCII keys) goes to the ``rfc8785`` package.
+    A property test checks the two agree.
+    """
+    if _simple(value):
+        return json.dumps(
+            value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+        ).encode("utf-8")
     return rfc8785.dumps(value)
+
+
+_MAX_SAFE_INT = 2**53 - 1
+
+
+def _simple(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, str) or value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT
+    if depth > 20:
+        return False
+    if isinstance(value, list | tuple):
+        return all(_simple(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(
+            isinstance(k, str) and k.isascii() and _simple(v, depth + 1) for k, v in value.items()
+        )
+    return False
 
 
 def commitment(salt: bytes, value: Any) -> str:
