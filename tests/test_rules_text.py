@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -62,3 +63,35 @@ def test_links_and_short_links():
     assert links == ["http://t.cn/a6xyz", "www.bank.com/pay"]
     assert [link_host(x) for x in links] == ["t.cn", "bank.com"]
     assert find_links(normalise("访问 pay-now.top 立即还款")) == ["pay-now.top"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    phrases=st.sets(st.text(alphabet="ab1 后果", min_size=1, max_size=5), min_size=1, max_size=10),
+    text=st.text(alphabet="ab1 后果x", max_size=30),
+)
+def test_matcher_finds_overlapping_nested_and_prefix_phrases(phrases, text):
+    # A tiny alphabet makes phrases overlap, nest and prefix each other all the time,
+    # and ASCII edges fall everywhere: the cases a scan that resumes after a match or
+    # keeps only the longest phrase at a position would get wrong.
+    norm = {normalise(p) for p in phrases} - {""}
+    assert PhraseMatcher(phrases).find(normalise(text)) == brute_force(norm, normalise(text))
+
+
+def test_matcher_nested_and_edge_examples():
+    m = PhraseMatcher(["后果自负", "自负", "果自", "kill", "kill you", "you", "a.b", "$5"])
+    assert m.find("后果自负") == {"后果自负", "自负", "果自"}
+    assert m.find("kill your") == {"kill"}  # "kill you" and "you" end inside "your"
+    assert m.find("skill you") == {"you"}
+    assert m.find("kill you!") == {"kill", "kill you", "you"}
+    assert m.find("pay $5 to a.b") == {"$5", "a.b"}  # regex metacharacters are literal
+    assert PhraseMatcher([]).find("anything") == set()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=60))
+def test_normalise_ascii_shortcut_equals_the_unicode_path(text):
+    # ASCII skips NFKC and case-folds with lower(); the full path must agree.
+    full = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    assert normalise(text) == full
+    assert normalise(text) == re.sub(r"\s+", " ", full).strip()
