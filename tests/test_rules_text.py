@@ -5,10 +5,17 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from evidence_locker.rules.text import PhraseMatcher, find_links, has_t2s, link_host, normalise
+from evidence_locker.rules.text import (
+    LINK_RE,
+    PhraseMatcher,
+    find_links,
+    has_t2s,
+    link_host,
+    normalise,
+)
 
 ALPHABET = "ab 死弄后果自负x9"
 _WORD = re.compile(r"[a-z0-9]")
@@ -95,3 +102,21 @@ def test_normalise_ascii_shortcut_equals_the_unicode_path(text):
     full = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
     assert normalise(text) == full
     assert normalise(text) == re.sub(r"\s+", " ", full).strip()
+
+
+_LINK_EXAMPLES = {"pay at a.cn now.", "http://t.cn/x.", "see 1-a.com/pa"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="achmnoptw.:/ -1", max_size=30))
+@example("pay at a.cn now.")
+@example("http://t.cn/x.")
+@example("www.a .")
+@example("see 1-a.com/pa")
+def test_find_links_shortcut_never_drops_a_link(text):
+    # find_links skips the full pattern when no scheme, "www." or ".letter" is present;
+    # the result must be what the full pattern finds in any text that has a dot.
+    full = [m.group(0) for m in LINK_RE.finditer(text)] if "." in text else []
+    assert find_links(text) == full
+    if text in _LINK_EXAMPLES:
+        assert full  # the examples do contain links: the comparison is not vacuous

@@ -542,8 +542,8 @@ def _after_conversation(rule: Rule, prep: _Prepared) -> list[Flag]:
     # Conversations: connected contacts of these channels in any direction (a call the
     # debtor made counts as a conversation too). Contacts: the collector's attempts.
     all_dirs = frozenset({"incoming", "outgoing", "in_person"})
-    conv_ids = {id(i) for i in prep.select(p["channels"], all_dirs, p["conversation_outcomes"])}
-    contact_ids = {id(i) for i in prep.select(p["channels"], p["directions"], p["outcomes"])}
+    conv_outcomes = p["conversation_outcomes"]
+    directions, outcomes = p["directions"], p["outcomes"]
     merged = prep.select(p["channels"], all_dirs, None)
     # group -> (latest conversation, key of the episode it belongs to). A conversation
     # that was itself too soon restarts the clock but stays in the same episode, so a
@@ -552,7 +552,8 @@ def _after_conversation(rule: Rule, prep: _Prepared) -> list[Flag]:
     episodes: dict[int, list[_Item]] = {}
     for it in merged:
         key = id(it)
-        is_conv, is_contact = key in conv_ids, key in contact_ids
+        is_conv = it.outcome in conv_outcomes
+        is_contact = it.direction in directions and it.outcome in outcomes
         if not (is_conv or is_contact):
             continue
         g = _group_key(per, it, prep)
@@ -770,6 +771,8 @@ def check_scam_signs(rule: Rule, prep: _Prepared, ctx: _Context) -> list[Flag]:
     )
     make = _Maker(rule)
     tpl_en, tpl_zh = _templates("rules.reason.scam")
+    # The same sender or link recurs across records: each combination is worded once.
+    verdicts = ctx.scam_verdicts
     flags: list[Flag] = []
     for it, unofficial, links, found in ctx.scam_candidates(prep, p["channels"], p["directions"]):
         signs: list[tuple[str, tuple[tuple[str, str], ...]]] = []
@@ -789,19 +792,30 @@ def check_scam_signs(rule: Rule, prep: _Prepared, ctx: _Context) -> list[Flag]:
                 signs.append(("personal_account", (("phrases", ", ".join(sorted(hits))),)))
         if not signs:
             continue
-        en_parts, zh_parts = [], []
-        sev, score = "low", 0.0
-        for kind, params in signs:
-            en, zh = _scam_sign_text(kind, params)
-            en_parts.append(en)
-            zh_parts.append(zh)
-            if SEVERITY_RANK[_SCAM_SEVERITY[kind]] > SEVERITY_RANK[sev]:
-                sev = _SCAM_SEVERITY[kind]
-            score += _SCAM_SCORE[kind]
-        en = tpl_en.format(signs="; ".join(en_parts))
-        zh = tpl_zh.format(signs="；".join(zh_parts))
-        flags.append(make.one(it, en, zh, severity=sev, score=score))
+        key = tuple(signs)
+        verdict = verdicts.get(key)
+        if verdict is None:
+            verdict = verdicts[key] = _scam_verdict(signs, tpl_en, tpl_zh)
+        flags.append(make.one(it, *verdict))
     return flags
+
+
+def _scam_verdict(
+    signs: list[tuple[str, tuple[tuple[str, str], ...]]], tpl_en: str, tpl_zh: str
+) -> tuple[str, str, str, float]:
+    """Reasons, severity and score for one combination of signs."""
+    en_parts, zh_parts = [], []
+    sev, score = "low", 0.0
+    for kind, params in signs:
+        en, zh = _scam_sign_text(kind, params)
+        en_parts.append(en)
+        zh_parts.append(zh)
+        if SEVERITY_RANK[_SCAM_SEVERITY[kind]] > SEVERITY_RANK[sev]:
+            sev = _SCAM_SEVERITY[kind]
+        score += _SCAM_SCORE[kind]
+    en = tpl_en.format(signs="; ".join(en_parts))
+    zh = tpl_zh.format(signs="；".join(zh_parts))
+    return en, zh, sev, score
 
 
 KIND_CHECKS: dict[str, Callable[[Rule, _Prepared, _Context], list[Flag]]] = {
@@ -849,6 +863,7 @@ class _Context:
             for x in rule.params["personal_account_phrases"]
         ) - {""}
         self._senders: dict[tuple[str, str], bool] = {}
+        self.scam_verdicts: dict[tuple, tuple[str, str, str, float]] = {}
         self._scam: dict[tuple, list[tuple[_Item, bool, list[str], frozenset[str]]]] = {}
 
     def scam_candidates(
@@ -863,9 +878,13 @@ class _Context:
             return got
         got = []
         official, matcher, acct = self.official, self.matcher, self.account_phrases
+        senders = self._senders
         for it in prep.select(channels, directions, None):
             rec = it.rec
-            unofficial = official is not None and bool(rec.address) and not self.is_official(it)
+            unofficial = False
+            if official is not None and rec.address:
+                ok = senders.get((it.org, rec.address))
+                unofficial = not (self.is_official(it) if ok is None else ok)
             links: list[str] = []
             found = _NONE
             if rec.content or rec.subject:
@@ -875,7 +894,7 @@ class _Context:
                         links = it.links()
                     if acct:
                         hits = it.hits(matcher)
-                        if hits:
+                        if hits and not acct.isdisjoint(hits):
                             found = acct.intersection(hits)
             if unofficial or links or found:
                 got.append((it, unofficial, links, found))
