@@ -597,3 +597,12 @@ def test_timezone_object_is_named_by_its_key():
     r = rec(datetime(2025, 2, 9, 15, 30, tzinfo=UTC))
     [f] = check([r], NIGHT, tz=SH)
     assert "(Asia/Shanghai)" in f.reason_en
+
+
+def test_a_fixed_offset_timezone_without_a_name_works():
+    # What the CLI passes when the system zone has no IANA name.
+    from datetime import timezone
+
+    r = rec(datetime(2025, 2, 9, 15, 30, tzinfo=UTC))
+    [f] = check([r], NIGHT, tz=timezone(timedelta(hours=8)))
+    assert "2025-02-09 at 23:30 (UTC+08:00)" in f.reason_en
