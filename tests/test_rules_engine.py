@@ -539,3 +539,70 @@ def test_check_accepts_a_generator_and_several_sets():
     gen = (rec(t0 + timedelta(minutes=i)) for i in range(3))
     flags = check(gen, [shipped_rule_set("cn"), shipped_rule_set("uk")], tz=SH)
     assert {f.rule for f in flags} >= {"CN-CBA-TIME", "CN-GB-TIME", "UK-TIME-ANALOG"}
+
+
+# --- what the speed work must not change -------------------------------------------------
+
+
+def test_equal_times_are_ordered_by_record_id_whatever_the_input_order():
+    t0 = datetime(2025, 2, 9, 9, 0, tzinfo=SH)
+    same = [rec(t0, outcome=Outcome.CONNECTED, record_id=f"c{i}") for i in (3, 1, 4, 2)]
+    later = rec(t0 + timedelta(minutes=1), outcome=Outcome.CONNECTED, record_id="c0")
+    for order in ([*same, later], [later, *reversed(same)]):
+        [f] = check(order, PER_DAY, tz=SH)
+        assert f.records == ("c1", "c2", "c3", "c4", "c0")
+
+
+def test_phrase_verdicts_shared_between_records_respect_each_rules_channels():
+    text = HEAD + "".join(
+        f'[[rules]]\nid = "T-{ch.upper()}"\nkind = "phrases"\n{SRC}'
+        f'[rules.params]\nchannels = ["{ch}"]\ncategory_en = "c"\ncategory_zh = "类"\n'
+        '[rules.params.phrases]\n"弄死" = 3\n'
+        for ch in ("sms", "email")
+    )
+    rs = parse_rule_set(text, "two.toml")
+    sms = _content("我弄死你")
+    email = rec(datetime(2025, 2, 9, 11, 0, tzinfo=SH), channel=Channel.EMAIL, content="我弄死你")
+    got = {(f.rule, f.records[0]) for f in check([sms, email], rs, tz=SH)}
+    assert got == {("T-SMS", sms.record_id), ("T-EMAIL", email.record_id)}
+
+
+def test_a_phrase_in_both_a_phrase_rule_and_a_scam_rule_counts_for_both():
+    cn = shipped_rule_set("cn")
+    r = _content("请转到我的个人账户，不然弄死你")
+    rules = {f.rule: f for f in check([r], cn, tz=SH)}
+    assert rules["CN-CBA-SCAM"].severity == "high" and "个人账户" in rules["CN-CBA-SCAM"].reason_en
+    assert rules["CN-CBA-THREAT"].severity == "high"
+
+
+def test_check_restores_the_garbage_collector_state():
+    import gc
+
+    r = rec(datetime(2025, 2, 9, 23, 0, tzinfo=SH))
+    assert gc.isenabled()
+    check([r], NIGHT, tz=SH)
+    assert gc.isenabled()
+    with pytest.raises(UsageError):
+        check([r], NIGHT, tz="Nowhere/Zone")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        check([r], NIGHT, tz=SH)
+        assert not gc.isenabled()  # a caller that paused it keeps it paused
+    finally:
+        gc.enable()
+
+
+def test_timezone_object_is_named_by_its_key():
+    r = rec(datetime(2025, 2, 9, 15, 30, tzinfo=UTC))
+    [f] = check([r], NIGHT, tz=SH)
+    assert "(Asia/Shanghai)" in f.reason_en
+
+
+def test_a_fixed_offset_timezone_without_a_name_works():
+    # What the CLI passes when the system zone has no IANA name.
+    from datetime import timezone
+
+    r = rec(datetime(2025, 2, 9, 15, 30, tzinfo=UTC))
+    [f] = check([r], NIGHT, tz=timezone(timedelta(hours=8)))
+    assert "2025-02-09 at 23:30 (UTC+08:00)" in f.reason_en

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from evidence_locker.rules.text import PhraseMatcher, find_links, has_t2s, link_host, normalise
+from evidence_locker.rules.text import (
+    LINK_RE,
+    PhraseMatcher,
+    find_links,
+    has_t2s,
+    link_host,
+    normalise,
+)
 
 ALPHABET = "ab 死弄后果自负x9"
 _WORD = re.compile(r"[a-z0-9]")
@@ -62,3 +70,53 @@ def test_links_and_short_links():
     assert links == ["http://t.cn/a6xyz", "www.bank.com/pay"]
     assert [link_host(x) for x in links] == ["t.cn", "bank.com"]
     assert find_links(normalise("访问 pay-now.top 立即还款")) == ["pay-now.top"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    phrases=st.sets(st.text(alphabet="ab1 后果", min_size=1, max_size=5), min_size=1, max_size=10),
+    text=st.text(alphabet="ab1 后果x", max_size=30),
+)
+def test_matcher_finds_overlapping_nested_and_prefix_phrases(phrases, text):
+    # A tiny alphabet makes phrases overlap, nest and prefix each other all the time,
+    # and ASCII edges fall everywhere: the cases a scan that resumes after a match or
+    # keeps only the longest phrase at a position would get wrong.
+    norm = {normalise(p) for p in phrases} - {""}
+    assert PhraseMatcher(phrases).find(normalise(text)) == brute_force(norm, normalise(text))
+
+
+def test_matcher_nested_and_edge_examples():
+    m = PhraseMatcher(["后果自负", "自负", "果自", "kill", "kill you", "you", "a.b", "$5"])
+    assert m.find("后果自负") == {"后果自负", "自负", "果自"}
+    assert m.find("kill your") == {"kill"}  # "kill you" and "you" end inside "your"
+    assert m.find("skill you") == {"you"}
+    assert m.find("kill you!") == {"kill", "kill you", "you"}
+    assert m.find("pay $5 to a.b") == {"$5", "a.b"}  # regex metacharacters are literal
+    assert PhraseMatcher([]).find("anything") == set()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=60))
+def test_normalise_ascii_shortcut_equals_the_unicode_path(text):
+    # ASCII skips NFKC and case-folds with lower(); the full path must agree.
+    full = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    assert normalise(text) == full
+    assert normalise(text) == re.sub(r"\s+", " ", full).strip()
+
+
+_LINK_EXAMPLES = {"pay at a.cn now.", "http://t.cn/x.", "see 1-a.com/pa"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="achmnoptw.:/ -1", max_size=30))
+@example("pay at a.cn now.")
+@example("http://t.cn/x.")
+@example("www.a .")
+@example("see 1-a.com/pa")
+def test_find_links_shortcut_never_drops_a_link(text):
+    # find_links skips the full pattern when no scheme, "www." or ".letter" is present;
+    # the result must be what the full pattern finds in any text that has a dot.
+    full = [m.group(0) for m in LINK_RE.finditer(text)] if "." in text else []
+    assert find_links(text) == full
+    if text in _LINK_EXAMPLES:
+        assert full  # the examples do contain links: the comparison is not vacuous

@@ -146,6 +146,35 @@ def render_rules_markdown(rule_sets: Iterable[RuleSet] | None = None) -> str:
         "联系), `phrases` (weighted words in the content / 内容中的加权字词), `scam_signs`"
         " (unofficial sender, links, personal account / 非官方号码、链接、个人账户).",
         "",
+        "## Commands / 命令",
+        "",
+        "- `evidence-locker check [--rules cn,us,uk] [--rules-file FILE] [--numbers FILE]"
+        " [--verified-only] [--json]` with the selection options of `list` (`--org`,"
+        " `--counterpart`, `--channel`, `--since`, `--until`, `--case`). Without `--rules` or"
+        " `--rules-file` the set comes from your timezone, else your language; `--rules-file`"
+        " alone checks only your file (add `--rules cn` to check both). The rules always see"
+        " the whole locker (the latest version of each record; deleted records left out), so a"
+        " cease letter or the calls of a rolling window before `--since` still count; the"
+        " selection only decides which flags are shown. `--json` prints a list of objects with"
+        " `rule`, `records`, `reason`, `source`, `source_url`, `confidence`, `severity`, `kind`,"
+        " `score`, `first_at` and `possible` (always true).",
+        "- `evidence-locker check`（可选 `--rules cn,us,uk`、`--rules-file 文件`、"
+        "`--numbers 文件`、`--verified-only`、`--json`，以及与 `list` 相同的筛选项）。"
+        "未指定规则集时按时区、否则按语言选择；只给 `--rules-file` 时只检查您的文件。"
+        "规则始终基于整个证据库（每条记录的最新版本，不含已删除记录）判断，"
+        "筛选项只决定显示哪些提示。",
+        "- `evidence-locker rules list [--rules-file FILE] [--json]`: every set, rule, source"
+        " and confidence; with `--rules-file` your file is validated and listed too."
+        " / 列出规则集、规则、依据和可信度；加 `--rules-file` 可检查并列出您的规则文件。",
+        "- Official numbers (`--numbers`) / 官方号码文件: TOML, one table per organisation /"
+        ' 每个机构一个表: `["XX农商银行"]` `numbers = ["96008"]`, optional / 可选'
+        ' `emails = ["bank.example.cn"]`, `aliases = ["XX农商行"]`.',
+        "- A rule file has the shape of the shipped sets below (`jurisdiction`, `name`,"
+        " `title_en`, `title_zh`, `[[rules]]` with `id`, `kind`, `instrument`, `article`,"
+        " `description_en`, `description_zh`, `source_url`, `confidence`, `severity`,"
+        " `[rules.params]`); an error names the file, the rule and the field."
+        " / 规则文件格式与下列内置规则集相同；出错时会指出文件、规则和字段。",
+        "",
     ]
     for rs in sets:
         out += [f"## {rs.name}: {rs.title_en}", "", f"{rs.title_zh}", ""]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3}
@@ -37,6 +38,20 @@ class Flag:
         """Worst first: severity, then score, then time and rule for a stable order."""
         return (-SEVERITY_RANK[self.severity], -self.score, self.first_at, self.rule, self.records)
 
+    @staticmethod
+    def sort_worst_first(flags: list[Flag]) -> None:
+        """Sort ``flags`` in place into ``sort_key`` order, faster on large lists.
+
+        Stable sorts from the least to the most significant key, each on C-level keys
+        (no Python call per flag): the same order as ``flags.sort(key=Flag.sort_key)``.
+        """
+        flags.sort(key=_TIE_KEY)
+        flags.sort(key=_SCORE, reverse=True)  # reverse=True keeps equal items in order
+        buckets: dict[str, list[Flag]] = {"high": [], "medium": [], "low": []}
+        for f in flags:
+            buckets[f.severity].append(f)
+        flags[:] = [*buckets["high"], *buckets["medium"], *buckets["low"]]
+
     def to_json(self, lang: str = "en") -> dict[str, Any]:
         """The shape of ``check --json``; later features read it, so only ever add keys."""
         return {
@@ -52,3 +67,7 @@ class Flag:
             "first_at": self.first_at,
             "possible": True,
         }
+
+
+_TIE_KEY = attrgetter("first_at", "rule", "records")
+_SCORE = attrgetter("score")

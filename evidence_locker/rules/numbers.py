@@ -83,6 +83,10 @@ class OfficialNumbers:
     def for_org(self, organisation: str | None) -> OfficialContacts | None:
         return self._by_key.get(org_key(organisation)) if organisation else None
 
+    def for_key(self, key: str) -> OfficialContacts | None:
+        """Like ``for_org`` for a name already passed through ``org_key``."""
+        return self._by_key.get(key)
+
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], file: str = "<dict>") -> OfficialNumbers:
         """Build from ``{org: [numbers]}`` or ``{org: {numbers, emails, aliases}}`` tables."""
