@@ -1157,6 +1157,40 @@ class Locker:
                 problems.append((info, "attachments.hash_mismatch"))
         return problems
 
+    # -- rules -------------------------------------------------------------------------
+
+    def check(
+        self,
+        flt: RecordFilter | None = None,
+        *,
+        rule_sets: Any,
+        tz: Any,
+        official_numbers: Any = None,
+        include_unverified: bool = True,
+    ) -> list[Any]:
+        """Possible misconduct, worst first (``evidence_locker.rules.Flag`` objects).
+
+        The rules always judge the whole locker (latest versions, deleted records out):
+        a cease letter or the calls of a rolling window before ``--since`` still count.
+        The selection only decides which flags are returned: those naming a selected
+        record.
+        """
+        from evidence_locker.rules import check, live_records
+
+        flt = flt or RecordFilter()
+        everything = live_records(self.records())
+        flags = check(
+            everything,
+            rule_sets,
+            tz=tz,
+            official_numbers=official_numbers,
+            include_unverified=include_unverified,
+        )
+        if flt != RecordFilter():
+            wanted = {r.record_id for r in self.records(flt)}
+            flags = [f for f in flags if not wanted.isdisjoint(f.records)]
+        return flags
+
     # -- dossier -----------------------------------------------------------------------
 
     def export_dossier(self, flt: RecordFilter | None = None, **options: Any) -> bytes:

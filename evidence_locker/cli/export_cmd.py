@@ -103,12 +103,13 @@ def export_pdf(
 
 
 def _flags(locker, flt, rules: str | None) -> list[dict]:  # type: ignore[no-untyped-def]
-    from evidence_locker.rules import check, default_rule_set_name, resolve_rule_sets
+    from evidence_locker.rules import default_rule_set_name, resolve_rule_sets
 
-    zone = getattr(STATE.tz, "key", None) or "UTC"
+    zone = getattr(STATE.tz, "key", None)
     names = [n.strip() for n in (rules or "").split(",") if n.strip()]
     sets = resolve_rule_sets(names or [default_rule_set_name(STATE.lang, zone)])
-    return [f.to_json(STATE.lang) for f in check(locker.records(flt), sets, tz=zone)]
+    flags = locker.check(flt, rule_sets=sets, tz=zone or STATE.tz)
+    return [f.to_json(STATE.lang) for f in flags]
 
 
 def _write_atomically(target: Path, data: bytes, *, force: bool) -> None:

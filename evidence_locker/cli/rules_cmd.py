@@ -56,20 +56,6 @@ def _tz_arg():
     return getattr(tz, "key", None) or tz
 
 
-def _is_selection(flt) -> bool:
-    return any(
-        (
-            flt.channels,
-            flt.directions,
-            flt.organisation,
-            flt.counterpart,
-            flt.case,
-            flt.since,
-            flt.until,
-        )
-    )
-
-
 def _when(flag: Flag) -> str:
     """``2025-02-09 22:47`` from the flag's ISO time (already on the debtor's clock)."""
     return flag.first_at[:16].replace("T", " ")
@@ -101,9 +87,7 @@ def check_cmd(
     scams. Possible issues for a person to review, never a legal conclusion.
     / 标出可能的违规催收（夜间联系、频繁来电、联系第三人、威胁、诈骗迹象），仅供人工复核。"""
     from evidence_locker.rules import (
-        check,
         default_rule_set_name,
-        live_records,
         load_official_numbers,
         resolve_rule_sets,
     )
@@ -120,19 +104,14 @@ def check_cmd(
         channel=channel, org=org, counterpart=counterpart, since=since, until=until, case=case
     )
     locker = STATE.open_locker()
-    everything = live_records(locker.records())
-    flags = check(
-        everything,
-        rule_sets,
+    flags = locker.check(
+        flt,
+        rule_sets=rule_sets,
         tz=tz,
         official_numbers=official,
         include_unverified=not verified_only,
     )
-    selected: list[Record] = everything
-    if _is_selection(flt):
-        selected = locker.records(flt)
-        wanted = {r.record_id for r in selected}
-        flags = [f for f in flags if not wanted.isdisjoint(f.records)]
+    selected: list[Record] = locker.records(flt)
     if json_out:
         render.print_json([f.to_json(STATE.lang) for f in flags])
         return

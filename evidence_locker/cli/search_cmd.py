@@ -41,6 +41,10 @@ def search_cmd(
     all_versions: Annotated[
         bool, typer.Option("--all-versions", help="Search every version, not only the latest.")
     ] = False,
+    flagged: Annotated[
+        bool,
+        typer.Option("--flagged", help="Only records the rules flag (default rule set)."),
+    ] = False,
     limit: Annotated[int, typer.Option("--limit", help="At most this many, newest first.")] = 50,
     all_hits: Annotated[bool, typer.Option("--all", help="Every match (no limit).")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="JSON array, as list --json.")] = False,
@@ -59,7 +63,20 @@ def search_cmd(
         has_attachment=has_attachment,
     )
     query = " ".join(terms)  # the shell's quotes group words; quotes inside mark a phrase
-    hits = STATE.open_locker().search(query, flt, limit=None if all_hits else max(limit, 1))
+    locker = STATE.open_locker()
+    cap = None if all_hits else max(limit, 1)
+    if flagged:
+        from evidence_locker.rules import default_rule_set_name, resolve_rule_sets
+
+        zone = getattr(STATE.tz, "key", None)
+        sets = resolve_rule_sets([default_rule_set_name(STATE.lang, zone)])
+        concerned = {
+            r for f in locker.check(rule_sets=sets, tz=zone or STATE.tz) for r in f.records
+        }
+        hits = [h for h in locker.search(query, flt, limit=None) if h.record.record_id in concerned]
+        hits = hits[:cap] if cap else hits
+    else:
+        hits = locker.search(query, flt, limit=cap)
     if json_out:
         render.print_json([h.record.to_json() for h in hits])
         return
