@@ -16,6 +16,12 @@ Why each choice:
 - Memory is flat: the database snapshot goes to a temporary file in the locker
   directory (it holds only what the locker already holds at rest: sealed fields and
   ciphertext), and every section is copied through the cipher in 1 MiB pieces.
+- Speed (within 2x of ``tar`` of the locker folder for 100k records and 1 GiB): the
+  writer hashes nothing (the stream's tags authenticate it), the reader checks each
+  blob while copying it (read once, decrypted once under its own key), fsyncs run on
+  a worker thread, and ``restore`` checks the ledger's tree and signed head rather
+  than recomputing every leaf, which ``backup --verify`` still does (see
+  docs/backup-format.md for what each depth proves).
 - Written atomically: a temporary file beside the destination, fsync, rename, fsync of
   the directory. A killed backup leaves no file under the final name.
 - A merge is a union by entry id: entries of the backup missing here are appended in
@@ -37,7 +43,9 @@ import shutil
 import sqlite3
 import struct
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,7 +53,12 @@ from types import SimpleNamespace
 from typing import Any, BinaryIO
 
 from evidence_locker import crypto
-from evidence_locker.crypto.stream import DecryptingReader, StreamError, encrypt_stream
+from evidence_locker.crypto.stream import (
+    DecryptingReader,
+    StreamError,
+    StreamWriter,
+    decrypt_stream,
+)
 from evidence_locker.errors import (
     FormatError,
     IntegrityError,
@@ -54,7 +67,10 @@ from evidence_locker.errors import (
     UsageError,
     WrongPassphrase,
 )
-from evidence_locker.ledger.log import Ledger, PendingEntry
+from evidence_locker.ledger import merkle
+from evidence_locker.ledger.canonical import commitment, entry_leaf_hash
+from evidence_locker.ledger.checkpoint import open_note
+from evidence_locker.ledger.log import Ledger, PendingEntry, header_of
 
 MAGIC = b"EVLKBACK"
 VERSION = 1
@@ -63,7 +79,7 @@ MAX_HEADER = 64 * 1024  # the clear header: two key slots and a few ids
 MAX_MANIFEST = 1024 * 1024
 MAX_NAME = 255
 MAX_SECTION = 1 << 48  # 256 TiB: a bound that no real file reaches, to refuse nonsense
-COPY_SIZE = 1024 * 1024
+COPY_SIZE = 1024 * 1024  # bytes per read and per write
 SECTION_HEAD = struct.Struct(">cH")  # kind, name length; then name, then u64 size
 SIZE = struct.Struct(">Q")
 KIND_MANIFEST, KIND_DB, KIND_BLOB, KIND_END = b"M", b"D", b"B", b"Z"
@@ -143,9 +159,10 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def _open_new(path: Path) -> BinaryIO:
+    """A new 0600 file; writes are gathered into COPY_SIZE system calls."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(path, flags | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    return os.fdopen(fd, "wb")
+    return os.fdopen(fd, "wb", buffering=COPY_SIZE)
 
 
 def _storage(exc: OSError, path: Path) -> StorageError:
@@ -165,30 +182,6 @@ def _section(kind: bytes, name: str, size: int) -> bytes:
     return SECTION_HEAD.pack(kind, len(raw)) + raw + SIZE.pack(size)
 
 
-class _ChainReader(io.RawIOBase):
-    """A read-only file over an iterator of byte pieces (the payload being written)."""
-
-    def __init__(self, pieces: Iterator[bytes]):
-        super().__init__()
-        self._pieces = pieces
-        self._buf = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._buf:
-            try:
-                self._buf = memoryview(next(self._pieces))
-            except StopIteration:
-                return 0
-        target = memoryview(buffer).cast("B")
-        n = min(len(target), len(self._buf))
-        target[:n] = self._buf[:n]
-        self._buf = self._buf[n:]
-        return n
-
-
 # -- writing ---------------------------------------------------------------------------
 
 
@@ -198,14 +191,14 @@ def _snapshot(db_path: Path, into: Path) -> None:
     try:
         dst = sqlite3.connect(into)
         try:
+            # The copy is read once and deleted: it needs no journal and no fsync.
+            dst.execute("PRAGMA synchronous=OFF")
             src.backup(dst)
             dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
         finally:
             dst.close()
     finally:
         src.close()
-    with open(into, "rb+") as f:
-        os.fsync(f.fileno())
 
 
 def _snapshot_facts(db: Path) -> tuple[dict[str, str], list[dict[str, Any]], list[str]]:
@@ -302,8 +295,8 @@ def create_backup(
         try:
             with _open_new(tmp) as out:
                 out.write(header)
-                pieces = _payload(manifest, snap, present, blobs, progress)
-                encrypt_stream(_ChainReader(pieces), out, key=key, blob_id=_stream_id(header))
+                enc = StreamWriter(out, key=key, blob_id=_stream_id(header), out_size=COPY_SIZE)
+                _write_payload(enc, manifest, snap, present, blobs, progress)
                 out.flush()
                 os.fsync(out.fileno())
             info.file_bytes = tmp.stat().st_size
@@ -325,35 +318,45 @@ def _encode_header(doc: dict[str, Any]) -> bytes:
     return MAGIC + bytes([VERSION]) + struct.pack(">I", len(body)) + body
 
 
-def _payload(
+def _write_payload(
+    enc: StreamWriter,
     manifest: bytes,
     snap: Path,
     blobs: list[tuple[str, int]],
     store: Any,
     progress: Progress | None,
-) -> Iterator[bytes]:
-    yield _section(KIND_MANIFEST, "manifest.json", len(manifest)) + manifest
-    with open(snap, "rb") as f:
-        yield from _file_section(KIND_DB, "locker.db", f, snap.stat().st_size, progress)
+) -> None:
+    """Every section into the stream, then the end marker; read in COPY_SIZE pieces."""
+    enc.write(_section(KIND_MANIFEST, "manifest.json", len(manifest)) + manifest)
+    buf = memoryview(bytearray(COPY_SIZE))
+    with open(snap, "rb", buffering=0) as f:
+        _file_section(enc, KIND_DB, "locker.db", f, snap.stat().st_size, buf, progress)
     for blob_id, size in blobs:
-        with open(store.path(blob_id), "rb") as f:
-            yield from _file_section(KIND_BLOB, blob_id, f, size, progress)
-    yield _section(KIND_END, "", 0)
+        with open(store.path(blob_id), "rb", buffering=0) as f:
+            _file_section(enc, KIND_BLOB, blob_id, f, size, buf, progress)
+    enc.write(_section(KIND_END, "", 0))
+    enc.close()
 
 
 def _file_section(
-    kind: bytes, name: str, f: BinaryIO, size: int, progress: Progress | None
-) -> Iterator[bytes]:
-    yield _section(kind, name, size)
+    enc: StreamWriter,
+    kind: bytes,
+    name: str,
+    f: Any,
+    size: int,
+    buf: memoryview,
+    progress: Progress | None,
+) -> None:
+    enc.write(_section(kind, name, size))
     left = size
     while left:
-        piece = f.read(min(COPY_SIZE, left))
-        if not piece:  # the file shrank under us: never write a section shorter than declared
+        n = f.readinto(buf[: min(len(buf), left)])
+        if not n:  # the file shrank under us: never write a section shorter than declared
             raise StorageError("backup.file_changed", name=name)
-        left -= len(piece)
+        enc.write(buf[:n])
+        left -= n
         if progress:
-            progress(len(piece))
-        yield piece
+            progress(n)
     if f.read(1):
         raise StorageError("backup.file_changed", name=name)
 
@@ -446,21 +449,27 @@ class _Payload:
     def __init__(self, src: BinaryIO, header: BackupHeader, keyring: crypto.KeyRing):
         try:
             self._reader = DecryptingReader(
-                src, key=keyring.subkey("backup"), blob_id=_stream_id(header.raw)
+                src, key=keyring.subkey("backup"), blob_id=_stream_id(header.raw), digest=False
             )
         except StreamError as exc:
             raise _stream_error(exc) from None
 
+    def read_some(self, view: memoryview) -> int:
+        """At least one byte into ``view`` (authenticated), or an IntegrityError."""
+        try:
+            n = self._reader.readinto(view)
+        except StreamError as exc:
+            raise _stream_error(exc) from None
+        if not n:
+            raise IntegrityError("backup.truncated")
+        return n
+
     def read_exact(self, n: int) -> bytes:
-        out = bytearray()
-        while len(out) < n:
-            try:
-                piece = self._reader.read(n - len(out))
-            except StreamError as exc:
-                raise _stream_error(exc) from None
-            if not piece:
-                raise IntegrityError("backup.truncated")
-            out += piece
+        out = bytearray(n)
+        view = memoryview(out)
+        got = 0
+        while got < n:
+            got += self.read_some(view[got:])
         return bytes(out)
 
     def next_section(self) -> tuple[bytes, str, int]:
@@ -477,11 +486,15 @@ class _Payload:
         return kind, name, size
 
     def copy(self, size: int, dst: Any) -> None:
+        buf = memoryview(bytearray(min(COPY_SIZE, size) or 1))
         left = size
         while left:
-            piece = self.read_exact(min(COPY_SIZE, left))
-            dst.write(piece)
-            left -= len(piece)
+            got = 0
+            want = min(len(buf), left)
+            while got < want:
+                got += self.read_some(buf[got:want])
+            dst.write(buf[:got])
+            left -= got
 
     def finish(self) -> None:
         """The end marker was read: the stream must end right here, authenticated."""
@@ -493,38 +506,108 @@ class _Payload:
             raise FormatError("backup.bad_payload")
 
 
+class _SectionTee(io.RawIOBase):
+    """One blob section as a file, each byte also written to ``out`` as it passes.
+
+    The blob is checked (decrypted under its id, hashed) while it is copied, so it is
+    read once; a damaged outer stream raises IntegrityError, never a StreamError,
+    so the inner check cannot mistake one for a bad blob.
+    """
+
+    def __init__(self, payload: _Payload, size: int, out: Any | None):
+        super().__init__()
+        self._payload = payload
+        self._left = size
+        self._out = out
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if not self._left or not view:
+            return 0
+        n = self._payload.read_some(view[: min(len(view), self._left)])
+        if self._out is not None:
+            self._out.write(view[:n])
+        self._left -= n
+        return n
+
+    def drain(self) -> None:
+        """Copy what the blob check left unread (it stops at the first bad chunk)."""
+        buf = memoryview(bytearray(min(COPY_SIZE, self._left) or 1))
+        while self.readinto(buf[: min(len(buf), self._left)]):
+            pass
+
+
+class _Null:
+    def write(self, data: Any) -> int:
+        return len(data)
+
+
 def _stream_error(exc: StreamError) -> IntegrityError:
     return IntegrityError("backup.truncated" if exc.reason == "truncated" else "backup.corrupted")
 
 
-def _check_blob_file(path: Path, blob_id: str, key: bytes) -> tuple[int, str] | None:
-    from evidence_locker.crypto.stream import decrypt_stream
+class _Syncer:
+    """fsync and close finished files on a worker thread while the next are written.
 
-    class _Null:
-        def write(self, data: Any) -> int:
-            return len(data)
+    A restore writes hundreds of files; fsyncing each in turn waits for the disk each
+    time. The worker overlaps that wait with the decryption of the next sections, and
+    :meth:`wait` (before the rename that publishes the restore) re-raises any failure.
+    """
 
+    MAX_OPEN = 32  # files handed over and not yet synced: bounds open descriptors
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="elb-fsync")
+        self._pending: deque[Future[None]] = deque()
+
+    def submit(self, f: Any) -> None:
+        """Hand over a buffered file: its buffer is written out and freed right here."""
+        f.flush()
+        raw = f.detach()  # keep only the descriptor alive until it is synced
+        if len(self._pending) >= self.MAX_OPEN:
+            self._pending.popleft().result()
+        self._pending.append(self._pool.submit(_sync_close, raw))
+
+    def wait(self) -> None:
+        while self._pending:
+            self._pending.popleft().result()
+
+    def close(self) -> None:
+        """Finish (and close) every file; errors are dropped: only for cleanup paths."""
+        for fut in self._pending:
+            with contextlib.suppress(Exception):
+                fut.result()
+        self._pending.clear()
+        self._pool.shutdown(wait=True)
+
+
+def _sync_close(f: Any) -> None:
     try:
-        with open(path, "rb") as f:
-            stats = decrypt_stream(f, _Null(), key=key, blob_id=blob_id)
-    except StreamError:
-        return None
-    return stats.size, stats.sha256_hex
+        os.fsync(f.fileno())
+    finally:
+        f.close()
 
 
-def _db_facts(db: Path, keyring: crypto.KeyRing, locker_id: str) -> tuple[Any, dict[str, Any]]:
-    """Verify the ledger in an extracted database; return the report and the files."""
+def _db_full(
+    db: Path, ledger: Ledger
+) -> tuple[Any, list[tuple[str, dict[str, Any]]], dict[str, Any]]:
+    """The whole ledger re-verified (every leaf recomputed from its ciphertext)."""
     from evidence_locker.store import engine as store_engine
 
-    ledger = Ledger(keyring, f"evidence-locker/{locker_id}")
     engine = store_engine.sqlite_engine(db)
     try:
         with engine.connect() as conn:
             report = ledger.verify(conn)
-            files: dict[str, Any] = {}
+            problems = [
+                (p.what, {"seq": p.seq, "id": (p.record_id or "")[:8]}) for p in report.problems
+            ]
             rows = conn.exec_driver_sql(
                 "SELECT * FROM entry WHERE kind = 'attachment' ORDER BY seq"
             ).mappings()
+            files = {}
             for row in rows:
                 ns = SimpleNamespace(**row)
                 try:
@@ -532,38 +615,106 @@ def _db_facts(db: Path, keyring: crypto.KeyRing, locker_id: str) -> tuple[Any, d
                     files[ns.id] = (int(d.value("size", 0)), d.value("sha256", ""))
                 except crypto.DecryptionFailed:
                     files[ns.id] = None
+    finally:
+        engine.dispose()
+    return report.head, problems, files
+
+
+def _db_quick(
+    db: Path, ledger: Ledger
+) -> tuple[Any, list[tuple[str, dict[str, Any]]], dict[str, Any]]:
+    """The ledger's structure, signature and attachment entries, without decrypting
+    every entry: the positions are contiguous, the Merkle tree over the stored leaves
+    gives the signed head's root and each row's stored root at the end, and every
+    attachment entry decrypts and hashes to its leaf (so the sizes and SHA-256s that
+    the blobs are checked against are the signed ones)."""
+    problems: list[tuple[str, dict[str, Any]]] = []
+    files: dict[str, Any] = {}
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        frontier = merkle.Frontier()
+        expected = 0
+        last_root = None
+        for seq, leaf, root in conn.execute("SELECT seq, leaf, root FROM entry ORDER BY seq"):
+            if seq != expected:
+                problems.append(("verify.missing", {"seq": expected, "id": ""}))
+                expected = seq
+            expected += 1
+            frontier.append(bytes(leaf))
+            last_root = root
+        if last_root is not None and bytes(last_root) != frontier.root():
+            problems.append(("verify.position", {"seq": frontier.size - 1, "id": ""}))
+        for row in conn.execute("SELECT * FROM entry WHERE kind = 'attachment' ORDER BY seq"):
+            ns = SimpleNamespace(**dict(row))
+            try:
+                d = ledger.decode(ns)
+            except crypto.DecryptionFailed:
+                files[ns.id] = None
+                problems.append(("verify.tampered", {"seq": ns.seq, "id": ns.record_id[:8]}))
+                continue
+            commitments = {k: commitment(s, v) for k, (s, v) in d.fields.items()}
+            if entry_leaf_hash(header_of(ns), commitments) != ns.leaf:
+                problems.append(("verify.leaf", {"seq": ns.seq, "id": ns.record_id[:8]}))
+            files[ns.id] = (int(d.value("size", 0)), d.value("sha256", ""))
+        (note,) = conn.execute("SELECT value FROM meta WHERE key = 'head'").fetchone()
+    finally:
+        conn.close()
+    try:
+        head = open_note(note, ledger.origin, ledger.keyring.signer.public_key)
+    except ValueError:
+        problems.append(("verify.head_signature", {"seq": None, "id": ""}))
+        return None, problems, files
+    if head.size != frontier.size or head.root != frontier.root():
+        problems.append(("verify.head_mismatch", {"seq": head.size, "id": ""}))
+    return head, problems, files
+
+
+def _db_facts(
+    db: Path, keyring: crypto.KeyRing, locker_id: str, *, full: bool
+) -> tuple[Any, list[tuple[str, dict[str, Any]]], dict[str, Any]]:
+    """Check the ledger in an extracted database; return its head, problems, files."""
+    ledger = Ledger(keyring, f"evidence-locker/{locker_id}")
+    try:
+        return _db_full(db, ledger) if full else _db_quick(db, ledger)
     except Exception as exc:  # a database that SQLite cannot read is a damaged backup
         if isinstance(exc, (IntegrityError, FormatError)):
             raise
         raise IntegrityError("backup.bad_database", detail=str(exc)) from None
-    finally:
-        engine.dispose()
-    return report, files
 
 
 def _extract(
     path: Path,
-    workdir: Path,
+    workdir: Path | None,
     *,
     keyring: crypto.KeyRing | None = None,
     passphrase: str | None = None,
     recovery_key: str | None = None,
-    keep_blobs: bool = True,
+    full: bool = True,
     progress: Progress | None = None,
 ) -> tuple[BackupInfo, crypto.KeyRing]:
     """Decrypt a backup into ``workdir`` (``locker.db`` and ``blobs/``), checking all.
 
-    Checks: the payload authenticates to its last byte, the ledger verifies and its
-    head is the one recorded at backup time, and each blob decrypts under its id to
-    the size and SHA-256 in the ledger. Problems are collected into the result.
+    Checks: the payload authenticates to its last byte, the ledger's tree and signed
+    head are the ones recorded at backup time (with ``full``, every leaf is also
+    recomputed from its entry, as ``verify`` does), and each blob decrypts under its
+    id to the size and SHA-256 in the ledger, checked in the same pass that copies it.
+    Problems are collected into the result. With ``workdir`` None only the database
+    is written (to a temporary directory, to be queried); blobs are checked, not kept.
     """
     try:
-        src = open(path, "rb")  # noqa: SIM115 - closed below
+        src = open(path, "rb", buffering=COPY_SIZE)  # noqa: SIM115 - closed below
     except FileNotFoundError:
         from evidence_locker.errors import NotFound
 
         raise NotFound("backup.missing", path=str(path)) from None
-    with src:
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(src)
+        keep = workdir is not None
+        if workdir is None:
+            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="elb-verify-")))
+        syncer = _Syncer()
+        stack.callback(syncer.close)
         header = read_header(src)
         if keyring is None:
             keyring = unlock_header(header, passphrase=passphrase, recovery_key=recovery_key)
@@ -591,21 +742,25 @@ def _extract(
         if kind != KIND_DB:
             raise FormatError("backup.bad_payload")
         db = workdir / "locker.db"
-        with _open_new(db) as out:
+        out = _open_new(db)
+        try:
             payload.copy(size, out)
-            out.flush()
-            os.fsync(out.fileno())
-            if progress:
-                progress(size)
-        report, files = _db_facts(db, keyring, info.locker_id)
-        for p in report.problems:
-            info.problems.append((p.what, {"seq": p.seq, "id": (p.record_id or "")[:8]}))
-        if report.head is not None and (
-            report.head.size != info.size or report.head.root.hex() != info.root_hex
-        ):
+        except BaseException:
+            out.close()
+            raise
+        if keep:
+            syncer.submit(out)  # fsync on the worker while the blobs stream in
+        else:
+            out.close()
+        if progress:
+            progress(size)
+        head, problems, files = _db_facts(db, keyring, info.locker_id, full=full)
+        info.problems.extend(problems)
+        if head is not None and (head.size != info.size or head.root.hex() != info.root_hex):
             info.problems.append(("verify.head_mismatch", {"seq": info.size, "id": ""}))
         blob_dir = workdir / "blobs"
-        blob_dir.mkdir(mode=0o700, exist_ok=True)
+        if keep:
+            blob_dir.mkdir(mode=0o700, exist_ok=True)
         seen: set[str] = set()
         key = keyring.attachment_key
         while True:
@@ -616,28 +771,35 @@ def _extract(
             if kind != KIND_BLOB or name in seen or name not in files:
                 raise FormatError("backup.bad_payload")
             seen.add(name)
-            blob_path = blob_dir / f"{name}.blob"
-            with _open_new(blob_path) as out:
-                payload.copy(size, out)
-                if keep_blobs:
-                    out.flush()
-                    os.fsync(out.fileno())
+            out = _open_new(blob_dir / f"{name}.blob") if keep else None
+            try:
+                tee = _SectionTee(payload, size, out)
+                try:
+                    stats = decrypt_stream(tee, _Null(), key=key, blob_id=name)
+                    got: tuple[int, str] | None = (stats.size, stats.sha256_hex)
+                except StreamError:
+                    got = None
+                tee.drain()
+            except BaseException:
+                if out is not None:
+                    out.close()
+                raise
+            if out is not None:
+                syncer.submit(out)
             if progress:
                 progress(size)
             info.blobs += 1
             info.blob_bytes += size
             expected = files[name]
-            got = _check_blob_file(blob_path, name, key)
             if expected is None or got is None or got != expected:
                 info.problems.append(("backup.blob_bad", {"attachment": name[:8]}))
-            if not keep_blobs:
-                blob_path.unlink()
         if info.blobs != expected_blobs:
             raise FormatError("backup.bad_payload")
         for blob_id in set(files) - seen:
             if blob_id not in info.missing_blobs:
                 raise FormatError("backup.bad_payload")
-        if keep_blobs:
+        if keep:
+            syncer.wait()
             _fsync_dir(blob_dir)
     return info, keyring
 
@@ -648,21 +810,23 @@ def verify_backup(
     passphrase: str | None = None,
     recovery_key: str | None = None,
     keyring: crypto.KeyRing | None = None,
+    full: bool = True,
 ) -> BackupInfo:
     """Decrypt and check a whole backup without writing anything lasting.
 
     Raises for a file that is not a backup, cannot be unlocked, or fails to
     authenticate; returns the report (``ok`` False with ``problems``) otherwise.
+    ``full`` (the default: this is the command that exists to check) also recomputes
+    every ledger leaf from its entry, as ``verify`` does; see :func:`restore_backup`.
     """
-    with tempfile.TemporaryDirectory(prefix="elb-verify-") as tmp:
-        info, _ = _extract(
-            Path(path),
-            Path(tmp),
-            keyring=keyring,
-            passphrase=passphrase,
-            recovery_key=recovery_key,
-            keep_blobs=False,
-        )
+    info, _ = _extract(
+        Path(path),
+        None,
+        keyring=keyring,
+        passphrase=passphrase,
+        recovery_key=recovery_key,
+        full=full,
+    )
     return info
 
 
@@ -672,13 +836,20 @@ def restore_backup(
     *,
     passphrase: str | None = None,
     recovery_key: str | None = None,
+    full_verify: bool = False,
     progress: Progress | None = None,
 ) -> BackupInfo:
     """Restore a backup into a NEW locker directory, all or nothing.
 
     Refuses an existing locker (or any non-empty directory). Everything is decrypted
     and checked in a hidden directory beside the target, which is renamed into place
-    only when the whole backup proved good.
+    only when the whole backup proved good: every byte authenticates under the backup
+    key (so the database is, bit for bit, the snapshot taken at backup time), the
+    Merkle tree over the stored leaves and the signed head match the manifest, and
+    every blob decrypts to its ledger size and SHA-256. Recomputing each of the
+    ledger's leaves from its entry (``verify``; ~60 us an entry, most of a restore's
+    time for 100k records) is left to ``full_verify``: the authenticated copy can only
+    fail it where the locker already failed it when the backup was taken.
     """
     from evidence_locker.locker import Locker
 
@@ -700,6 +871,7 @@ def restore_backup(
             work,
             passphrase=passphrase,
             recovery_key=recovery_key,
+            full=full_verify,
             progress=progress,
         )
         if not info.ok:

@@ -166,6 +166,100 @@ def _encrypt_with_nonce(
     return StreamStats(size=total, sha256_hex=digest.hexdigest())
 
 
+class StreamWriter:
+    """Push-style encryption to ``dst`` in the same format as :func:`encrypt_stream`.
+
+    For a producer that has its bytes in pieces (the backup writes section headers,
+    the database and every blob into one stream): no pull adaptor, no SHA-256 of the
+    plaintext (the backup does not need it; it cost more than the cipher), and sealed
+    chunks are gathered into ``out_size`` writes. A full chunk is held back until more
+    data or :meth:`close` says whether it is the last one. ``close`` does not close
+    ``dst``; an unclosed writer is an unfinished stream that readers call truncated.
+    """
+
+    def __init__(
+        self, dst: BinaryIO, *, key: bytes, blob_id: str, out_size: int = 1024 * 1024
+    ) -> None:
+        self._init(dst, key, blob_id, P.random_bytes(NONCE_SIZE), out_size)
+
+    def _init(self, dst: BinaryIO, key: bytes, blob_id: str, nonce: bytes, out_size: int) -> None:
+        if len(nonce) != NONCE_SIZE:
+            raise ValueError("nonce must be 16 bytes")
+        self._aead = P.AESGCM(payload_key(key, nonce, blob_id))
+        self._dst = dst
+        self._pending = bytearray(CHUNK_SIZE)  # plaintext not yet sealed
+        self._pending_len = 0
+        per_write = max(1, out_size // ENC_CHUNK_SIZE)
+        self._out = bytearray(per_write * ENC_CHUNK_SIZE)
+        self._out_mv = memoryview(self._out)
+        self._out_len = 0
+        self._counter = 0
+        self.size = 0  # plaintext bytes taken so far
+        self.closed = False
+        dst.write(MAGIC + bytes([VERSION]) + nonce)
+
+    def _seal(self, plain: memoryview | bytearray, last: bool) -> None:
+        n = len(plain)
+        if self._out_len + n + TAG_SIZE > len(self._out):
+            self._flush()
+        end = self._out_len + n + TAG_SIZE
+        self._aead.encrypt_into(
+            chunk_nonce(self._counter, last), plain, None, self._out_mv[self._out_len : end]
+        )
+        self._out_len = end
+        self._counter += 1
+
+    def _flush(self) -> None:
+        if self._out_len:
+            self._dst.write(self._out_mv[: self._out_len])
+            self._out_len = 0
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        """Take ``data`` (any length); seal every chunk known not to be the last."""
+        if self.closed:
+            raise ValueError("write to a closed StreamWriter")
+        view = memoryview(data).cast("B")
+        total = len(view)
+        pending = memoryview(self._pending)
+        if self._pending_len == CHUNK_SIZE and view:
+            self._seal(pending, last=False)
+            self._pending_len = 0
+        if self._pending_len:  # top up the held-back partial chunk first
+            take = min(CHUNK_SIZE - self._pending_len, len(view))
+            pending[self._pending_len : self._pending_len + take] = view[:take]
+            self._pending_len += take
+            view = view[take:]
+            if self._pending_len == CHUNK_SIZE and view:
+                self._seal(pending, last=False)
+                self._pending_len = 0
+        while len(view) > CHUNK_SIZE:  # more follows this chunk: it is not the last
+            self._seal(view[:CHUNK_SIZE], last=False)
+            view = view[CHUNK_SIZE:]
+        if view:
+            pending[self._pending_len : self._pending_len + len(view)] = view
+            self._pending_len += len(view)
+        self.size += total
+        return total
+
+    def close(self) -> None:
+        """Seal the final chunk (empty only if nothing was written) and write it out."""
+        if self.closed:
+            return
+        self._seal(memoryview(self._pending)[: self._pending_len], last=True)
+        self._flush()
+        self.closed = True
+
+
+def _writer_with_nonce(
+    dst: BinaryIO, *, key: bytes, blob_id: str, nonce: bytes, out_size: int = 1024 * 1024
+) -> StreamWriter:
+    """A :class:`StreamWriter` with the nonce given: for tests that compare its bytes
+    with :func:`_encrypt_with_nonce`; production code never calls this."""
+    writer = StreamWriter.__new__(StreamWriter)
+    writer._init(dst, key, blob_id, nonce, out_size)
+    return writer
+
+
 def encrypt_bytes(data: bytes, *, key: bytes, blob_id: str) -> bytes:
     """Convenience for small blobs and tests: the whole blob as bytes."""
     out = io.BytesIO()
@@ -282,7 +376,17 @@ class DecryptingReader(io.RawIOBase):
     data, and end of file is reported only after the final chunk authenticated.
     """
 
-    def __init__(self, src: BinaryIO, *, key: bytes, blob_id: str, close_source: bool = False):
+    def __init__(
+        self,
+        src: BinaryIO,
+        *,
+        key: bytes,
+        blob_id: str,
+        close_source: bool = False,
+        digest: bool = True,
+    ):
+        """``digest=False`` skips the SHA-256 behind :meth:`stats` (a reader that never
+        asks for it, like the backup's, saves a hash of every byte it reads)."""
         super().__init__()
         self._src = src
         self._close_source = close_source
@@ -291,7 +395,7 @@ class DecryptingReader(io.RawIOBase):
         self._pending = memoryview(b"")
         self._done = False
         self._failed: StreamError | None = None
-        self._digest = hashlib.sha256()
+        self._digest = hashlib.sha256() if digest else None
         self._size = 0
 
     def readable(self) -> bool:
@@ -316,7 +420,8 @@ class DecryptingReader(io.RawIOBase):
             except StreamError as exc:
                 self._failed = exc
                 raise
-            self._digest.update(self._pending)
+            if self._digest is not None:
+                self._digest.update(self._pending)
             self._size += len(self._pending)
         n = min(len(target), len(self._pending))
         target[:n] = self._pending[:n]
@@ -333,6 +438,8 @@ class DecryptingReader(io.RawIOBase):
 
     def stats(self) -> StreamStats:
         """Size and SHA-256 of the plaintext read so far (the whole file once at EOF)."""
+        if self._digest is None:
+            raise ValueError("opened with digest=False: no SHA-256 was computed")
         return StreamStats(size=self._size, sha256_hex=self._digest.hexdigest())
 
     @property
