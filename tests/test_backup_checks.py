@@ -154,3 +154,14 @@ def test_a_damaged_blob_in_the_locker_is_named_by_restore(locker: Locker, tmp_pa
     with pytest.raises(IntegrityError):
         backup.restore_backup(file, tmp_path / "target", passphrase=PASSPHRASE)
     assert not (tmp_path / "target").exists()
+
+
+def test_cli_restore_full_verify(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert cli("init").code == 0
+    cli("log", "sms", "--number", "95577", "--content", "备份前的记录")
+    target = tmp_path / "b.elb"
+    assert cli("backup", str(target)).code == 0
+    r = cli("restore", str(target), "--locker", str(tmp_path / "restored"), "--full-verify")
+    assert r.code == 0, r.err
+    again = cli("--locker", str(tmp_path / "restored"), "list", "--json")
+    assert "备份前的记录" in again.out

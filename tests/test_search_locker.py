@@ -282,10 +282,26 @@ def test_search_cli(cli) -> None:  # type: ignore[no-untyped-def]
 
 def test_search_only_flagged(cli) -> None:  # type: ignore[no-untyped-def]
     assert cli("init").code == 0
-    cli("log", "call", "--number", "13800138000", "--content", "还款 night call", "--at",
-        "2025-02-09 23:10")
-    cli("log", "call", "--number", "13800138000", "--content", "还款 day call", "--at",
-        "2025-02-10 11:00")
+    cli(
+        "log",
+        "call",
+        "--number",
+        "13800138000",
+        "--content",
+        "还款 night call",
+        "--at",
+        "2025-02-09 23:10",
+    )
+    cli(
+        "log",
+        "call",
+        "--number",
+        "13800138000",
+        "--content",
+        "还款 day call",
+        "--at",
+        "2025-02-10 11:00",
+    )
     assert len(json.loads(cli("search", "还款", "--json").out)) == 2
     only = json.loads(cli("search", "还款", "--flagged", "--json").out)
     assert [r["content"] for r in only] == ["还款 night call"]

@@ -101,6 +101,14 @@ def restore_cmd(
         bool,
         typer.Option("--merge", help="Add the backup's missing entries to the current locker."),
     ] = False,
+    full_verify: Annotated[
+        bool,
+        typer.Option(
+            "--full-verify",
+            help="Also recompute every entry's hash before restoring (slower; refuses a "
+            "backup of an already damaged locker).",
+        ),
+    ] = False,
     recovery: RecoveryOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -144,7 +152,7 @@ def restore_cmd(
             )
         return
     target = locker.expanduser() if locker is not None else STATE.resolved_dir()
-    info = backup.restore_backup(file, target, **_secrets(recovery))
+    info = backup.restore_backup(file, target, full_verify=full_verify, **_secrets(recovery))
     if json_out:
         render.print_json(info.to_json())
         return
