@@ -101,10 +101,18 @@ class RecordHistory:
 
 @dataclass
 class SearchHit:
-    """A record that matched, with the matched spans per field (for highlighting)."""
+    """A record that matched. ``spans`` (matched ranges per field, for highlighting)
+    are computed only when asked for: JSON output and scripts never pay for them."""
 
     record: Record
-    spans: dict[str, list[tuple[int, int]]]
+    query: Any = field(repr=False)
+    fields: dict[str, str] = field(repr=False)
+
+    @property
+    def spans(self) -> dict[str, list[tuple[int, int]]]:
+        from evidence_locker.search.index import highlight
+
+        return highlight(self.query, self.fields)
 
 
 @dataclass
@@ -796,7 +804,12 @@ class Locker:
             attachments=list(latest.attachments),
         )
 
-    def _build(self, conn: Connection, rows: Sequence[Any]) -> list[Record]:
+    def _build(
+        self,
+        conn: Connection,
+        rows: Sequence[Any],
+        decoded: dict[str, DecodedEntry] | None = None,
+    ) -> list[Record]:
         """Turn record/correction rows into Records, resolving versions and tombstones.
 
         ``rows`` may contain any entries; tombstones, corrections and attachments of
@@ -832,7 +845,7 @@ class Locker:
         cases = self._cases(conn) if any(r.case_id for r in version_rows) else {}
         out = []
         for row in version_rows:
-            d = self._decode(row)
+            d = decoded[row.id] if decoded and row.id in decoded else self._decode(row)
             tomb = tombstones.get(row.record_id)
             out.append(
                 self._record_from(
@@ -912,11 +925,16 @@ class Locker:
         """Records matching the filter, in the order they happened (oldest first)."""
         return list(self.iter_records(flt))
 
-    def _record_rows_stmt(self, conn: Connection, flt: RecordFilter) -> Any:
-        """SELECT of record versions matching the filter's clear-column conditions."""
+    def _record_rows_stmt(self, conn: Connection, flt: RecordFilter, *columns: Any) -> Any:
+        """SELECT of record versions (or of ``columns``) matching the clear-column filters."""
         if flt.since and flt.until and flt.since > flt.until:
             raise UsageError("filter.bad_range")
-        stmt = select(Entry).where(Entry.kind.in_(RECORD_KINDS))
+        kind = Entry.kind
+        if columns:
+            # An expression, not the bare column: keeps SQLite from choosing the kind
+            # index, so it walks ix_entry_time_seq in order and can stop early.
+            kind = Entry.kind.concat("")
+        stmt = select(*(columns or (Entry,))).where(kind.in_(RECORD_KINDS))
         if flt.channels:
             stmt = stmt.where(Entry.channel.in_([c.value for c in flt.channels]))
         if flt.directions:
@@ -958,9 +976,10 @@ class Locker:
 
         The blind index narrows the candidates; each is then decrypted and matched
         exactly (so the index's truncated tokens cause no false hits), and the spans
-        that matched are returned for highlighting.
+        that matched are returned for highlighting. Candidates are visited newest
+        first in batches, so the first page costs the same however common the term.
         """
-        from evidence_locker.search.index import candidate_seqs, matches, searchable_fields
+        from evidence_locker.search.index import candidate_seqs, confirm, searchable_fields
         from evidence_locker.search.query import parse_query
 
         query = parse_query(text)
@@ -970,34 +989,62 @@ class Locker:
             candidates = candidate_seqs(conn, query, self.tokenizer)
             if candidates is not None and not candidates:
                 return hits
-            stmt = self._record_rows_stmt(conn, flt)
-            if candidates is not None and len(candidates) <= 5000:
-                stmt = stmt.where(Entry.seq.in_(sorted(candidates)))
-            stmt = stmt.order_by(Entry.occurred_at.desc(), Entry.seq.desc())
-            pending: list[Any] = []
+            ordered = self._record_rows_stmt(conn, flt, Entry.seq).order_by(
+                Entry.occurred_at.desc(), Entry.seq.desc()
+            )
+            if candidates is not None and len(candidates) <= 2000:
+                # few candidates: look them up rather than walk the whole time index
+                ordered = ordered.where(Entry.seq.in_(sorted(candidates)))
+            with_files = set(
+                conn.execute(select(Entry.record_id).where(Entry.kind == "attachment")).scalars()
+            )
+            names: dict[str, list[str]] = {}
+            step = max(limit or 0, 200)
 
-            def drain() -> bool:
-                for record in self._build(conn, pending):
-                    if not _matches_text_filters(record, flt):
+            def check_batch(batch: list[int]) -> bool:
+                """Decrypt and match a batch of candidates; True once the page is full."""
+                rows = {r.seq: r for r in conn.execute(select(Entry).where(Entry.seq.in_(batch)))}
+                matched: list[tuple[Any, dict[str, str]]] = []
+                decoded: dict[str, DecodedEntry] = {}
+                full = False
+                for seq in batch:
+                    row = rows[seq]
+                    d = self._decode(row)
+                    values = d.values()
+                    if not _matches_text_values(values, flt):
                         continue
-                    fields = searchable_fields(
-                        record.to_json(), [a.name for a in record.attachments]
-                    )
-                    spans = matches(query, fields)
-                    if spans is not None:
-                        hits.append(SearchHit(record, spans))
-                        if limit is not None and len(hits) >= limit:
-                            return True
-                pending.clear()
-                return False
+                    fields = searchable_fields(values)
+                    found = confirm(query, fields)
+                    if not found and row.record_id in with_files:
+                        if row.record_id not in names:
+                            names[row.record_id] = self._attachment_names(conn, row.record_id)
+                        fields = searchable_fields(values, names[row.record_id])
+                        found = confirm(query, fields)
+                    if found:
+                        matched.append((row, fields))
+                        decoded[row.id] = d
+                        if limit is not None and len(hits) + len(matched) >= limit:
+                            full = True
+                            break
+                records = {r.id: r for r in self._build(conn, [m[0] for m in matched], decoded)}
+                hits.extend(SearchHit(records[row.id], query, fields) for row, fields in matched)
+                return full
 
-            for row in conn.execute(stmt):
-                if candidates is not None and row.seq not in candidates:
-                    continue
-                pending.append(row)
-                if len(pending) >= (limit or 500) and drain():
-                    return hits
-            drain()
+            result = conn.execute(ordered)  # streamed: stops early when the page is full
+            batch: list[int] = []
+            try:
+                for seq in (s for part in result.scalars().partitions(2000) for s in part):
+                    if candidates is not None and seq not in candidates:
+                        continue
+                    batch.append(seq)
+                    if len(batch) >= step:
+                        if check_batch(batch):
+                            return hits
+                        batch = []
+                if batch:
+                    check_batch(batch)
+            finally:
+                result.close()
         return hits
 
     def count(self) -> int:
@@ -1263,6 +1310,20 @@ class Locker:
             self._append(conn, todo)
         self._case_cache = None
         return todo
+
+
+def _matches_text_values(values: dict[str, Any], flt: RecordFilter) -> bool:
+    """The organisation / counterpart / address filters on decrypted field values."""
+    if (
+        flt.organisation
+        and flt.organisation.casefold() not in str(values.get("organisation") or "").casefold()
+    ):
+        return False
+    if flt.counterpart:
+        hay = f"{values.get('counterpart') or ''}\n{values.get('address') or ''}".casefold()
+        if flt.counterpart.casefold() not in hay:
+            return False
+    return not (flt.address and values.get("address") != flt.address)
 
 
 def _matches_text_filters(record: Record, flt: RecordFilter) -> bool:

@@ -87,11 +87,12 @@ def search_cmd(
 
     for hit in hits:
         r = hit.record
+        spans_by_field = hit.spans  # computed once per shown hit
         who = " · ".join(x for x in (r.organisation, r.counterpart, r.address) if x)
         head = Text()
         head.append(r.id[:8], style="bold")
         head.append(f"  {render.when(r.occurred_at, STATE.tz)}  {render.channel_label(STATE, r)}  ")
-        head.append(_highlighted(who, _spans_for(hit, r, who)))
+        head.append(_highlighted(who, _spans_for(spans_by_field, r)))
         marks = render.marks(STATE, r)
         if marks:
             head.append(f"  {marks}", style="italic")
@@ -99,7 +100,7 @@ def search_cmd(
         for name in SHOWN_FIELDS:
             text = _field_text(r, name)
             if text:
-                spans = hit.spans.get(name, [])
+                spans = spans_by_field.get(name, [])
                 if spans or name == "content":
                     STATE.console.print(Text("    ") + _excerpt(text, spans))
     shown = len(hits)
@@ -115,7 +116,7 @@ def _field_text(r, name: str) -> str:  # type: ignore[no-untyped-def]
     return getattr(r, name) or ""
 
 
-def _spans_for(hit, r, who: str) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
+def _spans_for(spans_by_field, r) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
     """Spans of organisation, counterpart and address mapped into the joined 'who' line."""
     out: list[tuple[int, int]] = []
     offset = 0
@@ -123,7 +124,7 @@ def _spans_for(hit, r, who: str) -> list[tuple[int, int]]:  # type: ignore[no-un
         value = getattr(r, name)
         if not value:
             continue
-        out += [(offset + a, offset + b) for a, b in hit.spans.get(name, [])]
+        out += [(offset + a, offset + b) for a, b in spans_by_field.get(name, [])]
         offset += len(value) + 3
     return out
 

@@ -13,7 +13,7 @@ Merkle frontier, and the wrapped master key. Changing them cannot alter evidence
 
 from __future__ import annotations
 
-from sqlmodel import BigInteger, Field, LargeBinary, SQLModel
+from sqlmodel import BigInteger, Field, Index, LargeBinary, SQLModel
 from sqlmodel import Column as _Column
 
 
@@ -43,6 +43,21 @@ class Entry(SQLModel, table=True):
     """One ledger entry (the evidence). Never updated, never deleted."""
 
     __tablename__ = "entry"
+    # Newest-first search walks this covering index in order and can stop after the
+    # first page, instead of reading every row (each carries its sealed blob) to sort.
+    __table_args__ = (
+        Index(
+            "ix_entry_time_seq",
+            "occurred_at",
+            "seq",
+            "kind",
+            "id",
+            "record_id",
+            "channel",
+            "direction",
+            "case_id",
+        ),
+    )
     seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     id: str = Field(unique=True)
     kind: str = Field(index=True)  # record | correction | tombstone | case | attachment
