@@ -67,6 +67,7 @@ from evidence_locker.errors import (
     UsageError,
     WrongPassphrase,
 )
+from evidence_locker.fsutil import fsync_dir
 from evidence_locker.ledger import merkle
 from evidence_locker.ledger.canonical import commitment, entry_leaf_hash
 from evidence_locker.ledger.checkpoint import open_note
@@ -146,16 +147,6 @@ class MergeResult:
 
 
 # -- small file helpers ----------------------------------------------------------------
-
-
-def _fsync_dir(directory: Path) -> None:
-    if os.name == "nt":
-        return
-    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _open_new(path: Path) -> BinaryIO:
@@ -303,7 +294,7 @@ def create_backup(
             if not force and target.exists():
                 raise UsageError("backup.exists", path=str(target), hint="backup.hint_force")
             os.replace(tmp, target)
-            _fsync_dir(target.parent)
+            fsync_dir(target.parent)
         except OSError as exc:
             raise _storage(exc, target) from exc
     finally:
@@ -800,7 +791,7 @@ def _extract(
                 raise FormatError("backup.bad_payload")
         if keep:
             syncer.wait()
-            _fsync_dir(blob_dir)
+            fsync_dir(blob_dir)
     return info, keyring
 
 
@@ -877,11 +868,11 @@ def restore_backup(
         if not info.ok:
             what, params = info.problems[0]
             raise IntegrityError("backup.damaged", what=what, **params)
-        _fsync_dir(work)
+        fsync_dir(work)
         if dest.exists():
             dest.rmdir()  # empty (checked above): rename needs the name free
         os.rename(work, dest)
-        _fsync_dir(parent)
+        fsync_dir(parent)
     except OSError as exc:
         raise _storage(exc, dest) from exc
     finally:
@@ -958,7 +949,7 @@ def merge_backup(
             else:
                 result.blobs_repaired += 1
         if placed or result.blobs_repaired:
-            _fsync_dir(blobs.directory)
+            fsync_dir(blobs.directory)
         if pendings:
             from evidence_locker.locker import new_id
 

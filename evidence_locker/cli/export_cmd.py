@@ -113,22 +113,15 @@ def _flags(locker, flt, rules: str | None) -> list[dict]:  # type: ignore[no-unt
 
 
 def _write_atomically(target: Path, data: bytes, *, force: bool) -> None:
-    """Temp file beside the target (0600), fsync, rename: never a half PDF."""
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    """Never a half PDF under the final name, never an existing file replaced silently."""
+    from evidence_locker.fsutil import atomic_write_bytes
+
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if target.exists() and not force:
-            raise UsageError("export.exists", path=str(target), hint="export.hint_force")
-        os.replace(tmp, target)
+        atomic_write_bytes(target, data, replace=force)
+    except FileExistsError:
+        raise UsageError("export.exists", path=str(target), hint="export.hint_force") from None
     except OSError as exc:
         raise StorageError("export.write_failed", path=str(target), detail=exc.strerror) from exc
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def verify_dossier_cmd(

@@ -41,6 +41,7 @@ from evidence_locker.crypto.stream import (
     open_decrypting,
 )
 from evidence_locker.errors import IntegrityError, NotFound, StorageError, UsageError
+from evidence_locker.fsutil import fsync_dir
 
 BLOB_SUFFIX = ".blob"
 TEMP_PREFIX = ".tmp-"
@@ -71,18 +72,6 @@ def _open_exclusive(path: Path) -> BinaryIO:
     with contextlib.suppress(AttributeError, OSError):  # no fchmod on Windows
         os.fchmod(fd, FILE_MODE)  # the umask may have taken bits away, never adds them
     return os.fdopen(fd, "wb", buffering=0)
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make a rename durable. Not possible on Windows, where rename is already durable
-    enough for NTFS's journal; there we skip it."""
-    if os.name == "nt":
-        return
-    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _temp_name() -> str:
@@ -163,7 +152,7 @@ class BlobStore:
                 dst.flush()
                 os.fsync(dst.fileno())
             os.replace(tmp, final)
-            _fsync_dir(self.directory)
+            fsync_dir(self.directory)
         except OSError as exc:
             _unlink_quietly(tmp)
             raise _storage_error(exc) from exc
@@ -176,7 +165,7 @@ class BlobStore:
         """Remove a blob. Only to roll back an add whose database transaction failed:
         a committed attachment is evidence and is never deleted."""
         _unlink_quietly(self.path(blob_id))
-        _fsync_dir(self.directory)
+        fsync_dir(self.directory)
 
     def sweep_temp(self, *, min_age_s: float = 0.0) -> int:
         """Remove temporary files left by killed writers; return how many.
@@ -198,7 +187,7 @@ class BlobStore:
             except FileNotFoundError:
                 continue
         if removed:
-            _fsync_dir(self.directory)
+            fsync_dir(self.directory)
         return removed
 
     # -- reading --------------------------------------------------------------------
@@ -256,7 +245,7 @@ class BlobStore:
                 if not force and dest.exists():  # appeared while we were decrypting
                     raise _exists(dest)
                 os.replace(tmp, dest)
-                _fsync_dir(dest.parent)
+                fsync_dir(dest.parent)
             except StreamError as exc:
                 _unlink_quietly(tmp)
                 raise _integrity(blob_id, exc) from exc
