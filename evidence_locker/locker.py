@@ -989,12 +989,6 @@ class Locker:
             candidates = candidate_seqs(conn, query, self.tokenizer)
             if candidates is not None and not candidates:
                 return hits
-            ordered = self._record_rows_stmt(conn, flt, Entry.seq).order_by(
-                Entry.occurred_at.desc(), Entry.seq.desc()
-            )
-            if candidates is not None and len(candidates) <= 2000:
-                # few candidates: look them up rather than walk the whole time index
-                ordered = ordered.where(Entry.seq.in_(sorted(candidates)))
             with_files = set(
                 conn.execute(select(Entry.record_id).where(Entry.kind == "attachment")).scalars()
             )
@@ -1030,6 +1024,23 @@ class Locker:
                 hits.extend(SearchHit(records[row.id], query, fields) for row, fields in matched)
                 return full
 
+            if candidates is not None and (limit is None or len(candidates) <= 2000):
+                # every hit wanted, or few candidates: look the candidates up by key
+                # and order them here, rather than walk the whole time index
+                wanted = sorted(candidates)
+                pairs: list[Any] = []
+                for i in range(0, len(wanted), 900):
+                    stmt = self._record_rows_stmt(conn, flt, Entry.seq, Entry.occurred_at)
+                    pairs += conn.execute(stmt.where(Entry.seq.in_(wanted[i : i + 900]))).all()
+                pairs.sort(key=lambda p: (p[1], p[0]), reverse=True)
+                ordered_seqs = [p[0] for p in pairs]
+                for i in range(0, len(ordered_seqs), step):
+                    if check_batch(ordered_seqs[i : i + step]):
+                        break
+                return hits
+            ordered = self._record_rows_stmt(conn, flt, Entry.seq).order_by(
+                Entry.occurred_at.desc(), Entry.seq.desc()
+            )
             result = conn.execute(ordered)  # streamed: stops early when the page is full
             batch: list[int] = []
             try:
