@@ -1338,17 +1338,12 @@ def _matches_text_values(values: dict[str, Any], flt: RecordFilter) -> bool:
 
 
 def _matches_text_filters(record: Record, flt: RecordFilter) -> bool:
-    if (
-        flt.organisation
-        and flt.organisation.casefold() not in (record.organisation or "").casefold()
-    ):
-        return False
-    if flt.counterpart:
-        needle = flt.counterpart.casefold()
-        hay = f"{record.counterpart or ''}\n{record.address or ''}".casefold()
-        if needle not in hay:
-            return False
-    return not (flt.address and record.address != flt.address)
+    values = {
+        "organisation": record.organisation,
+        "counterpart": record.counterpart,
+        "address": record.address,
+    }
+    return _matches_text_values(values, flt)
 
 
 def _draft_from_record(record: Record) -> ContactDraft:
