@@ -960,12 +960,22 @@ class Locker:
         return stmt
 
     def iter_records(self, flt: RecordFilter | None = None, batch: int = 2000) -> Iterator[Record]:
+        """Records in the order they happened, read ``batch`` rows at a time.
+
+        The order comes from the covering time index (sequence numbers only); the
+        rows, with their sealed blobs, are fetched and decrypted one batch at a time,
+        so memory does not hold every ciphertext of a large locker at once.
+        """
         flt = flt or RecordFilter()
         with self._read() as conn:
-            stmt = self._record_rows_stmt(conn, flt).order_by(Entry.occurred_at, Entry.seq)
-            rows = list(conn.execute(stmt))
-            for start in range(0, len(rows), batch):
-                for record in self._build(conn, rows[start : start + batch]):
+            order = self._record_rows_stmt(conn, flt, Entry.seq).order_by(
+                Entry.occurred_at, Entry.seq
+            )
+            seqs = list(conn.execute(order).scalars())
+            for start in range(0, len(seqs), batch):
+                chunk = seqs[start : start + batch]
+                rows = {r.seq: r for r in conn.execute(select(Entry).where(Entry.seq.in_(chunk)))}
+                for record in self._build(conn, [rows[seq] for seq in chunk]):
                     if _matches_text_filters(record, flt):
                         yield record
 
