@@ -756,6 +756,14 @@ class Locker:
                 "error.record_tampered", id=row.id[:8], seq=row.seq, hint="hint.verify"
             ) from None
 
+    def _decode_values(self, row: Any) -> dict[str, Any]:
+        try:
+            return self.ledger.open_values(row)
+        except crypto.DecryptionFailed:
+            raise IntegrityError(
+                "error.record_tampered", id=row.id[:8], seq=row.seq, hint="hint.verify"
+            ) from None
+
     def resolve_id(self, prefix: str) -> str:
         """A full entry id from any unique prefix of at least 4 characters."""
         text = (prefix or "").strip().lower()
@@ -843,19 +851,25 @@ class Locker:
         reasons = self._decode_ids(conn, list(tombstones.values()))
         attachments = self._attachments(conn, attachment_ids)
         cases = self._cases(conn) if any(r.case_id for r in version_rows) else {}
+        files: dict[str, list[AttachmentInfo]] = defaultdict(list)
+        for a in attachments:
+            files[a.record_id].append(a)
         out = []
         for row in version_rows:
-            d = decoded[row.id] if decoded and row.id in decoded else self._decode(row)
+            if decoded and row.id in decoded:
+                values = decoded[row.id].values()
+            else:
+                values = self._decode_values(row)
             tomb = tombstones.get(row.record_id)
             out.append(
                 self._record_from(
                     row,
-                    d,
+                    values,
                     superseded_by=superseded_by.get(row.id),
                     deleted=tomb is not None,
                     delete_reason=reasons[tomb].value("reason") if tomb else None,
-                    case=cases.get(row.case_id).name if row.case_id in cases else None,
-                    attachments=tuple(a for a in attachments if a.record_id == row.record_id),
+                    case=cases[row.case_id].name if row.case_id in cases else None,
+                    attachments=tuple(files.get(row.record_id, ())),
                 )
             )
         return out
@@ -889,8 +903,7 @@ class Locker:
         return out
 
     @staticmethod
-    def _record_from(row: Any, d: DecodedEntry, **extra: Any) -> Record:
-        v = d.values()
+    def _record_from(row: Any, v: dict[str, Any], **extra: Any) -> Record:
         return Record(
             id=row.id,
             record_id=row.record_id,

@@ -189,6 +189,18 @@ class Ledger:
             raise DecryptionFailed from None
         return DecodedEntry(header=header_of(row), fields=fields, leaf=row.leaf)
 
+    def open_values(self, row: Any) -> dict[str, Any]:
+        """Decrypt one row's field values only (no salts): the fast path for reading.
+
+        Authentication is the same as :meth:`decode`; the salts, needed only to
+        recompute commitments (verify, dossier), are left undecoded.
+        """
+        plaintext = self.keyring.fields.open(row.sealed, AD_PREFIX + row.id.encode())
+        try:
+            return {k: v for k, (_, v) in json.loads(plaintext)["f"].items()}
+        except (ValueError, KeyError, TypeError):
+            raise DecryptionFailed from None
+
     def head_note(self, conn: Connection) -> str:
         return conn.execute(select(Meta.value).where(Meta.key == "head")).scalar_one()
 
