@@ -240,15 +240,24 @@ class SmsBackupImporter(Importer):
                 out.append(normalise_address(part, self.options.region))
         return out
 
-    def _sms(self, elem: ET.Element, entry: str) -> ContactDraft | Rejected:
-        a = elem.attrib
+    def _dated_and_typed(
+        self, a: dict[str, str], types: dict[str, Any], entry: str
+    ) -> Rejected | tuple[Any, str, Any]:
+        """The entry's time and type code (looked up in ``types``), or why it is rejected."""
         when = self._when(a.get("date"))
         if when is None:
             return Rejected(entry, None, "import.bad_date", {"value": a.get("date", "")})
         code = a.get("type", "")
-        if code not in SMS_TYPES:
+        if code not in types:
             return Rejected(entry, None, "import.unknown_type", {"value": code})
-        direction, outcome, label = SMS_TYPES[code]
+        return when, code, types[code]
+
+    def _sms(self, elem: ET.Element, entry: str) -> ContactDraft | Rejected:
+        a = elem.attrib
+        checked = self._dated_and_typed(a, SMS_TYPES, entry)
+        if isinstance(checked, Rejected):
+            return checked
+        when, code, (direction, outcome, label) = checked
         addresses = self._addresses(a.get("address"))
         body = self.bound_text("body", None if is_null(a.get("body")) else a.get("body"))
         notes = [f"SMS type: {label}"] if code not in ("1", "2") else []
@@ -369,13 +378,10 @@ class SmsBackupImporter(Importer):
 
     def _call(self, elem: ET.Element, entry: str) -> ContactDraft | Rejected:
         a = elem.attrib
-        when = self._when(a.get("date"))
-        if when is None:
-            return Rejected(entry, None, "import.bad_date", {"value": a.get("date", "")})
-        code = a.get("type", "")
-        if code not in CALL_TYPES:
-            return Rejected(entry, None, "import.unknown_type", {"value": code})
-        direction, outcome, label = CALL_TYPES[code]
+        checked = self._dated_and_typed(a, CALL_TYPES, entry)
+        if isinstance(checked, Rejected):
+            return checked
+        when, code, (direction, outcome, label) = checked
         raw_duration = a.get("duration", "")
         duration = int(raw_duration) if raw_duration.isdigit() else None
         if code == "2" and not duration:
