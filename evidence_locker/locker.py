@@ -403,17 +403,12 @@ class Locker:
         entry per file are then committed in one transaction. If anything fails the
         new blobs are removed, so the locker holds all of it or none of it.
         """
-        stored: list[str] = []
-        try:
-            with self._write() as conn:
-                draft = self._prepare(draft, conn)
-                logged_at = self._now_us()
-                pending = self._pending_for(draft, conn, logged_at)
-                files = self._store_files(pending.id, draft.attachments, logged_at, stored)
-                self._append(conn, [pending, *files])
-        except BaseException:
-            self._discard_blobs(stored)
-            raise
+        with self._write_with_files() as (conn, stored):
+            draft = self._prepare(draft, conn)
+            logged_at = self._now_us()
+            pending = self._pending_for(draft, conn, logged_at)
+            files = self._store_files(pending.id, draft.attachments, logged_at, stored)
+            self._append(conn, [pending, *files])
         return self.get(pending.id).latest
 
     def log_batch(
@@ -432,7 +427,6 @@ class Locker:
         rolled back. ``dry_run`` counts what would be added and writes nothing.
         """
         result = BatchResult()
-        stored: list[str] = []
         seen: set[str] = set()
         if dry_run:
             with self._read() as conn:
@@ -448,37 +442,33 @@ class Locker:
                         seen.add(tag)
                     result.added.append("")
             return result
-        try:
-            with self._write() as conn:
-                logged_at = self._now_us()
-                chunk: list[tuple[ContactDraft, PendingEntry]] = []
+        with self._write_with_files() as (conn, stored):
+            logged_at = self._now_us()
+            chunk: list[tuple[ContactDraft, PendingEntry]] = []
 
-                def flush() -> None:
-                    known = self._known_dedupe(conn, [p.dedupe for _, p in chunk if p.dedupe])
-                    pendings: list[PendingEntry] = []
-                    for draft, pending in chunk:
-                        if pending.dedupe is not None:
-                            if pending.dedupe in seen or pending.dedupe in known:
-                                result.duplicates += 1
-                                continue
-                            seen.add(pending.dedupe)
-                        pendings.append(pending)
-                        result.added.append(pending.id)
-                        files = self._store_files(pending.id, draft.attachments, logged_at, stored)
-                        pendings.extend(files)
-                        result.attachments += len(files)
-                    self._append(conn, pendings)
-                    chunk.clear()
+            def flush() -> None:
+                known = self._known_dedupe(conn, [p.dedupe for _, p in chunk if p.dedupe])
+                pendings: list[PendingEntry] = []
+                for draft, pending in chunk:
+                    if pending.dedupe is not None:
+                        if pending.dedupe in seen or pending.dedupe in known:
+                            result.duplicates += 1
+                            continue
+                        seen.add(pending.dedupe)
+                    pendings.append(pending)
+                    result.added.append(pending.id)
+                    files = self._store_files(pending.id, draft.attachments, logged_at, stored)
+                    pendings.extend(files)
+                    result.attachments += len(files)
+                self._append(conn, pendings)
+                chunk.clear()
 
-                for draft in drafts:
-                    draft = self._prepare(draft, conn)
-                    chunk.append((draft, self._pending_for(draft, conn, logged_at)))
-                    if len(chunk) >= flush_every:
-                        flush()
-                flush()
-        except BaseException:
-            self._discard_blobs(stored)
-            raise
+            for draft in drafts:
+                draft = self._prepare(draft, conn)
+                chunk.append((draft, self._pending_for(draft, conn, logged_at)))
+                if len(chunk) >= flush_every:
+                    flush()
+            flush()
         return result
 
     def _known_dedupe(self, conn: Connection, tags: Sequence[str]) -> set[str]:
@@ -1139,6 +1129,21 @@ class Locker:
             )
         return out
 
+    @contextlib.contextmanager
+    def _write_with_files(self) -> Iterator[tuple[Connection, list[str]]]:
+        """A write transaction that may also store attachment blobs, all or nothing.
+
+        Blobs are written (and fsynced) before the commit; the caller appends each
+        stored blob id to the list, and if the transaction fails they are deleted.
+        """
+        stored: list[str] = []
+        try:
+            with self._write() as conn:
+                yield conn, stored
+        except BaseException:
+            self._discard_blobs(stored)
+            raise
+
     def _discard_blobs(self, blob_ids: Sequence[str]) -> None:
         for blob_id in blob_ids:
             with contextlib.suppress(OSError):
@@ -1160,16 +1165,9 @@ class Locker:
         if not file_path.is_file():
             raise NotFound("file.missing", path=str(file_path))
         draft = AttachmentDraft(name=name or file_path.name, path=str(file_path), caption=caption)
-        stored: list[str] = []
-        try:
-            with self._write() as conn:
-                entries = self._store_files(
-                    history.latest.record_id, [draft], self._now_us(), stored
-                )
-                self._append(conn, entries)
-        except BaseException:
-            self._discard_blobs(stored)
-            raise
+        with self._write_with_files() as (conn, stored):
+            entries = self._store_files(history.latest.record_id, [draft], self._now_us(), stored)
+            self._append(conn, entries)
         return next(a for a in self.get(record_id).attachments if a.id == entries[0].id)
 
     def attachment(self, attachment_id: str) -> AttachmentInfo:

@@ -17,6 +17,7 @@ from evidence_locker.cli.options import (
     SinceOpt,
     UntilOpt,
     _filter,
+    flags_for,
 )
 from evidence_locker.errors import StorageError, UsageError
 
@@ -103,13 +104,8 @@ def export_pdf(
 
 
 def _flags(locker, flt, rules: str | None) -> list[dict]:  # type: ignore[no-untyped-def]
-    from evidence_locker.rules import default_rule_set_name, resolve_rule_sets
-
-    zone = getattr(STATE.tz, "key", None)
     names = [n.strip() for n in (rules or "").split(",") if n.strip()]
-    sets = resolve_rule_sets(names or [default_rule_set_name(STATE.lang, zone)])
-    flags = locker.check(flt, rule_sets=sets, tz=zone or STATE.tz)
-    return [f.to_json(STATE.lang) for f in flags]
+    return [f.to_json(STATE.lang) for f in flags_for(locker, flt, names)]
 
 
 def _write_atomically(target: Path, data: bytes, *, force: bool) -> None:

@@ -70,3 +70,18 @@ CounterpartOpt = Annotated[
 SinceOpt = Annotated[str | None, typer.Option("--since", help="From this date/time (inclusive).")]
 UntilOpt = Annotated[str | None, typer.Option("--until", help="Up to this date/time (inclusive).")]
 CaseOpt = Annotated[str | None, typer.Option("--case", help="Only this case (name or id).")]
+
+
+def rules_zone() -> Any:
+    """The user's zone for the rule engine: its IANA name when it has one, else the object."""
+    tz = STATE.tz
+    return getattr(tz, "key", None) or tz
+
+
+def flags_for(locker: Any, flt: RecordFilter | None = None, names: list[str] | None = None) -> list:
+    """Possible-misconduct flags touching ``flt``, with ``names`` or the default rule set."""
+    from evidence_locker.rules import default_rule_set_name, resolve_rule_sets
+
+    zone = rules_zone()
+    names = names or [default_rule_set_name(STATE.lang, zone if isinstance(zone, str) else None)]
+    return locker.check(flt, rule_sets=resolve_rule_sets(names), tz=zone)

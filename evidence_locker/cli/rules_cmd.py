@@ -24,6 +24,7 @@ from evidence_locker.cli.options import (
     SinceOpt,
     UntilOpt,
     _filter,
+    rules_zone,
 )
 
 if TYPE_CHECKING:
@@ -48,12 +49,6 @@ RulesFileOpt = Annotated[
 
 def _set_names(rules: list[str] | None) -> list[str]:
     return [p.strip().lower() for item in rules or () for p in item.split(",") if p.strip()]
-
-
-def _tz_arg():
-    """The user's zone for the engine: its IANA name when it has one, else the object."""
-    tz = STATE.tz
-    return getattr(tz, "key", None) or tz
 
 
 def _when(flag: Flag) -> str:
@@ -92,7 +87,7 @@ def check_cmd(
         resolve_rule_sets,
     )
 
-    tz = _tz_arg()
+    tz = rules_zone()
     names = _set_names(rules)
     files = list(rules_file or ())
     if not names and not files:

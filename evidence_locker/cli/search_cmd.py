@@ -16,6 +16,7 @@ from evidence_locker.cli.options import (
     SinceOpt,
     UntilOpt,
     _filter,
+    flags_for,
 )
 
 SHOWN_FIELDS = ("subject", "content", "notes", "location", "tags", "attachments")
@@ -66,13 +67,7 @@ def search_cmd(
     locker = STATE.open_locker()
     cap = None if all_hits else max(limit, 1)
     if flagged:
-        from evidence_locker.rules import default_rule_set_name, resolve_rule_sets
-
-        zone = getattr(STATE.tz, "key", None)
-        sets = resolve_rule_sets([default_rule_set_name(STATE.lang, zone)])
-        concerned = {
-            r for f in locker.check(rule_sets=sets, tz=zone or STATE.tz) for r in f.records
-        }
+        concerned = {r for f in flags_for(locker) for r in f.records}
         hits = [h for h in locker.search(query, flt, limit=None) if h.record.record_id in concerned]
         hits = hits[:cap] if cap else hits
     else:

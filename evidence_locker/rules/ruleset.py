@@ -366,17 +366,25 @@ def _source_fields(ctx: _Ctx, raw: dict[str, Any]) -> tuple[str, str]:
     return article, confidence
 
 
-def _parse_reference(ctx: _Ctx, index: int, raw: Any) -> Reference:
-    ctx.rule = f"references[{index}]"
+def _table_with_id(
+    ctx: _Ctx, where: str, raw: Any, allowed: Iterable[str], example: str
+) -> tuple[dict[str, Any], str]:
+    """A rule or reference table's id and known keys checked; errors name it from now on."""
+    ctx.rule = where
     if not isinstance(raw, dict):
         raise ctx.fail("-", "expected a table")
     rid = raw.get("id")
     if not isinstance(rid, str) or not _ID_RE.match(rid):
-        raise ctx.fail("id", "expected an id of capitals, digits and '-' (e.g. CN-CRIM-293)")
+        raise ctx.fail("id", f"expected an id of capitals, digits and '-' (e.g. {example})")
     ctx.rule = rid
     for key in raw:
-        if key not in _REF_KEYS:
+        if key not in allowed:
             raise ctx.fail(key, "unknown field")
+    return raw, rid
+
+
+def _parse_reference(ctx: _Ctx, index: int, raw: Any) -> Reference:
+    raw, rid = _table_with_id(ctx, f"references[{index}]", raw, _REF_KEYS, "CN-CRIM-293")
     article, confidence = _source_fields(ctx, raw)
     return Reference(
         id=rid,
@@ -390,16 +398,7 @@ def _parse_reference(ctx: _Ctx, index: int, raw: Any) -> Reference:
 
 
 def _parse_rule(ctx: _Ctx, index: int, raw: Any, jurisdiction: str) -> Rule:
-    ctx.rule = f"rules[{index}]"
-    if not isinstance(raw, dict):
-        raise ctx.fail("-", "expected a table")
-    rid = raw.get("id")
-    if not isinstance(rid, str) or not _ID_RE.match(rid):
-        raise ctx.fail("id", "expected an id of capitals, digits and '-' (e.g. CN-CBA-TIME)")
-    ctx.rule = rid
-    for key in raw:
-        if key not in _RULE_KEYS:
-            raise ctx.fail(key, "unknown field")
+    raw, rid = _table_with_id(ctx, f"rules[{index}]", raw, _RULE_KEYS, "CN-CBA-TIME")
     if "kind" not in raw:
         raise ctx.fail("kind", "missing")
     kind = raw["kind"]
