@@ -372,6 +372,8 @@ class Locker:
         if not isinstance(draft.channel, Channel):
             raise UsageError("log.bad_channel", value=str(draft.channel))
         address = normalise_address(draft.address, self.region)
+        if address == draft.address:
+            return draft  # importers hand over normalised numbers: no copy needed
         return replace(draft, address=address)
 
     def _dedupe_tag(self, source: Source | None) -> str | None:
