@@ -57,7 +57,7 @@ from evidence_locker.model import (
 )
 from evidence_locker.phones import normalise_address
 from evidence_locker.store import engine as store_engine
-from evidence_locker.store.blobs import BlobStore
+from evidence_locker.store.blobs import BlobStore, DeferredSync
 from evidence_locker.store.tables import Entry, KeySlot, Meta
 
 DB_NAME = "locker.db"
@@ -444,7 +444,7 @@ class Locker:
                         seen.add(tag)
                     result.added.append("")
             return result
-        with self._write_with_files() as (conn, stored):
+        with self._write_with_files() as (conn, stored), DeferredSync() as sync:
             logged_at = self._now_us()
             chunk: list[tuple[ContactDraft, PendingEntry]] = []
 
@@ -459,7 +459,9 @@ class Locker:
                         seen.add(pending.dedupe)
                     pendings.append(pending)
                     result.added.append(pending.id)
-                    files = self._store_files(pending.id, draft.attachments, logged_at, stored)
+                    files = self._store_files(
+                        pending.id, draft.attachments, logged_at, stored, sync
+                    )
                     pendings.extend(files)
                     result.attachments += len(files)
                 self._append(conn, pendings)
@@ -471,6 +473,7 @@ class Locker:
                 if len(chunk) >= flush_every:
                     flush()
             flush()
+            sync.finish()  # every blob durable under its name before the commit
         return result
 
     def _known_dedupe(self, conn: Connection, tags: Sequence[str]) -> set[str]:
@@ -1093,11 +1096,14 @@ class Locker:
         files: Sequence[AttachmentDraft],
         logged_at: int,
         stored: list[str],
+        sync: DeferredSync | None = None,
     ) -> list[PendingEntry]:
         """Encrypt each file into the blob store; return their ledger entries.
 
         The blob id is the attachment entry's id, which the stream cipher binds into
-        the blob's key: a blob moved under another attachment's name fails.
+        the blob's key: a blob moved under another attachment's name fails. With
+        ``sync`` (an import) the fsyncs run on its worker thread and the caller
+        calls ``sync.finish()`` before committing.
         """
         import io
 
@@ -1107,7 +1113,9 @@ class Locker:
         for draft in files:
             entry_id = new_id()
             source = draft.path if draft.path is not None else io.BytesIO(draft.data or b"")
-            stats = self.blobs.put(source, key=self.keyring.attachment_key, blob_id=entry_id)
+            stats = self.blobs.put(
+                source, key=self.keyring.attachment_key, blob_id=entry_id, sync=sync
+            )
             stored.append(entry_id)
             meta = sniff(draft.path if draft.path is not None else (draft.data or b""), draft.name)
             fields: dict[str, Any] = {
