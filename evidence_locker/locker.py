@@ -449,14 +449,16 @@ class Locker:
             chunk: list[tuple[ContactDraft, PendingEntry]] = []
 
             def flush() -> None:
+                # Entries of earlier chunks are already in this transaction, so the query
+                # finds them too: only this chunk's tags are held (memory stays flat).
                 known = self._known_dedupe(conn, [p.dedupe for _, p in chunk if p.dedupe])
                 pendings: list[PendingEntry] = []
                 for draft, pending in chunk:
                     if pending.dedupe is not None:
-                        if pending.dedupe in seen or pending.dedupe in known:
+                        if pending.dedupe in known:
                             result.duplicates += 1
                             continue
-                        seen.add(pending.dedupe)
+                        known.add(pending.dedupe)
                     pendings.append(pending)
                     result.added.append(pending.id)
                     files = self._store_files(

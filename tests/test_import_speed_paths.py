@@ -300,3 +300,18 @@ def test_import_with_images_commits_every_blob_whole(locker: Locker, tmp_path: P
     assert locker.verify().ok and locker.verify_blobs() == []
     names = sorted(p.name for p in (locker.path / "blobs").iterdir())  # type: ignore[operator]
     assert len(names) == 45 and all(n.endswith(".blob") for n in names)
+
+
+def test_duplicates_are_found_across_chunks_of_one_batch(locker: Locker) -> None:
+    """Only the current chunk's tags are held; earlier chunks are found in the database."""
+    when = datetime(2025, 1, 2, 3, 4, tzinfo=UTC)
+
+    def draft(n: int) -> ContactDraft:
+        source = Source(kind="import", format="test", entry=f"#{n}", fingerprint=f"fp{n % 7}")
+        return ContactDraft(channel=Channel.SMS, occurred_at=when, content=str(n), source=source)
+
+    result = locker.log_batch((draft(n) for n in range(30)), flush_every=4)
+    assert len(result.added) == 7 and result.duplicates == 23
+    again = locker.log_batch((draft(n) for n in range(30)), flush_every=4)
+    assert again.added == [] and again.duplicates == 30
+    assert locker.count() == 7
