@@ -104,6 +104,28 @@ def test_salted_commitments_match_one_salt_per_field(fields: dict[str, object]) 
         assert commits[name] == hashlib.sha256(salt + reference_jcs(value)).hexdigest()
 
 
+plain_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text() | st.floats(),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(), children),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), plain_values, max_size=6))
+def test_sealed_plaintext_is_the_json_dumps_bytes(fields: dict[str, object]) -> None:
+    """The hand-built plaintext is byte for byte what ``json.dumps`` wrote before."""
+    salts = os.urandom(SALT_SIZE * len(fields))
+    try:
+        salted, expected_commits = salted_commitments(fields, salts)
+        expected = json.dumps({"f": salted}, ensure_ascii=False, separators=(",", ":")).encode()
+    except (UnicodeEncodeError, ValueError, TypeError, OverflowError) as exc:
+        with pytest.raises(type(exc)):
+            canonical.sealed_plaintext(fields, salts)
+        return
+    assert canonical.sealed_plaintext(fields, salts) == (expected, expected_commits)
+
+
 def test_salted_commitments_refuse_a_short_salt() -> None:
     with pytest.raises(ValueError):
         salted_commitments({"a": "x", "b": "y"}, os.urandom(SALT_SIZE))

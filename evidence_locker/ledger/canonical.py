@@ -50,7 +50,7 @@ _encode = json.JSONEncoder(
 ).encode
 _encode_str = json.encoder.encode_basestring  # what that encoder does for a bare str
 # Compact, unsorted, non-ASCII kept: the sealed plaintext's encoding (json.dumps's bytes).
-encode_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_encode_unsorted = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _simple(value: Any, depth: int = 0) -> bool:
@@ -120,6 +120,34 @@ def salted_commitments(
         salted[name] = [_b64(salt).decode(), value]
         commitments[name] = _sha256(salt + jcs(value)).hexdigest()
     return salted, commitments
+
+
+def sealed_plaintext(fields: dict[str, Any], salts: bytes) -> tuple[bytes, dict[str, str]]:
+    """The bytes :meth:`Ledger.seal` encrypts, and each field's commitment.
+
+    The bytes are exactly ``json.dumps({"f": salted}, ensure_ascii=False,
+    separators=(",", ":")).encode()`` for ``salted`` from :func:`salted_commitments`,
+    built without encoding each string value twice: for a ``str`` (most fields) the
+    JCS bytes hashed into the commitment are also its bytes in that JSON. Other values
+    are encoded as ``json.dumps`` encodes them (unsorted keys, floats as Python writes
+    them), so what is read back is unchanged.
+    """
+    if len(salts) != SALT_SIZE * len(fields):
+        raise ValueError("one salt per field")
+    commitments: dict[str, str] = {}
+    parts: list[bytes] = []
+    start = 0
+    for name, value in fields.items():
+        if type(name) is not str:  # json.dumps would convert the key: take its path
+            salted, commitments = salted_commitments(fields, salts)
+            return _encode_unsorted({"f": salted}).encode(), commitments
+        salt = salts[start : start + SALT_SIZE]
+        start += SALT_SIZE
+        canonical = jcs(value)
+        commitments[name] = _sha256(salt + canonical).hexdigest()
+        encoded = canonical if type(value) is str else _encode_unsorted(value).encode()
+        parts.append(b'%s:["%s",%s]' % (_encode_str(name).encode(), _b64(salt), encoded))
+    return b'{"f":{' + b",".join(parts) + b"}}", commitments
 
 
 def leaf_document(header: dict[str, Any], commitments: dict[str, str]) -> dict[str, Any]:

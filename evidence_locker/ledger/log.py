@@ -112,10 +112,9 @@ class Ledger:
 
     def seal(self, entry_id: str, fields: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
         """Encrypt the fields with a fresh salt each; return the blob and commitments."""
-        from evidence_locker.ledger.canonical import encode_compact, salted_commitments
+        from evidence_locker.ledger.canonical import sealed_plaintext
 
-        salted, commitments = salted_commitments(fields, random_bytes(SALT_SIZE * len(fields)))
-        plaintext = encode_compact({"f": salted}).encode()
+        plaintext, commitments = sealed_plaintext(fields, random_bytes(SALT_SIZE * len(fields)))
         if len(plaintext) > MAX_SEALED_BYTES:
             raise ValueError("entry too large")
         return self.keyring.fields.seal(plaintext, AD_PREFIX + entry_id.encode()), commitments
