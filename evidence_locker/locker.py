@@ -14,17 +14,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sqlite3
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import func, select
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from typing import TYPE_CHECKING, Any
 
 from evidence_locker import crypto
 from evidence_locker.errors import (
@@ -36,7 +33,13 @@ from evidence_locker.errors import (
     UsageError,
     WrongPassphrase,
 )
-from evidence_locker.ledger.log import DecodedEntry, Ledger, PendingEntry, VerifyReport
+from evidence_locker.ledger.log import (
+    ENTRY_SELECT,
+    DecodedEntry,
+    Ledger,
+    PendingEntry,
+    VerifyReport,
+)
 from evidence_locker.model import (
     SENSITIVE_FIELDS,
     AttachmentDraft,
@@ -56,9 +59,12 @@ from evidence_locker.model import (
     with_offset,
 )
 from evidence_locker.phones import normalise_address
-from evidence_locker.store import engine as store_engine
+from evidence_locker.store import database as db
 from evidence_locker.store.blobs import BlobStore, DeferredSync
-from evidence_locker.store.tables import Entry, KeySlot, Meta
+from evidence_locker.store.database import Database
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
 
 DB_NAME = "locker.db"
 BLOB_DIR = "blobs"
@@ -129,7 +135,7 @@ class Locker:
 
     def __init__(
         self,
-        engine: Engine,
+        database: Database,
         keyring: crypto.KeyRing,
         *,
         path: Path | None,
@@ -137,7 +143,7 @@ class Locker:
         clock: Clock = _utc_now,
         region: str = "CN",
     ):
-        self._engine = engine
+        self._db = database
         self.keyring = keyring
         self.path = path
         self.locker_id = locker_id
@@ -152,11 +158,11 @@ class Locker:
     # -- opening and creating ----------------------------------------------------------
 
     @staticmethod
-    def _engine_for(path: Path | None, database_url: str | None) -> Engine:
+    def _database_for(path: Path | None, database_url: str | None) -> Database:
         if database_url:
-            return store_engine.url_engine(database_url)
+            return Database(url=database_url)
         assert path is not None
-        return store_engine.sqlite_engine(path / DB_NAME)
+        return Database(path / DB_NAME)
 
     @classmethod
     def exists(cls, path: Path) -> bool:
@@ -184,26 +190,31 @@ class Locker:
             os.chmod(directory, 0o700)
         except OSError as exc:
             raise StorageError("storage.mkdir", path=str(directory), detail=exc.strerror) from exc
-        engine = cls._engine_for(directory, database_url)
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from evidence_locker.store import engine as store_engine
+
+        database = cls._database_for(directory, database_url)
         master = crypto.new_master_key()
         keyring = crypto.KeyRing(master)
         locker_id = new_id()
         recovery_key = crypto.new_recovery_key()
         now = micros(clock())
         try:
-            store_engine.create_schema(engine)
-            locker = cls(engine, keyring, path=directory, locker_id=locker_id, clock=clock)
+            store_engine.create_schema(database.engine)
+            locker = cls(database, keyring, path=directory, locker_id=locker_id, clock=clock)
             with locker._write() as conn:
-                if conn.execute(select(func.count()).select_from(Meta)).scalar_one():
+                if db.value(conn, "SELECT count(*) FROM meta"):
                     raise LockerExists(path=database_url or str(directory))
-                conn.execute(
-                    Meta.__table__.insert(),
+                db.execute_many(
+                    conn,
+                    "INSERT INTO meta (key, value) VALUES (?, ?)",
                     [
-                        {"key": "format", "value": FORMAT},
-                        {"key": "locker_id", "value": locker_id},
-                        {"key": "created_at", "value": str(now)},
-                        {"key": "region", "value": region},
-                        {"key": "public_key", "value": keyring.signer.public_key.hex()},
+                        ("format", FORMAT),
+                        ("locker_id", locker_id),
+                        ("created_at", str(now)),
+                        ("region", region),
+                        ("public_key", keyring.signer.public_key.hex()),
                     ],
                 )
                 cls._write_keyslots(conn, master, locker_id, now, passphrase, recovery_key)
@@ -242,11 +253,11 @@ class Locker:
             slots.append(("recovery", json.dumps({"alg": "hkdf-sha256", "salt": salt.hex()}), kek))
         for kind, kdf, kek in slots:
             wrapped = crypto.wrap_key(kek, master, context=cls._slot_context(kind, locker_id))
-            conn.execute(KeySlot.__table__.delete().where(KeySlot.kind == kind))
-            conn.execute(
-                KeySlot.__table__.insert().values(
-                    kind=kind, kdf=kdf, wrapped=wrapped, updated_at=now
-                )
+            db.execute(conn, "DELETE FROM keyslot WHERE kind = ?", (kind,))
+            db.execute(
+                conn,
+                "INSERT INTO keyslot (kind, kdf, wrapped, updated_at) VALUES (?, ?, ?, ?)",
+                (kind, kdf, wrapped, now),
             )
 
     @classmethod
@@ -264,12 +275,12 @@ class Locker:
         if database_url is None and not cls.exists(directory):
             raise LockerMissing(path=str(directory), hint="hint.init")
         os.umask(0o077)
-        engine = cls._engine_for(directory, database_url)
+        database = cls._database_for(directory, database_url)
         try:
-            with engine.connect() as conn:
-                meta = dict(conn.execute(select(Meta.key, Meta.value)).all())
-                slots = {s.kind: s for s in conn.execute(select(KeySlot)).all()}
-        except SQLAlchemyError as exc:
+            meta, slots = cls._read_header(database)
+        except Exception as exc:
+            if not db.is_database_error(exc):
+                raise
             raise IntegrityError("error.db_unreadable", path=str(directory)) from exc
         if meta.get("format") != FORMAT or "locker_id" not in meta:
             raise IntegrityError("error.db_unreadable", path=str(directory))
@@ -301,7 +312,7 @@ class Locker:
                 raise WrongPassphrase("error.wrong_recovery_key") from None
             raise WrongPassphrase() from None
         locker = cls(
-            engine,
+            database,
             crypto.KeyRing(master),
             path=directory,
             locker_id=locker_id,
@@ -314,8 +325,26 @@ class Locker:
             locker.blobs.sweep_temp(min_age_s=3600)
         return locker
 
+    @staticmethod
+    def _read_header(database: Database) -> tuple[dict[str, str], dict[str, Any]]:
+        """The ``meta`` settings and the key slots: all that unlocking reads."""
+
+        def read(conn: Any) -> tuple[dict[str, str], dict[str, Any]]:
+            meta = {r.key: r.value for r in db.rows(conn, "SELECT key, value FROM meta")}
+            slots = {r.kind: r for r in db.rows(conn, "SELECT kind, kdf, wrapped FROM keyslot")}
+            return meta, slots
+
+        driver = database.driver()
+        if driver is None:
+            with database.engine.connect() as conn:
+                return read(conn)
+        try:
+            return read(driver)
+        finally:
+            driver.close()
+
     def close(self) -> None:
-        self._engine.dispose()
+        self._db.dispose()
 
     def __enter__(self) -> Locker:
         return self
@@ -325,17 +354,20 @@ class Locker:
 
     @property
     def engine(self) -> Engine:
-        return self._engine
+        """The SQLAlchemy engine (built on first use: see store/database.py)."""
+        return self._db.engine
 
     # -- transactions ------------------------------------------------------------------
 
     def _write(self) -> Any:
         """A write transaction that takes the database's write lock up front."""
+        from sqlalchemy.exc import OperationalError
+
         locker = self
 
         class _Tx:
             def __enter__(self) -> Connection:
-                self.conn = locker._engine.connect()
+                self.conn = locker.engine.connect()
                 self.conn.info["write"] = True
                 try:
                     self.tx = self.conn.begin()
@@ -358,8 +390,33 @@ class Locker:
 
         return _Tx()
 
+    @contextlib.contextmanager
+    def _write_driver(self) -> Iterator[Any]:
+        """A write transaction for driver-level statements only (store/database.py).
+
+        On SQLite it runs on a plain sqlite3 connection, so the commands that need
+        nothing more (``log``) never import SQLAlchemy; elsewhere it is :meth:`_write`.
+        """
+        conn = self._db.driver()
+        if conn is None:
+            with self._write() as sa_conn:
+                yield sa_conn
+            return
+        try:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                yield conn
+                conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                raise _storage_error(exc, self) from exc
+            finally:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+        finally:
+            conn.close()
+
     def _read(self) -> Connection:
-        return self._engine.connect()
+        return self.engine.connect()
 
     # -- writing records ---------------------------------------------------------------
 
@@ -405,13 +462,36 @@ class Locker:
         entry per file are then committed in one transaction. If anything fails the
         new blobs are removed, so the locker holds all of it or none of it.
         """
-        with self._write_with_files() as (conn, stored):
+        with self._write_with_files(driver=True) as (conn, stored):
             draft = self._prepare(draft, conn)
             logged_at = self._now_us()
             pending = self._pending_for(draft, conn, logged_at)
             files = self._store_files(pending.id, draft.attachments, logged_at, stored)
-            self._append(conn, [pending, *files])
-        return self.get(pending.id).latest
+            seqs = self._append(conn, [pending, *files])
+            return self._read_back(conn, seqs[0], seqs[1:])
+
+    def _read_back(self, conn: Any, seq: int, file_seqs: Sequence[int]) -> Record:
+        """A record just appended, decrypted from the row written, with its files."""
+        row = db.rows(conn, f"SELECT {ENTRY_SELECT} FROM entry WHERE seq = ?", (seq,))[0]
+        files = (
+            db.rows(
+                conn,
+                f"SELECT id FROM entry WHERE seq IN ({db.placeholders(len(file_seqs))})",
+                file_seqs,
+            )
+            if file_seqs
+            else []
+        )
+        case = self._cases(conn)[row.case_id].name if row.case_id else None
+        return self._record_from(
+            row,
+            self._decode_values(row),
+            superseded_by=None,
+            deleted=False,
+            delete_reason=None,
+            case=case,
+            attachments=tuple(self._attachments(conn, [f.id for f in files])),
+        )
 
     def log_batch(
         self,
@@ -480,6 +560,10 @@ class Locker:
 
     def _known_dedupe(self, conn: Connection, tags: Sequence[str]) -> set[str]:
         """Which of these source fingerprints (keyed tags) the locker already holds."""
+        from sqlalchemy import select
+
+        from evidence_locker.store.tables import Entry
+
         known: set[str] = set()
         unique = sorted(set(tags))
         for start in range(0, len(unique), 500):
@@ -488,6 +572,10 @@ class Locker:
         return known
 
     def _has_dedupe(self, conn: Connection, tag: str) -> bool:
+        from sqlalchemy import select
+
+        from evidence_locker.store.tables import Entry
+
         stmt = select(Entry.seq).where(Entry.dedupe == tag).limit(1)
         return conn.execute(stmt).first() is not None
 
@@ -531,15 +619,10 @@ class Locker:
                     names += self._attachment_names(conn, p.record_id)
                 rows += index_rows(seq, searchable_fields(p.fields, names), self.tokenizer)
             elif p.kind == "attachment" and p.target and p.target not in versions_in_batch:
-                latest = conn.execute(
-                    select(Entry.seq)
-                    .where(Entry.record_id == p.target, Entry.kind.in_(RECORD_KINDS))
-                    .order_by(Entry.seq.desc())
-                    .limit(1)
-                ).scalar_one_or_none()
+                latest = self._latest_version(conn, p.target)
                 if latest is not None:
                     fields = {"attachments": str(p.fields.get("name", ""))}
-                    rows += index_rows(latest, fields, self.tokenizer)
+                    rows += index_rows(latest.seq, fields, self.tokenizer)
         self._insert_tokens(conn, rows)
 
     @staticmethod
@@ -560,6 +643,10 @@ class Locker:
             conn.exec_driver_sql(sql, params[start : start + 20000])
 
     def _attachment_names(self, conn: Connection, record_id: str) -> list[str]:
+        from sqlalchemy import select
+
+        from evidence_locker.store.tables import Entry
+
         ids = list(
             conn.execute(
                 select(Entry.id).where(Entry.record_id == record_id, Entry.kind == "attachment")
@@ -627,8 +714,8 @@ class Locker:
             updated["case"] = latest.case_id
         draft = replace(draft, **updated)
         with self._write() as conn:
-            current = self._latest_version_id(conn, latest.record_id)
-            if current != latest.id:
+            current = self._latest_version(conn, latest.record_id)
+            if current is None or current.id != latest.id:
                 raise UsageError("correct.concurrent", id=record_id[:8])
             case_id = self._resolve_case(conn, draft.case) if draft.case else None
             entry_id = new_id()
@@ -706,11 +793,12 @@ class Locker:
         self._case_cache = None
         return self.cases_by_id()[case_id]
 
-    def _cases(self, conn: Connection) -> dict[str, Case]:
+    def _cases(self, conn: Any) -> dict[str, Case]:
         if self._case_cache is not None:
             return self._case_cache
         cases: dict[str, Case] = {}
-        for row in conn.execute(select(Entry).where(Entry.kind == "case").order_by(Entry.seq)):
+        sql = f"SELECT {ENTRY_SELECT} FROM entry WHERE kind = 'case' ORDER BY seq"
+        for row in db.rows(conn, sql):
             d = self._decode(row)
             cases[row.id] = Case(
                 id=row.id,
@@ -731,7 +819,7 @@ class Locker:
     def cases(self) -> list[Case]:
         return list(self.cases_by_id().values())
 
-    def _resolve_case(self, conn: Connection, name_or_id: str) -> str:
+    def _resolve_case(self, conn: Any, name_or_id: str) -> str:
         cases = self._cases(conn)
         if name_or_id in cases:
             return name_or_id
@@ -767,39 +855,39 @@ class Locker:
         if len(text) < 4 or not all(c in "0123456789abcdef" for c in text):
             raise NotFound("record.unknown", id=prefix, hint="hint.list")
         with self._read() as conn:
-            stmt = select(Entry.id).where(Entry.id.startswith(text)).limit(2)
-            found = list(conn.execute(stmt).scalars())
+            # ids are lowercase hex (checked above): a range scan on the unique index
+            sql = "SELECT id FROM entry WHERE id >= ? AND id < ? ORDER BY id LIMIT 2"
+            found = [r.id for r in db.rows(conn, sql, (text, text + "g"))]
         if not found:
             raise NotFound("record.unknown", id=prefix, hint="hint.list")
         if len(found) > 1:
             raise UsageError("record.ambiguous", id=prefix)
         return found[0]
 
-    def _latest_version_id(self, conn: Connection, record_id: str) -> str:
-        stmt = (
-            select(Entry.id)
-            .where(Entry.record_id == record_id, Entry.kind.in_(RECORD_KINDS))
-            .order_by(Entry.seq.desc())
-            .limit(1)
+    @staticmethod
+    def _latest_version(conn: Any, record_id: str) -> Any:
+        """The (id, seq) of a record's newest version, or None for an unknown record."""
+        sql = (
+            "SELECT id, seq FROM entry WHERE record_id = ? AND kind IN ('record', 'correction')"
+            " ORDER BY seq DESC LIMIT 1"
         )
-        return conn.execute(stmt).scalar_one()
+        found = db.rows(conn, sql, (record_id,))
+        return found[0] if found else None
 
     def get(self, id_or_prefix: str) -> RecordHistory:
         """A record with all its versions, whichever version's id (or prefix) is given."""
         entry_id = self.resolve_id(id_or_prefix)
+        by_id = f"SELECT {ENTRY_SELECT} FROM entry WHERE id = ?"
         with self._read() as conn:
-            row = conn.execute(select(Entry).where(Entry.id == entry_id)).one()
+            row = db.rows(conn, by_id, (entry_id,))[0]
             if row.kind not in RECORD_KINDS:
                 if row.kind in ("tombstone", "attachment") and row.target:
-                    row = conn.execute(select(Entry).where(Entry.id == row.record_id)).one_or_none()
+                    found = db.rows(conn, by_id, (row.record_id,))
+                    row = found[0] if found else None
                 if row is None or row.kind not in RECORD_KINDS:
                     raise NotFound("record.unknown", id=id_or_prefix, hint="hint.list")
-            rows = list(
-                conn.execute(
-                    select(Entry).where(Entry.record_id == row.record_id).order_by(Entry.seq)
-                )
-            )
-            records = self._build(conn, rows)
+            sql = f"SELECT {ENTRY_SELECT} FROM entry WHERE record_id = ? ORDER BY seq"
+            records = self._build(conn, db.rows(conn, sql, (row.record_id,)))
         versions = [r for r in records if r.record_id == row.record_id]
         latest = versions[-1]
         return RecordHistory(
@@ -811,7 +899,7 @@ class Locker:
 
     def _build(
         self,
-        conn: Connection,
+        conn: Any,
         rows: Sequence[Any],
         decoded: dict[str, DecodedEntry] | None = None,
     ) -> list[Record]:
@@ -827,12 +915,11 @@ class Locker:
         related: dict[str, list[Any]] = defaultdict(list)
         for chunk_start in range(0, len(record_ids), 500):
             chunk = record_ids[chunk_start : chunk_start + 500]
-            stmt = (
-                select(Entry.id, Entry.kind, Entry.target, Entry.record_id, Entry.seq)
-                .where(Entry.record_id.in_(chunk))
-                .order_by(Entry.seq)
+            sql = (
+                "SELECT id, kind, target, record_id, seq FROM entry"
+                f" WHERE record_id IN ({db.placeholders(len(chunk))}) ORDER BY seq"
             )
-            for item in conn.execute(stmt):
+            for item in db.rows(conn, sql, chunk):
                 related[item.record_id].append(item)
         superseded_by: dict[str, str] = {}
         tombstones: dict[str, str] = {}
@@ -871,15 +958,16 @@ class Locker:
             )
         return out
 
-    def _decode_ids(self, conn: Connection, ids: Sequence[str]) -> dict[str, DecodedEntry]:
+    def _decode_ids(self, conn: Any, ids: Sequence[str]) -> dict[str, DecodedEntry]:
         out: dict[str, DecodedEntry] = {}
         for start in range(0, len(ids), 500):
-            stmt = select(Entry).where(Entry.id.in_(ids[start : start + 500]))
-            for row in conn.execute(stmt):
+            chunk = ids[start : start + 500]
+            sql = f"SELECT {ENTRY_SELECT} FROM entry WHERE id IN ({db.placeholders(len(chunk))})"
+            for row in db.rows(conn, sql, chunk):
                 out[row.id] = self._decode(row)
         return out
 
-    def _attachments(self, conn: Connection, ids: Sequence[str]) -> list[AttachmentInfo]:
+    def _attachments(self, conn: Any, ids: Sequence[str]) -> list[AttachmentInfo]:
         decoded = self._decode_ids(conn, ids)
         out = []
         for entry_id, d in sorted(decoded.items(), key=lambda kv: kv[1].seq):
@@ -937,6 +1025,10 @@ class Locker:
 
     def _record_rows_stmt(self, conn: Connection, flt: RecordFilter, *columns: Any) -> Any:
         """SELECT of record versions (or of ``columns``) matching the clear-column filters."""
+        from sqlalchemy import select
+
+        from evidence_locker.store.tables import Entry
+
         if flt.since and flt.until and flt.since > flt.until:
             raise UsageError("filter.bad_range")
         kind = Entry.kind
@@ -976,6 +1068,8 @@ class Locker:
         rows, with their sealed blobs, are fetched and decrypted one batch at a time,
         so memory does not hold every ciphertext of a large locker at once.
         """
+        from evidence_locker.store.tables import Entry
+
         flt = flt or RecordFilter()
         with self._read() as conn:
             order = self._record_rows_stmt(conn, flt, Entry.seq).order_by(
@@ -984,7 +1078,10 @@ class Locker:
             seqs = list(conn.execute(order).scalars())
             for start in range(0, len(seqs), batch):
                 chunk = seqs[start : start + batch]
-                rows = {r.seq: r for r in conn.execute(select(Entry).where(Entry.seq.in_(chunk)))}
+                sql = (
+                    f"SELECT {ENTRY_SELECT} FROM entry WHERE seq IN ({db.placeholders(len(chunk))})"
+                )
+                rows = {r.seq: r for r in db.rows(conn, sql, chunk)}
                 for record in self._build(conn, [rows[seq] for seq in chunk]):
                     if _matches_text_filters(record, flt):
                         yield record
@@ -999,8 +1096,11 @@ class Locker:
         that matched are returned for highlighting. Candidates are visited newest
         first in batches, so the first page costs the same however common the term.
         """
+        from sqlalchemy import select
+
         from evidence_locker.search.index import candidate_seqs, confirm, searchable_fields
         from evidence_locker.search.query import parse_query
+        from evidence_locker.store.tables import Entry
 
         query = parse_query(text)
         flt = flt or RecordFilter()
@@ -1080,7 +1180,7 @@ class Locker:
 
     def count(self) -> int:
         with self._read() as conn:
-            return conn.execute(select(func.count()).select_from(Entry)).scalar_one()
+            return int(db.value(conn, "SELECT count(*) FROM entry"))
 
     # -- attachments -------------------------------------------------------------------
 
@@ -1142,15 +1242,16 @@ class Locker:
         return out
 
     @contextlib.contextmanager
-    def _write_with_files(self) -> Iterator[tuple[Connection, list[str]]]:
+    def _write_with_files(self, *, driver: bool = False) -> Iterator[tuple[Any, list[str]]]:
         """A write transaction that may also store attachment blobs, all or nothing.
 
         Blobs are written (and fsynced) before the commit; the caller appends each
         stored blob id to the list, and if the transaction fails they are deleted.
+        ``driver``: the body runs driver-level statements only (:meth:`_write_driver`).
         """
         stored: list[str] = []
         try:
-            with self._write() as conn:
+            with self._write_driver() if driver else self._write() as conn:
                 yield conn, stored
         except BaseException:
             self._discard_blobs(stored)
@@ -1206,7 +1307,7 @@ class Locker:
         """Decrypt a record's files (or one attachment) into ``to_dir``, byte-identical."""
         entry_id = self.resolve_id(id_or_prefix)
         with self._read() as conn:
-            kind = conn.execute(select(Entry.kind).where(Entry.id == entry_id)).scalar_one()
+            kind = db.value(conn, "SELECT kind FROM entry WHERE id = ?", (entry_id,))
         infos = (
             [self.attachment(entry_id)] if kind == "attachment" else self.get(entry_id).attachments
         )
@@ -1232,7 +1333,7 @@ class Locker:
         """Decrypt every attachment and compare its SHA-256 with the ledger."""
         problems: list[tuple[AttachmentInfo, str]] = []
         with self._read() as conn:
-            ids = list(conn.execute(select(Entry.id).where(Entry.kind == "attachment")).scalars())
+            ids = [r.id for r in db.rows(conn, "SELECT id FROM entry WHERE kind = 'attachment'")]
             infos = self._attachments(conn, ids)
         if not infos:
             return problems
@@ -1333,7 +1434,7 @@ class Locker:
     def entry_ids(self) -> set[str]:
         """Every entry id in the ledger (a merge adds only the ones missing here)."""
         with self._read() as conn:
-            return set(conn.execute(select(Entry.id)).scalars())
+            return {r.id for r in db.rows(conn, "SELECT id FROM entry")}
 
     def merge_entries(self, pendings: Sequence[PendingEntry]) -> list[PendingEntry]:
         """Append entries that came from a backup of this locker, in one transaction.
@@ -1346,8 +1447,9 @@ class Locker:
             ids = [p.id for p in pendings]
             present: set[str] = set()
             for start in range(0, len(ids), 500):
-                stmt = select(Entry.id).where(Entry.id.in_(ids[start : start + 500]))
-                present.update(conn.execute(stmt).scalars())
+                chunk = ids[start : start + 500]
+                sql = f"SELECT id FROM entry WHERE id IN ({db.placeholders(len(chunk))})"
+                present.update(r.id for r in db.rows(conn, sql, chunk))
             todo = [p for p in pendings if p.id not in present]
             if todo and todo[-1].kind == "merge" and len(todo) == 1:
                 todo = []  # nothing new: do not record an empty merge
@@ -1425,8 +1527,8 @@ def _unique_names(names: Sequence[str]) -> list[str]:
     return out
 
 
-def _storage_error(exc: OperationalError, locker: Locker) -> Exception:
-    message = str(exc.orig) if exc.orig else str(exc)
+def _storage_error(exc: Exception, locker: Locker) -> Exception:
+    message = db.error_text(exc)
     if "locked" in message or "busy" in message:
         return StorageError("storage.busy", path=str(locker.path))
     if "full" in message or "disk" in message:

@@ -1,4 +1,6 @@
-"""Commands import only what they use: ``log`` must not pay for PDF or import code."""
+"""Commands import only what they use: ``log`` must not pay for PDF or import code,
+nor for SQLAlchemy/SQLModel/pydantic (its statements are driver-level SQL:
+store/database.py), which alone cost more than the rest of the command."""
 
 from __future__ import annotations
 
@@ -29,25 +31,46 @@ def imported_modules(args: list[str], env: dict[str, str]) -> set[str]:
     return names
 
 
-def test_log_and_list_do_not_import_heavy_modules(tmp_path: Path) -> None:
+def run(args: list[str], env: dict[str, str]) -> None:
+    cmd = [sys.executable, "-m", "evidence_locker", *args]
+    subprocess.run(cmd, env=env, cwd=ROOT, check=True, capture_output=True)
+
+
+def new_locker(tmp_path: Path) -> dict[str, str]:
+    """The environment of a command on a fresh locker in ``tmp_path``."""
     env = dict(
         os.environ,
         EVIDENCE_LOCKER_DIR=str(tmp_path / "l"),
         EVIDENCE_LOCKER_PASSPHRASE=PASSPHRASE,
         EVIDENCE_LOCKER_TZ="UTC",
     )
-    subprocess.run(
-        [sys.executable, "-m", "evidence_locker", "init"],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
+    run(["init"], env)
+    return env
+
+
+def test_log_and_list_do_not_import_heavy_modules(tmp_path: Path) -> None:
+    env = new_locker(tmp_path)
     for args in (["log", "sms", "--number", "95577", "--content", "x"], ["list"], ["--help"]):
         loaded = imported_modules(args, env)
         assert "evidence_locker.locker" in loaded or args == ["--help"]
         heavy = {m for m in loaded if m.split(".")[0] in HEAVY or m.startswith(HEAVY)}
         assert not heavy, f"{args}: {sorted(heavy)}"
+
+
+def test_log_runs_without_sqlalchemy_or_pydantic(tmp_path: Path) -> None:
+    env = new_locker(tmp_path)
+    run(["case", "add", "card-1234"], env)
+    attachment = tmp_path / "photo.txt"
+    attachment.write_text("收据 receipt", encoding="utf-8")
+    logs = (
+        ["log", "sms", "--number", "95577", "--content", "您的贷款已逾期 overdue"],
+        ["log", "call", "--number", "13800138000", "--case", "card-1234", "--duration", "6m"],
+        ["log", "visit", "--location", "家门口", "--attach", str(attachment)],
+    )
+    for args in logs:
+        loaded = imported_modules(args, env)
+        orm = {m for m in loaded if m.split(".")[0] in ("sqlalchemy", "sqlmodel", "pydantic")}
+        assert not orm, f"{args}: {sorted(orm)[:5]}"
 
 
 def test_every_command_is_mapped_to_its_module() -> None:

@@ -1,7 +1,5 @@
 """Core commands: init, log, list, show, correct, delete, case, verify, passwd."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated, Any

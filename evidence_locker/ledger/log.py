@@ -1,6 +1,7 @@
 """The append-only log of entries in the database: append, decode, verify.
 
-Appending happens inside the caller's write transaction: the frontier (the right
+Statements are driver-level SQL (``store/database.py``), so appending and reading
+need no SQLAlchemy. Appending happens inside the caller's write transaction: the frontier (the right
 edge of the Merkle tree) is read, each new entry gets the next sequence number, its
 fields are sealed with a fresh salt each, its leaf hash and the new root are stored
 with it, and the signed tree head is replaced, all or nothing.
@@ -14,14 +15,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.engine import Connection
-
 from evidence_locker.crypto import DecryptionFailed, KeyRing, random_bytes
+from evidence_locker.errors import IntegrityError
 from evidence_locker.ledger import merkle
 from evidence_locker.ledger.canonical import SALT_SIZE, commitment, entry_leaf_hash
 from evidence_locker.ledger.checkpoint import Checkpoint, open_note, sign_note
-from evidence_locker.store.tables import Entry, Meta
+from evidence_locker.store import database as db
 
 HEADER_COLUMNS = (
     "seq",
@@ -36,6 +35,11 @@ HEADER_COLUMNS = (
     "logged_at",
     "case_id",
 )
+# Every column of the ``entry`` table (store/tables.py), in the order statements use.
+ENTRY_COLUMNS = (*HEADER_COLUMNS, "dedupe", "sealed", "leaf", "root")
+# Quoted: ``offset`` is an SQL keyword.
+ENTRY_SELECT = ", ".join(f'"{c}"' for c in ENTRY_COLUMNS)
+_ENTRY_INSERT = f"INSERT INTO entry ({ENTRY_SELECT}) VALUES ({db.placeholders(len(ENTRY_COLUMNS))})"
 AD_PREFIX = b"evidence-locker/v1/entry/"
 MAX_SEALED_BYTES = 16 * 1024 * 1024  # a bound on one entry's fields (a pasted e-mail fits)
 
@@ -119,15 +123,17 @@ class Ledger:
             raise ValueError("entry too large")
         return self.keyring.fields.seal(plaintext, AD_PREFIX + entry_id.encode()), commitments
 
-    def read_frontier(self, conn: Connection) -> merkle.Frontier:
-        stmt = select(Meta.value).where(Meta.key == "frontier")
-        if conn.dialect.name == "postgresql":
-            stmt = stmt.with_for_update()  # serialise writers on a shared server
-        raw = conn.execute(stmt).scalar_one()
+    def read_frontier(self, conn: Any) -> merkle.Frontier:
+        sql = "SELECT value FROM meta WHERE key = 'frontier'"
+        if db.dialect_of(conn) == "postgresql":
+            sql += " FOR UPDATE"  # serialise writers on a shared server
+        raw = db.value(conn, sql)
+        if raw is None:
+            raise IntegrityError("error.bad_header", detail="the ledger's frontier is missing")
         data = json.loads(raw)
         return merkle.Frontier(data["size"], [base64.b64decode(h) for h in data["stack"]])
 
-    def append(self, conn: Connection, pending: Sequence[PendingEntry]) -> list[int]:
+    def append(self, conn: Any, pending: Sequence[PendingEntry]) -> list[int]:
         """Append entries in order; caller owns the (write) transaction."""
         if not pending:
             return []
@@ -152,14 +158,13 @@ class Ledger:
             }
             leaf = entry_leaf_hash(row, commitments)
             frontier.append(leaf)
-            row.update(dedupe=p.dedupe, sealed=sealed, leaf=leaf, root=frontier.root())
-            rows.append(row)
+            rows.append((*row.values(), p.dedupe, sealed, leaf, frontier.root()))
             seqs.append(seq)
-        conn.execute(insert(Entry), rows)
+        db.execute_many(conn, _ENTRY_INSERT, rows)
         self.write_head(conn, frontier)
         return seqs
 
-    def write_head(self, conn: Connection, frontier: merkle.Frontier) -> str:
+    def write_head(self, conn: Any, frontier: merkle.Frontier) -> str:
         note = sign_note(
             Checkpoint(self.origin, frontier.size, frontier.root()), self.keyring.signer
         )
@@ -167,9 +172,8 @@ class Ledger:
             {"size": frontier.size, "stack": [base64.b64encode(h).decode() for h in frontier.stack]}
         )
         for key, value in (("frontier", state), ("head", note)):
-            result = conn.execute(update(Meta).where(Meta.key == key).values(value=value))
-            if result.rowcount == 0:
-                conn.execute(insert(Meta).values(key=key, value=value))
+            if db.execute(conn, "UPDATE meta SET value = ? WHERE key = ?", (value, key)) == 0:
+                db.execute(conn, "INSERT INTO meta (key, value) VALUES (?, ?)", (key, value))
         return note
 
     # -- reading ---------------------------------------------------------------------
@@ -197,19 +201,21 @@ class Ledger:
         except (ValueError, KeyError, TypeError):
             raise DecryptionFailed from None
 
-    def head_note(self, conn: Connection) -> str:
-        return conn.execute(select(Meta.value).where(Meta.key == "head")).scalar_one()
+    def head_note(self, conn: Any) -> str:
+        note = db.value(conn, "SELECT value FROM meta WHERE key = 'head'")
+        if note is None:
+            raise ValueError("no signed tree head")  # verify reports it as a bad signature
+        return str(note)
 
-    def leaves(self, conn: Connection) -> list[bytes]:
-        return list(conn.execute(select(Entry.leaf).order_by(Entry.seq)).scalars())
+    def leaves(self, conn: Any) -> list[bytes]:
+        return [bytes(r[0]) for r in db.rows(conn, "SELECT leaf FROM entry ORDER BY seq")]
 
-    def rows(self, conn: Connection, batch: int = 2000) -> Iterator[Any]:
+    def rows(self, conn: Any, batch: int = 2000) -> Iterator[Any]:
         """Every entry in sequence order, fetched in batches (memory stays flat)."""
         last = -1
+        sql = f"SELECT {ENTRY_SELECT} FROM entry WHERE seq > ? ORDER BY seq LIMIT ?"
         while True:
-            chunk = conn.execute(
-                select(Entry).where(Entry.seq > last).order_by(Entry.seq).limit(batch)
-            ).all()
+            chunk = db.rows(conn, sql, (last, batch))
             if not chunk:
                 return
             yield from chunk
@@ -217,7 +223,7 @@ class Ledger:
 
     # -- verification ----------------------------------------------------------------
 
-    def verify(self, conn: Connection, *, stop_at_first: bool = False) -> VerifyReport:
+    def verify(self, conn: Any, *, stop_at_first: bool = False) -> VerifyReport:
         """Recompute every leaf and root from the rows and check the signed head.
 
         Names the first entry whose ciphertext, leaf or position does not match.

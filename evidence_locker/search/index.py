@@ -23,9 +23,6 @@ import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Column, LargeBinary
-from sqlmodel import Field, SQLModel
-
 from evidence_locker.search.normalize import (
     CJK_CLASS,
     normalize,
@@ -64,20 +61,6 @@ Span = tuple[int, int]
 TokenFn = Callable[[bytes], bytes]
 
 
-class SearchToken(SQLModel, table=True):
-    """One (token, entry) pair. The primary key is the posting list, sorted by token.
-
-    WITHOUT ROWID on SQLite: the table is its own primary-key index, about half the size
-    of a rowid table plus an index.
-    """
-
-    __tablename__ = "search_token"
-    __table_args__ = {"sqlite_with_rowid": False}
-
-    token: bytes = Field(sa_column=Column(LargeBinary, primary_key=True))
-    seq: int = Field(primary_key=True)
-
-
 class Tokenizer:
     """Gram -> truncated keyed token, memoised (grams repeat a lot across records).
 
@@ -101,6 +84,16 @@ class Tokenizer:
                 self._memo.clear()
             self._memo[gram] = token
         return token
+
+
+def __getattr__(name: str) -> Any:
+    # The table class lives with the others in store/tables.py; importing it here
+    # eagerly would load SQLModel for every command that indexes (``log``).
+    if name == "SearchToken":
+        from evidence_locker.store.tables import SearchToken
+
+        return SearchToken
+    raise AttributeError(name)
 
 
 def _as_tokenizer(token_fn: TokenFn | Tokenizer) -> Tokenizer:

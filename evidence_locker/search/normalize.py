@@ -7,9 +7,10 @@ agree. Steps, in order (docs/search.md says why each is there):
 
 1. NFKC, casefold, NFKC again: full-width ``ＡＢＣ１２３`` becomes ``abc123``, ligatures
    and compatibility forms fold, case disappears.
-2. Traditional -> Simplified Chinese, character by character (a map built once from
-   OpenCC's ``t2s`` conversion). Per character, not per phrase, so that a substring of a
-   text converts to a substring of the converted text.
+2. Traditional -> Simplified Chinese, character by character (a map derived from
+   OpenCC's ``t2s`` conversion, shipped in ``search/data/t2s.txt``). Per character,
+   not per phrase, so that a substring of a text converts to a substring of the
+   converted text.
 3. Control characters removed, runs of white space collapsed to one space, ends trimmed.
 4. Numbers: a ``+`` before a digit is dropped, and up to three separators between two
    digits (space, dash, dot, comma, slash, brackets) are removed, so ``+86 138-0013-8000``
@@ -21,11 +22,11 @@ character came from; it exists for highlighting only.
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from collections.abc import Iterable
 from functools import cache
+from importlib import resources
 
 # Separators that may sit between the digit groups of a phone number, an amount or a date.
 _DIGIT_SEPARATORS = " \\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212.,/()"
@@ -41,33 +42,13 @@ _CONTROLS_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
 def t2s_table() -> dict[int, str]:
     """A ``str.translate`` table: Traditional character -> Simplified character.
 
-    Built from OpenCC's own ``t2s`` converter applied to each character of its
-    Traditional-to-Simplified character dictionary (about 4,100 entries, ~15 ms), then
-    closed under repetition so that applying it twice changes nothing. Converting whole
-    texts with OpenCC is ~30x slower and phrase-dependent (乾隆 keeps 乾, 乾 alone becomes
-    干), which would break "a substring of the text is found".
+    About 4,100 characters, read from ``search/data/t2s.txt``, which
+    ``search/t2s_build.py`` derives from OpenCC's ``t2s`` conversion (how, and why per
+    character and not per phrase, is in that module and docs/search.md).
     """
-    import opencc_purepy
-    from opencc_purepy import OpenCC
-
-    converter = OpenCC("t2s")
-    path = os.path.join(os.path.dirname(opencc_purepy.__file__), "dicts", "TSCharacters.txt")
-    mapping: dict[str, str] = {}
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            char = line.split("\t", 1)[0].strip()
-            if len(char) != 1:
-                continue
-            simplified = converter.convert(char)
-            if len(simplified) == 1 and simplified != char:
-                mapping[char] = simplified
-    for char in list(mapping):
-        target, seen = mapping[char], {char}
-        while target in mapping and target not in seen:
-            seen.add(target)
-            target = mapping[target]
-        mapping[char] = target
-    return {ord(k): v for k, v in mapping.items()}
+    data = resources.files("evidence_locker.search").joinpath("data/t2s.txt")
+    text = data.read_text(encoding="utf-8")
+    return {ord(line[0]): line[1] for line in text.splitlines() if len(line) == 2}
 
 
 def _fold(text: str) -> str:

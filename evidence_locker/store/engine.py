@@ -1,8 +1,7 @@
 """Engine setup: SQLite pragmas, append-only triggers, PostgreSQL support.
 
-SQLite is opened in WAL mode with ``synchronous=FULL`` (a committed command is on
-disk), ``secure_delete`` (freed pages are zeroed) and a busy timeout so two
-terminals logging at once wait for each other instead of failing. Writes begin with
+SQLite connections get the pragmas of ``store/database.py`` (WAL, ``synchronous=FULL``,
+``secure_delete``, a busy timeout), the same as its driver-level ones. Writes begin with
 ``BEGIN IMMEDIATE`` so the writer takes the lock before reading the frontier: two
 writers can never compute the same sequence number.
 """
@@ -17,8 +16,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel, create_engine
 
 from evidence_locker.store import tables  # noqa: F401  (registers the tables)
+from evidence_locker.store.database import BUSY_TIMEOUT_MS, apply_pragmas
 
-BUSY_TIMEOUT_MS = 30_000
 SCHEMA_VERSION = 1
 
 _SQLITE_TRIGGERS = [
@@ -49,14 +48,7 @@ def sqlite_engine(path: Path) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
-        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
-        cur = dbapi_conn.cursor()
-        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=FULL")
-        cur.execute("PRAGMA secure_delete=ON")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.close()
+        apply_pragmas(dbapi_conn)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -72,8 +64,6 @@ def url_engine(url: str) -> Engine:
 
 def create_schema(engine: Engine) -> None:
     """Create tables and the append-only triggers (idempotent)."""
-    from evidence_locker.search import index  # noqa: F401  (registers the search table)
-
     SQLModel.metadata.create_all(engine)
     with engine.begin() as conn:
         if engine.dialect.name == "sqlite":

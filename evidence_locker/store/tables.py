@@ -6,6 +6,9 @@ an attachment. Columns in clear are the ones listed in docs/threat-model.md
 (sequence, ids, kind, channel, direction, times, case id); everything a person wrote
 or an importer read is inside ``sealed``, one AEAD blob per row.
 
+``search_token`` is the blind search index (docs/search.md), derived from ``entry``
+and rebuilt from it at will.
+
 ``meta`` and ``keyslot`` are small mutable tables: the signed tree head, the
 Merkle frontier, and the wrapped master key. Changing them cannot alter evidence:
 ``verify`` recomputes the tree from ``entry`` and checks the signature.
@@ -84,3 +87,17 @@ class Anchor(SQLModel, table=True):
     note: str
     created_at: int = Field(sa_type=BigInteger)
     destination: str | None = None
+
+
+class SearchToken(SQLModel, table=True):
+    """One (token, entry) pair. The primary key is the posting list, sorted by token.
+
+    WITHOUT ROWID on SQLite: the table is its own primary-key index, about half the size
+    of a rowid table plus an index.
+    """
+
+    __tablename__ = "search_token"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    token: bytes = Field(sa_column=_Column(LargeBinary, primary_key=True))
+    seq: int = Field(primary_key=True)

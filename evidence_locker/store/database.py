@@ -1,0 +1,201 @@
+"""Where a locker's tables live, and driver-level SQL that runs on any of them.
+
+The tables are defined once, with SQLModel (``store/tables.py``), and SQLAlchemy
+serves every query that is built from filters. But importing SQLAlchemy and SQLModel
+costs about 0.4 s, more than everything else a ``log`` command does apart from key
+derivation (docs/design-notes.md has the measurements). So the statements on the path of
+the everyday commands (unlock, append to the ledger, index, read a record back) are
+plain SQL with ``?`` placeholders, run by the functions below on either connection:
+
+- a :class:`DriverConnection`, the standard library's ``sqlite3`` opened with the same
+  pragmas as the SQLAlchemy engine, for a SQLite locker: no SQLAlchemy import at all;
+- a SQLAlchemy ``Connection`` (PostgreSQL, or a SQLite transaction that also runs built
+  queries): the statement goes straight to its DB-API cursor, placeholders rewritten
+  to ``%s`` for psycopg.
+
+Only the statement text is shared; one transaction always uses one connection.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from collections import namedtuple
+from collections.abc import Iterable, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+BUSY_TIMEOUT_MS = 30_000
+# synchronous=FULL: a committed command is on disk. secure_delete: freed pages are
+# zeroed. busy_timeout: two terminals logging at once wait for each other.
+SQLITE_PRAGMAS = (
+    f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA secure_delete=ON",
+    "PRAGMA foreign_keys=ON",
+)
+
+
+def apply_pragmas(dbapi_conn: sqlite3.Connection) -> None:
+    """Put a fresh sqlite3 connection in the mode every locker connection uses."""
+    dbapi_conn.isolation_level = None  # transactions are begun explicitly
+    cur = dbapi_conn.cursor()
+    for pragma in SQLITE_PRAGMAS:
+        cur.execute(pragma)
+    cur.close()
+
+
+_ROW_TYPES: dict[tuple[str, ...], type] = {}
+
+
+def _row_factory(cursor: sqlite3.Cursor, values: tuple[Any, ...]) -> Any:
+    """Rows with attribute access by column name, like SQLAlchemy's."""
+    names = tuple(d[0] for d in cursor.description)
+    row_type = _ROW_TYPES.get(names)
+    if row_type is None:
+        row_type = _ROW_TYPES[names] = namedtuple("Row", names, rename=True)  # type: ignore[misc]
+    return row_type._make(values)
+
+
+class _SQLiteDialect:
+    name = "sqlite"
+
+
+class DriverConnection(sqlite3.Connection):
+    """A sqlite3 connection in the locker's mode, with rows readable by column name.
+
+    ``dialect.name`` and ``exec_driver_sql`` are the two parts of SQLAlchemy's
+    ``Connection`` that driver-level code uses, so such code takes either.
+    """
+
+    dialect = _SQLiteDialect()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.row_factory = _row_factory
+        apply_pragmas(self)
+
+    def exec_driver_sql(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        """``execute``, or ``executemany`` for a list of parameter tuples, as SQLAlchemy."""
+        if isinstance(params, list):
+            return self.executemany(sql, params)
+        return self.execute(sql, params)
+
+
+def connect_sqlite(path: Path) -> DriverConnection:
+    conn = sqlite3.connect(
+        str(path), timeout=BUSY_TIMEOUT_MS / 1000, factory=DriverConnection, isolation_level=None
+    )
+    assert isinstance(conn, DriverConnection)
+    return conn
+
+
+def dialect_of(conn: Any) -> str:
+    if isinstance(conn, sqlite3.Connection):
+        return "sqlite"
+    return str(conn.dialect.name)
+
+
+def _for_driver(conn: Any, sql: str) -> tuple[Any, str]:
+    """The DB-API object to run ``sql`` on, and ``sql`` in its placeholder style."""
+    if isinstance(conn, sqlite3.Connection):
+        return conn, sql
+    if conn.dialect.name == "sqlite":
+        return conn, sql
+    return conn, sql.replace("?", "%s")
+
+
+def rows(conn: Any, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    """All rows of one query, each readable by column name."""
+    conn, sql = _for_driver(conn, sql)
+    if isinstance(conn, sqlite3.Connection):
+        return conn.execute(sql, tuple(params)).fetchall()
+    return list(conn.exec_driver_sql(sql, tuple(params)))
+
+
+def value(conn: Any, sql: str, params: Sequence[Any] = ()) -> Any:
+    """The first column of the first row, or None when there is no row."""
+    found = rows(conn, sql, params)
+    return found[0][0] if found else None
+
+
+def execute(conn: Any, sql: str, params: Sequence[Any] = ()) -> int:
+    """Run one statement; returns the number of rows it changed."""
+    conn, sql = _for_driver(conn, sql)
+    if isinstance(conn, sqlite3.Connection):
+        return conn.execute(sql, tuple(params)).rowcount
+    return int(conn.exec_driver_sql(sql, tuple(params)).rowcount)
+
+
+def execute_many(conn: Any, sql: str, params: Iterable[Sequence[Any]]) -> None:
+    """Run one statement for each parameter tuple, through the driver's executemany."""
+    batch = [tuple(p) for p in params]
+    if not batch:
+        return
+    conn, sql = _for_driver(conn, sql)
+    if isinstance(conn, sqlite3.Connection):
+        conn.executemany(sql, batch)
+    else:
+        conn.exec_driver_sql(sql, batch)
+
+
+def placeholders(n: int) -> str:
+    return ",".join("?" * n)
+
+
+def is_database_error(exc: BaseException) -> bool:
+    """An error raised by the database (either driver, or SQLAlchemy if it is loaded)."""
+    if isinstance(exc, sqlite3.Error):
+        return True
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    return sa_exc is not None and isinstance(exc, sa_exc.SQLAlchemyError)
+
+
+def error_text(exc: BaseException) -> str:
+    """The driver's own message (SQLAlchemy wraps it in ``orig``)."""
+    orig = getattr(exc, "orig", None)
+    return str(orig) if orig is not None else str(exc)
+
+
+class Database:
+    """A locker's database: a SQLite file (the default) or a PostgreSQL URL.
+
+    The SQLAlchemy engine is built the first time something asks for it, so a command
+    that only needs driver-level statements on SQLite never imports SQLAlchemy.
+    """
+
+    def __init__(self, path: Path | None = None, url: str | None = None):
+        if (path is None) == (url is None):
+            raise ValueError("a database is a SQLite path or a URL, not both")
+        self.path = path
+        self.url = url
+        self._engine_built = False
+
+    @property
+    def dialect(self) -> str:
+        if self.url is None:
+            return "sqlite"
+        return "postgresql" if self.url.startswith("postgres") else self.engine.dialect.name
+
+    @cached_property
+    def engine(self) -> Engine:
+        from evidence_locker.store import engine as store_engine
+
+        self._engine_built = True
+        if self.url is not None:
+            return store_engine.url_engine(self.url)
+        assert self.path is not None
+        return store_engine.sqlite_engine(self.path)
+
+    def driver(self) -> DriverConnection | None:
+        """A new sqlite3 connection, or None when the database is not SQLite."""
+        return connect_sqlite(self.path) if self.path is not None else None
+
+    def dispose(self) -> None:
+        if self._engine_built:
+            self.engine.dispose()
