@@ -524,7 +524,7 @@ class Locker:
                         seen.add(tag)
                     result.added.append("")
             return result
-        with self._write_with_files() as (conn, stored), DeferredSync() as sync:
+        with self._write_with_files(driver=True) as (conn, stored), DeferredSync() as sync:
             logged_at = self._now_us()
             chunk: list[tuple[ContactDraft, PendingEntry]] = []
 
@@ -560,15 +560,12 @@ class Locker:
 
     def _known_dedupe(self, conn: Connection, tags: Sequence[str]) -> set[str]:
         """Which of these source fingerprints (keyed tags) the locker already holds."""
-        from sqlalchemy import select
-
-        from evidence_locker.store.tables import Entry
-
         known: set[str] = set()
         unique = sorted(set(tags))
         for start in range(0, len(unique), 500):
-            stmt = select(Entry.dedupe).where(Entry.dedupe.in_(unique[start : start + 500]))
-            known.update(conn.execute(stmt).scalars())
+            part = unique[start : start + 500]
+            sql = f"SELECT dedupe FROM entry WHERE dedupe IN ({db.placeholders(len(part))})"
+            known.update(row[0] for row in db.rows(conn, sql, part))
         return known
 
     def _has_dedupe(self, conn: Connection, tag: str) -> bool:
