@@ -337,3 +337,16 @@ def test_duplicates_are_found_across_chunks_of_one_batch(locker: Locker) -> None
     again = locker.log_batch((draft(n) for n in range(30)), flush_every=4)
     assert again.added == [] and again.duplicates == 30
     assert locker.count() == 7
+
+
+def test_import_restores_the_collector_threshold(locker: Locker, tmp_path: Path) -> None:
+    import gc
+
+    before = gc.get_threshold()
+    good = backup(tmp_path, "<smses>" + mms(1) + "</smses>", name="good.xml")
+    assert import_file(locker, good, options=OPTIONS).imported == 1
+    assert gc.get_threshold() == before
+    broken = backup(tmp_path, "<smses>" + mms(2) + "<sms da", name="broken.xml")
+    with pytest.raises(FormatError):
+        import_file(locker, broken, options=OPTIONS)
+    assert gc.get_threshold() == before
