@@ -61,8 +61,13 @@ def import_file(
     options: ImportOptions | None = None,
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
+    keep_ids: bool = False,
 ) -> ImportSummary:
-    """Import ``path`` into ``locker``; see the module docstring for the guarantees."""
+    """Import ``path`` into ``locker``; see the module docstring for the guarantees.
+
+    ``keep_ids``: list the new records' ids in ``record_ids`` (memory grows with the
+    file, ~10 MB per 100k records, so only on request).
+    """
     from evidence_locker.importers import ImportOptions, Rejected, matches, open_importer
 
     options = options or ImportOptions(region=locker.region)
@@ -85,7 +90,7 @@ def import_file(
             yield item
 
     with _fewer_collections():
-        result = locker.log_batch(wanted(), dry_run=dry_run)
+        result = locker.log_batch(wanted(), dry_run=dry_run, keep_ids=keep_ids)
     if progress is not None:
         progress(summary.read)
     summary.imported = len(result.added)

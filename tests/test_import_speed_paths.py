@@ -350,3 +350,14 @@ def test_import_restores_the_collector_threshold(locker: Locker, tmp_path: Path)
     with pytest.raises(FormatError):
         import_file(locker, broken, options=OPTIONS)
     assert gc.get_threshold() == before
+
+
+def test_import_lists_record_ids_only_on_request(locker: Locker, tmp_path: Path) -> None:
+    rows = "".join(mms(n) for n in range(3))
+    first = import_file(locker, backup(tmp_path, f"<smses>{rows}</smses>"), options=OPTIONS)
+    assert first.imported == 3 and first.record_ids == []
+    more = "".join(mms(n) for n in range(3, 5))
+    path = backup(tmp_path, f"<smses>{more}</smses>", name="more.xml")
+    second = import_file(locker, path, options=OPTIONS, keep_ids=True)
+    assert second.imported == 2 and len(second.record_ids) == 2
+    assert {r.record_id for r in locker.records()} >= set(second.record_ids)
