@@ -1065,11 +1065,15 @@ class Locker:
             candidates = candidate_seqs(conn, query, self.tokenizer)
             if candidates is not None and not candidates:
                 return hits
-            if candidates is not None and (
-                limit is None or len(candidates) <= self._KEYED_PLAN_MAX
-            ):
-                # every hit wanted, or few candidates: look the candidates up by key
-                # and order them here, rather than walk the whole time index
+            keyed = candidates is not None and len(candidates) <= self._KEYED_PLAN_MAX
+            if candidates is not None and limit is None and not keyed:
+                # every hit wanted: by key unless the candidates are so many (an eighth
+                # of the log) that walking the time index costs less than the lookups
+                last = conn.execute(select(func.max(Entry.seq))).scalar_one() or 0
+                keyed = len(candidates) * 8 <= last + 1
+            if candidates is not None and keyed:
+                # few candidates: look them up by key and order them here, rather
+                # than walk the whole time index
                 wanted = sorted(candidates)
                 pairs: list[Any] = []
                 for i in range(0, len(wanted), 900):
