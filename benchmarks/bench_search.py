@@ -3,7 +3,7 @@
 Builds, in a temporary directory, a locker-like SQLite database from
 :func:`benchmarks.synth.generate`: one row per entry (``seq``, id, occurred time in
 clear, channel, and the sensitive fields as AES-GCM-SIV-sealed JSON bound to the entry
-id) plus the ``search_token`` blind index; and, beside it, a plain FTS5 table (trigram
+id) plus the ``search_posting`` blind index; and, beside it, a plain FTS5 table (trigram
 tokenizer) over the same texts as the baseline. Then it times a query set in one
 process after "unlock" and prints one JSON object per line::
 
@@ -43,13 +43,14 @@ from benchmarks.synth import generate
 from evidence_locker.crypto import KeyRing
 from evidence_locker.model import micros
 from evidence_locker.search.index import (
-    SearchToken,
+    SearchPosting,
     Tokenizer,
     candidate_seqs,
     confirm_text,
-    index_rows,
     normalized_text,
+    posting_rows,
     searchable_fields,
+    tokens_for,
 )
 from evidence_locker.search.memory import MemoryIndex
 from evidence_locker.search.query import Query, parse_query
@@ -97,7 +98,7 @@ def current_rss_mb() -> float:
 def build(folder: Path, n: int, seed: int, keys: KeyRing, tok: Tokenizer) -> dict[str, float]:
     """Create locker.db (sealed rows + blind index) and fts.db (plaintext baseline)."""
     engine = create_engine(f"sqlite:///{folder / 'locker.db'}")
-    SQLModel.metadata.create_all(engine, tables=[SearchToken.__table__])
+    SQLModel.metadata.create_all(engine, tables=[SearchPosting.__table__])
     engine.dispose()
     db = sqlite3.connect(folder / "locker.db")
     db.execute("PRAGMA journal_mode=WAL")
@@ -112,7 +113,7 @@ def build(folder: Path, n: int, seed: int, keys: KeyRing, tok: Tokenizer) -> dic
     fts.execute("CREATE INDEX meta_occurred ON meta (occurred_us)")
     t0 = time.perf_counter()
     entries: list[tuple[int, str, str, int, bytes]] = []
-    tokens: list[tuple[bytes, int]] = []
+    tokens: list[tuple[int, set[bytes]]] = []
     docs: list[tuple[int, str]] = []
     metas: list[tuple[int, int]] = []
     index_s = 0.0
@@ -126,7 +127,7 @@ def build(folder: Path, n: int, seed: int, keys: KeyRing, tok: Tokenizer) -> dic
         entries.append((seq, entry_id, draft.channel.value, occurred, sealed))
         fields = searchable_fields(values)
         t1 = time.perf_counter()
-        tokens.extend((row["token"], seq) for row in index_rows(seq, fields, tok))
+        tokens.append((seq, tokens_for(fields, tok)))
         index_s += time.perf_counter() - t1
         docs.append((seq, "\n".join(fields.values())))
         metas.append((seq, occurred))
@@ -143,7 +144,7 @@ def build(folder: Path, n: int, seed: int, keys: KeyRing, tok: Tokenizer) -> dic
     return {
         "build_s": build_s,
         "index_s": index_s,
-        "index_bytes": sizes.get("search_token", 0),
+        "index_bytes": sizes.get("search_posting", 0),
         "sealed_bytes": sizes.get("entry", 0),
         # FTS5's index proper (doc_data, doc_idx); doc_content is the text itself.
         "fts_bytes": fts_sizes.get("doc_data", 0) + fts_sizes.get("doc_idx", 0),
@@ -152,8 +153,9 @@ def build(folder: Path, n: int, seed: int, keys: KeyRing, tok: Tokenizer) -> dic
 
 def _flush(db, fts, entries, tokens, docs, metas) -> None:  # type: ignore[no-untyped-def]
     db.executemany("INSERT INTO entry VALUES (?, ?, ?, ?, ?)", entries)
-    tokens.sort()
-    db.executemany("INSERT INTO search_token (token, seq) VALUES (?, ?)", tokens)
+    if tokens:  # one posting chunk per token per flush, as an import writes them
+        rows = posting_rows(tokens[0][0], tokens)
+        db.executemany("INSERT INTO search_posting (token, chunk, seqs) VALUES (?, ?, ?)", rows)
     fts.executemany("INSERT INTO doc (rowid, body) VALUES (?, ?)", docs)
     fts.executemany("INSERT INTO meta VALUES (?, ?)", metas)
     for batch in (entries, tokens, docs, metas):

@@ -3,10 +3,19 @@
 
 Builds a deterministic synthetic locker (``synth.generate``: mixed zh/en SMS, calls
 and visits over several creditors) with ``Locker.log_batch``, unlocks it once, and
-times a query set: the first page (the CLI's default, newest 50) and every hit.
-The baseline is an unencrypted FTS5 table (trigram tokenizer) over the same searched
-text, queried in the same run. Goal (issue "Search"): at 100k records p50 < 50 ms and
-within 10x of FTS5; memory under 300 MB.
+times a query set: the first page (the CLI's default, newest 50) and every hit, with
+and without filters (channel, date range, organisation). Every query has hits.
+
+Baselines, queried in the same run over the same searched texts, newest first, first
+50 or all, with the same filters:
+
+- ``baseline`` (the issue's): a bare in-memory FTS5 table (trigram tokenizer) returning
+  rowids only;
+- ``baseline_text``: the same tables in a database file, returning each hit's text,
+  which is what a plaintext app must read to show a result.
+
+Goal (issue "Search"): at 100k records p50 < 50 ms and within 10x of FTS5; index size
+reported as bytes per record; memory under 300 MB.
 
     python benchmarks/bench_search_locker.py [--quick]     # --quick: 10k records only
 """
@@ -20,18 +29,29 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 QUERIES = {
     "common": "还款",
-    "two_terms": "上门 单位",
+    "two_terms": "还款 上门",
     "phrase": '"final notice"',
     "english": "lawsuit",
     "number": "13800138000",
-    "rare": "律师函",
+    "rare": "仲裁委员会",
 }
+# (query name, filter name): the filtered runs.
+FILTERED = [
+    ("common", "channel"),
+    ("common", "date"),
+    ("common", "org"),
+    ("number", "channel"),
+    ("number", "date"),
+    ("number", "org"),
+]
+PAGE = 50
 
 
 def timed(fn, runs: int = 7) -> tuple[float, float]:  # type: ignore[no-untyped-def]
@@ -44,7 +64,28 @@ def timed(fn, runs: int = 7) -> tuple[float, float]:  # type: ignore[no-untyped-
     return statistics.median(times), times[int(0.95 * (len(times) - 1))]
 
 
-def fts_sql(q: str, limit: int | None) -> tuple[str, list[str]]:
+def filters():  # type: ignore[no-untyped-def]
+    """Filter name -> (RecordFilter, SQL condition on table p, parameters)."""
+    from synth import START
+
+    from evidence_locker.model import Channel, RecordFilter
+
+    since, until = START + timedelta(days=640), START + timedelta(days=730)
+    return {
+        "none": (RecordFilter(), [], []),
+        "channel": (RecordFilter(channels=(Channel.CALL,)), ["channel = ?"], ["call"]),
+        "date": (
+            RecordFilter(since=since, until=until),
+            ["ts BETWEEN ? AND ?"],
+            [since.timestamp(), until.timestamp()],
+        ),
+        "org": (RecordFilter(organisation="农商银行"), ["org LIKE ?"], ["%农商银行%"]),
+    }
+
+
+def fts_sql(
+    q: str, limit: int | None, cond: list[str], cond_params: list[object], text: bool
+) -> tuple[str, list[object]]:
     """The plaintext baseline's query, newest first like ``Locker.search``.
 
     FTS5's trigram index cannot answer terms under 3 characters (it returns no rows
@@ -52,7 +93,8 @@ def fts_sql(q: str, limit: int | None) -> tuple[str, list[str]]:
     LIKE over the same rows; terms of 3+ characters use the index (MATCH).
     """
     terms = [q.strip('"')] if q.startswith('"') else q.split()
-    where, params = [], []
+    where: list[str] = []
+    params: list[object] = []
     for term in terms:
         if len(term) >= 3:
             where.append("rowid IN (SELECT rowid FROM t WHERE t MATCH ?)")
@@ -60,8 +102,24 @@ def fts_sql(q: str, limit: int | None) -> tuple[str, list[str]]:
         else:
             where.append("body LIKE ?")
             params.append(f"%{term}%")
-    sql = f"SELECT rowid FROM p WHERE {' AND '.join(where)} ORDER BY ts DESC"
-    return sql + (" LIMIT 50" if limit else ""), params
+    cols = "rowid, body" if text else "rowid"
+    sql = f"SELECT {cols} FROM p WHERE {' AND '.join(where + cond)} ORDER BY ts DESC"
+    return sql + (f" LIMIT {PAGE}" if limit else ""), params + cond_params
+
+
+def fts_db(path: str, docs: list[tuple[str, float, str, str]]) -> sqlite3.Connection:
+    db = sqlite3.connect(path)
+    db.execute("CREATE VIRTUAL TABLE t USING fts5(body, tokenize='trigram')")
+    db.execute("CREATE TABLE p(body TEXT, ts REAL, channel TEXT, org TEXT)")
+    db.executemany("INSERT INTO p(body, ts, channel, org) VALUES (?, ?, ?, ?)", docs)
+    db.execute("INSERT INTO t(rowid, body) SELECT rowid, body FROM p")
+    db.execute("CREATE INDEX p_ts ON p(ts)")
+    db.commit()
+    return db
+
+
+def emit(**row: object) -> None:
+    print(json.dumps(row, ensure_ascii=False), flush=True)
 
 
 def main() -> None:
@@ -73,63 +131,88 @@ def main() -> None:
     from evidence_locker.locker import Locker
     from evidence_locker.search.index import searchable_fields
 
+    flts = filters()
+    runs = [(name, "none") for name in QUERIES] + FILTERED
     for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             locker, _ = Locker.create(Path(tmp) / "locker", "benchmark passphrase")
-            fts = sqlite3.connect(":memory:")
-            fts.execute("CREATE VIRTUAL TABLE t USING fts5(body, ts UNINDEXED, tokenize='trigram')")
-            fts.execute("CREATE TABLE p(body TEXT, ts REAL)")
             drafts = list(generate(n, 1))
+            start = time.perf_counter()
             locker.log_batch(drafts)
-            fts.executemany(
-                "INSERT INTO t(body, ts) VALUES (?, ?)",
-                [
-                    (
-                        "\n".join(searchable_fields(d.sensitive_values()).values()),
-                        d.occurred_at.timestamp(),
-                    )
-                    for d in drafts
-                ],
+            emit(
+                name=f"locker_search.{n}.import",
+                value=round(time.perf_counter() - start, 2),
+                unit="s",
+                baseline=None,
+                ratio=None,
+                goal="reported",
             )
-            fts.execute("INSERT INTO p(rowid, body, ts) SELECT rowid, body, ts FROM t")
-            fts.execute("CREATE INDEX p_ts ON p(ts)")
+            docs = [
+                (
+                    "\n".join(searchable_fields(d.sensitive_values()).values()),
+                    d.occurred_at.timestamp(),
+                    d.channel.value,
+                    d.organisation or "",
+                )
+                for d in drafts
+            ]
             del drafts
-            for name, q in QUERIES.items():
-                for label, limit in (("first50", 50), ("all", None)):
-                    hits = len(locker.search(q, limit=limit))
-                    p50, p95 = timed(lambda lk=locker, q=q, lim=limit: lk.search(q, limit=lim))
-                    sql, params = fts_sql(q, limit)
-                    b50, _ = timed(lambda db=fts, sql=sql, p=params: db.execute(sql, p).fetchall())
-                    print(
-                        json.dumps(
-                            {
-                                "name": f"locker_search.{n}.{name}.{label}.p50",
-                                "value": round(p50, 2),
-                                "unit": "ms",
-                                "baseline": round(b50, 3),
-                                "ratio": round(p50 / max(b50, 1e-6), 2),
-                                "goal": "p50 < 50 ms and <= 10x FTS5 at 100k",
-                                "hits": hits,
-                                "p95_ms": round(p95, 2),
-                            },
-                            ensure_ascii=False,
-                        ),
-                        flush=True,
+            bare = fts_db(":memory:", docs)
+            filed = fts_db(str(Path(tmp) / "fts.db"), docs)
+            del docs
+            db = sqlite3.connect(Path(tmp) / "locker" / "locker.db")
+            sizes_ = dict(db.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name"))
+            db.close()
+            fts_sizes = dict(filed.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name"))
+            emit(
+                name=f"locker_search.{n}.index_bytes_per_record",
+                value=round(sizes_.get("search_posting", 0) / n, 1),
+                unit="B",
+                baseline=round((fts_sizes.get("t_data", 0) + fts_sizes.get("t_idx", 0)) / n, 1),
+                ratio=None,
+                goal="reported; baseline = FTS5 trigram index (t_data + t_idx) per record",
+                sealed_entry_bytes_per_record=round(sizes_.get("entry", 0) / n, 1),
+            )
+            for qname, fname in runs:
+                q = QUERIES[qname]
+                flt, cond, cond_params = flts[fname]
+                for label, limit in (("first50", PAGE), ("all", None)):
+                    hits = len(locker.search(q, flt, limit=limit))
+                    p50, p95 = timed(
+                        lambda lk=locker, q=q, f=flt, lim=limit: lk.search(q, f, limit=lim)
+                    )
+                    sql, params = fts_sql(q, limit, cond, cond_params, text=False)
+                    fts_hits = len(bare.execute(sql, params).fetchall())
+                    b50, _ = timed(lambda db=bare, sql=sql, p=params: db.execute(sql, p).fetchall())
+                    sql, params = fts_sql(q, limit, cond, cond_params, text=True)
+                    t50, _ = timed(
+                        lambda db=filed, sql=sql, p=params: db.execute(sql, p).fetchall()
+                    )
+                    emit(
+                        name=f"locker_search.{n}.{qname}.{fname}.{label}.p50",
+                        value=round(p50, 2),
+                        unit="ms",
+                        baseline=round(b50, 3),
+                        ratio=round(p50 / max(b50, 1e-6), 1),
+                        goal="p50 < 50 ms and <= 10x FTS5 at 100k",
+                        baseline_text=round(t50, 3),
+                        ratio_text=round(p50 / max(t50, 1e-6), 1),
+                        hits=hits,
+                        fts_hits=fts_hits,
+                        p95_ms=round(p95, 2),
                     )
             with open("/proc/self/status") as f:
                 hwm = next((int(x.split()[1]) / 1024 for x in f if x.startswith("VmHWM")), 0.0)
-            print(
-                json.dumps(
-                    {
-                        "name": f"locker_search.{n}.peak_rss",
-                        "value": round(hwm, 1),
-                        "unit": "MiB",
-                        "baseline": None,
-                        "ratio": None,
-                        "goal": "< 300 MB",
-                    }
-                )
+            emit(
+                name=f"locker_search.{n}.peak_rss",
+                value=round(hwm, 1),
+                unit="MiB",
+                baseline=None,
+                ratio=None,
+                goal="< 300 MB",
             )
+            bare.close()
+            filed.close()
             locker.close()
 
 

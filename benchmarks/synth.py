@@ -9,7 +9,8 @@ The same ``(n, seed)`` always gives the same records; ~100k records take about a
 
 A few rare markers are planted at known rates so benchmarks have rare and common terms:
 ``仲裁委员会`` (about 1 in 2,000 records, in the notes) and the case reference
-``AJ-2025-0042`` (about 1 in 1,000); ``还款`` occurs in a third of all records.
+``AJ-2025-0042`` (about 1 in 1,000); ``还款`` occurs in a third of all records. The
+first creditor's most used number is ``13800138000`` (written its many ways).
 Records span two years whatever ``n`` is (so a date filter keeps a fixed share).
 """
 
@@ -43,6 +44,8 @@ AGENCIES = (
     "广州恒信催收外包服务中心",
 )
 COLLECTORS = ("王经理", "李专员", "张律师", "陈主管", "刘女士", "Mr. Chen", "Ms. Wong", "赵组长")
+# One number the first creditor calls from, so a benchmark can search a number with hits.
+KNOWN_NUMBER = "13800138000"
 STREETS = ("人民路", "建设大道", "解放西路", "中山二路", "Nathan Road", "学府街")
 
 ZH_SMS = (
@@ -126,6 +129,7 @@ def generate(n: int, seed: int = 0) -> Iterator[ContactDraft]:
     rng = random.Random(seed)
     # Each creditor has an agency, a few collectors and a few numbers it calls from.
     numbers = [[_phone(rng) for _ in range(4)] for _ in CREDITORS]
+    numbers[0][0] = KNOWN_NUMBER  # after the draws: the rest of the stream is unchanged
     agencies = [AGENCIES[i % len(AGENCIES)] for i in range(len(CREDITORS))]
     when = START
     mean_gap = 2 * 365 * 86400 / max(n, 1)

@@ -403,6 +403,10 @@ class Locker:
                 yield sa_conn
             return
         try:
+            if not self._postings_ready(conn):
+                # a locker from before chunked postings: its one-time index rebuild
+                # needs SQLAlchemy (DDL), so it happens here, in its own transaction
+                self._ensure_postings()
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 yield conn
@@ -601,9 +605,13 @@ class Locker:
         """Index record versions under their own seq, with their files' names.
 
         A file attached later adds its name's tokens to the record's latest version.
+        One posting chunk per token for the whole call, keyed by its first seq.
         """
-        from evidence_locker.search.index import index_rows, searchable_fields
+        from evidence_locker.search.index import posting_rows, searchable_fields, tokens_for
 
+        if not self._postings_ready(conn):
+            self._rebuild_postings(conn)  # the new entries are in the ledger already
+            return
         batch_names: dict[str, list[str]] = defaultdict(list)
         versions_in_batch: set[str] = set()
         for p in pendings:
@@ -611,75 +619,106 @@ class Locker:
                 batch_names[p.target].append(str(p.fields.get("name", "")))
             elif p.kind in RECORD_KINDS:
                 versions_in_batch.add(p.record_id)
-        rows: list[dict[str, Any]] = []
+        entries: list[tuple[int, set[bytes]]] = []
         for p, seq in zip(pendings, seqs, strict=True):
             if p.kind in RECORD_KINDS:
                 names = list(batch_names.get(p.record_id, ()))
                 if p.kind == "correction":
                     names += self._attachment_names(conn, p.record_id)
-                rows += index_rows(seq, searchable_fields(p.fields, names), self.tokenizer)
+                fields = searchable_fields(p.fields, names)
+                entries.append((seq, tokens_for(fields, self.tokenizer)))
             elif p.kind == "attachment" and p.target and p.target not in versions_in_batch:
                 latest = self._latest_version(conn, p.target)
                 if latest is not None:
                     fields = {"attachments": str(p.fields.get("name", ""))}
-                    rows += index_rows(latest.seq, fields, self.tokenizer)
-        self._insert_tokens(conn, rows)
+                    entries.append((latest.seq, tokens_for(fields, self.tokenizer)))
+        if entries:
+            self._insert_tokens(conn, posting_rows(seqs[0], entries))
 
     @staticmethod
-    def _insert_tokens(conn: Connection, rows: list[dict[str, Any]]) -> None:
-        """Insert (token, seq) pairs through the driver's executemany.
+    def _insert_tokens(conn: Connection, rows: list[tuple[bytes, int, bytes]]) -> None:
+        """Insert posting chunks ``(token, chunk, seqs)`` through the driver's executemany.
 
-        An import writes ~60 tokens per record; SQLAlchemy's per-row parameter
-        processing cost more than the inserts themselves.
+        A plain INSERT: chunk keys are fresh sequence numbers, so a clash would be a bug
+        that silently lost postings if it were ignored.
         """
         if not rows:
             return
         if conn.dialect.name == "sqlite":
-            sql = "INSERT OR IGNORE INTO search_token (token, seq) VALUES (?, ?)"
+            sql = "INSERT INTO search_posting (token, chunk, seqs) VALUES (?, ?, ?)"
         else:
-            sql = "INSERT INTO search_token (token, seq) VALUES (%s, %s) ON CONFLICT DO NOTHING"
-        params = [(r["token"], r["seq"]) for r in rows]
-        for start in range(0, len(params), 20000):
-            conn.exec_driver_sql(sql, params[start : start + 20000])
+            sql = "INSERT INTO search_posting (token, chunk, seqs) VALUES (%s, %s, %s)"
+        for start in range(0, len(rows), 20000):
+            conn.exec_driver_sql(sql, rows[start : start + 20000])
 
-    def _attachment_names(self, conn: Connection, record_id: str) -> list[str]:
-        from sqlalchemy import select
+    def _postings_ready(self, conn: Connection) -> bool:
+        """Whether this database has the chunked posting table (checked once per Locker).
 
-        from evidence_locker.store.tables import Entry
+        A locker written before chunked postings has only ``search_token``; the first
+        search or write after opening it rebuilds the index (:meth:`_rebuild_postings`).
+        """
+        if self.__dict__.get("_postings_ok"):
+            return True
+        if db.dialect_of(conn) == "sqlite":
+            sql = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
+        else:
+            sql = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
+        ok = bool(db.value(conn, sql, ("search_posting",)))
+        if ok:
+            self.__dict__["_postings_ok"] = True
+        return ok
 
-        ids = list(
-            conn.execute(
-                select(Entry.id).where(Entry.record_id == record_id, Entry.kind == "attachment")
-            ).scalars()
-        )
+    def _ensure_postings(self) -> None:
+        """Rebuild the index once if this locker predates chunked postings."""
+        if self.__dict__.get("_postings_ok"):
+            return
+        with self._read() as conn:
+            ready = self._postings_ready(conn)
+        if not ready:
+            self.rebuild_index()
+            self.__dict__["_postings_ok"] = True
+
+    def _attachment_names(self, conn: Any, record_id: str) -> list[str]:
+        sql = "SELECT id FROM entry WHERE record_id = ? AND kind = 'attachment'"
+        ids = [r.id for r in db.rows(conn, sql, (record_id,))]
         return [a.name for a in self._attachments(conn, ids)]
 
     def rebuild_index(self) -> int:
-        """Drop and rebuild the search index from the ledger. Returns the entries indexed."""
-        from evidence_locker.search.index import SearchToken
+        """Drop and rebuild the search index from the ledger. Returns the entries indexed.
 
-        count = 0
+        Also the upgrade path from the per-entry ``search_token`` table, which it drops,
+        and a compaction: a locker filled by many single ``log`` calls holds one chunk
+        per entry and token; rebuilt, one chunk per token per ~1,000 entries.
+        """
         with self._write() as conn:
-            conn.execute(SearchToken.__table__.delete())
-            names: dict[str, list[str]] = defaultdict(list)
-            for row in self.ledger.rows(conn):
-                if row.kind == "attachment" and row.target:
-                    names[row.target].append(self._decode(row).value("name", ""))
-            batch: list[dict[str, Any]] = []
-            from evidence_locker.search.index import index_rows, searchable_fields
+            return self._rebuild_postings(conn)
 
-            for row in self.ledger.rows(conn):
-                if row.kind not in RECORD_KINDS:
-                    continue
-                values = self._decode(row).values()
-                batch += index_rows(
-                    row.seq, searchable_fields(values, names.get(row.record_id, ())), self.tokenizer
-                )
-                count += 1
-                if len(batch) > 20000:
-                    self._insert_tokens(conn, batch)
-                    batch = []
-            self._insert_tokens(conn, batch)
+    def _rebuild_postings(self, conn: Connection, chunk_size: int = 1000) -> int:
+        """Rewrite every posting chunk from the ledger, inside the caller's transaction."""
+        from evidence_locker.search.index import posting_rows, searchable_fields, tokens_for
+        from evidence_locker.store.tables import SearchPosting
+
+        SearchPosting.__table__.create(conn, checkfirst=True)
+        conn.execute(SearchPosting.__table__.delete())
+        conn.exec_driver_sql("DROP TABLE IF EXISTS search_token")
+        names: dict[str, list[str]] = defaultdict(list)
+        sql = f"SELECT {ENTRY_SELECT} FROM entry WHERE kind = 'attachment' ORDER BY seq"
+        for row in db.rows(conn, sql):
+            if row.target:
+                names[row.target].append(self._decode_values(row).get("name", ""))
+        count = 0
+        entries: list[tuple[int, set[bytes]]] = []
+        for row in self.ledger.rows(conn):
+            if row.kind not in RECORD_KINDS:
+                continue
+            fields = searchable_fields(self._decode_values(row), names.get(row.record_id, ()))
+            entries.append((row.seq, tokens_for(fields, self.tokenizer)))
+            count += 1
+            if len(entries) >= chunk_size:
+                self._insert_tokens(conn, posting_rows(entries[0][0], entries))
+                entries = []
+        if entries:
+            self._insert_tokens(conn, posting_rows(entries[0][0], entries))
         return count
 
     def correct(
@@ -1086,6 +1125,21 @@ class Locker:
                     if _matches_text_filters(record, flt):
                         yield record
 
+    # Search: at most this many index candidates are fetched by key and sorted by time
+    # for one page; with more, walking the time index newest first fills a page sooner.
+    _KEYED_PLAN_MAX = 2000
+
+    class _OpenedValues:
+        """Decrypted field values in the shape :meth:`_build` takes (``.values()``)."""
+
+        __slots__ = ("_values",)
+
+        def __init__(self, values: dict[str, Any]):
+            self._values = values
+
+        def values(self) -> dict[str, Any]:
+            return self._values
+
     def search(
         self, text: str, flt: RecordFilter | None = None, *, limit: int | None = 50
     ) -> list[SearchHit]:
@@ -1093,90 +1147,111 @@ class Locker:
 
         The blind index narrows the candidates; each is then decrypted and matched
         exactly (so the index's truncated tokens cause no false hits), and the spans
-        that matched are returned for highlighting. Candidates are visited newest
-        first in batches, so the first page costs the same however common the term.
+        that matched are returned for highlighting. Two plans (docs/search.md): few
+        candidates, or every hit wanted, are looked up by key and sorted by time; many
+        candidates and one page wanted, the time index is walked newest first and each
+        entry tested against the candidate set, stopping once the page is full.
         """
-        from sqlalchemy import select
-
-        from evidence_locker.search.index import candidate_seqs, confirm, searchable_fields
+        from evidence_locker.search.index import candidate_seqs
         from evidence_locker.search.query import parse_query
         from evidence_locker.store.tables import Entry
 
         query = parse_query(text)
         flt = flt or RecordFilter()
+        self._ensure_postings()
         hits: list[SearchHit] = []
         with self._read() as conn:
             candidates = candidate_seqs(conn, query, self.tokenizer)
             if candidates is not None and not candidates:
                 return hits
-            with_files = set(
-                conn.execute(select(Entry.record_id).where(Entry.kind == "attachment")).scalars()
-            )
-            names: dict[str, list[str]] = {}
-            step = max(limit or 0, 200)
-
-            def check_batch(batch: list[int]) -> bool:
-                """Decrypt and match a batch of candidates; True once the page is full."""
-                rows = {r.seq: r for r in conn.execute(select(Entry).where(Entry.seq.in_(batch)))}
-                matched: list[tuple[Any, dict[str, str]]] = []
-                decoded: dict[str, DecodedEntry] = {}
-                full = False
-                for seq in batch:
-                    row = rows[seq]
-                    d = self._decode(row)
-                    values = d.values()
-                    if not _matches_text_values(values, flt):
-                        continue
-                    fields = searchable_fields(values)
-                    found = confirm(query, fields)
-                    if not found and row.record_id in with_files:
-                        if row.record_id not in names:
-                            names[row.record_id] = self._attachment_names(conn, row.record_id)
-                        fields = searchable_fields(values, names[row.record_id])
-                        found = confirm(query, fields)
-                    if found:
-                        matched.append((row, fields))
-                        decoded[row.id] = d
-                        if limit is not None and len(hits) + len(matched) >= limit:
-                            full = True
-                            break
-                records = {r.id: r for r in self._build(conn, [m[0] for m in matched], decoded)}
-                hits.extend(SearchHit(records[row.id], query, fields) for row, fields in matched)
-                return full
-
-            if candidates is not None and (limit is None or len(candidates) <= 2000):
-                # every hit wanted, or few candidates: look the candidates up by key
-                # and order them here, rather than walk the whole time index
+            keyed = candidates is not None and len(candidates) <= self._KEYED_PLAN_MAX
+            if candidates is not None and limit is None and not keyed:
+                # every hit wanted: by key unless the candidates are so many (an eighth
+                # of the log) that walking the time index costs less than the lookups
+                last = db.value(conn, "SELECT max(seq) FROM entry") or 0
+                keyed = len(candidates) * 8 <= last + 1
+            if candidates is not None and keyed:
+                # few candidates: look them up by key and order them here, rather
+                # than walk the whole time index
                 wanted = sorted(candidates)
                 pairs: list[Any] = []
                 for i in range(0, len(wanted), 900):
                     stmt = self._record_rows_stmt(conn, flt, Entry.seq, Entry.occurred_at)
                     pairs += conn.execute(stmt.where(Entry.seq.in_(wanted[i : i + 900]))).all()
                 pairs.sort(key=lambda p: (p[1], p[0]), reverse=True)
-                ordered_seqs = [p[0] for p in pairs]
-                for i in range(0, len(ordered_seqs), step):
-                    if check_batch(ordered_seqs[i : i + step]):
-                        break
+                ordered: Iterable[int] = (p[0] for p in pairs)
+                self._search_hits(conn, query, flt, ordered, limit, hits)
                 return hits
-            ordered = self._record_rows_stmt(conn, flt, Entry.seq).order_by(
+            stmt = self._record_rows_stmt(conn, flt, Entry.seq).order_by(
                 Entry.occurred_at.desc(), Entry.seq.desc()
             )
-            result = conn.execute(ordered)  # streamed: stops early when the page is full
-            batch: list[int] = []
+            result = conn.execute(stmt)  # streamed: stops early when the page is full
             try:
-                for seq in (s for part in result.scalars().partitions(2000) for s in part):
-                    if candidates is not None and seq not in candidates:
-                        continue
-                    batch.append(seq)
-                    if len(batch) >= step:
-                        if check_batch(batch):
-                            return hits
-                        batch = []
-                if batch:
-                    check_batch(batch)
+                walked = (s for part in result.scalars().partitions(500) for s in part)
+                if candidates is not None:
+                    walked = (s for s in walked if s in candidates)
+                self._search_hits(conn, query, flt, walked, limit, hits)
             finally:
                 result.close()
         return hits
+
+    def _search_hits(
+        self,
+        conn: Connection,
+        query: Any,
+        flt: RecordFilter,
+        seqs: Iterable[int],
+        limit: int | None,
+        hits: list[SearchHit],
+    ) -> None:
+        """Decrypt and confirm ``seqs`` (newest first) batch by batch, appending hits.
+
+        Only field values are opened (no salts), the filters and the match are checked
+        on them, and Records are built only for the entries that matched. The first
+        batch is about one page: index candidates nearly all match.
+        """
+        from itertools import islice
+
+        from evidence_locker.search.index import confirm_text, normalized_text, searchable_fields
+
+        with_files: set[str] | None = None
+        step = max(limit or 0, 16) + 8
+        it = iter(seqs)
+        while True:
+            batch = list(islice(it, step))
+            if not batch:
+                return
+            step = min(step * 2, 2000)
+            sql = f"SELECT {ENTRY_SELECT} FROM entry WHERE seq IN ({db.placeholders(len(batch))})"
+            rows = {r.seq: r for r in db.rows(conn, sql, batch)}
+            matched: list[tuple[Any, dict[str, str]]] = []
+            opened: dict[str, Any] = {}
+            for seq in batch:
+                row = rows[seq]
+                values = self._decode_values(row)
+                if not _matches_text_values(values, flt):
+                    continue
+                fields = searchable_fields(values)
+                found = confirm_text(query, normalized_text(fields))
+                if not found:
+                    if with_files is None:
+                        sql = "SELECT record_id FROM entry WHERE kind = 'attachment'"
+                        with_files = {r.record_id for r in db.rows(conn, sql)}
+                    if row.record_id in with_files:
+                        names = self._attachment_names(conn, row.record_id)
+                        fields = searchable_fields(values, names)
+                        found = confirm_text(query, normalized_text(fields))
+                if found:
+                    matched.append((row, fields))
+                    opened[row.id] = self._OpenedValues(values)
+                    if limit is not None and len(hits) + len(matched) >= limit:
+                        break
+            if matched:
+                built = self._build(conn, [m[0] for m in matched], opened)
+                records = {r.id: r for r in built}
+                hits.extend(SearchHit(records[row.id], query, fields) for row, fields in matched)
+            if limit is not None and len(hits) >= limit:
+                return
 
     def count(self) -> int:
         with self._read() as conn:

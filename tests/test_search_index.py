@@ -13,14 +13,14 @@ from sqlmodel import Session, SQLModel
 from evidence_locker.crypto import KeyRing
 from evidence_locker.errors import UsageError
 from evidence_locker.search.index import (
-    SearchToken,
+    SearchPosting,
     Tokenizer,
     candidate_seqs,
     confirm,
     grams,
     highlight,
-    index_rows,
     matches,
+    posting_rows,
     searchable_fields,
     tokens_for,
 )
@@ -63,10 +63,14 @@ def build(records_: list[dict[str, str]], tok: Tokenizer) -> Session:
     engine = create_engine("sqlite://")
     SQLModel.metadata.create_all(engine)
     session = Session(engine)
-    for seq, fields in enumerate(records_, start=1):
-        rows = index_rows(seq, fields, tok)
+    # Two chunks, as two separate writes would make, so lists span several rows.
+    entries = [(seq, tokens_for(f, tok)) for seq, f in enumerate(records_, start=1)]
+    for part in (entries[: len(entries) // 2], entries[len(entries) // 2 :]):
+        rows = posting_rows(part[0][0], part) if part else []
         if rows:
-            session.execute(insert(SearchToken), rows)
+            session.execute(
+                insert(SearchPosting), [{"token": t, "chunk": c, "seqs": b} for t, c, b in rows]
+            )
     session.commit()
     return session
 
@@ -211,10 +215,13 @@ def test_tokens_are_keyed_truncated_and_hold_no_plaintext(tmp_path: Path) -> Non
     engine = create_engine(f"sqlite:///{tmp_path / 'x.db'}")
     SQLModel.metadata.create_all(engine)
     with Session(engine) as session:
-        session.execute(insert(SearchToken), index_rows(1, fields, Tokenizer(KEYS.index_token)))
+        rows = posting_rows(1, [(1, tokens_for(fields, Tokenizer(KEYS.index_token)))])
+        session.execute(
+            insert(SearchPosting), [{"token": t, "chunk": c, "seqs": b} for t, c, b in rows]
+        )
         session.commit()
         ddl = session.execute(
-            text("SELECT sql FROM sqlite_master WHERE name = 'search_token'")
+            text("SELECT sql FROM sqlite_master WHERE name = 'search_posting'")
         ).scalar_one()
     engine.dispose()
     assert "WITHOUT ROWID" in ddl

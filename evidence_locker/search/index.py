@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import sys
+from array import array
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -48,17 +50,61 @@ SEARCHED_FIELDS: tuple[str, ...] = (
     "attachments",
 )
 # Stop intersecting posting lists once this few candidates are left: decrypting a
-# handful of rows costs less than another round trip.
+# handful of rows costs less than decoding another list.
 _ENOUGH = 4
 # A posting list this many times longer than the candidate set is not worth reading.
 _SKIP_RATIO = 10
-# Below this many candidates, further posting lists are probed by (token, seq) key.
-_PROBE_LIMIT = 500
 
 _CJK_RUN = re.compile(f"[{CJK_CLASS}]+")
 
 Span = tuple[int, int]
 TokenFn = Callable[[bytes], bytes]
+
+
+# pack_seqs formats: a width byte, then little-endian integers. 2 and 4: offsets from
+# the row's ``chunk``; 8: absolute signed values (a file attached later indexes an
+# older version, whose seq is below the chunk key).
+_WIDTH_CODES = {2: "H", 4: "I", 8: "q"}
+
+
+def pack_seqs(chunk: int, seqs: Iterable[int]) -> bytes:
+    """Sorted, distinct ``seqs`` as bytes: two bytes per entry for an import flush."""
+    values = sorted(set(seqs))
+    if values and values[0] >= chunk and values[-1] - chunk < 1 << 16:
+        width, items = 2, [v - chunk for v in values]
+    elif values and values[0] >= chunk and values[-1] - chunk < 1 << 32:
+        width, items = 4, [v - chunk for v in values]
+    else:
+        width, items = 8, values
+    arr = array(_WIDTH_CODES[width], items)
+    if sys.byteorder == "big":
+        arr.byteswap()
+    return bytes((width,)) + arr.tobytes()
+
+
+def unpack_seqs(chunk: int, blob: bytes) -> list[int]:
+    """The inverse of :func:`pack_seqs`. Raises ValueError on a malformed blob."""
+    if not blob or blob[0] not in _WIDTH_CODES:
+        raise ValueError("bad posting chunk")
+    arr = array(_WIDTH_CODES[blob[0]])
+    arr.frombytes(memoryview(blob)[1:])
+    if sys.byteorder == "big":
+        arr.byteswap()
+    if blob[0] == 8:
+        return arr.tolist()
+    return [chunk + v for v in arr]
+
+
+def posting_rows(
+    chunk: int, entries: Iterable[tuple[int, Iterable[bytes]]]
+) -> list[tuple[bytes, int, bytes]]:
+    """``(token, chunk, packed seqs)`` rows for the entries ``(seq, tokens)`` written
+    together; ``chunk`` must be a key no earlier call used (the first seq written)."""
+    by_token: dict[bytes, list[int]] = {}
+    for seq, tokens in entries:
+        for token in tokens:
+            by_token.setdefault(token, []).append(seq)
+    return [(token, chunk, pack_seqs(chunk, seqs)) for token, seqs in sorted(by_token.items())]
 
 
 class Tokenizer:
@@ -89,10 +135,10 @@ class Tokenizer:
 def __getattr__(name: str) -> Any:
     # The table class lives with the others in store/tables.py; importing it here
     # eagerly would load SQLModel for every command that indexes (``log``).
-    if name == "SearchToken":
-        from evidence_locker.store.tables import SearchToken
+    if name == "SearchPosting":
+        from evidence_locker.store.tables import SearchPosting
 
-        return SearchToken
+        return SearchPosting
     raise AttributeError(name)
 
 
@@ -170,13 +216,6 @@ def tokens_for(fields: Mapping[str, str], token_fn: TokenFn | Tokenizer) -> set[
     return {tok(g) for g in all_grams}
 
 
-def index_rows(
-    seq: int, fields: Mapping[str, str], token_fn: TokenFn | Tokenizer
-) -> list[dict[str, Any]]:
-    """Rows to insert into ``search_token`` for entry ``seq`` (same transaction as the entry)."""
-    return [{"token": t, "seq": seq} for t in sorted(tokens_for(fields, token_fn))]
-
-
 def query_tokens(query: Query, token_fn: TokenFn | Tokenizer) -> list[bytes] | None:
     """Tokens every matching entry must hold, or None if no term can narrow the search."""
     tok = _as_tokenizer(token_fn)
@@ -203,44 +242,35 @@ def candidate_seqs(conn: Any, query: Query, token_fn: TokenFn | Tokenizer) -> se
     """Entries that may match ``query``; None means "cannot narrow: check every entry".
 
     ``conn``: a SQLModel/SQLAlchemy Session or Connection, or a sqlite3 Connection.
-    Posting lists are intersected rarest first; once few candidates remain, the next
-    lists are probed by primary key instead of read whole.
+    The chunks of every query token are read in one query (a common token is tens of
+    rows); the lists are then intersected rarest first, and a list much longer than
+    the candidates left is skipped, since decrypting a few extra candidates is cheaper.
     """
     tokens = query_tokens(query, token_fn)
     if tokens is None:
         return None
     marks = ",".join("?" * len(tokens))
-    counts = dict(
-        _execute(
-            conn,
-            f"SELECT token, count(*) FROM search_token WHERE token IN ({marks}) GROUP BY token",
-            list(tokens),
-        )
-    )
-    if len(counts) < len(tokens):
+    chunks: dict[bytes, list[tuple[int, bytes]]] = {}
+    for token, chunk, blob in _execute(
+        conn, f"SELECT token, chunk, seqs FROM search_posting WHERE token IN ({marks})", tokens
+    ):
+        chunks.setdefault(bytes(token), []).append((chunk, bytes(blob)))
+    if len(chunks) < len(tokens):
         return set()
+    counts = {t: sum((len(b) - 1) // b[0] for _, b in parts) for t, parts in chunks.items()}
     ordered = sorted(tokens, key=lambda t: counts[t])
-    found = {
-        row[0]
-        for row in _execute(conn, "SELECT seq FROM search_token WHERE token = ?", [ordered[0]])
-    }
+    found: set[int] = set()
+    for chunk, blob in chunks[ordered[0]]:
+        found.update(unpack_seqs(chunk, blob))
     for token in ordered[1:]:
         # Few candidates left, or a list so much longer that it can hardly remove any
         # (the grams of one phrase mostly occur together): decrypting is cheaper.
         if len(found) <= _ENOUGH or counts[token] > _SKIP_RATIO * len(found):
             break
-        if len(found) <= _PROBE_LIMIT:
-            seqs = sorted(found)
-            marks = ",".join("?" * len(seqs))
-            rows = _execute(
-                conn,
-                f"SELECT seq FROM search_token WHERE token = ? AND seq IN ({marks})",
-                [token, *seqs],
-            )
-            found = {row[0] for row in rows}
-        else:
-            rows = _execute(conn, "SELECT seq FROM search_token WHERE token = ?", [token])
-            found &= {row[0] for row in rows}
+        other: set[int] = set()
+        for chunk, blob in chunks[token]:
+            other.update(unpack_seqs(chunk, blob))
+        found &= other
     return found
 
 

@@ -48,6 +48,7 @@ def t2s_table() -> dict[int, str]:
     """
     data = resources.files("evidence_locker.search").joinpath("data/t2s.txt")
     text = data.read_text(encoding="utf-8")
+    # comment lines start with "#" and are longer than a pair
     return {ord(line[0]): line[1] for line in text.splitlines() if len(line) == 2}
 
 

@@ -47,9 +47,15 @@ def build_table() -> dict[str, str]:
     return dict(sorted(mapping.items()))
 
 
+HEADER = (
+    "# Traditional -> Simplified Chinese, one character each per line. Derived from\n"
+    "# OpenCC's dictionaries (Apache-2.0) by evidence_locker/search/t2s_build.py.\n"
+)
+
+
 def table_text(mapping: dict[str, str]) -> str:
-    """One line per character: the Traditional character then the Simplified one."""
-    return "".join(f"{t}{s}\n" for t, s in mapping.items())
+    """A comment, then one line per character: the Traditional one, the Simplified one."""
+    return HEADER + "".join(f"{t}{s}\n" for t, s in mapping.items())
 
 
 def main() -> int:

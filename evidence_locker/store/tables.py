@@ -6,7 +6,7 @@ an attachment. Columns in clear are the ones listed in docs/threat-model.md
 (sequence, ids, kind, channel, direction, times, case id); everything a person wrote
 or an importer read is inside ``sealed``, one AEAD blob per row.
 
-``search_token`` is the blind search index (docs/search.md), derived from ``entry``
+``search_posting`` is the blind search index (docs/search.md), derived from ``entry``
 and rebuilt from it at will.
 
 ``meta`` and ``keyslot`` are small mutable tables: the signed tree head, the
@@ -89,15 +89,21 @@ class Anchor(SQLModel, table=True):
     destination: str | None = None
 
 
-class SearchToken(SQLModel, table=True):
-    """One (token, entry) pair. The primary key is the posting list, sorted by token.
+class SearchPosting(SQLModel, table=True):
+    """One chunk of one token's posting list: the entries, written together, holding it.
 
-    WITHOUT ROWID on SQLite: the table is its own primary-key index, about half the size
-    of a rowid table plus an index.
+    Every indexing call (one ``log``, one import flush of ~1,000 records, one slice of a
+    rebuild) writes one row per distinct token, keyed by the first sequence number that
+    call wrote, so keys never collide. Reading a common token's list is then tens of
+    rows, not one row per entry. ``seqs`` is packed by ``search.index.pack_seqs``. WITHOUT ROWID
+    on SQLite: the table is its own primary-key index.
     """
 
-    __tablename__ = "search_token"
+    __tablename__ = "search_posting"
     __table_args__ = {"sqlite_with_rowid": False}
 
     token: bytes = Field(sa_column=_Column(LargeBinary, primary_key=True))
-    seq: int = Field(primary_key=True)
+    chunk: int = Field(
+        sa_column=_Column(BigInteger, primary_key=True, autoincrement=False),
+    )
+    seqs: bytes = Field(sa_column=_Column(LargeBinary, nullable=False))
