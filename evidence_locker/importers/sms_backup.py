@@ -175,9 +175,10 @@ def _expat_parser(
 
     The same refusals as defusedxml's ``forbid_dtd`` (entities can only be declared in
     a DTD, so refusing the DTD refuses them all; the other handlers are a second lock),
-    but with expat's own callbacks instead of a Python tree builder: record elements
-    arrive as one attribute dict each, which makes parsing ~3x cheaper. Names are
-    namespace-resolved the way ElementTree resolves them (``uri}name``).
+    but with expat's own callbacks instead of defusedxml's pure-Python tree builder:
+    record elements arrive as one attribute dict each (the importer's whole parse went
+    from ~19 to ~16 us a record). Names are namespace-resolved the way ElementTree
+    resolves them (``uri}name``).
     """
 
     def forbid(what: str) -> Callable[..., None]:
