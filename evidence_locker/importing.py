@@ -8,6 +8,8 @@ in the locker are recognised by their source fingerprint and skipped.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -59,8 +61,13 @@ def import_file(
     options: ImportOptions | None = None,
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
+    keep_ids: bool = False,
 ) -> ImportSummary:
-    """Import ``path`` into ``locker``; see the module docstring for the guarantees."""
+    """Import ``path`` into ``locker``; see the module docstring for the guarantees.
+
+    ``keep_ids``: list the new records' ids in ``record_ids`` (memory grows with the
+    file, ~10 MB per 100k records, so only on request).
+    """
     from evidence_locker.importers import ImportOptions, Rejected, matches, open_importer
 
     options = options or ImportOptions(region=locker.region)
@@ -82,7 +89,8 @@ def import_file(
                 continue
             yield item
 
-    result = locker.log_batch(wanted(), dry_run=dry_run)
+    with _fewer_collections():
+        result = locker.log_batch(wanted(), dry_run=dry_run, keep_ids=keep_ids)
     if progress is not None:
         progress(summary.read)
     summary.imported = len(result.added)
@@ -90,3 +98,20 @@ def import_file(
     summary.attachments = result.attachments
     summary.record_ids = [i for i in result.added if i]
     return summary
+
+
+# An import allocates a dozen short-lived objects per record, freed by reference counting;
+# at the default threshold (700) the cycle collector ran ~3,500 times per 20k records
+# and took ~6% of the import. Cycles are rare here, so it may run ~30x less often.
+_IMPORT_GC_THRESHOLD = 20_000
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run the cycle collector less often for the import's duration, then restore it."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], _IMPORT_GC_THRESHOLD), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)

@@ -60,7 +60,7 @@ from evidence_locker.model import (
 )
 from evidence_locker.phones import normalise_address
 from evidence_locker.store import database as db
-from evidence_locker.store.blobs import BlobStore
+from evidence_locker.store.blobs import BlobStore, DeferredSync
 from evidence_locker.store.database import Database
 
 if TYPE_CHECKING:
@@ -433,6 +433,8 @@ class Locker:
         if not isinstance(draft.channel, Channel):
             raise UsageError("log.bad_channel", value=str(draft.channel))
         address = normalise_address(draft.address, self.region)
+        if address == draft.address:
+            return draft  # importers hand over normalised numbers: no copy needed
         return replace(draft, address=address)
 
     def _dedupe_tag(self, source: Source | None) -> str | None:
@@ -501,6 +503,7 @@ class Locker:
         *,
         dry_run: bool = False,
         flush_every: int = 1000,
+        keep_ids: bool = True,
     ) -> BatchResult:
         """Store many contacts in ONE transaction, skipping ones already imported.
 
@@ -509,6 +512,8 @@ class Locker:
         written in chunks of ``flush_every`` inside the transaction, so memory stays
         flat for a 100k-message backup; if ``drafts`` raises half-way, everything is
         rolled back. ``dry_run`` counts what would be added and writes nothing.
+        ``keep_ids=False`` puts ``""`` in ``added`` for each record instead of its id
+        (as ``dry_run`` does): 100k ids would hold ~10 MB for the whole import.
         """
         result = BatchResult()
         seen: set[str] = set()
@@ -526,22 +531,26 @@ class Locker:
                         seen.add(tag)
                     result.added.append("")
             return result
-        with self._write_with_files() as (conn, stored):
+        with self._write_with_files(driver=True) as (conn, stored), DeferredSync() as sync:
             logged_at = self._now_us()
             chunk: list[tuple[ContactDraft, PendingEntry]] = []
 
             def flush() -> None:
+                # Entries of earlier chunks are already in this transaction, so the query
+                # finds them too: only this chunk's tags are held (memory stays flat).
                 known = self._known_dedupe(conn, [p.dedupe for _, p in chunk if p.dedupe])
                 pendings: list[PendingEntry] = []
                 for draft, pending in chunk:
                     if pending.dedupe is not None:
-                        if pending.dedupe in seen or pending.dedupe in known:
+                        if pending.dedupe in known:
                             result.duplicates += 1
                             continue
-                        seen.add(pending.dedupe)
+                        known.add(pending.dedupe)
                     pendings.append(pending)
-                    result.added.append(pending.id)
-                    files = self._store_files(pending.id, draft.attachments, logged_at, stored)
+                    result.added.append(pending.id if keep_ids else "")
+                    files = self._store_files(
+                        pending.id, draft.attachments, logged_at, stored, sync
+                    )
                     pendings.extend(files)
                     result.attachments += len(files)
                 self._append(conn, pendings)
@@ -553,19 +562,17 @@ class Locker:
                 if len(chunk) >= flush_every:
                     flush()
             flush()
+            sync.finish()  # every blob durable under its name before the commit
         return result
 
     def _known_dedupe(self, conn: Connection, tags: Sequence[str]) -> set[str]:
         """Which of these source fingerprints (keyed tags) the locker already holds."""
-        from sqlalchemy import select
-
-        from evidence_locker.store.tables import Entry
-
         known: set[str] = set()
         unique = sorted(set(tags))
         for start in range(0, len(unique), 500):
-            stmt = select(Entry.dedupe).where(Entry.dedupe.in_(unique[start : start + 500]))
-            known.update(conn.execute(stmt).scalars())
+            part = unique[start : start + 500]
+            sql = f"SELECT dedupe FROM entry WHERE dedupe IN ({db.placeholders(len(part))})"
+            known.update(row[0] for row in db.rows(conn, sql, part))
         return known
 
     def _has_dedupe(self, conn: Connection, tag: str) -> bool:
@@ -1266,11 +1273,14 @@ class Locker:
         files: Sequence[AttachmentDraft],
         logged_at: int,
         stored: list[str],
+        sync: DeferredSync | None = None,
     ) -> list[PendingEntry]:
         """Encrypt each file into the blob store; return their ledger entries.
 
         The blob id is the attachment entry's id, which the stream cipher binds into
-        the blob's key: a blob moved under another attachment's name fails.
+        the blob's key: a blob moved under another attachment's name fails. With
+        ``sync`` (an import) the fsyncs run on its worker thread and the caller
+        calls ``sync.finish()`` before committing.
         """
         import io
 
@@ -1280,7 +1290,9 @@ class Locker:
         for draft in files:
             entry_id = new_id()
             source = draft.path if draft.path is not None else io.BytesIO(draft.data or b"")
-            stats = self.blobs.put(source, key=self.keyring.attachment_key, blob_id=entry_id)
+            stats = self.blobs.put(
+                source, key=self.keyring.attachment_key, blob_id=entry_id, sync=sync
+            )
             stored.append(entry_id)
             meta = sniff(draft.path if draft.path is not None else (draft.data or b""), draft.name)
             fields: dict[str, Any] = {

@@ -86,13 +86,23 @@ class Source:
     fingerprint: str | None = None  # stable hash of the source entry: duplicate detection
 
     def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+        # Every field is a str or None, so no copy is needed (``dataclasses.asdict``
+        # deep-copies, and this runs once per imported record).
+        out: dict[str, Any] = {}
+        for name in _SOURCE_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> Source | None:
         if not data:
             return None
         return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k in data})
+
+
+_SOURCE_FIELDS = tuple(f.name for f in dataclasses.fields(Source))
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +149,7 @@ class ContactDraft:
         out: dict[str, Any] = {}
         for name in SENSITIVE_FIELDS:
             value = getattr(self, name)
-            if value is None or value == () or value == "":
+            if value is None or value == "" or value == ():
                 continue
             if name == "tags":
                 value = list(value)

@@ -117,10 +117,13 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+# Built once: json.dumps with options builds an encoder per call (one per imported entry).
+_encode_parts = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+
 def content_hash(*parts: Any) -> str:
     """SHA-256 over a canonical JSON of ``parts`` (stable across runs and machines)."""
-    encoded = json.dumps(parts, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_encode_parts(parts).encode("utf-8")).hexdigest()
 
 
 class Fingerprinter:

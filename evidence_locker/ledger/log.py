@@ -116,13 +116,9 @@ class Ledger:
 
     def seal(self, entry_id: str, fields: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
         """Encrypt the fields with a fresh salt each; return the blob and commitments."""
-        salted: dict[str, list[Any]] = {}
-        commitments: dict[str, str] = {}
-        for name, value in fields.items():
-            salt = random_bytes(SALT_SIZE)
-            salted[name] = [base64.b64encode(salt).decode(), value]
-            commitments[name] = commitment(salt, value)
-        plaintext = json.dumps({"f": salted}, ensure_ascii=False, separators=(",", ":")).encode()
+        from evidence_locker.ledger.canonical import sealed_plaintext
+
+        plaintext, commitments = sealed_plaintext(fields, random_bytes(SALT_SIZE * len(fields)))
         if len(plaintext) > MAX_SEALED_BYTES:
             raise ValueError("entry too large")
         return self.keyring.fields.seal(plaintext, AD_PREFIX + entry_id.encode()), commitments
