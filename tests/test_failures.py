@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,43 @@ def test_kill_minus_nine_during_logging_loses_nothing_reported(
         assert len(stored) - len(reported) <= 6  # at most one unreported commit per kill
     assert reported
     assert json.dumps(reported)
+
+
+def test_a_write_lock_held_elsewhere_is_a_clear_busy_error(
+    locker: Locker, locker_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another program holding the write lock past the busy timeout: ``log`` (on its
+    driver-level transaction) says the locker is busy and writes nothing."""
+    import sqlite3
+
+    from evidence_locker.errors import StorageError
+    from evidence_locker.model import Channel, ContactDraft
+    from evidence_locker.store import database
+
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr(
+        database,
+        "SQLITE_PRAGMAS",
+        tuple(
+            "PRAGMA busy_timeout=200" if p.startswith("PRAGMA busy_timeout") else p
+            for p in database.SQLITE_PRAGMAS
+        ),
+    )
+    before = locker.count()
+    holder = sqlite3.connect(locker_dir / "locker.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        draft = ContactDraft(
+            channel=Channel.SMS,
+            occurred_at=datetime.now(UTC),
+            address="95577",
+            content="您的贷款已逾期",
+        )
+        with pytest.raises(StorageError) as caught:
+            locker.log(draft)
+        assert caught.value.key == "storage.busy"
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert locker.count() == before
+    assert locker.verify().ok
