@@ -23,6 +23,7 @@ import sqlite3
 import sys
 from array import array
 from collections.abc import Callable, Iterable, Mapping
+from itertools import filterfalse
 from typing import Any
 
 from evidence_locker.search.normalize import (
@@ -54,6 +55,11 @@ SEARCHED_FIELDS: tuple[str, ...] = (
 _ENOUGH = 4
 # A posting list this many times longer than the candidate set is not worth reading.
 _SKIP_RATIO = 10
+
+# Field values up to this long have their tokens memoised (names, numbers, addresses
+# recur across records; message bodies rarely do), at most this many of them.
+_TEXT_MEMO_CHARS = 80
+_TEXT_MEMO_ENTRIES = 4096
 
 _CJK_RUN = re.compile(f"[{CJK_CLASS}]+")
 
@@ -110,17 +116,20 @@ def posting_rows(
 class Tokenizer:
     """Gram -> truncated keyed token, memoised (grams repeat a lot across records).
 
-    Hold one per unlocked locker: ``Tokenizer(keyring.index_token)``. The memo keeps
-    grams in memory only, where the decrypted records already are.
+    Hold one per unlocked locker: ``Tokenizer(keyring.index_token)``. Two memos, both
+    in memory only, where the decrypted records already are: gram -> token, and, for
+    short field values (an organisation, a number, a name: they repeat from record to
+    record in an import), text -> its tokens.
     """
 
-    __slots__ = ("_fn", "_memo", "_memo_max", "size")
+    __slots__ = ("_fn", "_memo", "_memo_max", "_texts", "size")
 
     def __init__(self, token_fn: TokenFn, size: int = TOKEN_BYTES, memo_max: int = 1 << 18):
         self._fn = token_fn
         self.size = size
         self._memo: dict[str, bytes] = {}
         self._memo_max = memo_max
+        self._texts: dict[str, frozenset[bytes]] = {}
 
     def __call__(self, gram: str) -> bytes:
         token = self._memo.get(gram)
@@ -130,6 +139,32 @@ class Tokenizer:
                 self._memo.clear()
             self._memo[gram] = token
         return token
+
+    def tokens(self, grams: set[str]) -> set[bytes]:
+        """The tokens of a set of grams: the keyed hash runs only for grams not seen
+        before, and the lookups of the others run as set and map operations in C."""
+        memo = self._memo
+        # not ``grams - memo.keys()``: that walks the whole memo
+        missing = list(filterfalse(memo.__contains__, grams))
+        if missing:
+            if len(memo) + len(missing) > self._memo_max:
+                memo.clear()
+                missing = grams
+            fn, size = self._fn, self.size
+            for gram in missing:
+                memo[gram] = fn(_GRAM_PREFIX + gram.encode("utf-8"))[:size]
+        return set(map(memo.__getitem__, grams))
+
+    def text_tokens(self, text: str) -> frozenset[bytes]:
+        """The tokens of one raw (not yet normalised) field value."""
+        found = self._texts.get(text)
+        if found is None:
+            found = frozenset(self.tokens(grams(normalize(text))))
+            if len(text) <= _TEXT_MEMO_CHARS:
+                if len(self._texts) >= _TEXT_MEMO_ENTRIES:
+                    self._texts.clear()
+                self._texts[text] = found
+        return found
 
 
 def __getattr__(name: str) -> Any:
@@ -210,10 +245,10 @@ def term_grams(term: str) -> set[str]:
 def tokens_for(fields: Mapping[str, str], token_fn: TokenFn | Tokenizer) -> set[bytes]:
     """The set of index tokens of one entry's searched fields (raw, not normalised)."""
     tok = _as_tokenizer(token_fn)
-    all_grams: set[str] = set()
+    out: set[bytes] = set()
     for text in fields.values():
-        all_grams |= grams(normalize(text))
-    return {tok(g) for g in all_grams}
+        out |= tok.text_tokens(text)
+    return out
 
 
 def query_tokens(query: Query, token_fn: TokenFn | Tokenizer) -> list[bytes] | None:
