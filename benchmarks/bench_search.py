@@ -378,12 +378,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="10k records only (< 60 s)")
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--repeat", type=int, default=21)
+    parser.add_argument("--repeat", type=int, default=None, help="default 21 (--quick: 7)")
     args = parser.parse_args(argv)
     sizes = [10_000] if args.quick else [int(s) for s in args.sizes.split(",")]
+    repeat = args.repeat or (7 if args.quick else 21)
     for n in sizes:
-        scan_repeat = 3 if n > 20_000 else 5
-        run(n, args.seed, args.repeat if n <= 20_000 else max(5, args.repeat // 2), scan_repeat)
+        scan_repeat = 3 if n > 20_000 else (3 if args.quick else 5)
+        run(n, args.seed, repeat if n <= 20_000 else max(5, repeat // 2), scan_repeat)
 
 
 if __name__ == "__main__":
