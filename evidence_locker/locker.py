@@ -190,8 +190,6 @@ class Locker:
             os.chmod(directory, 0o700)
         except OSError as exc:
             raise StorageError("storage.mkdir", path=str(directory), detail=exc.strerror) from exc
-        from sqlalchemy.exc import SQLAlchemyError
-
         from evidence_locker.store import engine as store_engine
 
         database = cls._database_for(directory, database_url)
@@ -221,8 +219,11 @@ class Locker:
                 from evidence_locker.ledger.merkle import Frontier
 
                 locker.ledger.write_head(conn, Frontier())
-        except SQLAlchemyError as exc:
-            raise StorageError("storage.write", path=str(directory), detail=str(exc.orig)) from exc
+        except Exception as exc:
+            if not db.is_database_error(exc):
+                raise
+            detail = db.error_text(exc)
+            raise StorageError("storage.write", path=str(directory), detail=detail) from exc
         if database_url is None:
             store_engine.secure_file_modes(directory)
         locker.region = region
@@ -359,8 +360,9 @@ class Locker:
 
     # -- transactions ------------------------------------------------------------------
 
-    def _write(self) -> Any:
-        """A write transaction that takes the database's write lock up front."""
+    def _write_sa(self) -> Any:
+        """A SQLAlchemy write transaction that takes the write lock up front: for the
+        statements that need SQLAlchemy (DDL of the search index rebuild)."""
         from sqlalchemy.exc import OperationalError
 
         locker = self
@@ -391,15 +393,16 @@ class Locker:
         return _Tx()
 
     @contextlib.contextmanager
-    def _write_driver(self) -> Iterator[Any]:
-        """A write transaction for driver-level statements only (store/database.py).
+    def _write(self) -> Iterator[Any]:
+        """A write transaction that takes the database's write lock up front.
 
-        On SQLite it runs on a plain sqlite3 connection, so the commands that need
-        nothing more (``log``) never import SQLAlchemy; elsewhere it is :meth:`_write`.
+        Its statements are driver-level (store/database.py): on SQLite it runs on a
+        plain sqlite3 connection, so writing commands never import SQLAlchemy; on
+        PostgreSQL it is a SQLAlchemy transaction (:meth:`_write_sa`).
         """
         conn = self._db.driver()
         if conn is None:
-            with self._write() as sa_conn:
+            with self._write_sa() as sa_conn:
                 yield sa_conn
             return
         try:
@@ -419,8 +422,19 @@ class Locker:
         finally:
             conn.close()
 
-    def _read(self) -> Connection:
-        return self.engine.connect()
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[Any]:
+        """A read transaction: one snapshot for all its (driver-level) statements."""
+        conn = self._db.driver()
+        if conn is None:
+            with self.engine.connect() as sa_conn:
+                yield sa_conn
+            return
+        try:
+            conn.execute("BEGIN")
+            yield conn
+        finally:
+            conn.close()
 
     # -- writing records ---------------------------------------------------------------
 
@@ -466,7 +480,7 @@ class Locker:
         entry per file are then committed in one transaction. If anything fails the
         new blobs are removed, so the locker holds all of it or none of it.
         """
-        with self._write_with_files(driver=True) as (conn, stored):
+        with self._write_with_files() as (conn, stored):
             draft = self._prepare(draft, conn)
             logged_at = self._now_us()
             pending = self._pending_for(draft, conn, logged_at)
@@ -531,7 +545,7 @@ class Locker:
                         seen.add(tag)
                     result.added.append("")
             return result
-        with self._write_with_files(driver=True) as (conn, stored), DeferredSync() as sync:
+        with self._write_with_files() as (conn, stored), DeferredSync() as sync:
             logged_at = self._now_us()
             chunk: list[tuple[ContactDraft, PendingEntry]] = []
 
@@ -565,7 +579,7 @@ class Locker:
             sync.finish()  # every blob durable under its name before the commit
         return result
 
-    def _known_dedupe(self, conn: Connection, tags: Sequence[str]) -> set[str]:
+    def _known_dedupe(self, conn: Any, tags: Sequence[str]) -> set[str]:
         """Which of these source fingerprints (keyed tags) the locker already holds."""
         known: set[str] = set()
         unique = sorted(set(tags))
@@ -575,13 +589,8 @@ class Locker:
             known.update(row[0] for row in db.rows(conn, sql, part))
         return known
 
-    def _has_dedupe(self, conn: Connection, tag: str) -> bool:
-        from sqlalchemy import select
-
-        from evidence_locker.store.tables import Entry
-
-        stmt = select(Entry.seq).where(Entry.dedupe == tag).limit(1)
-        return conn.execute(stmt).first() is not None
+    def _has_dedupe(self, conn: Any, tag: str) -> bool:
+        return bool(self._known_dedupe(conn, [tag]))
 
     def _append(self, conn: Connection, pendings: Sequence[PendingEntry]) -> list[int]:
         """Append to the ledger and keep the search index in step, in one transaction."""
@@ -690,7 +699,7 @@ class Locker:
         and a compaction: a locker filled by many single ``log`` calls holds one chunk
         per entry and token; rebuilt, one chunk per token per ~1,000 entries.
         """
-        with self._write() as conn:
+        with self._write_sa() as conn:
             return self._rebuild_postings(conn)
 
     def _rebuild_postings(self, conn: Connection, chunk_size: int = 1000) -> int:
@@ -1062,43 +1071,47 @@ class Locker:
         """Records matching the filter, in the order they happened (oldest first)."""
         return list(self.iter_records(flt))
 
-    def _record_rows_stmt(self, conn: Connection, flt: RecordFilter, *columns: Any) -> Any:
-        """SELECT of record versions (or of ``columns``) matching the clear-column filters."""
-        from sqlalchemy import select
-
-        from evidence_locker.store.tables import Entry
-
+    def _record_rows_sql(
+        self, conn: Any, flt: RecordFilter, columns: str | None = None
+    ) -> tuple[str, list[Any]]:
+        """SELECT of record versions (or of ``columns``) matching the clear-column
+        filters, and its parameters; callers add ``AND ...`` and ``ORDER BY``."""
         if flt.since and flt.until and flt.since > flt.until:
             raise UsageError("filter.bad_range")
-        kind = Entry.kind
-        if columns:
-            # An expression, not the bare column: keeps SQLite from choosing the kind
-            # index, so it walks ix_entry_time_seq in order and can stop early.
-            kind = Entry.kind.concat("")
-        stmt = select(*(columns or (Entry,))).where(kind.in_(RECORD_KINDS))
-        if flt.channels:
-            stmt = stmt.where(Entry.channel.in_([c.value for c in flt.channels]))
-        if flt.directions:
-            stmt = stmt.where(Entry.direction.in_([d.value for d in flt.directions]))
+        # With ``columns``, an expression rather than the bare column: keeps SQLite from
+        # choosing the kind index, so it walks ix_entry_time_seq in order and can stop
+        # early.
+        kind = "kind || ''" if columns else "kind"
+        where = [f"{kind} IN ('record', 'correction')"]
+        params: list[Any] = []
+        for column, values in (
+            ("channel", [c.value for c in flt.channels]),
+            ("direction", [d.value for d in flt.directions]),
+        ):
+            if values:
+                where.append(f"{column} IN ({db.placeholders(len(values))})")
+                params += values
         if flt.since:
-            stmt = stmt.where(Entry.occurred_at >= micros(flt.since))
+            where.append("occurred_at >= ?")
+            params.append(micros(flt.since))
         if flt.until:
-            stmt = stmt.where(Entry.occurred_at <= micros(flt.until))
+            where.append("occurred_at <= ?")
+            params.append(micros(flt.until))
         if flt.case:
-            stmt = stmt.where(Entry.case_id == self._resolve_case(conn, flt.case))
+            where.append("case_id = ?")
+            params.append(self._resolve_case(conn, flt.case))
         if not flt.all_versions:
-            newer = select(Entry.target).where(
-                Entry.kind == "correction", Entry.target.is_not(None)
+            where.append(
+                "id NOT IN (SELECT target FROM entry"
+                " WHERE kind = 'correction' AND target IS NOT NULL)"
             )
-            stmt = stmt.where(Entry.id.not_in(newer))
         if not flt.include_deleted:
-            dead = select(Entry.record_id).where(Entry.kind == "tombstone")
-            stmt = stmt.where(Entry.record_id.not_in(dead))
+            where.append("record_id NOT IN (SELECT record_id FROM entry WHERE kind = 'tombstone')")
         if flt.has_attachment is not None:
-            with_files = select(Entry.record_id).where(Entry.kind == "attachment")
-            cond = Entry.record_id.in_(with_files)
-            stmt = stmt.where(cond if flt.has_attachment else ~cond)
-        return stmt
+            op = "IN" if flt.has_attachment else "NOT IN"
+            where.append(f"record_id {op} (SELECT record_id FROM entry WHERE kind = 'attachment')")
+        sql = f"SELECT {columns or ENTRY_SELECT} FROM entry WHERE " + " AND ".join(where)
+        return sql, params
 
     def iter_records(self, flt: RecordFilter | None = None, batch: int = 2000) -> Iterator[Record]:
         """Records in the order they happened, read ``batch`` rows at a time.
@@ -1107,14 +1120,10 @@ class Locker:
         rows, with their sealed blobs, are fetched and decrypted one batch at a time,
         so memory does not hold every ciphertext of a large locker at once.
         """
-        from evidence_locker.store.tables import Entry
-
         flt = flt or RecordFilter()
         with self._read() as conn:
-            order = self._record_rows_stmt(conn, flt, Entry.seq).order_by(
-                Entry.occurred_at, Entry.seq
-            )
-            seqs = list(conn.execute(order).scalars())
+            sql, params = self._record_rows_sql(conn, flt, "seq")
+            seqs = [r.seq for r in db.rows(conn, sql + " ORDER BY occurred_at, seq", params)]
             for start in range(0, len(seqs), batch):
                 chunk = seqs[start : start + batch]
                 sql = (
@@ -1154,7 +1163,6 @@ class Locker:
         """
         from evidence_locker.search.index import candidate_seqs
         from evidence_locker.search.query import parse_query
-        from evidence_locker.store.tables import Entry
 
         query = parse_query(text)
         flt = flt or RecordFilter()
@@ -1175,24 +1183,23 @@ class Locker:
                 # than walk the whole time index
                 wanted = sorted(candidates)
                 pairs: list[Any] = []
+                sql, params = self._record_rows_sql(conn, flt, "seq, occurred_at")
                 for i in range(0, len(wanted), 900):
-                    stmt = self._record_rows_stmt(conn, flt, Entry.seq, Entry.occurred_at)
-                    pairs += conn.execute(stmt.where(Entry.seq.in_(wanted[i : i + 900]))).all()
+                    part = wanted[i : i + 900]
+                    in_part = f" AND seq IN ({db.placeholders(len(part))})"
+                    pairs += db.rows(conn, sql + in_part, [*params, *part])
                 pairs.sort(key=lambda p: (p[1], p[0]), reverse=True)
                 ordered: Iterable[int] = (p[0] for p in pairs)
                 self._search_hits(conn, query, flt, ordered, limit, hits)
                 return hits
-            stmt = self._record_rows_stmt(conn, flt, Entry.seq).order_by(
-                Entry.occurred_at.desc(), Entry.seq.desc()
-            )
-            result = conn.execute(stmt)  # streamed: stops early when the page is full
-            try:
-                walked = (s for part in result.scalars().partitions(500) for s in part)
+            sql, params = self._record_rows_sql(conn, flt, "seq")
+            sql += " ORDER BY occurred_at DESC, seq DESC"
+            # streamed: reading stops early when the page is full
+            with contextlib.closing(db.stream(conn, sql, params)) as stream:
+                walked: Iterable[int] = (r.seq for r in stream)
                 if candidates is not None:
                     walked = (s for s in walked if s in candidates)
                 self._search_hits(conn, query, flt, walked, limit, hits)
-            finally:
-                result.close()
         return hits
 
     def _search_hits(
@@ -1317,16 +1324,15 @@ class Locker:
         return out
 
     @contextlib.contextmanager
-    def _write_with_files(self, *, driver: bool = False) -> Iterator[tuple[Any, list[str]]]:
+    def _write_with_files(self) -> Iterator[tuple[Any, list[str]]]:
         """A write transaction that may also store attachment blobs, all or nothing.
 
         Blobs are written (and fsynced) before the commit; the caller appends each
         stored blob id to the list, and if the transaction fails they are deleted.
-        ``driver``: the body runs driver-level statements only (:meth:`_write_driver`).
         """
         stored: list[str] = []
         try:
-            with self._write_driver() if driver else self._write() as conn:
+            with self._write() as conn:
                 yield conn, stored
         except BaseException:
             self._discard_blobs(stored)

@@ -1,9 +1,11 @@
-"""Commands import only what they use: ``log`` must not pay for PDF or import code,
-nor for SQLAlchemy/SQLModel/pydantic (its statements are driver-level SQL:
-store/database.py), which alone cost more than the rest of the command."""
+"""Commands import only what they use: ``log`` must not pay for PDF or import code;
+and the everyday commands (log, list, show, search, correct, delete, case, verify) not
+for SQLAlchemy/SQLModel/pydantic either (their statements are driver-level SQL:
+store/database.py), which alone cost more than the rest of such a command."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -57,7 +59,7 @@ def test_log_and_list_do_not_import_heavy_modules(tmp_path: Path) -> None:
         assert not heavy, f"{args}: {sorted(heavy)}"
 
 
-def test_log_runs_without_sqlalchemy_or_pydantic(tmp_path: Path) -> None:
+def test_everyday_commands_run_without_sqlalchemy_or_pydantic(tmp_path: Path) -> None:
     env = new_locker(tmp_path)
     run(["case", "add", "card-1234"], env)
     attachment = tmp_path / "photo.txt"
@@ -68,9 +70,34 @@ def test_log_runs_without_sqlalchemy_or_pydantic(tmp_path: Path) -> None:
         ["log", "visit", "--location", "家门口", "--attach", str(attachment)],
     )
     for args in logs:
-        loaded = imported_modules(args, env)
-        orm = {m for m in loaded if m.split(".")[0] in ("sqlalchemy", "sqlmodel", "pydantic")}
-        assert not orm, f"{args}: {sorted(orm)[:5]}"
+        assert_no_orm(args, env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "evidence_locker", "list", "--json"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    first = json.loads(proc.stdout)[0]["id"][:8]
+    for args in (
+        ["list"],
+        ["list", "--case", "card-1234", "--channel", "call", "--since", "2020-01-01"],
+        ["show", first],
+        ["search", "逾期"],
+        ["search", "13800138000", "--channel", "call", "--json"],
+        ["correct", first, "--content", "已更正 corrected", "--reason", "typo"],
+        ["delete", first, "--reason", "duplicate"],
+        ["case", "list"],
+        ["verify"],
+    ):
+        assert_no_orm(args, env)
+
+
+def assert_no_orm(args: list[str], env: dict[str, str]) -> None:
+    loaded = imported_modules(args, env)
+    orm = {m for m in loaded if m.split(".")[0] in ("sqlalchemy", "sqlmodel", "pydantic")}
+    assert not orm, f"{args}: {sorted(orm)[:5]}"
 
 
 def test_every_command_is_mapped_to_its_module() -> None:

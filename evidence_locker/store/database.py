@@ -21,7 +21,7 @@ from __future__ import annotations
 import sqlite3
 import sys
 from collections import namedtuple
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -116,6 +116,21 @@ def rows(conn: Any, sql: str, params: Sequence[Any] = ()) -> list[Any]:
     if isinstance(conn, sqlite3.Connection):
         return conn.execute(sql, tuple(params)).fetchall()
     return list(conn.exec_driver_sql(sql, tuple(params)))
+
+
+def stream(conn: Any, sql: str, params: Sequence[Any] = (), batch: int = 500) -> Iterator[Any]:
+    """The rows of one query, fetched ``batch`` at a time, for a reader that may stop
+    early (close the generator to release the cursor)."""
+    conn, sql = _for_driver(conn, sql)
+    if isinstance(conn, sqlite3.Connection):
+        cursor = conn.execute(sql, tuple(params))
+    else:
+        cursor = conn.exec_driver_sql(sql, tuple(params))
+    try:
+        while chunk := cursor.fetchmany(batch):
+            yield from chunk
+    finally:
+        cursor.close()
 
 
 def value(conn: Any, sql: str, params: Sequence[Any] = ()) -> Any:
