@@ -66,6 +66,8 @@ from evidence_locker.store.database import Database
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
+    from evidence_locker.store.database import DbConn
+
 DB_NAME = "locker.db"
 BLOB_DIR = "blobs"
 FORMAT = "evidence-locker/1"
@@ -236,7 +238,7 @@ class Locker:
     @classmethod
     def _write_keyslots(
         cls,
-        conn: Connection,
+        conn: DbConn,
         master: bytes,
         locker_id: str,
         now: int,
@@ -330,7 +332,7 @@ class Locker:
     def _read_header(database: Database) -> tuple[dict[str, str], dict[str, Any]]:
         """The ``meta`` settings and the key slots: all that unlocking reads."""
 
-        def read(conn: Any) -> tuple[dict[str, str], dict[str, Any]]:
+        def read(conn: DbConn) -> tuple[dict[str, str], dict[str, Any]]:
             meta = {r.key: r.value for r in db.rows(conn, "SELECT key, value FROM meta")}
             slots = {r.kind: r for r in db.rows(conn, "SELECT kind, kdf, wrapped FROM keyslot")}
             return meta, slots
@@ -441,7 +443,7 @@ class Locker:
     def _now_us(self) -> int:
         return micros(self._clock())
 
-    def _prepare(self, draft: ContactDraft, conn: Connection) -> ContactDraft:
+    def _prepare(self, draft: ContactDraft, conn: DbConn) -> ContactDraft:
         if draft.occurred_at.tzinfo is None:
             raise UsageError("time.naive")
         if not isinstance(draft.channel, Channel):
@@ -456,7 +458,7 @@ class Locker:
             return None
         return self.keyring.index_token(b"dedupe\x00" + source.fingerprint.encode())[:16].hex()
 
-    def _pending_for(self, draft: ContactDraft, conn: Connection, logged_at: int) -> PendingEntry:
+    def _pending_for(self, draft: ContactDraft, conn: DbConn, logged_at: int) -> PendingEntry:
         case_id = self._resolve_case(conn, draft.case) if draft.case else None
         entry_id = new_id()
         return PendingEntry(
@@ -488,7 +490,7 @@ class Locker:
             seqs = self._append(conn, [pending, *files])
             return self._read_back(conn, seqs[0], seqs[1:])
 
-    def _read_back(self, conn: Any, seq: int, file_seqs: Sequence[int]) -> Record:
+    def _read_back(self, conn: DbConn, seq: int, file_seqs: Sequence[int]) -> Record:
         """A record just appended, decrypted from the row written, with its files."""
         row = db.rows(conn, f"SELECT {ENTRY_SELECT} FROM entry WHERE seq = ?", (seq,))[0]
         files = (
@@ -579,7 +581,7 @@ class Locker:
             sync.finish()  # every blob durable under its name before the commit
         return result
 
-    def _known_dedupe(self, conn: Any, tags: Sequence[str]) -> set[str]:
+    def _known_dedupe(self, conn: DbConn, tags: Sequence[str]) -> set[str]:
         """Which of these source fingerprints (keyed tags) the locker already holds."""
         known: set[str] = set()
         unique = sorted(set(tags))
@@ -589,10 +591,10 @@ class Locker:
             known.update(row[0] for row in db.rows(conn, sql, part))
         return known
 
-    def _has_dedupe(self, conn: Any, tag: str) -> bool:
+    def _has_dedupe(self, conn: DbConn, tag: str) -> bool:
         return bool(self._known_dedupe(conn, [tag]))
 
-    def _append(self, conn: Connection, pendings: Sequence[PendingEntry]) -> list[int]:
+    def _append(self, conn: DbConn, pendings: Sequence[PendingEntry]) -> list[int]:
         """Append to the ledger and keep the search index in step, in one transaction."""
         seqs = self.ledger.append(conn, pendings)
         if seqs:
@@ -608,9 +610,7 @@ class Locker:
             self._tokenizer = Tokenizer(self.keyring.index_token)
         return self._tokenizer
 
-    def _index(
-        self, conn: Connection, pendings: Sequence[PendingEntry], seqs: Sequence[int]
-    ) -> None:
+    def _index(self, conn: DbConn, pendings: Sequence[PendingEntry], seqs: Sequence[int]) -> None:
         """Index record versions under their own seq, with their files' names.
 
         A file attached later adds its name's tokens to the record's latest version.
@@ -645,22 +645,17 @@ class Locker:
             self._insert_tokens(conn, posting_rows(seqs[0], entries))
 
     @staticmethod
-    def _insert_tokens(conn: Connection, rows: list[tuple[bytes, int, bytes]]) -> None:
+    def _insert_tokens(conn: DbConn, rows: list[tuple[bytes, int, bytes]]) -> None:
         """Insert posting chunks ``(token, chunk, seqs)`` through the driver's executemany.
 
         A plain INSERT: chunk keys are fresh sequence numbers, so a clash would be a bug
         that silently lost postings if it were ignored.
         """
-        if not rows:
-            return
-        if conn.dialect.name == "sqlite":
-            sql = "INSERT INTO search_posting (token, chunk, seqs) VALUES (?, ?, ?)"
-        else:
-            sql = "INSERT INTO search_posting (token, chunk, seqs) VALUES (%s, %s, %s)"
+        sql = "INSERT INTO search_posting (token, chunk, seqs) VALUES (?, ?, ?)"
         for start in range(0, len(rows), 20000):
-            conn.exec_driver_sql(sql, rows[start : start + 20000])
+            db.execute_many(conn, sql, rows[start : start + 20000])
 
-    def _postings_ready(self, conn: Connection) -> bool:
+    def _postings_ready(self, conn: DbConn) -> bool:
         """Whether this database has the chunked posting table (checked once per Locker).
 
         A locker written before chunked postings has only ``search_token``; the first
@@ -687,7 +682,7 @@ class Locker:
             self.rebuild_index()
             self.__dict__["_postings_ok"] = True
 
-    def _attachment_names(self, conn: Any, record_id: str) -> list[str]:
+    def _attachment_names(self, conn: DbConn, record_id: str) -> list[str]:
         sql = "SELECT id FROM entry WHERE record_id = ? AND kind = 'attachment'"
         ids = [r.id for r in db.rows(conn, sql, (record_id,))]
         return [a.name for a in self._attachments(conn, ids)]
@@ -702,7 +697,7 @@ class Locker:
         with self._write_sa() as conn:
             return self._rebuild_postings(conn)
 
-    def _rebuild_postings(self, conn: Connection, chunk_size: int = 1000) -> int:
+    def _rebuild_postings(self, conn: DbConn, chunk_size: int = 1000) -> int:
         """Rewrite every posting chunk from the ledger, inside the caller's transaction."""
         from evidence_locker.search.index import posting_rows, searchable_fields, tokens_for
         from evidence_locker.store.tables import SearchPosting
@@ -841,7 +836,7 @@ class Locker:
         self._case_cache = None
         return self.cases_by_id()[case_id]
 
-    def _cases(self, conn: Any) -> dict[str, Case]:
+    def _cases(self, conn: DbConn) -> dict[str, Case]:
         if self._case_cache is not None:
             return self._case_cache
         cases: dict[str, Case] = {}
@@ -867,7 +862,7 @@ class Locker:
     def cases(self) -> list[Case]:
         return list(self.cases_by_id().values())
 
-    def _resolve_case(self, conn: Any, name_or_id: str) -> str:
+    def _resolve_case(self, conn: DbConn, name_or_id: str) -> str:
         cases = self._cases(conn)
         if name_or_id in cases:
             return name_or_id
@@ -913,7 +908,7 @@ class Locker:
         return found[0]
 
     @staticmethod
-    def _latest_version(conn: Any, record_id: str) -> Any:
+    def _latest_version(conn: DbConn, record_id: str) -> Any:
         """The (id, seq) of a record's newest version, or None for an unknown record."""
         sql = (
             "SELECT id, seq FROM entry WHERE record_id = ? AND kind IN ('record', 'correction')"
@@ -947,7 +942,7 @@ class Locker:
 
     def _build(
         self,
-        conn: Any,
+        conn: DbConn,
         rows: Sequence[Any],
         decoded: dict[str, DecodedEntry] | None = None,
     ) -> list[Record]:
@@ -1006,7 +1001,7 @@ class Locker:
             )
         return out
 
-    def _decode_ids(self, conn: Any, ids: Sequence[str]) -> dict[str, DecodedEntry]:
+    def _decode_ids(self, conn: DbConn, ids: Sequence[str]) -> dict[str, DecodedEntry]:
         out: dict[str, DecodedEntry] = {}
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
@@ -1015,7 +1010,7 @@ class Locker:
                 out[row.id] = self._decode(row)
         return out
 
-    def _attachments(self, conn: Any, ids: Sequence[str]) -> list[AttachmentInfo]:
+    def _attachments(self, conn: DbConn, ids: Sequence[str]) -> list[AttachmentInfo]:
         decoded = self._decode_ids(conn, ids)
         out = []
         for entry_id, d in sorted(decoded.items(), key=lambda kv: kv[1].seq):
@@ -1072,7 +1067,7 @@ class Locker:
         return list(self.iter_records(flt))
 
     def _record_rows_sql(
-        self, conn: Any, flt: RecordFilter, columns: str | None = None
+        self, conn: DbConn, flt: RecordFilter, columns: str | None = None
     ) -> tuple[str, list[Any]]:
         """SELECT of record versions (or of ``columns``) matching the clear-column
         filters, and its parameters; callers add ``AND ...`` and ``ORDER BY``."""
@@ -1204,7 +1199,7 @@ class Locker:
 
     def _search_hits(
         self,
-        conn: Connection,
+        conn: DbConn,
         query: Any,
         flt: RecordFilter,
         seqs: Iterable[int],

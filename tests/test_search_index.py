@@ -85,7 +85,7 @@ def oracle(query: Query, records_: list[dict[str, str]]) -> set[int]:
 
 
 def search(session: Session, query: Query, records_: list[dict[str, str]], tok: Tokenizer):
-    candidates = candidate_seqs(session, query, tok)
+    candidates = candidate_seqs(session.connection(), query, tok)
     pool = candidates if candidates is not None else range(1, len(records_) + 1)
     found = {seq for seq in pool if confirm(query, records_[seq - 1])}
     return candidates, found
@@ -151,10 +151,10 @@ def test_grams_cover_cjk_unigrams_bigrams_and_latin_trigrams() -> None:
 def test_short_latin_terms_cannot_narrow_but_cjk_can() -> None:
     tok = Tokenizer(KEYS.index_token)
     session = build([{"content": "ab 还"}, {"content": "xy"}], tok)
-    assert candidate_seqs(session, parse_query("ab"), tok) is None
-    assert candidate_seqs(session, parse_query("还"), tok) == {1}
-    assert candidate_seqs(session, parse_query("还 ab"), tok) == {1}
-    assert candidate_seqs(session, parse_query("zzz"), tok) == set()
+    assert candidate_seqs(session.connection(), parse_query("ab"), tok) is None
+    assert candidate_seqs(session.connection(), parse_query("还"), tok) == {1}
+    assert candidate_seqs(session.connection(), parse_query("还 ab"), tok) == {1}
+    assert candidate_seqs(session.connection(), parse_query("zzz"), tok) == set()
 
 
 def test_realistic_queries() -> None:

@@ -13,7 +13,7 @@ import base64
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evidence_locker.crypto import DecryptionFailed, KeyRing, random_bytes
 from evidence_locker.errors import IntegrityError
@@ -21,6 +21,9 @@ from evidence_locker.ledger import merkle
 from evidence_locker.ledger.canonical import SALT_SIZE, commitment, entry_leaf_hash
 from evidence_locker.ledger.checkpoint import Checkpoint, open_note, sign_note
 from evidence_locker.store import database as db
+
+if TYPE_CHECKING:
+    from evidence_locker.store.database import DbConn
 
 HEADER_COLUMNS = (
     "seq",
@@ -123,7 +126,7 @@ class Ledger:
             raise ValueError("entry too large")
         return self.keyring.fields.seal(plaintext, AD_PREFIX + entry_id.encode()), commitments
 
-    def read_frontier(self, conn: Any) -> merkle.Frontier:
+    def read_frontier(self, conn: DbConn) -> merkle.Frontier:
         sql = "SELECT value FROM meta WHERE key = 'frontier'"
         if db.dialect_of(conn) == "postgresql":
             sql += " FOR UPDATE"  # serialise writers on a shared server
@@ -133,7 +136,7 @@ class Ledger:
         data = json.loads(raw)
         return merkle.Frontier(data["size"], [base64.b64decode(h) for h in data["stack"]])
 
-    def append(self, conn: Any, pending: Sequence[PendingEntry]) -> list[int]:
+    def append(self, conn: DbConn, pending: Sequence[PendingEntry]) -> list[int]:
         """Append entries in order; caller owns the (write) transaction."""
         if not pending:
             return []
@@ -164,7 +167,7 @@ class Ledger:
         self.write_head(conn, frontier)
         return seqs
 
-    def write_head(self, conn: Any, frontier: merkle.Frontier) -> str:
+    def write_head(self, conn: DbConn, frontier: merkle.Frontier) -> str:
         note = sign_note(
             Checkpoint(self.origin, frontier.size, frontier.root()), self.keyring.signer
         )
@@ -201,16 +204,16 @@ class Ledger:
         except (ValueError, KeyError, TypeError):
             raise DecryptionFailed from None
 
-    def head_note(self, conn: Any) -> str:
+    def head_note(self, conn: DbConn) -> str:
         note = db.value(conn, "SELECT value FROM meta WHERE key = 'head'")
         if note is None:
             raise ValueError("no signed tree head")  # verify reports it as a bad signature
         return str(note)
 
-    def leaves(self, conn: Any) -> list[bytes]:
+    def leaves(self, conn: DbConn) -> list[bytes]:
         return [bytes(r[0]) for r in db.rows(conn, "SELECT leaf FROM entry ORDER BY seq")]
 
-    def rows(self, conn: Any, batch: int = 2000) -> Iterator[Any]:
+    def rows(self, conn: DbConn, batch: int = 2000) -> Iterator[Any]:
         """Every entry in sequence order, fetched in batches (memory stays flat)."""
         last = -1
         sql = f"SELECT {ENTRY_SELECT} FROM entry WHERE seq > ? ORDER BY seq LIMIT ?"
@@ -223,7 +226,7 @@ class Ledger:
 
     # -- verification ----------------------------------------------------------------
 
-    def verify(self, conn: Any, *, stop_at_first: bool = False) -> VerifyReport:
+    def verify(self, conn: DbConn, *, stop_at_first: bool = False) -> VerifyReport:
         """Recompute every leaf and root from the rows and check the signed head.
 
         Names the first entry whose ciphertext, leaf or position does not match.

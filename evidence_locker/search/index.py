@@ -19,7 +19,6 @@ calling :func:`confirm` (no false positives). docs/search.md says what the token
 from __future__ import annotations
 
 import re
-import sqlite3
 import sys
 from array import array
 from collections.abc import Callable, Iterable, Mapping
@@ -33,6 +32,7 @@ from evidence_locker.search.normalize import (
     normalize_with_offsets,
 )
 from evidence_locker.search.query import Query
+from evidence_locker.store import database as db
 
 # 4 bytes: 2^32 buckets. See docs/search.md for the collision / size trade-off measured.
 TOKEN_BYTES = 4
@@ -261,22 +261,10 @@ def query_tokens(query: Query, token_fn: TokenFn | Tokenizer) -> list[bytes] | N
     return list(tokens) or None
 
 
-def _execute(conn: Any, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    """Run ``sql`` (``?`` placeholders) on a sqlite3 connection or a SQLAlchemy one."""
-    if isinstance(conn, sqlite3.Connection):
-        return conn.execute(sql, params).fetchall()
-    from sqlalchemy import text
-
-    names = iter(range(len(params)))
-    bound = re.sub(r"\?", lambda _m: f":p{next(names)}", sql)
-    result = conn.execute(text(bound), {f"p{i}": v for i, v in enumerate(params)})
-    return [tuple(row) for row in result]
-
-
 def candidate_seqs(conn: Any, query: Query, token_fn: TokenFn | Tokenizer) -> set[int] | None:
     """Entries that may match ``query``; None means "cannot narrow: check every entry".
 
-    ``conn``: a SQLModel/SQLAlchemy Session or Connection, or a sqlite3 Connection.
+    ``conn``: a sqlite3 connection or a SQLAlchemy one (``store/database.py``).
     The chunks of every query token are read in one query (a common token is tens of
     rows); the lists are then intersected rarest first, and a list much longer than
     the candidates left is skipped, since decrypting a few extra candidates is cheaper.
@@ -286,7 +274,7 @@ def candidate_seqs(conn: Any, query: Query, token_fn: TokenFn | Tokenizer) -> se
         return None
     marks = ",".join("?" * len(tokens))
     chunks: dict[bytes, list[tuple[int, bytes]]] = {}
-    for token, chunk, blob in _execute(
+    for token, chunk, blob in db.rows(
         conn, f"SELECT token, chunk, seqs FROM search_posting WHERE token IN ({marks})", tokens
     ):
         chunks.setdefault(bytes(token), []).append((chunk, bytes(blob)))

@@ -27,7 +27,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Connection, Engine
+
+    # What driver-level statements run on: the functions below take either.
+    DbConn = sqlite3.Connection | Connection
 
 BUSY_TIMEOUT_MS = 30_000
 # synchronous=FULL: a committed command is on disk. secure_delete: freed pages are
