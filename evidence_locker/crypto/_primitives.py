@@ -14,7 +14,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESGCMSIV
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 __all__ = [
     "AESGCM",
@@ -52,4 +51,6 @@ def hmac_sha256(key: bytes, data: bytes) -> bytes:
 
 
 def public_bytes(key: Ed25519PublicKey) -> bytes:
-    return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    # the raw 32 bytes; ``public_bytes(Encoding.Raw, ...)`` would import the whole
+    # serialization package (its SSH module included) into every command
+    return key.public_bytes_raw()

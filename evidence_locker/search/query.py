@@ -14,8 +14,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-import phonenumbers
-
 from evidence_locker.errors import UsageError
 from evidence_locker.search.normalize import normalize
 
@@ -62,6 +60,7 @@ def _strip_punctuation(word: str) -> str:
 
 def _phones_to_national(text: str) -> str:
     """Rewrite valid international numbers to their national significant number."""
+    import phonenumbers  # lazy: indexing imports this module; its metadata is not needed
 
     def repl(m: re.Match[str]) -> str:
         try:
