@@ -47,6 +47,10 @@ def main() -> None:
     runs = 5 if parser.parse_args().quick else 15
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ)
+        # A user's Python caches bytecode (pip compiles an installed package; an
+        # editable one is cached on first run). With PYTHONDONTWRITEBYTECODE set, as in
+        # some sandboxes, every run would compile the package from source instead.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         env.update(
             EVIDENCE_LOCKER_DIR=str(Path(tmp) / "locker"),
             EVIDENCE_LOCKER_PASSPHRASE="benchmark passphrase",

@@ -1284,6 +1284,8 @@ class Locker:
         ``sync`` (an import) the fsyncs run on its worker thread and the caller
         calls ``sync.finish()`` before committing.
         """
+        if not files:
+            return []
         import io
 
         from evidence_locker.attachments_meta import sniff
