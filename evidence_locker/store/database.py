@@ -1,17 +1,18 @@
 """Where a locker's tables live, and driver-level SQL that runs on any of them.
 
-The tables are defined once, with SQLModel (``store/tables.py``), and SQLAlchemy
-serves every query that is built from filters. But importing SQLAlchemy and SQLModel
-costs about 0.4 s, more than everything else a ``log`` command does apart from key
-derivation (docs/design-notes.md has the measurements). So the statements on the path of
-the everyday commands (unlock, append to the ledger, index, read a record back) are
-plain SQL with ``?`` placeholders, run by the functions below on either connection:
+The tables are defined once, with SQLModel (``store/tables.py``), which creates them
+(``init``) and serves the dossier, backup and doctor code. But importing SQLAlchemy
+and SQLModel costs about 0.4 s, more than everything else a ``log`` command does apart
+from key derivation (docs/design-notes.md has the measurements). So the statements of
+the ``Locker``'s own read and write transactions (unlock, ledger append, index, records,
+filters, search) are plain SQL with ``?`` placeholders and bound parameters, run by the
+functions below on either connection:
 
 - a :class:`DriverConnection`, the standard library's ``sqlite3`` opened with the same
   pragmas as the SQLAlchemy engine, for a SQLite locker: no SQLAlchemy import at all;
-- a SQLAlchemy ``Connection`` (PostgreSQL, or a SQLite transaction that also runs built
-  queries): the statement goes straight to its DB-API cursor, placeholders rewritten
-  to ``%s`` for psycopg.
+- a SQLAlchemy ``Connection`` (PostgreSQL, or SQLite code that needs SQLAlchemy, such
+  as the index rebuild's DDL): the statement goes straight to its DB-API cursor,
+  placeholders rewritten to ``%s`` for psycopg.
 
 Only the statement text is shared; one transaction always uses one connection.
 """
