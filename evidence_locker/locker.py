@@ -156,6 +156,7 @@ class Locker:
         self._case_cache: dict[str, Case] | None = None
         self._blobs: BlobStore | None = None
         self._tokenizer: Any = None
+        self._postings_ok = False  # the chunked search index exists (checked once)
 
     # -- opening and creating ----------------------------------------------------------
 
@@ -402,16 +403,13 @@ class Locker:
         plain sqlite3 connection, so writing commands never import SQLAlchemy; on
         PostgreSQL it is a SQLAlchemy transaction (:meth:`_write_sa`).
         """
+        self._ensure_postings()
         conn = self._db.driver()
         if conn is None:
             with self._write_sa() as sa_conn:
                 yield sa_conn
             return
         try:
-            if not self._postings_ready(conn):
-                # a locker from before chunked postings: its one-time index rebuild
-                # needs SQLAlchemy (DDL), so it happens here, in its own transaction
-                self._ensure_postings()
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 yield conn
@@ -488,30 +486,9 @@ class Locker:
             pending = self._pending_for(draft, conn, logged_at)
             files = self._store_files(pending.id, draft.attachments, logged_at, stored)
             seqs = self._append(conn, [pending, *files])
-            return self._read_back(conn, seqs[0], seqs[1:])
-
-    def _read_back(self, conn: DbConn, seq: int, file_seqs: Sequence[int]) -> Record:
-        """A record just appended, decrypted from the row written, with its files."""
-        row = db.rows(conn, f"SELECT {ENTRY_SELECT} FROM entry WHERE seq = ?", (seq,))[0]
-        files = (
-            db.rows(
-                conn,
-                f"SELECT id FROM entry WHERE seq IN ({db.placeholders(len(file_seqs))})",
-                file_seqs,
-            )
-            if file_seqs
-            else []
-        )
-        case = self._cases(conn)[row.case_id].name if row.case_id else None
-        return self._record_from(
-            row,
-            self._decode_values(row),
-            superseded_by=None,
-            deleted=False,
-            delete_reason=None,
-            case=case,
-            attachments=tuple(self._attachments(conn, [f.id for f in files])),
-        )
+            # read back from the row written, built as every read builds records
+            sql = f"SELECT {ENTRY_SELECT} FROM entry WHERE seq = ?"
+            return self._build(conn, db.rows(conn, sql, (seqs[0],)))[0]
 
     def log_batch(
         self,
@@ -618,9 +595,6 @@ class Locker:
         """
         from evidence_locker.search.index import posting_rows, searchable_fields, tokens_for
 
-        if not self._postings_ready(conn):
-            self._rebuild_postings(conn)  # the new entries are in the ledger already
-            return
         batch_names: dict[str, list[str]] = defaultdict(list)
         versions_in_batch: set[str] = set()
         for p in pendings:
@@ -655,32 +629,24 @@ class Locker:
         for start in range(0, len(rows), 20000):
             db.execute_many(conn, sql, rows[start : start + 20000])
 
-    def _postings_ready(self, conn: DbConn) -> bool:
-        """Whether this database has the chunked posting table (checked once per Locker).
-
-        A locker written before chunked postings has only ``search_token``; the first
-        search or write after opening it rebuilds the index (:meth:`_rebuild_postings`).
-        """
-        if self.__dict__.get("_postings_ok"):
-            return True
-        if db.dialect_of(conn) == "sqlite":
-            sql = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
-        else:
-            sql = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
-        ok = bool(db.value(conn, sql, ("search_posting",)))
-        if ok:
-            self.__dict__["_postings_ok"] = True
-        return ok
-
     def _ensure_postings(self) -> None:
-        """Rebuild the index once if this locker predates chunked postings."""
-        if self.__dict__.get("_postings_ok"):
+        """Rebuild the search index once if this locker predates chunked postings.
+
+        Such a locker has only the per-entry ``search_token`` table. Every search and
+        write calls this first (one query per Locker), so the rebuild, which needs
+        SQLAlchemy for its DDL, runs in its own transaction before them.
+        """
+        if self._postings_ok:
             return
         with self._read() as conn:
-            ready = self._postings_ready(conn)
+            if db.dialect_of(conn) == "sqlite":
+                sql = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
+            else:
+                sql = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
+            ready = bool(db.value(conn, sql, ("search_posting",)))
         if not ready:
             self.rebuild_index()
-            self.__dict__["_postings_ok"] = True
+        self._postings_ok = True
 
     def _attachment_names(self, conn: DbConn, record_id: str) -> list[str]:
         sql = "SELECT id FROM entry WHERE record_id = ? AND kind = 'attachment'"
@@ -694,35 +660,34 @@ class Locker:
         and a compaction: a locker filled by many single ``log`` calls holds one chunk
         per entry and token; rebuilt, one chunk per token per ~1,000 entries.
         """
-        with self._write_sa() as conn:
-            return self._rebuild_postings(conn)
-
-    def _rebuild_postings(self, conn: DbConn, chunk_size: int = 1000) -> int:
-        """Rewrite every posting chunk from the ledger, inside the caller's transaction."""
         from evidence_locker.search.index import posting_rows, searchable_fields, tokens_for
         from evidence_locker.store.tables import SearchPosting
 
-        SearchPosting.__table__.create(conn, checkfirst=True)
-        conn.execute(SearchPosting.__table__.delete())
-        conn.exec_driver_sql("DROP TABLE IF EXISTS search_token")
-        names: dict[str, list[str]] = defaultdict(list)
-        sql = f"SELECT {ENTRY_SELECT} FROM entry WHERE kind = 'attachment' ORDER BY seq"
-        for row in db.rows(conn, sql):
-            if row.target:
-                names[row.target].append(self._decode_values(row).get("name", ""))
+        chunk_size = 1000
         count = 0
-        entries: list[tuple[int, set[bytes]]] = []
-        for row in self.ledger.rows(conn):
-            if row.kind not in RECORD_KINDS:
-                continue
-            fields = searchable_fields(self._decode_values(row), names.get(row.record_id, ()))
-            entries.append((row.seq, tokens_for(fields, self.tokenizer)))
-            count += 1
-            if len(entries) >= chunk_size:
+        with self._write_sa() as conn:
+            SearchPosting.__table__.create(conn, checkfirst=True)
+            conn.execute(SearchPosting.__table__.delete())
+            conn.exec_driver_sql("DROP TABLE IF EXISTS search_token")
+            names: dict[str, list[str]] = defaultdict(list)
+            sql = f"SELECT {ENTRY_SELECT} FROM entry WHERE kind = 'attachment' ORDER BY seq"
+            for row in db.rows(conn, sql):
+                if row.target:
+                    names[row.target].append(self._decode_values(row).get("name", ""))
+            entries: list[tuple[int, set[bytes]]] = []
+            for row in self.ledger.rows(conn):
+                if row.kind not in RECORD_KINDS:
+                    continue
+                values = self._decode_values(row)
+                fields = searchable_fields(values, names.get(row.record_id, ()))
+                entries.append((row.seq, tokens_for(fields, self.tokenizer)))
+                count += 1
+                if len(entries) >= chunk_size:
+                    self._insert_tokens(conn, posting_rows(entries[0][0], entries))
+                    entries = []
+            if entries:
                 self._insert_tokens(conn, posting_rows(entries[0][0], entries))
-                entries = []
-        if entries:
-            self._insert_tokens(conn, posting_rows(entries[0][0], entries))
+        self._postings_ok = True
         return count
 
     def correct(

@@ -131,10 +131,13 @@ class Tokenizer:
         self._memo_max = memo_max
         self._texts: dict[str, frozenset[bytes]] = {}
 
+    def _keyed(self, gram: str) -> bytes:
+        return self._fn(_GRAM_PREFIX + gram.encode("utf-8"))[: self.size]
+
     def __call__(self, gram: str) -> bytes:
         token = self._memo.get(gram)
         if token is None:
-            token = self._fn(_GRAM_PREFIX + gram.encode("utf-8"))[: self.size]
+            token = self._keyed(gram)
             if len(self._memo) >= self._memo_max:
                 self._memo.clear()
             self._memo[gram] = token
@@ -150,9 +153,8 @@ class Tokenizer:
             if len(memo) + len(missing) > self._memo_max:
                 memo.clear()
                 missing = grams
-            fn, size = self._fn, self.size
             for gram in missing:
-                memo[gram] = fn(_GRAM_PREFIX + gram.encode("utf-8"))[:size]
+                memo[gram] = self._keyed(gram)
         return set(map(memo.__getitem__, grams))
 
     def text_tokens(self, text: str) -> frozenset[bytes]:
