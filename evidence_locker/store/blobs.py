@@ -87,6 +87,20 @@ def _temp_name() -> str:
     return f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}"
 
 
+@contextlib.contextmanager
+def _discarded_on_failure(tmp: Path) -> Iterator[None]:
+    """Delete the temporary file ``tmp`` if the block fails; a refusal of the disk
+    becomes a :class:`StorageError`, anything else propagates as it is."""
+    try:
+        yield
+    except OSError as exc:
+        _unlink_quietly(tmp)
+        raise _storage_error(exc) from exc
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+
+
 def _unlink_quietly(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
@@ -170,7 +184,7 @@ class BlobStore:
         sync: DeferredSync | None = None,
     ) -> StreamStats:
         tmp = self.directory / _temp_name()
-        try:
+        with _discarded_on_failure(tmp):
             dst = _open_exclusive(tmp)
             try:
                 stats = encrypt_stream(src, dst, key=key, blob_id=blob_id)
@@ -190,12 +204,6 @@ class BlobStore:
             dst.close()
             os.replace(tmp, final)
             fsync_dir(self.directory)
-        except OSError as exc:
-            _unlink_quietly(tmp)
-            raise _storage_error(exc) from exc
-        except BaseException:
-            _unlink_quietly(tmp)
-            raise
         return stats
 
     def delete(self, blob_id: str) -> None:
@@ -272,26 +280,20 @@ class BlobStore:
             raise _exists(dest)
         with self.open(blob_id) as src:
             tmp = dest.parent / _temp_name()
-            try:
-                with _open_exclusive(tmp) as out:
-                    stats = decrypt_stream(src, out, key=key, blob_id=blob_id)
-                    out.flush()
-                    os.fsync(out.fileno())
+            with _discarded_on_failure(tmp):
+                try:
+                    with _open_exclusive(tmp) as out:
+                        stats = decrypt_stream(src, out, key=key, blob_id=blob_id)
+                        out.flush()
+                        os.fsync(out.fileno())
+                except StreamError as exc:
+                    raise _integrity(blob_id, exc) from exc
                 if expected_sha256 is not None and stats.sha256_hex != expected_sha256.lower():
                     raise IntegrityError("attachments.hash_mismatch", attachment=blob_id)
                 if not force and dest.exists():  # appeared while we were decrypting
                     raise _exists(dest)
                 os.replace(tmp, dest)
                 fsync_dir(dest.parent)
-            except StreamError as exc:
-                _unlink_quietly(tmp)
-                raise _integrity(blob_id, exc) from exc
-            except OSError as exc:
-                _unlink_quietly(tmp)
-                raise _storage_error(exc) from exc
-            except BaseException:
-                _unlink_quietly(tmp)
-                raise
         return stats
 
     def verify(self, blob_id: str, *, key: bytes) -> StreamStats:
