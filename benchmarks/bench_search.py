@@ -30,7 +30,8 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -52,7 +53,6 @@ from evidence_locker.search.index import (
     searchable_fields,
     tokens_for,
 )
-from evidence_locker.search.memory import MemoryIndex
 from evidence_locker.search.query import Query, parse_query
 
 AD_PREFIX = b"evidence-locker/v1/entry/"
@@ -160,6 +160,61 @@ def _flush(db, fts, entries, tokens, docs, metas) -> None:  # type: ignore[no-un
     fts.executemany("INSERT INTO meta VALUES (?, ?)", metas)
     for batch in (entries, tokens, docs, metas):
         batch.clear()
+
+
+class MemoryIndex:
+    """The ``memory`` strategy: normalised text of every entry, newest first.
+
+    (The product's version, which also keeps the Records, is
+    ``evidence_locker.search.memory.DecryptedView``.)
+    """
+
+    __slots__ = ("_keys", "_rows", "_sorted")
+
+    def __init__(self) -> None:
+        self._rows: list[tuple[int, int, str]] = []  # (-occurred_us, seq, text)
+        self._keys: list[int] = []
+        self._sorted = True
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def add(self, seq: int, occurred_us: int, fields: Mapping[str, str]) -> None:
+        """Add one decrypted entry (its searched fields, raw)."""
+        self._rows.append((-occurred_us, seq, normalized_text(fields)))
+        self._sorted = False
+
+    def search(
+        self,
+        query: Query,
+        *,
+        since_us: int | None = None,
+        until_us: int | None = None,
+        seqs: Collection[int] | None = None,
+        limit: int | None = None,
+    ) -> list[int]:
+        """Seqs of matching entries, newest first; ``seqs`` restricts to those entries."""
+        if not self._sorted:
+            self._rows.sort()
+            self._keys = [row[0] for row in self._rows]
+            self._sorted = True
+        # Rows are sorted by -occurred_us: the date window is one slice.
+        start = 0 if until_us is None else bisect_left(self._keys, -until_us)
+        stop = len(self._rows) if since_us is None else bisect_right(self._keys, -since_us)
+        rows = self._rows[start:stop] if start or stop < len(self._rows) else self._rows
+        if seqs is not None:
+            rows = [row for row in rows if row[1] in seqs]
+        terms = [t.text for t in query.terms]
+        if limit is None and len(terms) == 1:
+            term = terms[0]
+            return [seq for _, seq, text in rows if term in text]
+        out: list[int] = []
+        for _, seq, text in rows:
+            if all(t in text for t in terms):
+                out.append(seq)
+                if limit is not None and len(out) >= limit:
+                    break
+        return out
 
 
 class Locker:

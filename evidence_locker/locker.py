@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import sqlite3
+import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -53,8 +55,11 @@ from evidence_locker.model import (
     Record,
     RecordFilter,
     Source,
+    matches_text_filters,
+    matches_text_values,
     micros,
     offset_minutes,
+    shared,
     utc_from_micros,
     with_offset,
 )
@@ -66,12 +71,15 @@ from evidence_locker.store.database import Database
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
+    from evidence_locker.search.memory import DecryptedView
     from evidence_locker.store.database import DbConn
 
 DB_NAME = "locker.db"
 BLOB_DIR = "blobs"
 FORMAT = "evidence-locker/1"
 RECORD_KINDS = ("record", "correction")
+# Entries that change how a record reads: its versions, its tombstone, its files.
+VIEW_KINDS = ("record", "correction", "tombstone", "attachment")
 Clock = Callable[[], datetime]
 
 
@@ -110,17 +118,19 @@ class RecordHistory:
 @dataclass
 class SearchHit:
     """A record that matched. ``spans`` (matched ranges per field, for highlighting)
-    are computed only when asked for: JSON output and scripts never pay for them."""
+    are computed only when asked for: JSON output and scripts never pay for them.
+    ``fields``, the searched fields, is None when they are the Record's own."""
 
     record: Record
     query: Any = field(repr=False)
-    fields: dict[str, str] = field(repr=False)
+    fields: dict[str, str] | None = field(default=None, repr=False)
 
     @property
     def spans(self) -> dict[str, list[tuple[int, int]]]:
         from evidence_locker.search.index import highlight
+        from evidence_locker.search.memory import record_fields
 
-        return highlight(self.query, self.fields)
+        return highlight(self.query, self.fields or record_fields(self.record))
 
 
 @dataclass
@@ -157,6 +167,9 @@ class Locker:
         self._blobs: BlobStore | None = None
         self._tokenizer: Any = None
         self._postings_ok = False  # the chunked search index exists (checked once)
+        self._view: DecryptedView | None = None  # see keep_decrypted
+        self._view_conn: sqlite3.Connection | None = None
+        self._view_thread = 0
 
     # -- opening and creating ----------------------------------------------------------
 
@@ -348,6 +361,7 @@ class Locker:
             driver.close()
 
     def close(self) -> None:
+        self.forget_decrypted()
         self._db.dispose()
 
     def __enter__(self) -> Locker:
@@ -999,15 +1013,15 @@ class Locker:
     def _record_from(row: Any, v: dict[str, Any], **extra: Any) -> Record:
         return Record(
             id=row.id,
-            record_id=row.record_id,
+            record_id=row.id if row.record_id == row.id else row.record_id,
             seq=row.seq,
             channel=Channel(row.channel),
             direction=Direction(row.direction),
             occurred_at=with_offset(row.occurred_at, row.offset),
             logged_at=utc_from_micros(row.logged_at),
-            counterpart=v.get("counterpart"),
-            organisation=v.get("organisation"),
-            address=v.get("address"),
+            counterpart=shared(v.get("counterpart")),
+            organisation=shared(v.get("organisation")),
+            address=shared(v.get("address")),
             subject=v.get("subject"),
             content=v.get("content"),
             location=v.get("location"),
@@ -1086,12 +1100,9 @@ class Locker:
             seqs = [r.seq for r in db.rows(conn, sql + " ORDER BY occurred_at, seq", params)]
             for start in range(0, len(seqs), batch):
                 chunk = seqs[start : start + batch]
-                sql = (
-                    f"SELECT {ENTRY_SELECT} FROM entry WHERE seq IN ({db.placeholders(len(chunk))})"
-                )
-                rows = {r.seq: r for r in db.rows(conn, sql, chunk)}
+                rows = {r.seq: r for r in _entries_by_seq(conn, chunk)}
                 for record in self._build(conn, [rows[seq] for seq in chunk]):
-                    if _matches_text_filters(record, flt):
+                    if matches_text_filters(record, flt):
                         yield record
 
     # Search: at most this many index candidates are fetched by key and sorted by time
@@ -1126,6 +1137,10 @@ class Locker:
 
         query = parse_query(text)
         flt = flt or RecordFilter()
+        if flt.since and flt.until and flt.since > flt.until:
+            raise UsageError("filter.bad_range")
+        if self._view is not None:
+            return self._search_view(query, flt, limit)
         self._ensure_postings()
         hits: list[SearchHit] = []
         with self._read() as conn:
@@ -1189,14 +1204,13 @@ class Locker:
             if not batch:
                 return
             step = min(step * 2, 2000)
-            sql = f"SELECT {ENTRY_SELECT} FROM entry WHERE seq IN ({db.placeholders(len(batch))})"
-            rows = {r.seq: r for r in db.rows(conn, sql, batch)}
+            rows = {r.seq: r for r in _entries_by_seq(conn, batch)}
             matched: list[tuple[Any, dict[str, str]]] = []
             opened: dict[str, Any] = {}
             for seq in batch:
                 row = rows[seq]
                 values = self._decode_values(row)
-                if not _matches_text_values(values, flt):
+                if not matches_text_values(values, flt):
                     continue
                 fields = searchable_fields(values)
                 found = confirm_text(query, normalized_text(fields))
@@ -1219,6 +1233,107 @@ class Locker:
                 hits.extend(SearchHit(records[row.id], query, fields) for row, fields in matched)
             if limit is not None and len(hits) >= limit:
                 return
+
+    # -- the decrypted view (search/memory.py) -------------------------------------------
+
+    def keep_decrypted(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Decrypt every record version into memory; later searches scan it.
+
+        For a process that searches many times (``search --interactive``, a script, a
+        service): a query then costs a scan of text in memory rather than opening its
+        candidates. Until :meth:`forget_decrypted` or :meth:`close`, the plaintext
+        stays in this process's memory (never on disk; docs/threat-model.md). Writes by
+        this or any other process are picked up at the next search. ``progress`` is
+        called with (done, total) as versions are decrypted. Returns how many.
+        """
+        from evidence_locker.search.memory import DecryptedView
+
+        self._ensure_postings()  # view searches use the index for rare terms
+        view = DecryptedView()
+        records: list[Record] = []
+        with self._read() as conn:
+            last = int(db.value(conn, "SELECT max(seq) FROM entry") or 0)
+            sql = "SELECT seq FROM entry WHERE kind IN ('record', 'correction') ORDER BY seq"
+            seqs = [r.seq for r in db.rows(conn, sql)]
+            for start in range(0, len(seqs), 2000):
+                chunk = seqs[start : start + 2000]
+                records += self._build(conn, _entries_by_seq(conn, chunk))
+                if progress:
+                    progress(len(records), len(seqs))
+        view.replace((), records)
+        view.last_seq = last
+        self.forget_decrypted()
+        self._view = view
+        return len(view)
+
+    def forget_decrypted(self) -> None:
+        """Drop the decrypted view (if any): searches go back to the blind index."""
+        self._view = None
+        if self._view_conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._view_conn.close()
+            self._view_conn = None
+
+    @contextlib.contextmanager
+    def _view_read(self) -> Iterator[Any]:
+        """A read transaction for view searches, on a connection kept open with the
+        view: opening one costs more (0.4 ms) than a whole search in memory."""
+        thread = threading.get_ident()
+        if self._view_conn is None and self._db.path is not None:
+            self._view_conn = self._db.driver()
+            self._view_thread = thread
+        conn = self._view_conn
+        if conn is None or thread != self._view_thread:
+            with self._read() as other:
+                yield other
+            return
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("ROLLBACK")
+
+    def _refresh_view(self, conn: DbConn, view: DecryptedView) -> None:
+        """Bring the view up to the ledger's last entry: rebuild the records that the
+        entries after ``view.last_seq`` add, correct, delete or attach files to."""
+        last = int(db.value(conn, "SELECT max(seq) FROM entry") or 0)
+        if last == view.last_seq:
+            return
+        newer = db.rows(
+            conn,
+            "SELECT kind, record_id FROM entry WHERE seq > ? AND seq <= ?",
+            (view.last_seq, last),
+        )
+        if any(r.kind == "case" for r in newer):
+            self._case_cache = None  # records of a new case show its name
+        touched = sorted({r.record_id for r in newer if r.kind in VIEW_KINDS})
+        rows: list[Any] = []
+        for start in range(0, len(touched), 500):
+            chunk = touched[start : start + 500]
+            sql = (
+                f"SELECT {ENTRY_SELECT} FROM entry WHERE kind IN ('record', 'correction')"
+                f" AND record_id IN ({db.placeholders(len(chunk))}) AND seq <= ?"
+            )
+            rows += db.rows(conn, sql, [*chunk, last])
+        view.replace(touched, self._build(conn, rows))
+        view.last_seq = last
+
+    def _search_view(self, query: Any, flt: RecordFilter, limit: int | None) -> list[SearchHit]:
+        view = self._view
+        assert view is not None
+        from evidence_locker.search.index import candidate_seqs
+
+        with self._view_read() as conn:
+            self._refresh_view(conn, view)
+            case_id = self._resolve_case(conn, flt.case) if flt.case else None
+            # The blind index when its list is short, else a scan of memory. A scan
+            # for a page reads about limit * n / count items, the index about count
+            # entries, at a similar cost each (docs/search.md has the measurements).
+            n = view.count_in_range(flt)
+            at_most = n // 4 if limit is None else math.isqrt(limit * n)
+            candidates = candidate_seqs(conn, query, self.tokenizer, at_most=at_most)
+        found = view.search(query.texts, flt, case_id, limit, candidates)
+        return [SearchHit(r, query) for r in found]
 
     def count(self) -> int:
         with self._read() as conn:
@@ -1501,27 +1616,10 @@ class Locker:
         return todo
 
 
-def _matches_text_values(values: dict[str, Any], flt: RecordFilter) -> bool:
-    """The organisation / counterpart / address filters on decrypted field values."""
-    if (
-        flt.organisation
-        and flt.organisation.casefold() not in str(values.get("organisation") or "").casefold()
-    ):
-        return False
-    if flt.counterpart:
-        hay = f"{values.get('counterpart') or ''}\n{values.get('address') or ''}".casefold()
-        if flt.counterpart.casefold() not in hay:
-            return False
-    return not (flt.address and values.get("address") != flt.address)
-
-
-def _matches_text_filters(record: Record, flt: RecordFilter) -> bool:
-    values = {
-        "organisation": record.organisation,
-        "counterpart": record.counterpart,
-        "address": record.address,
-    }
-    return _matches_text_values(values, flt)
+def _entries_by_seq(conn: DbConn, seqs: Sequence[int]) -> list[Any]:
+    """The entry rows of ``seqs`` (at most a few thousand: one statement), any order."""
+    sql = f"SELECT {ENTRY_SELECT} FROM entry WHERE seq IN ({db.placeholders(len(seqs))})"
+    return db.rows(conn, sql, seqs)
 
 
 def _draft_from_record(record: Record) -> ContactDraft:

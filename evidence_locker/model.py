@@ -8,6 +8,8 @@ Neither knows about the database or encryption.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
@@ -99,10 +101,29 @@ class Source:
     def from_json(cls, data: dict[str, Any] | None) -> Source | None:
         if not data:
             return None
-        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k in data})
+        # A file's name, hash and format recur in all its records: one object each.
+        return cls(
+            **{
+                k: shared(data[k]) if k in _RECURRING else data[k]
+                for k in cls.__dataclass_fields__
+                if k in data
+            }
+        )
 
 
 _SOURCE_FIELDS = tuple(f.name for f in dataclasses.fields(Source))
+
+
+_RECURRING = frozenset(("kind", "format", "file_name", "file_sha256"))
+
+
+def shared(value: Any) -> Any:
+    """A short string interned (one object however many records hold it), else as is.
+
+    For values that recur across records (a creditor's name, a number, a file's hash)
+    when many Records are held at once, as the search view does.
+    """
+    return sys.intern(value) if type(value) is str and len(value) <= 80 else value
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,6 +333,30 @@ class RecordFilter:
     all_versions: bool = False
 
 
+def matches_text_values(values: dict[str, Any], flt: RecordFilter) -> bool:
+    """The organisation / counterpart / address filters on decrypted field values."""
+    if (
+        flt.organisation
+        and flt.organisation.casefold() not in str(values.get("organisation") or "").casefold()
+    ):
+        return False
+    if flt.counterpart:
+        hay = f"{values.get('counterpart') or ''}\n{values.get('address') or ''}".casefold()
+        if flt.counterpart.casefold() not in hay:
+            return False
+    return not (flt.address and values.get("address") != flt.address)
+
+
+def matches_text_filters(record: Record, flt: RecordFilter) -> bool:
+    """:func:`matches_text_values` on a built Record."""
+    values = {
+        "organisation": record.organisation,
+        "counterpart": record.counterpart,
+        "address": record.address,
+    }
+    return matches_text_values(values, flt)
+
+
 def utc_from_micros(us: int) -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)
 
@@ -330,4 +375,12 @@ def offset_minutes(dt: datetime) -> int:
 
 
 def with_offset(us: int, minutes: int) -> datetime:
-    return utc_from_micros(us).astimezone(timezone(timedelta(minutes=minutes)))
+    return utc_from_micros(us).astimezone(_fixed_zone(minutes))
+
+
+@functools.lru_cache(maxsize=256)
+def _fixed_zone(minutes: int) -> timezone:
+    """One tzinfo per offset, shared by every datetime read back with it (a locker's
+    records have a handful of offsets; a new object each costs memory when many
+    Records are held, as the search view does)."""
+    return timezone(timedelta(minutes=minutes))

@@ -68,8 +68,19 @@ def oracle(locker: Locker, query: str, flt: RecordFilter) -> set[str]:
     return out
 
 
+@pytest.fixture(params=["index", "decrypted"])
+def searching(request: pytest.FixtureRequest, locker: Locker) -> Locker:
+    """The locker, searched through the blind index or through the decrypted view
+    (``keep_decrypted``, taken before any record is written, so every write after it
+    exercises the view's refresh)."""
+    if request.param == "decrypted":
+        locker.keep_decrypted()
+    return locker
+
+
 @pytest.fixture
-def corpus(locker: Locker) -> Locker:
+def corpus(searching: Locker) -> Locker:
+    locker = searching
     rng = random.Random(7)
     start = datetime(2025, 1, 1, 8, 0, tzinfo=SHANGHAI)
     drafts = [
@@ -153,7 +164,8 @@ def test_newest_first_and_limit(corpus: Locker) -> None:
     assert [h.record.id for h in corpus.search("还款", limit=5)] == [h.record.id for h in hits[:5]]
 
 
-def test_corrections_and_deletions(locker: Locker) -> None:
+def test_corrections_and_deletions(searching: Locker) -> None:
+    locker = searching
     at = datetime(2025, 2, 9, 18, 43, tzinfo=SHANGHAI)
     a = locker.log(ContactDraft(channel=Channel.SMS, occurred_at=at, content="旧的内容 oldword"))
     b = locker.log(ContactDraft(channel=Channel.SMS, occurred_at=at, content="删掉的 goneword"))
@@ -169,7 +181,8 @@ def test_corrections_and_deletions(locker: Locker) -> None:
     ]
 
 
-def test_file_names_are_searchable_however_attached(locker: Locker, tmp_path: Path) -> None:
+def test_file_names_are_searchable_however_attached(searching: Locker, tmp_path: Path) -> None:
+    locker = searching
     at = datetime(2025, 2, 9, 18, 43, tzinfo=SHANGHAI)
     r = locker.log(
         ContactDraft(
@@ -191,12 +204,14 @@ def test_file_names_are_searchable_however_attached(locker: Locker, tmp_path: Pa
 
 
 @pytest.mark.parametrize("bad", ["", "   ", "！！", "...", '""'])
-def test_bad_queries_are_usage_errors(locker: Locker, bad: str) -> None:
+def test_bad_queries_are_usage_errors(searching: Locker, bad: str) -> None:
+    locker = searching
     with pytest.raises(UsageError):
         locker.search(bad)
 
 
-def test_absurd_date_range_is_a_usage_error(locker: Locker) -> None:
+def test_absurd_date_range_is_a_usage_error(searching: Locker) -> None:
+    locker = searching
     with pytest.raises(UsageError):
         locker.search(
             "x",
@@ -220,7 +235,8 @@ def test_absurd_date_range_is_a_usage_error(locker: Locker) -> None:
     ),
     query=st.text(st.sampled_from(list("逾期還款还abcABCＡ１1😀")), min_size=1, max_size=3),
 )
-def test_property_matches_oracle(locker: Locker, texts: list[str], query: str) -> None:
+def test_property_matches_oracle(searching: Locker, texts: list[str], query: str) -> None:
+    locker = searching
     at = datetime(2025, 2, 9, 18, 43, tzinfo=SHANGHAI)
     before = {r.id for r in locker.records()}
     locker.log_batch(

@@ -263,8 +263,13 @@ def query_tokens(query: Query, token_fn: TokenFn | Tokenizer) -> list[bytes] | N
     return list(tokens) or None
 
 
-def candidate_seqs(conn: Any, query: Query, token_fn: TokenFn | Tokenizer) -> set[int] | None:
+def candidate_seqs(
+    conn: Any, query: Query, token_fn: TokenFn | Tokenizer, *, at_most: int | None = None
+) -> set[int] | None:
     """Entries that may match ``query``; None means "cannot narrow: check every entry".
+
+    With ``at_most``, None also when even the rarest token is in more entries than
+    that: a caller holding decrypted text scans it faster than it reads such lists.
 
     ``conn``: a sqlite3 connection or a SQLAlchemy one (``store/database.py``).
     The chunks of every query token are read in one query (a common token is tens of
@@ -276,7 +281,7 @@ def candidate_seqs(conn: Any, query: Query, token_fn: TokenFn | Tokenizer) -> se
         return None
     marks = ",".join("?" * len(tokens))
     chunks: dict[bytes, list[tuple[int, bytes]]] = {}
-    for token, chunk, blob in db.rows(
+    for token, chunk, blob in db.tuples(
         conn, f"SELECT token, chunk, seqs FROM search_posting WHERE token IN ({marks})", tokens
     ):
         chunks.setdefault(bytes(token), []).append((chunk, bytes(blob)))
@@ -284,6 +289,8 @@ def candidate_seqs(conn: Any, query: Query, token_fn: TokenFn | Tokenizer) -> se
         return set()
     counts = {t: sum((len(b) - 1) // b[0] for _, b in parts) for t, parts in chunks.items()}
     ordered = sorted(tokens, key=lambda t: counts[t])
+    if at_most is not None and counts[ordered[0]] > at_most:
+        return None
     found: set[int] = set()
     for chunk, blob in chunks[ordered[0]]:
         found.update(unpack_seqs(chunk, blob))

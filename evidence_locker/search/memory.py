@@ -1,69 +1,174 @@
-"""Decrypt-once, scan-in-memory search, for a process that stays unlocked.
+"""Decrypted records held in memory, for a process that searches many times.
 
-The blind index makes a one-shot command fast when few entries match; when a term is in
-a third of all entries, every one of them must be decrypted and checked, and that costs
-more than scanning texts already in memory. A long-lived process (an interactive
-session, the rules engine, the dossier builder running many queries) can keep the
-normalised searchable text of every entry here, built once after unlock, and answer
-any query with substring tests (docs/search.md has the figures). Plaintext then lives
-only in this process's memory, as it does for any decrypted record.
+A one-shot ``search`` command decrypts only the candidates the blind index gives it:
+nothing else is worth opening for one query. A process that keeps the locker open
+and searches again and again (``search --interactive``, a script, a service for a
+shared deployment) can instead decrypt every record version once and answer each
+query by scanning normalised text in memory: for a 100k-record locker, a page in well
+under a millisecond instead of several milliseconds, and every hit of a common word in
+tens of milliseconds instead of seconds (docs/search.md has the figures).
+
+This module is the data structure only; :class:`evidence_locker.Locker` fills it with
+the Records it builds, and tells it which records changed when the ledger grew (the
+ledger is append-only, so "what changed" is "the entries after the last one seen").
+Nothing here is written anywhere: the view lives and dies with the process, and
+``Locker.close`` drops it (docs/threat-model.md).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
-from collections.abc import Collection, Mapping
+import bisect
+import itertools
+from collections.abc import Callable, Collection, Iterable
+from typing import Any
 
-from evidence_locker.search.index import normalized_text
-from evidence_locker.search.query import Query
+from evidence_locker.model import Record, RecordFilter, matches_text_filters, micros
+from evidence_locker.search.normalize import normalize_joined
+
+# One item of the view: (occurred_at in µs, seq, record, normalised searched text).
+# Sorted by the first two, which are unique (seq is), so the Record is never compared.
+Item = tuple[int, int, Record, str]
 
 
-class MemoryIndex:
-    """Normalised text of every entry, newest first."""
+def record_fields(record: Record) -> dict[str, str]:
+    """A Record's searched fields as ``{name: text}``, the shape ``searchable_fields``
+    gives for its decrypted values and attachment names."""
+    from evidence_locker.search.index import searchable_fields
 
-    __slots__ = ("_keys", "_rows", "_sorted")
+    values = {
+        "content": record.content,
+        "subject": record.subject,
+        "notes": record.notes,
+        "counterpart": record.counterpart,
+        "organisation": record.organisation,
+        "address": record.address,
+        "location": record.location,
+        "tags": record.tags,
+    }
+    return searchable_fields(values, [a.name for a in record.attachments])
+
+
+class DecryptedView:
+    """Every version of every record, newest last, with its normalised searched text.
+
+    ``last_seq`` is the newest ledger entry reflected; the owner compares it with the
+    database's before each search and calls :meth:`replace` for the records touched
+    by newer entries.
+    """
 
     def __init__(self) -> None:
-        self._rows: list[tuple[int, int, str]] = []  # (-occurred_us, seq, text)
-        self._keys: list[int] = []
-        self._sorted = True
+        self._items: list[Item] = []
+        self._by_seq: dict[int, Item] = {}
+        self.last_seq = 0
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._items)
 
-    def add(self, seq: int, occurred_us: int, fields: Mapping[str, str]) -> None:
-        """Add one decrypted entry (its searched fields, raw)."""
-        self._rows.append((-occurred_us, seq, normalized_text(fields)))
-        self._sorted = False
+    def replace(self, record_ids: Iterable[str], versions: Iterable[Record]) -> None:
+        """Drop every item of ``record_ids``, then add ``versions`` (all versions of
+        those records as they now stand: corrected, deleted, with their files)."""
+        gone = set(record_ids)
+        if gone:  # after a write: one pass (milliseconds at 100k) beats keeping a map
+            kept: list[Item] = []
+            for item in self._items:
+                if item[2].record_id in gone:
+                    del self._by_seq[item[1]]
+                else:
+                    kept.append(item)
+            self._items = kept
+        new = [_item(r) for r in versions]
+        self._by_seq.update((item[1], item) for item in new)
+        if len(new) > 64:
+            self._items.extend(new)
+            self._items.sort(key=_key)
+        else:
+            for item in new:
+                bisect.insort(self._items, item, key=_key)
 
     def search(
         self,
-        query: Query,
-        *,
-        since_us: int | None = None,
-        until_us: int | None = None,
-        seqs: Collection[int] | None = None,
-        limit: int | None = None,
-    ) -> list[int]:
-        """Seqs of matching entries, newest first; ``seqs`` restricts to those entries."""
-        if not self._sorted:
-            self._rows.sort()
-            self._keys = [row[0] for row in self._rows]
-            self._sorted = True
-        # Rows are sorted by -occurred_us: the date window is one slice.
-        start = 0 if until_us is None else bisect_left(self._keys, -until_us)
-        stop = len(self._rows) if since_us is None else bisect_right(self._keys, -since_us)
-        rows = self._rows[start:stop] if start or stop < len(self._rows) else self._rows
-        if seqs is not None:
-            rows = [row for row in rows if row[1] in seqs]
-        terms = [t.text for t in query.terms]
-        if limit is None and len(terms) == 1:
-            term = terms[0]
-            return [seq for _, seq, text in rows if term in text]
-        out: list[int] = []
-        for _, seq, text in rows:
-            if all(t in text for t in terms):
-                out.append(seq)
+        terms: tuple[str, ...],
+        flt: RecordFilter,
+        case_id: str | None,
+        limit: int | None,
+        candidates: Collection[int] | None = None,
+    ) -> list[Record]:
+        """Records whose text holds every term and that pass ``flt``, newest first.
+
+        ``case_id`` is ``flt.case`` resolved by the caller. ``candidates``, seqs from
+        the blind index, when it narrows the search to a few: only those are checked;
+        otherwise every item in the date range is, newest first. The selection is the
+        same as the SQL filters plus ``matches_text_values`` of the indexed path; the
+        tests check both against one oracle.
+        """
+        if candidates is not None:
+            lo, hi = self._window(flt)
+            picked = [self._by_seq[s] for s in candidates if s in self._by_seq]
+            picked = [item for item in picked if lo <= item[0] <= hi]
+            picked.sort(key=_key, reverse=True)
+            ordered: Iterable[Item] = picked
+        else:
+            start, stop = self._range(flt)
+            n = len(self._items)  # newest first, without copying the list
+            ordered = itertools.islice(reversed(self._items), n - stop, n - start)
+        passes = _clear_filter(flt, case_id)
+        first, *rest = sorted(terms, key=len, reverse=True)  # the longest is the rarest
+        out: list[Record] = []
+        for _, _, record, text in ordered:
+            if first in text and (not rest or all(t in text for t in rest)) and passes(record):
+                out.append(record)
                 if limit is not None and len(out) >= limit:
                     break
         return out
+
+    def count_in_range(self, flt: RecordFilter) -> int:
+        """How many versions fall in ``flt``'s date range (what a scan would read)."""
+        start, stop = self._range(flt)
+        return stop - start
+
+    @staticmethod
+    def _window(flt: RecordFilter) -> tuple[int, int]:
+        lo = micros(flt.since) if flt.since else -(1 << 62)
+        hi = micros(flt.until) if flt.until else 1 << 62
+        return lo, hi
+
+    def _range(self, flt: RecordFilter) -> tuple[int, int]:
+        """The slice of items (sorted by time) in ``flt``'s date range."""
+        lo, hi = self._window(flt)
+        items = self._items
+        start = bisect.bisect_left(items, (lo, -1), key=_key) if flt.since else 0
+        stop = bisect.bisect_right(items, (hi, 1 << 62), key=_key) if flt.until else len(items)
+        return start, stop
+
+
+def _clear_filter(flt: RecordFilter, case_id: str | None) -> Callable[[Record], bool]:
+    """``flt`` (apart from its date range) as a test on a Record."""
+    channels = set(flt.channels)
+    directions = set(flt.directions)
+    latest_only, live_only = not flt.all_versions, not flt.include_deleted
+    if not (channels or directions or case_id or flt.has_attachment is not None) and not (
+        flt.organisation or flt.counterpart or flt.address
+    ):
+        # the common case, kept short: it runs for every hit of a common word
+        return lambda r: not (latest_only and r.superseded_by) and not (live_only and r.deleted)
+
+    def passes(record: Record) -> bool:
+        return not (
+            (channels and record.channel not in channels)
+            or (directions and record.direction not in directions)
+            or (case_id is not None and record.case_id != case_id)
+            or (latest_only and record.superseded_by is not None)
+            or (live_only and record.deleted)
+            or (flt.has_attachment is not None and bool(record.attachments) != flt.has_attachment)
+        ) and matches_text_filters(record, flt)
+
+    return passes
+
+
+def _key(item: Any) -> tuple[int, int]:
+    return item[0], item[1]
+
+
+def _item(record: Record) -> Item:
+    text = normalize_joined(record_fields(record).values())
+    return micros(record.occurred_at), record.seq, record, text

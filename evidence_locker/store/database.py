@@ -122,6 +122,20 @@ def rows(conn: Any, sql: str, params: Sequence[Any] = ()) -> list[Any]:
     return list(conn.exec_driver_sql(sql, tuple(params)))
 
 
+def tuples(conn: Any, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """:func:`rows` as plain tuples, for hot loops over many rows: a sqlite3 row
+    by name costs about 1.5 µs more."""
+    conn, sql = _for_driver(conn, sql)
+    if isinstance(conn, sqlite3.Connection):
+        cursor = conn.cursor()
+        cursor.row_factory = None
+        try:
+            return cursor.execute(sql, tuple(params)).fetchall()
+        finally:
+            cursor.close()
+    return [tuple(r) for r in conn.exec_driver_sql(sql, tuple(params))]
+
+
 def stream(conn: Any, sql: str, params: Sequence[Any] = (), batch: int = 500) -> Iterator[Any]:
     """The rows of one query, fetched ``batch`` at a time, for a reader that may stop
     early (close the generator to release the cursor)."""
