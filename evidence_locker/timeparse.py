@@ -1,11 +1,12 @@
 """Reading the times and durations people type.
 
 Accepted for a moment: ISO 8601 (with or without an offset), ``YYYY-MM-DD HH:MM``,
-``YYYY/MM/DD HH:MM``, a bare date, a bare ``HH:MM`` (today), ``now``, and
-``today 15:30`` / ``yesterday 21:10`` (also 今天 / 昨天 / 前天 / 现在). Parsing is
-strict (stdlib ``datetime.fromisoformat``): an impossible date is an error, never a
-guess. Times without an offset are in the user's timezone; the offset that applied
-then is kept with the record.
+``YYYY/MM/DD HH:MM`` (one-digit months, days and hours too: ``2025/2/9 9:05``), a
+bare date, a bare ``HH:MM`` (today), ``now``, and ``today 15:30`` /
+``yesterday 21:10`` (also 今天 / 昨天 / 前天 / 现在). Parsing is strict (stdlib
+``datetime.fromisoformat``): an impossible date is an error, never a guess. Times
+without an offset are in the user's timezone; the offset that applied then is kept
+with the record.
 """
 
 from __future__ import annotations
@@ -32,9 +33,14 @@ def _localize(naive: datetime, tz: tzinfo) -> datetime:
     return naive.replace(tzinfo=tz)
 
 
+def _pad_clock(text: str) -> str:
+    """``9:05`` -> ``09:05`` (ISO wants two-digit hours; people type one), ``：`` -> ``:``."""
+    return re.sub(r"(^|[ T])(\d)(?=:)", r"\g<1>0\2", text.replace("：", ":"))
+
+
 def _parse_clock(text: str, original: str) -> time:
     try:
-        return time.fromisoformat(text.strip().replace("：", ":"))
+        return time.fromisoformat(_pad_clock(text.strip()))
     except ValueError:
         raise UsageError("time.bad", value=original, hint="time.hint") from None
 
@@ -58,7 +64,7 @@ def parse_moment(text: str, *, tz: tzinfo, now: datetime, allow_future: bool = F
     if result is None and re.fullmatch(r"\d{1,2}[:：]\d{2}(:\d{2})?", raw):
         result = _localize(datetime.combine(now.astimezone(tz).date(), _parse_clock(raw, text)), tz)
     if result is None:
-        candidate = raw.replace("/", "-")
+        candidate = _pad_clock(raw.replace("/", "-"))
         candidate = re.sub(r"^(\d{4})-(\d{1,2})-(\d{1,2})", _pad_date, candidate)
         try:
             parsed = datetime.fromisoformat(candidate)

@@ -321,3 +321,35 @@ def test_search_only_flagged(cli) -> None:  # type: ignore[no-untyped-def]
     assert len(json.loads(cli("search", "还款", "--json").out)) == 2
     only = json.loads(cli("search", "还款", "--flagged", "--json").out)
     assert [r["content"] for r in only] == ["还款 night call"]
+
+
+def test_interactive_search_unlocks_once_and_answers_each_line(cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("init").code == 0
+    for channel, content, at in (
+        ("sms", "再不还款就上门", "2025-02-09 10:00"),
+        ("call", "lawsuit 起诉", "2025-02-10 09:00"),
+    ):
+        assert cli("log", channel, "--number", "95577", "--content", content, "--at", at).code == 0
+    r = cli("search", "--interactive", "--json", "还款", input="起诉\n！！\n上门 lawsuit\n\n还款\n")
+    assert r.code == 0
+    answers, at, decoder = [], 0, json.JSONDecoder()
+    while r.out[at:].strip():  # one JSON array per query, one after another
+        at += len(r.out[at:]) - len(r.out[at:].lstrip())
+        value, at = decoder.raw_decode(r.out, at)
+        answers.append(value)
+    # the first query, the second; the bad one is explained on stderr; the third has
+    # no hit; the empty line ends the session before the last
+    assert [[x["content"] for x in a] for a in answers] == [
+        ["再不还款就上门"],
+        ["lawsuit 起诉"],
+        [],
+    ]
+    assert "only punctuation" in r.err and "ready to search" in r.err
+    zh = cli("--lang", "zh", "search", "-i", input="还款\n")
+    assert zh.code == 0 and "再不还款就上门" in zh.out and "已准备好 2 个记录版本" in zh.err
+
+
+def test_a_bad_query_fails_before_the_passphrase_is_asked(cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("init").code == 0
+    r = cli("search", "！！", env={"EVIDENCE_LOCKER_PASSPHRASE": None})
+    assert r.code == 2 and "only punctuation" in r.err

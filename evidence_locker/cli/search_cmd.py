@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -18,13 +19,16 @@ from evidence_locker.cli.options import (
     _filter,
     flags_for,
 )
+from evidence_locker.errors import UsageError
 
 SHOWN_FIELDS = ("subject", "content", "notes", "location", "tags", "attachments")
 CONTEXT = 60
 
 
 def search_cmd(
-    terms: Annotated[list[str], typer.Argument(metavar="QUERY...", help='Words; "a phrase".')],
+    terms: Annotated[
+        list[str] | None, typer.Argument(metavar="QUERY...", help='Words; "a phrase".')
+    ] = None,
     channel: ChannelOpt = None,
     direction: Annotated[str | None, typer.Option("--direction")] = None,
     org: OrgOpt = None,
@@ -49,6 +53,14 @@ def search_cmd(
     limit: Annotated[int, typer.Option("--limit", help="At most this many, newest first.")] = 50,
     all_hits: Annotated[bool, typer.Option("--all", help="Every match (no limit).")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="JSON array, as list --json.")] = False,
+    interactive: Annotated[
+        bool,
+        typer.Option(
+            "--interactive",
+            "-i",
+            help="Unlock once, then search again and again (the filters apply to each).",
+        ),
+    ] = False,
 ) -> None:
     """Find records by words or numbers, in Chinese or English. / 检索记录（中英文、号码）。"""
     flt = _filter(
@@ -63,11 +75,66 @@ def search_cmd(
         all_versions=all_versions,
         has_attachment=has_attachment,
     )
-    query = " ".join(terms)  # the shell's quotes group words; quotes inside mark a phrase
+    query = " ".join(terms or [])  # the shell's quotes group words; quotes inside mark a phrase
+    if not interactive:
+        from evidence_locker.search.query import parse_query
+
+        parse_query(query)  # a bad query fails before the passphrase is asked
     locker = STATE.open_locker()
     cap = None if all_hits else max(limit, 1)
+    if not interactive:
+        _run(locker, query, flt, cap, flagged=flagged, json_out=json_out)
+        return
+    _warm(locker)
+    while True:
+        if query.strip():
+            try:
+                _run(locker, query, flt, cap, flagged=flagged, json_out=json_out)
+            except UsageError as exc:  # a bad query: say why and ask again
+                STATE.err.print(f"{STATE.t('cli.error')}: {exc.render(STATE.lang)}", markup=False)
+        query = _next_query()
+        if query.strip() in ("", ":q", "quit", "exit", "退出"):
+            return
+
+
+def _next_query() -> str:
+    """The next line typed; at a terminal with a prompt and line editing, from a pipe
+    without a prompt (so ``--json`` output stays parseable). "" at the end of input."""
+    if sys.stdin.isatty():
+        try:
+            return input(STATE.t("search.prompt"))
+        except EOFError:
+            return ""
+    return sys.stdin.readline().strip()
+
+
+def _warm(locker) -> None:  # type: ignore[no-untyped-def]
+    """Decrypt every record into memory for the session, with progress on a terminal."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    start = time.perf_counter()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=STATE.err,
+        disable=not STATE.err.is_terminal,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(STATE.t("search.warming"), total=None)
+        n = locker.keep_decrypted(
+            progress=lambda done, total: bar.update(task, completed=done, total=total)
+        )
+    seconds = time.perf_counter() - start
+    STATE.err.print(STATE.t("search.ready", n=n, seconds=f"{seconds:.1f}"), markup=False)
+
+
+def _run(locker, query: str, flt, cap: int | None, *, flagged: bool, json_out: bool) -> None:  # type: ignore[no-untyped-def]
+    """One search, printed as a list of highlighted matches (or JSON)."""
     if flagged:
-        concerned = {r for f in flags_for(locker) for r in f.records}
+        concerned = {r for f in flags_for(locker, flt) for r in f.records}
         hits = [h for h in locker.search(query, flt, limit=None) if h.record.record_id in concerned]
         hits = hits[:cap] if cap else hits
     else:
@@ -99,7 +166,7 @@ def search_cmd(
                 if spans or name == "content":
                     STATE.console.print(Text("    ") + _excerpt(text, spans))
     shown = len(hits)
-    key = "search.count_limited" if not all_hits and shown >= limit else "search.count"
+    key = "search.count_limited" if cap is not None and shown >= cap else "search.count"
     STATE.console.print(STATE.t(key, n=shown))
 
 
