@@ -77,4 +77,16 @@ def test_locker_on_postgres(pg_url: str, tmp_path: Path) -> None:
     with again.engine.connect() as conn:
         dump = " ".join(str(row) for row in conn.exec_driver_sql("SELECT * FROM entry"))
     assert "逾期" not in dump and "8613800138000" not in dump
+    # search, through the index and through the decrypted view, which follows writes
+    assert [h.record.id for h in again.search("逾期")] == [fixed.id]
+    again.keep_decrypted()
+    assert [h.record.id for h in again.search("逾期 3天")] == [fixed.id]
+    later = again.log(
+        ContactDraft(
+            channel=Channel.SMS,
+            occurred_at=datetime(2025, 2, 11, 9, 0, tzinfo=SHANGHAI),
+            content="再次逾期 overdue",
+        )
+    )
+    assert [h.record.id for h in again.search("逾期")] == [later.id, fixed.id]
     again.close()
