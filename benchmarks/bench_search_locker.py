@@ -65,9 +65,12 @@ FILTERED = [
 PAGE = 50
 
 
-def timed(fn, runs: int = 7) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+RUNS = 7  # timed runs per query (5 with --quick)
+
+
+def timed(fn) -> tuple[float, float]:  # type: ignore[no-untyped-def]
     times = []
-    for _ in range(runs):
+    for _ in range(RUNS):
         start = time.perf_counter()
         fn()
         times.append((time.perf_counter() - start) * 1000)
@@ -182,6 +185,8 @@ def main() -> None:
         build(int(args.build[0]), Path(args.build[1]))
         return
     sizes = [10_000] if args.quick else [10_000, 100_000]
+    global RUNS
+    RUNS = 5 if args.quick else RUNS
     from evidence_locker.locker import Locker
 
     flts = filters()
