@@ -17,6 +17,12 @@ locker is created, whose passphrase KDF alone peaks at ~126 MiB):
   record). Reported for scale: no code that encrypts, hashes and indexes every record
   in CPython can be within 3x of it, so it is not the yardstick.
 
+Two floors are reported beside it (``bench_import_parse.floor_import``): the importer's
+parse plus the least an import meeting the issue must do per record (JSON, one
+AES-GCM-SIV seal, one SHA-256, one INSERT), without and with the real keyed n-gram
+index. They bound what any implementation can reach in CPython: with the index, the
+floor alone is 4-5x the parse (docs/import-formats.md).
+
 Goal (issue "Import"): at least 2,000 records/s, within 3x of the importer's parse.
 
     python benchmarks/bench_import.py [--quick]
@@ -53,6 +59,12 @@ CHILD = textwrap.dedent(
         from bench_import_parse import bare_parse
         from pathlib import Path
         t = time.perf_counter(); n = bare_parse(Path(path)); dt = time.perf_counter() - t
+    elif mode.startswith("floor"):
+        from bench_import_parse import floor_import
+        from pathlib import Path
+        t = time.perf_counter()
+        n = floor_import(Path(path), Path(locker_dir), index=mode == "floor_index")
+        dt = time.perf_counter() - t
     elif mode == "parse":
         from evidence_locker.importers import ImportOptions, open_importer
         t = time.perf_counter()
@@ -102,6 +114,8 @@ def main() -> None:
         generate(path, n)
         bare = run("bare", path, Path(tmp) / "unused")
         parse = run("parse", path, Path(tmp) / "unused")
+        floor = run("floor", path, Path(tmp) / "floor.db")
+        floor_index = run("floor_index", path, Path(tmp) / "floor-index.db")
         full = run("import", path, Path(tmp) / "locker")
     rate = full["n"] / full["seconds"]
     parse_rate = parse["n"] / parse["seconds"]
@@ -119,6 +133,25 @@ def main() -> None:
             }
         )
     )
+    for label, result, what in (
+        ("floor", floor, "parse + JSON + one AES-GCM-SIV seal + one SHA-256 + one INSERT"),
+        ("floor_index", floor_index, "the same + the real keyed n-gram index"),
+    ):
+        floor_rate = result["n"] / result["seconds"]
+        print(
+            json.dumps(
+                {
+                    "name": f"import_{label}_{n}",
+                    "value": round(floor_rate),
+                    "unit": "records/s",
+                    "baseline": round(parse_rate),
+                    "baseline_is": "importer parse only",
+                    "ratio": round(parse_rate / floor_rate, 2),
+                    "goal": f"reported: a lower bound on any import ({what}; no commitments,"
+                    " Merkle tree, signed head, dedupe or MMS blobs)",
+                }
+            )
+        )
     print(
         json.dumps(
             {

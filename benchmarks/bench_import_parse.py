@@ -65,6 +65,65 @@ def bare_parse(path: Path) -> int:
     return count
 
 
+def floor_import(path: Path, db_path: Path, *, index: bool) -> int:
+    """The least any import meeting the issue must do, on top of the importer's parse.
+
+    Per record: JSON of the fields, one AES-GCM-SIV seal with a fresh nonce, one
+    SHA-256, one row INSERTed (1,000 per executemany, one transaction); with
+    ``index``, the same keyed n-gram tokens and posting chunks as the real index.
+    No salted commitments, Merkle tree, signed head, dedupe tags or MMS blobs: a lower
+    bound on the import's time, to show what the ratio goal leaves room for.
+    """
+    import hashlib
+    import os
+    import sqlite3
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCMSIV
+
+    from evidence_locker.importers import Rejected
+    from evidence_locker.search.index import Tokenizer, posting_rows, searchable_fields, tokens_for
+
+    key = os.urandom(32)
+    aead = AESGCMSIV(os.urandom(32))
+    tok = Tokenizer(lambda gram: hashlib.blake2b(gram, key=key, digest_size=4).digest())
+    db = sqlite3.connect(db_path, isolation_level=None)
+    db.execute("CREATE TABLE e (seq INTEGER PRIMARY KEY, sealed BLOB, leaf BLOB)")
+    db.execute(
+        "CREATE TABLE p (token BLOB, chunk INTEGER, seqs BLOB, PRIMARY KEY (token, chunk))"
+        " WITHOUT ROWID"
+    )
+    importer = open_importer(path, options=ImportOptions(timezone="Asia/Shanghai"))
+    rows: list[tuple[int, bytes, bytes]] = []
+    tokens: list[tuple[int, set[bytes]]] = []
+    n = 0
+
+    def flush() -> None:
+        db.executemany("INSERT INTO e VALUES (?, ?, ?)", rows)
+        if tokens:
+            db.executemany("INSERT INTO p VALUES (?, ?, ?)", posting_rows(tokens[0][0], tokens))
+        rows.clear()
+        tokens.clear()
+
+    db.execute("BEGIN")
+    for draft in importer.iter_drafts():
+        if isinstance(draft, Rejected):
+            continue
+        n += 1
+        fields = draft.sensitive_values()
+        plain = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
+        rows.append(
+            (n, aead.encrypt(os.urandom(12), plain, b"%d" % n), hashlib.sha256(plain).digest())
+        )
+        if index:
+            tokens.append((n, tokens_for(searchable_fields(fields), tok)))
+        if len(rows) >= 1000:
+            flush()
+    flush()
+    db.execute("COMMIT")
+    db.close()
+    return n
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=None, help="default 100,000")
