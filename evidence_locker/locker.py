@@ -1130,7 +1130,9 @@ class Locker:
         that matched are returned for highlighting. Two plans (docs/search.md): few
         candidates, or every hit wanted, are looked up by key and sorted by time; many
         candidates and one page wanted, the time index is walked newest first and each
-        entry tested against the candidate set, stopping once the page is full.
+        entry tested against the candidate set, stopping once the page is full. After
+        :meth:`keep_decrypted`, the records held in memory answer instead (the same
+        results, faster when searching many times).
         """
         from evidence_locker.search.index import candidate_seqs
         from evidence_locker.search.query import parse_query
