@@ -56,10 +56,10 @@ from evidence_locker.model import (
     RecordFilter,
     Source,
     matches_text_filters,
-    matches_text_values,
     micros,
     offset_minutes,
     shared,
+    text_filter,
     utc_from_micros,
     with_offset,
 )
@@ -115,7 +115,7 @@ class RecordHistory:
         return self.versions[-1]
 
 
-@dataclass
+@dataclass(slots=True)
 class SearchHit:
     """A record that matched. ``spans`` (matched ranges per field, for highlighting)
     are computed only when asked for: JSON output and scripts never pay for them.
@@ -1199,6 +1199,7 @@ class Locker:
         from evidence_locker.search.index import confirm_text, normalized_text, searchable_fields
 
         with_files: set[str] | None = None
+        text_ok = text_filter(flt)
         step = max(limit or 0, 16) + 8
         it = iter(seqs)
         while True:
@@ -1212,7 +1213,9 @@ class Locker:
             for seq in batch:
                 row = rows[seq]
                 values = self._decode_values(row)
-                if not matches_text_values(values, flt):
+                if text_ok and not text_ok(
+                    values.get("organisation"), values.get("counterpart"), values.get("address")
+                ):
                     continue
                 fields = searchable_fields(values)
                 found = confirm_text(query, normalized_text(fields))

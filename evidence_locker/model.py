@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
@@ -333,28 +334,43 @@ class RecordFilter:
     all_versions: bool = False
 
 
-def matches_text_values(values: dict[str, Any], flt: RecordFilter) -> bool:
-    """The organisation / counterpart / address filters on decrypted field values."""
-    if (
-        flt.organisation
-        and flt.organisation.casefold() not in str(values.get("organisation") or "").casefold()
-    ):
-        return False
-    if flt.counterpart:
-        hay = f"{values.get('counterpart') or ''}\n{values.get('address') or ''}".casefold()
-        if flt.counterpart.casefold() not in hay:
+TextTest = Callable[[Any, Any, Any], bool]
+
+
+def text_filter(flt: RecordFilter) -> TextTest | None:
+    """The organisation / counterpart / address filters (on decrypted values) as one
+    test of ``(organisation, counterpart, address)``, or None when none is set.
+
+    Built once per query: a search applies it to every hit it reads.
+    """
+    org = flt.organisation.casefold() if flt.organisation else None
+    who = flt.counterpart.casefold() if flt.counterpart else None
+    exact = flt.address
+    if not (org or who or exact):
+        return None
+
+    def test(organisation: Any, counterpart: Any, address: Any) -> bool:
+        if org and org not in str(organisation or "").casefold():
             return False
-    return not (flt.address and values.get("address") != flt.address)
+        if who and who not in f"{counterpart or ''}\n{address or ''}".casefold():
+            return False
+        return not (exact and address != exact)
+
+    return test
+
+
+def matches_text_values(values: dict[str, Any], flt: RecordFilter) -> bool:
+    """:func:`text_filter` on a decrypted field-value dict."""
+    test = text_filter(flt)
+    return test is None or test(
+        values.get("organisation"), values.get("counterpart"), values.get("address")
+    )
 
 
 def matches_text_filters(record: Record, flt: RecordFilter) -> bool:
-    """:func:`matches_text_values` on a built Record."""
-    values = {
-        "organisation": record.organisation,
-        "counterpart": record.counterpart,
-        "address": record.address,
-    }
-    return matches_text_values(values, flt)
+    """:func:`text_filter` on a built Record."""
+    test = text_filter(flt)
+    return test is None or test(record.organisation, record.counterpart, record.address)
 
 
 def utc_from_micros(us: int) -> datetime:

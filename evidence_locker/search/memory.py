@@ -22,7 +22,7 @@ import itertools
 from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
-from evidence_locker.model import Record, RecordFilter, matches_text_filters, micros
+from evidence_locker.model import Record, RecordFilter, micros, text_filter
 from evidence_locker.search.normalize import normalize_joined
 
 # One item of the view: (occurred_at in µs, seq, record, normalised searched text).
@@ -98,7 +98,7 @@ class DecryptedView:
         ``case_id`` is ``flt.case`` resolved by the caller. ``candidates``, seqs from
         the blind index, when it narrows the search to a few: only those are checked;
         otherwise every item in the date range is, newest first. The selection is the
-        same as the SQL filters plus ``matches_text_values`` of the indexed path; the
+        same as the SQL filters plus ``text_filter`` of the indexed path; the
         tests check both against one oracle.
         """
         if candidates is not None:
@@ -151,9 +151,8 @@ def _clear_filter(flt: RecordFilter, case_id: str | None) -> Callable[[Record], 
     channels = set(flt.channels)
     directions = set(flt.directions)
     latest_only, live_only = not flt.all_versions, not flt.include_deleted
-    if not (channels or directions or case_id or flt.has_attachment is not None) and not (
-        flt.organisation or flt.counterpart or flt.address
-    ):
+    text_ok = text_filter(flt)
+    if not (channels or directions or case_id or flt.has_attachment is not None or text_ok):
         # the common case, kept short: it runs for every hit of a common word
         return lambda r: not (latest_only and r.superseded_by) and not (live_only and r.deleted)
 
@@ -165,7 +164,8 @@ def _clear_filter(flt: RecordFilter, case_id: str | None) -> Callable[[Record], 
             or (latest_only and record.superseded_by is not None)
             or (live_only and record.deleted)
             or (flt.has_attachment is not None and bool(record.attachments) != flt.has_attachment)
-        ) and matches_text_filters(record, flt)
+            or (text_ok and not text_ok(record.organisation, record.counterpart, record.address))
+        )
 
     return passes
 
