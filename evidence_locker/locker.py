@@ -170,6 +170,7 @@ class Locker:
         self._view: DecryptedView | None = None  # see keep_decrypted
         self._view_conn: sqlite3.Connection | None = None
         self._view_thread = 0
+        self._view_lock = threading.Lock()  # one refresh-and-scan at a time
 
     # -- opening and creating ----------------------------------------------------------
 
@@ -1328,7 +1329,7 @@ class Locker:
         assert view is not None
         from evidence_locker.search.index import candidate_seqs
 
-        with self._view_read() as conn:
+        with self._view_lock, self._view_read() as conn:
             self._refresh_view(conn, view)
             case_id = self._resolve_case(conn, flt.case) if flt.case else None
             # The blind index when its list is short, else a scan of memory. A scan
@@ -1337,7 +1338,7 @@ class Locker:
             n = view.count_in_range(flt)
             at_most = n // 4 if limit is None else math.isqrt(limit * n)
             candidates = candidate_seqs(conn, query, self.tokenizer, at_most=at_most)
-        found = view.search(query.texts, flt, case_id, limit, candidates)
+            found = view.search(query.texts, flt, case_id, limit, candidates)
         return [SearchHit(r, query) for r in found]
 
     def count(self) -> int:

@@ -344,7 +344,7 @@ def test_interactive_search_unlocks_once_and_answers_each_line(cli) -> None:  # 
         ["lawsuit 起诉"],
         [],
     ]
-    assert "only punctuation" in r.err and "ready to search" in r.err
+    assert "only punctuation" in r.err and "Ready to search 2 record version(s)" in r.err
     zh = cli("--lang", "zh", "search", "-i", input="还款\n")
     assert zh.code == 0 and "再不还款就上门" in zh.out and "已准备好 2 个记录版本" in zh.err
 

@@ -173,3 +173,33 @@ def test_first_pages_are_the_head_of_every_hit(locker: Locker, limit: int | None
     every = ids(locker.search("家人", limit=None))
     locker.keep_decrypted()
     assert ids(locker.search("家人", limit=limit)) == every[:limit]
+
+
+def test_threads_search_while_records_are_written(locker: Locker) -> None:
+    """Searches from several threads, while this process logs more: no error, and
+    each answer is a newest-first prefix-consistent list of real records."""
+    locker.log_batch(sms(f"逾期 {i}", i) for i in range(20))
+    locker.keep_decrypted()
+    errors: list[BaseException] = []
+    counts: list[int] = []
+
+    def searcher() -> None:
+        try:
+            for _ in range(15):
+                hits = locker.search("逾期", limit=None)
+                times = [h.record.occurred_at for h in hits]
+                assert times == sorted(times, reverse=True)
+                counts.append(len(hits))
+        except BaseException as exc:  # reported below, with the thread's traceback
+            errors.append(exc)
+
+    threads = [threading.Thread(target=searcher) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for i in range(10):
+        locker.log(sms(f"逾期 later {i}", 100 + i))
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert min(counts) >= 20 and max(counts) <= 30
+    assert len(locker.search("逾期", limit=None)) == 30
