@@ -938,9 +938,11 @@ class Locker:
         related: dict[str, list[Any]] = defaultdict(list)
         for chunk_start in range(0, len(record_ids), 500):
             chunk = record_ids[chunk_start : chunk_start + 500]
+            # only the entries that change how a version reads (not the versions)
             sql = (
                 "SELECT id, kind, target, record_id, seq FROM entry"
-                f" WHERE record_id IN ({db.placeholders(len(chunk))}) ORDER BY seq"
+                f" WHERE record_id IN ({db.placeholders(len(chunk))})"
+                " AND kind IN ('correction', 'tombstone', 'attachment') ORDER BY seq"
             )
             for item in db.rows(conn, sql, chunk):
                 related[item.record_id].append(item)
