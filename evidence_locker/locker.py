@@ -55,7 +55,6 @@ from evidence_locker.model import (
     Record,
     RecordFilter,
     Source,
-    matches_text_filters,
     micros,
     offset_minutes,
     shared,
@@ -1098,15 +1097,16 @@ class Locker:
         so memory does not hold every ciphertext of a large locker at once.
         """
         flt = flt or RecordFilter()
+        text_ok = text_filter(flt)
         with self._read() as conn:
             sql, params = self._record_rows_sql(conn, flt, "seq")
             seqs = [r.seq for r in db.rows(conn, sql + " ORDER BY occurred_at, seq", params)]
             for start in range(0, len(seqs), batch):
                 chunk = seqs[start : start + batch]
                 rows = {r.seq: r for r in _entries_by_seq(conn, chunk)}
-                for record in self._build(conn, [rows[seq] for seq in chunk]):
-                    if matches_text_filters(record, flt):
-                        yield record
+                for r in self._build(conn, [rows[seq] for seq in chunk]):
+                    if text_ok is None or text_ok(r.organisation, r.counterpart, r.address):
+                        yield r
 
     # Search: at most this many index candidates are fetched by key and sorted by time
     # for one page; with more, walking the time index newest first fills a page sooner.

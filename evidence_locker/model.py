@@ -359,20 +359,6 @@ def text_filter(flt: RecordFilter) -> TextTest | None:
     return test
 
 
-def matches_text_values(values: dict[str, Any], flt: RecordFilter) -> bool:
-    """:func:`text_filter` on a decrypted field-value dict."""
-    test = text_filter(flt)
-    return test is None or test(
-        values.get("organisation"), values.get("counterpart"), values.get("address")
-    )
-
-
-def matches_text_filters(record: Record, flt: RecordFilter) -> bool:
-    """:func:`text_filter` on a built Record."""
-    test = text_filter(flt)
-    return test is None or test(record.organisation, record.counterpart, record.address)
-
-
 def utc_from_micros(us: int) -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)
 
