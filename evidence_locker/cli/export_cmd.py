@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from evidence_locker.cli import render
 from evidence_locker.cli.context import STATE
 from evidence_locker.cli.options import (
     CaseOpt,
@@ -70,19 +71,9 @@ def export_pdf(
     redactions = [r.strip() for r in (redact or "").split(",") if r.strip()]
     locker = STATE.open_locker()
     flags = [] if no_flags else _flags(locker, flt, rules)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from evidence_locker.report import fonts_in_use
 
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=STATE.err,
-        disable=not STATE.err.is_terminal,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(STATE.t("export.progress"), total=None)
+    with render.counted_progress(STATE, STATE.t("export.progress")) as progress:
         pdf = locker.export_dossier(
             flt,
             generated_at=now,
@@ -92,7 +83,7 @@ def export_pdf(
             claimant=claimant,
             redact=redactions,
             flags=flags,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
+            progress=progress,
         )
     _write_atomically(target, pdf, force=force)
     STATE.console.print(STATE.t("export.done", path=str(target), size=len(pdf)), markup=False)

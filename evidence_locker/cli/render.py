@@ -6,10 +6,11 @@ JSON keeps ISO 8601 with the original offset.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -37,6 +38,24 @@ def duration(seconds: int | None) -> str:
 def one_line(text: str | None, width: int = 48) -> str:
     flat = " ".join((text or "").split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+@contextlib.contextmanager
+def counted_progress(state: State, description: str) -> Iterator[Callable[[int, int], None]]:
+    """A done/total bar on stderr while the block runs, shown only at a terminal and
+    cleared after; yields the ``progress(done, total)`` callback the Locker takes."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=state.err,
+        disable=not state.err.is_terminal,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def print_json(data: Any) -> None:

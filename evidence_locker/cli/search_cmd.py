@@ -112,21 +112,9 @@ def _warm(locker) -> None:  # type: ignore[no-untyped-def]
     """Decrypt every record into memory for the session, with progress on a terminal."""
     import time
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     start = time.perf_counter()
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=STATE.err,
-        disable=not STATE.err.is_terminal,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(STATE.t("search.warming"), total=None)
-        n = locker.keep_decrypted(
-            progress=lambda done, total: bar.update(task, completed=done, total=total)
-        )
+    with render.counted_progress(STATE, STATE.t("search.warming")) as progress:
+        n = locker.keep_decrypted(progress=progress)
     seconds = time.perf_counter() - start
     STATE.err.print(STATE.t("search.ready", n=n, seconds=f"{seconds:.1f}"), markup=False)
 
