@@ -48,14 +48,10 @@ CHILD = textwrap.dedent(
     """
     import json, sys, time
     sys.path.insert(0, sys.argv[1])
+    sys.path.insert(0, sys.argv[1] + "/benchmarks")
     mode, src, dst, passphrase = sys.argv[2:6]
 
-    def hwm_mib():
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        return 0.0
+    from procmem import peak_rss_mib as hwm_mib
 
     from evidence_locker import backup
     from evidence_locker.locker import Locker

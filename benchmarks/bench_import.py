@@ -48,12 +48,7 @@ CHILD = textwrap.dedent(
     sys.path.insert(0, sys.argv[1] + "/benchmarks")
     mode, path, locker_dir = sys.argv[2], sys.argv[3], sys.argv[4]
 
-    def hwm_mib():
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        return 0.0
+    from procmem import peak_rss_mib as hwm_mib
 
     if mode == "bare":
         from bench_import_parse import bare_parse

@@ -14,11 +14,12 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import resource
 import tempfile
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
+
+from procmem import peak_rss_mib
 
 from evidence_locker.importers import ImportOptions, open_importer
 from evidence_locker.importers.sms_backup import _SurrogateFixer
@@ -144,7 +145,7 @@ def main() -> None:
         importer = open_importer(path, options=ImportOptions(timezone="Asia/Shanghai"))
         drafts = sum(1 for _ in importer.iter_drafts())
         full_s = time.perf_counter() - start
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_mib = peak_rss_mib()
     importer_rate, bare_rate = drafts / full_s, baseline / bare_s
     lines = [
         {
@@ -159,7 +160,7 @@ def main() -> None:
         },
         {
             "name": f"import_parse_peak_rss_{messages}",
-            "value": round(peak_kib / 1024, 1),
+            "value": round(peak_mib, 1),
             "unit": "MiB",
             "baseline": None,
             "ratio": None,

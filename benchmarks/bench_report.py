@@ -18,7 +18,6 @@ Usage: python benchmarks/bench_report.py [--quick]
 from __future__ import annotations
 
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -26,6 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from procmem import peak_rss_mib  # noqa: E402
 
 GOAL_SECONDS_1000 = 15.0
 GOAL_RATIO = 3.0
@@ -70,7 +71,7 @@ def _child(kind: str, n: int) -> dict[str, float]:
     seconds = time.perf_counter() - start
     cpu = time.process_time() - cpu_start
     pages = len(PdfReader(io.BytesIO(pdf)).pages)
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = peak_rss_mib()
     return {"seconds": seconds, "cpu": cpu, "pages": pages, "rss_mb": rss_mb, "bytes": len(pdf)}
 
 

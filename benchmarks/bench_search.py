@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sqlite3
 import sys
 import tempfile
@@ -40,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
+from benchmarks.procmem import peak_rss_mib, rss_mib
 from benchmarks.synth import generate
 from evidence_locker.crypto import KeyRing
 from evidence_locker.model import micros
@@ -79,20 +79,6 @@ def emit(name: str, value: float, unit: str, baseline: float | None = None, goal
         "goal": goal,
     }
     print(json.dumps(row, ensure_ascii=False), flush=True)
-
-
-def rss_mb() -> float:
-    """Peak resident memory of this process so far."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def current_rss_mb() -> float:
-    """Resident memory now (Linux /proc; falls back to the peak elsewhere)."""
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-    except (OSError, IndexError, ValueError):
-        return rss_mb()
-    return pages * resource.getpagesize() / (1024 * 1024)
 
 
 def build(folder: Path, n: int, seed: int, keys: KeyRing, tok: Tokenizer) -> dict[str, float]:
@@ -383,11 +369,11 @@ def run(n: int, seed: int, repeat: int, scan_repeat: int) -> None:
         emit(f"{pre}.sealed_bytes_per_record", stats["sealed_bytes"] / n, "B")
         locker = Locker(folder / "locker.db", keys, Tokenizer(keys.index_token))
         fts = Fts(folder / "fts.db")
-        rss_before = current_rss_mb()
+        rss_before = rss_mib()
         t0 = time.perf_counter()
         locker.load_memory()
         emit(f"{pre}.memory_load_time", time.perf_counter() - t0, "s")
-        emit(f"{pre}.memory_rss_growth", current_rss_mb() - rss_before, "MB")
+        emit(f"{pre}.memory_rss_growth", rss_mib() - rss_before, "MB")
         goal = f"p50 < {GOAL_P50_MS:g} ms and <= {GOAL_RATIO:g}x FTS5 (at 100k)"
         for label, typed, words in queries_for(n, seed):
             query = parse_query(typed)
@@ -425,7 +411,7 @@ def run(n: int, seed: int, repeat: int, scan_repeat: int) -> None:
                     emit(f"{name}.{strategy}.p95", pct(times, 0.95), "ms", pct(base, 0.95), goal)
         locker.db.close()
         fts.db.close()
-    emit(f"search.{n}.peak_rss", rss_mb(), "MB", goal=f"< {GOAL_RSS_MB:g} MB")
+    emit(f"search.{n}.peak_rss", peak_rss_mib(), "MB", goal=f"< {GOAL_RSS_MB:g} MB")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

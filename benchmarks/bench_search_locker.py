@@ -45,6 +45,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from procmem import peak_rss_mib, rss_mib
+
 QUERIES = {
     "common": "还款",
     "two_terms": "还款 上门",
@@ -171,11 +173,6 @@ def build(n: int, tmp: Path) -> None:
     fts_db(str(tmp / "fts.db"), docs).close()
 
 
-def rss_mib(field: str = "VmRSS") -> float:
-    with open("/proc/self/status") as f:
-        return next((int(x.split()[1]) / 1024 for x in f if x.startswith(field + ":")), 0.0)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
@@ -258,7 +255,7 @@ def main() -> None:
                         )
             emit(
                 name=f"locker_search.{n}.peak_rss",
-                value=round(rss_mib("VmHWM"), 1),
+                value=round(peak_rss_mib(), 1),
                 unit="MiB",
                 baseline=None,
                 ratio=None,
