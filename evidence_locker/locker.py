@@ -1052,8 +1052,7 @@ class Locker:
     ) -> tuple[str, list[Any]]:
         """SELECT of record versions (or of ``columns``) matching the clear-column
         filters, and its parameters; callers add ``AND ...`` and ``ORDER BY``."""
-        if flt.since and flt.until and flt.since > flt.until:
-            raise UsageError("filter.bad_range")
+        _check_range(flt)
         # With ``columns``, an expression rather than the bare column: keeps SQLite from
         # choosing the kind index, so it walks ix_entry_time_seq in order and can stop
         # early.
@@ -1142,8 +1141,7 @@ class Locker:
 
         query = parse_query(text)
         flt = flt or RecordFilter()
-        if flt.since and flt.until and flt.since > flt.until:
-            raise UsageError("filter.bad_range")
+        _check_range(flt)  # here too: the decrypted view never builds the SQL
         if self._view is not None:
             return self._search_view(query, flt, limit)
         self._ensure_postings()
@@ -1622,6 +1620,11 @@ class Locker:
             self._append(conn, todo)
         self._case_cache = None
         return todo
+
+
+def _check_range(flt: RecordFilter) -> None:
+    if flt.since and flt.until and flt.since > flt.until:
+        raise UsageError("filter.bad_range")
 
 
 def _entries_by_seq(conn: DbConn, seqs: Sequence[int]) -> list[Any]:
