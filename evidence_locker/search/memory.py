@@ -68,7 +68,7 @@ class DecryptedView:
         """Drop every item of ``record_ids``, then add ``versions`` (all versions of
         those records as they now stand: corrected, deleted, with their files)."""
         gone = set(record_ids)
-        if gone:  # after a write: one pass (milliseconds at 100k) beats keeping a map
+        if gone:  # after a write: one pass (milliseconds at 100k) beats a map by record
             kept: list[Item] = []
             for item in self._items:
                 if item[2].record_id in gone:
@@ -122,7 +122,7 @@ class DecryptedView:
         for _, _, record, text in ordered:
             if first in text and (not rest or all(t in text for t in rest)) and passes(record):
                 out.append(record)
-                if limit is not None and len(out) >= limit:
+                if len(out) >= limit:
                     break
         return out
 
