@@ -1040,6 +1040,7 @@ class Locker:
             corrects=row.target if row.kind == "correction" else None,
             correction_reason=v.get("reason") if row.kind == "correction" else None,
             leaf_hash=row.leaf.hex(),
+            time_known=v.get("time_known", True) is not False,
             **extra,
         )
 
@@ -1654,6 +1655,7 @@ def _draft_from_record(record: Record) -> ContactDraft:
         event=record.event,
         case=record.case_id,
         source=record.source,
+        time_known=record.time_known,
     )
 
 

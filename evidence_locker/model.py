@@ -74,6 +74,7 @@ SENSITIVE_FIELDS: tuple[str, ...] = (
     "third_party",
     "event",
     "source",
+    "time_known",
 )
 
 
@@ -165,6 +166,9 @@ class ContactDraft:
     case: str | None = None  # case name or id
     source: Source | None = None
     attachments: tuple[AttachmentDraft, ...] = ()
+    # False when only the day is known ("--at 2025-02-09", "昨天"): occurred_at then holds
+    # midnight of that day, and time-of-day rules must not read it as a night contact.
+    time_known: bool = True
 
     def sensitive_values(self) -> dict[str, Any]:
         """The sensitive fields that are set, as JSON-ready values."""
@@ -172,6 +176,12 @@ class ContactDraft:
         for name in SENSITIVE_FIELDS:
             value = getattr(self, name)
             if value is None or value == "" or value == ():
+                continue
+            if name == "time_known":
+                # Stored only when False, so records with a known time (all older ones)
+                # keep exactly the fields, and leaf commitments, they always had.
+                if value is False:
+                    out[name] = False
                 continue
             if name == "tags":
                 value = list(value)
@@ -251,6 +261,7 @@ class Record:
     delete_reason: str | None = None
     leaf_hash: str = ""
     attachments: tuple[AttachmentInfo, ...] = ()
+    time_known: bool = True  # False: only the day of occurred_at is known
 
     @property
     def is_latest(self) -> bool:
@@ -265,6 +276,7 @@ class Record:
             "channel": self.channel.value,
             "direction": self.direction.value,
             "occurred_at": self.occurred_at.isoformat(),
+            "time_known": self.time_known,
             "logged_at": self.logged_at.isoformat(),
             "counterpart": self.counterpart,
             "organisation": self.organisation,

@@ -272,3 +272,17 @@ def test_offsets_from_other_zones_survive(locker: Locker) -> None:
     ny = timezone(timedelta(hours=-5))
     r = locker.log(sms("x", at=datetime(2025, 1, 1, 21, 30, tzinfo=ny)))
     assert r.occurred_at.isoformat() == "2025-01-01T21:30:00-05:00"
+
+
+def test_a_day_without_a_time_is_kept_as_time_unknown(locker: Locker) -> None:
+    day = datetime(2025, 2, 9, tzinfo=SHANGHAI)
+    logged = locker.log(sms("上门了", at=day, time_known=False))
+    timed = locker.log(sms("电话"))
+    assert logged.time_known is False
+    assert locker.get(logged.id).latest.time_known is False
+    assert locker.get(timed.id).latest.time_known is True
+    assert json.loads(json.dumps(logged.to_json()))["time_known"] is False
+    # A correction that leaves the time alone keeps it unknown.
+    fixed = locker.correct(logged.id, changes={"content": "两人上门"}, reason="typo")
+    assert fixed.time_known is False
+    assert locker.verify().ok
