@@ -14,6 +14,7 @@ from reportlab.platypus import Paragraph
 
 from evidence_locker.i18n import t
 from evidence_locker.model import Record
+from evidence_locker.report.fieldtext import format_field, format_occurred, format_when
 from evidence_locker.report.fonts import markup
 from evidence_locker.report.layout import make_styles
 from evidence_locker.report.redact import mask_text
@@ -74,10 +75,10 @@ class RenderContext:
         return t(f"report.{key}", self.lang, **params)
 
     def when(self, dt: datetime, seconds: bool = False) -> str:
-        local = dt.astimezone(self.tz)
-        off = local.strftime("%z")
-        off = f"{off[:3]}:{off[3:]}" if off else ""
-        return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M") + f" {off}"
+        return format_when(dt, self.tz, seconds)
+
+    def occurred(self, rec: Record) -> str:
+        return format_occurred(rec.occurred_at, self.tz, rec.time_known, self.lang)
 
     def p(self, text: str, style: str = "body") -> Paragraph:
         return self.para(text, style)
@@ -94,26 +95,13 @@ class RenderContext:
         raw = getattr(rec, name, None)
         if raw is None or raw == () or raw == "":
             return None
-        text = self._format(name, raw)
+        text = format_field(name, raw, self.lang)
         if name in self.withheld.get(rec.id, frozenset()):
             masked = mask_text(text, self.redact) if self.redact else text
             if masked != text:
                 return f"{masked}  ({self.L('masked_note')})"
             return self.L("withheld")
         return mask_text(text, self.redact) if self.redact else text
-
-    def _format(self, name: str, raw: Any) -> str:
-        if name == "tags":
-            return ", ".join(raw)
-        if name == "duration_s":
-            return self.L("duration_fmt", m=int(raw) // 60, s=int(raw) % 60)
-        if name == "source":
-            return " · ".join(f"{k}: {v}" for k, v in raw.to_json().items())
-        if name in ("outcome", "event") and hasattr(raw, "value"):
-            return self.L(f"{name}.{raw.value}")
-        if hasattr(raw, "value"):
-            return str(raw.value)
-        return str(raw)
 
     def channel(self, rec: Record) -> str:
         return self.L(f"channel.{rec.channel.value}")

@@ -10,7 +10,7 @@ from typing import Any
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas as rl_canvas
-from reportlab.platypus import SimpleDocTemplate
+from reportlab.platypus import Flowable, SimpleDocTemplate
 
 from evidence_locker.report.context import RenderContext
 from evidence_locker.report.fonts import LATIN, draw_string, string_width
@@ -131,8 +131,25 @@ class LazyStory(list):  # type: ignore[type-arg]
         return len(self) > 0
 
 
+class PageMark(Flowable):
+    """A marker of no size: the document notes the page it lands on, so the manifest
+    can say which pages show each record."""
+
+    def __init__(self, key: str, kind: str) -> None:
+        super().__init__()
+        self.key, self.kind = key, kind
+        self.width = self.height = 0
+
+    def wrap(self, avail_w: float, avail_h: float) -> tuple[float, float]:
+        return 0, 0
+
+    def draw(self) -> None:
+        pass
+
+
 class DossierDoc(SimpleDocTemplate):
-    """Reports progress as each record is laid out (layout is where the time goes)."""
+    """Notes the page of each :class:`PageMark` and reports progress as each record
+    is laid out (layout is where the time goes)."""
 
     def __init__(
         self, progress: Callable[[int, int], None] | None, total: int, *args: Any, **kw: Any
@@ -140,8 +157,12 @@ class DossierDoc(SimpleDocTemplate):
         super().__init__(*args, **kw)
         self._progress = progress
         self._total = total
+        self.marks: dict[tuple[str, str], int] = {}
 
     def afterFlowable(self, flowable: Any) -> None:
+        if isinstance(flowable, PageMark):
+            self.marks[(flowable.key, flowable.kind)] = self.page
+            return
         done = getattr(flowable, "_el_done", None)
         if done is not None and self._progress is not None and (done % 25 == 0):
             self._progress(done, self._total)

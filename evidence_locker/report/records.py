@@ -10,13 +10,15 @@ from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Spacer
 
 from evidence_locker.report.context import BLOCK_FIELDS, DETAIL_FIELDS, Contact, RenderContext
+from evidence_locker.report.fieldtext import heading_start
 from evidence_locker.report.layout import FRAME_W, Cell, table
+from evidence_locker.report.page import PageMark
 from evidence_locker.report.redact import mask_text
 
 
 def record_full(ctx: RenderContext, c: Contact, done: int) -> list[Any]:
     rec = c.latest
-    head = f"{c.no} · {ctx.when(rec.occurred_at)} · {ctx.channel(rec)} · {ctx.direction(rec)}"
+    head = f"{heading_start(c.no, ctx.occurred(rec))} · {ctx.channel(rec)} · {ctx.direction(rec)}"
     if rec.deleted:
         head += f" · {ctx.L('deleted_mark', reason=rec.delete_reason or '')}"
     elif c.corrected:
@@ -101,8 +103,8 @@ def record_full(ctx: RenderContext, c: Contact, done: int) -> list[Any]:
     )
     # CondPageBreak rather than KeepTogether: KeepTogether lays everything out twice.
     heading = ctx.para(head, "rec")
-    heading._el_done = done  # type: ignore[attr-defined] # read by _Doc.afterFlowable
-    out: list[Any] = [CondPageBreak(45 * mm), heading, *tbl]
+    heading._el_done = done  # type: ignore[attr-defined] # read by DossierDoc.afterFlowable
+    out: list[Any] = [CondPageBreak(45 * mm), PageMark(c.no, "start"), heading, *tbl]
     for name in BLOCK_FIELDS:
         v = ctx.value(rec, name)
         extra = corrections(name)
@@ -113,5 +115,5 @@ def record_full(ctx: RenderContext, c: Contact, done: int) -> list[Any]:
             out.append(ctx.para(para, "body"))
         for e in extra:
             out.append(ctx.para(e, "note"))
-    out.append(Spacer(1, 3 * mm))
+    out += [PageMark(c.no, "end"), Spacer(1, 3 * mm)]
     return out

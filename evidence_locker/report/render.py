@@ -21,19 +21,20 @@ from reportlab.platypus import PageBreak
 from evidence_locker.i18n import t
 from evidence_locker.ledger.checkpoint import Checkpoint
 from evidence_locker.model import AttachmentInfo, Record
+from evidence_locker.report.binding import BOUND_FIELDS
 from evidence_locker.report.context import RenderContext, group_contacts
 from evidence_locker.report.cover import cover
 from evidence_locker.report.exhibits import exhibits
+from evidence_locker.report.fieldtext import zone_label
 from evidence_locker.report.fonts import register_fonts
 from evidence_locker.report.integrity import integrity
 from evidence_locker.report.layout import BOTTOM_MARGIN, MARGIN
+from evidence_locker.report.manifest import MANIFEST_KEY, ListedRecord, build_manifest
 from evidence_locker.report.page import DossierDoc, LazyStory, canvas_class, page_label
 from evidence_locker.report.pdfio import PROOFS_NAME, Attachment, add_attachments, attach
 from evidence_locker.report.records import record_full
 from evidence_locker.report.summary import summary
 from evidence_locker.report.timeline import timeline
-
-MANIFEST_KEY = "dossier"
 
 
 class EmptyDossier(ValueError):
@@ -169,16 +170,24 @@ def render_dossier(
     pdf = buf.getvalue()
 
     embedded = dict(bundle)
-    embedded[MANIFEST_KEY] = {
-        "id": dossier_id,
-        "generated_at": generated_at.isoformat(),
-        "lang": lang,
-        "redact": sorted(ctx.redact),
-        "records": [
-            {"no": c.no, "record_id": c.latest.record_id, "versions": [v.id for v in c.versions]}
+    embedded[MANIFEST_KEY] = build_manifest(
+        dossier_id=dossier_id,
+        generated_at=generated_at,
+        lang=lang,
+        tz=zone_label(tz),
+        redact=ctx.redact,
+        labels={name: ctx.L(f"field.{name}") for name in BOUND_FIELDS},
+        records=[
+            ListedRecord(
+                no=c.no,
+                record_id=c.latest.record_id,
+                versions=tuple(v.id for v in c.versions),
+                shown=c.latest.id,
+                pages=(doc.marks[(c.no, "start")], doc.marks[(c.no, "end")]),
+            )
             for c in contacts
         ],
-    }
+    )
     files = [
         Attachment(
             PROOFS_NAME,

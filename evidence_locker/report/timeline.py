@@ -52,7 +52,7 @@ def timeline(ctx: RenderContext, contacts: list[Contact]) -> Iterable[Any]:
         rows.append(
             [
                 cell(c.no, "cellb"),
-                cell(ctx.when(rec.occurred_at)),
+                cell(ctx.occurred(rec)),
                 cell(ctx.channel(rec)),
                 cell(ctx.direction(rec)),
                 cell(ctx.value(rec, "counterpart")),
