@@ -12,7 +12,7 @@ from typing import Any
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Paragraph
 
-from evidence_locker.i18n import t
+from evidence_locker.locale.messages import t
 from evidence_locker.model import Record
 from evidence_locker.report.fieldtext import format_field, format_occurred, format_when
 from evidence_locker.report.fonts import markup

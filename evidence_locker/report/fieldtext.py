@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from evidence_locker.i18n import t
+from evidence_locker.locale.messages import t
 from evidence_locker.model import SENSITIVE_FIELDS
 from evidence_locker.report.fonts import runs
 

@@ -18,8 +18,8 @@ from typing import Any
 from reportlab.lib.pagesizes import A4
 from reportlab.platypus import PageBreak
 
-from evidence_locker.i18n import t
 from evidence_locker.ledger.checkpoint import Checkpoint
+from evidence_locker.locale.messages import t
 from evidence_locker.model import AttachmentInfo, Record
 from evidence_locker.report.binding import BOUND_FIELDS
 from evidence_locker.report.context import RenderContext, group_contacts

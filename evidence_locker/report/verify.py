@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evidence_locker.crypto.pdfsign import PdfSignatureCheck, check_pdf_signature
-from evidence_locker.i18n import t
 from evidence_locker.ledger.bundle import verify_bundle
 from evidence_locker.ledger.checkpoint import fingerprint
+from evidence_locker.locale.messages import t
 from evidence_locker.report.binding import check_pages
 from evidence_locker.report.endorse import open_endorsement
 from evidence_locker.report.fieldtext import comparable
