@@ -125,6 +125,36 @@ def _certificate(
     return builder.sign(signer, hashes.SHA256())
 
 
+def _root(
+    subject: str,
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
+    not_before: datetime,
+    not_after: datetime,
+) -> x509.Certificate:
+    return _certificate(
+        subject,
+        key,
+        issuer=None,
+        issuer_key=None,
+        ca=True,
+        not_before=not_before,
+        not_after=not_after,
+    )
+
+
+def _write_signer(
+    directory: Path,
+    label: str,
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
+    cert: x509.Certificate,
+    root: x509.Certificate,
+) -> None:
+    """``label``.pem, .key and -chain.pem (the root, sent beside the signer's own)."""
+    (directory / f"{label}.pem").write_bytes(_pem(cert))
+    (directory / f"{label}.key").write_bytes(_key_pem(key))
+    (directory / f"{label}-chain.pem").write_bytes(_pem(root))
+
+
 @dataclass
 class Pki:
     """A root and a TSA certificate under it, written as PEM files in ``directory``."""
@@ -170,15 +200,7 @@ def make_pki(
     if not_after < now:
         not_before = not_after - timedelta(days=365)
     root_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    root = _certificate(
-        f"{name} Root",
-        root_key,
-        issuer=None,
-        issuer_key=None,
-        ca=True,
-        not_before=not_before,
-        not_after=not_after,
-    )
+    root = _root(f"{name} Root", root_key, not_before, not_after)
     tsa_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey = (
         rsa.generate_private_key(public_exponent=65537, key_size=2048)
         if rsa_signer
@@ -195,21 +217,12 @@ def make_pki(
         eku_critical=eku_critical,
     )
     (directory / "root.pem").write_bytes(_pem(root))
-    (directory / "tsa.pem").write_bytes(_pem(tsa))
-    (directory / "tsa.key").write_bytes(_key_pem(tsa_key))
-    (directory / "tsa-chain.pem").write_bytes(_pem(root))  # sent beside the signer's own
+    _write_signer(directory, "tsa", tsa_key, tsa, root)
     if stranger:
         # a TSA certificate of the same shape, under a root nobody configured
+        later = now + timedelta(days=3650)
         other_root_key = ec.generate_private_key(ec.SECP256R1())
-        other_root = _certificate(
-            f"{name} Stranger Root",
-            other_root_key,
-            issuer=None,
-            issuer_key=None,
-            ca=True,
-            not_before=not_before,
-            not_after=now + timedelta(days=3650),
-        )
+        other_root = _root(f"{name} Stranger Root", other_root_key, not_before, later)
         other_key = ec.generate_private_key(ec.SECP256R1())
         other = _certificate(
             f"{name} Stranger",
@@ -218,12 +231,10 @@ def make_pki(
             issuer_key=other_root_key,
             ca=False,
             not_before=not_before,
-            not_after=now + timedelta(days=3650),
+            not_after=later,
         )
         (directory / "stranger-root.pem").write_bytes(_pem(other_root))
-        (directory / "stranger.pem").write_bytes(_pem(other))
-        (directory / "stranger.key").write_bytes(_key_pem(other_key))
-        (directory / "stranger-chain.pem").write_bytes(_pem(other_root))
+        _write_signer(directory, "stranger", other_key, other, other_root)
     for signer in ("tsa", "stranger"):
         (directory / f"{signer}.cnf").write_text(
             _OPENSSL_CONF.format(dir=directory, signer=signer), encoding="utf-8"
