@@ -52,14 +52,39 @@ def export_pdf(
         ),
     ] = None,
     no_flags: Annotated[
-        bool, typer.Option("--no-flags", help="Leave the flagged-contacts summary out.")
+        bool, typer.Option("--no-flags", help="Leave the rule findings out.")
     ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang", help="Language of the dossier: zh or en (default: the interface's)."
+        ),
+    ] = None,
+    bates: Annotated[
+        str | None,
+        typer.Option("--bates", help="Bates prefix for page numbers, e.g. ZS- (default: the id)."),
+    ] = None,
+    include_deleted: Annotated[
+        bool,
+        typer.Option(
+            "--include-deleted",
+            help="Show withdrawn (deleted) records' content, not just the list.",
+        ),
+    ] = False,
+    declaration: Annotated[
+        Path | None,
+        typer.Option("--declaration", help="A UTF-8 text file: your own declaration statements."),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write the signed PDF dossier for a lawyer, court or regulator. / 生成 PDF 证据档案。"""
     flt = _filter(
         channel=channel, org=org, counterpart=counterpart, since=since, until=until, case=case
     )
+    if lang is not None and lang.lower() not in ("zh", "en", "zh-cn", "zh_cn"):
+        raise UsageError("export.bad_lang", value=lang)
+    dossier_lang = ("zh" if lang.lower().startswith("zh") else "en") if lang else STATE.lang
+    declared = _read_declaration(declaration)
     now = STATE.now()
     target = output or Path(f"dossier-{now.date().isoformat()}.pdf")
     if target.exists() and not force:
@@ -70,7 +95,7 @@ def export_pdf(
         raise StorageError("export.unwritable", path=str(target))
     redactions = [r.strip() for r in (redact or "").split(",") if r.strip()]
     locker = STATE.open_locker()
-    flags = [] if no_flags else _flags(locker, flt, rules)
+    flags, rule_sets = ([], []) if no_flags else _flags(locker, flt, rules, dossier_lang)
     from evidence_locker.report import fonts_in_use
 
     with render.counted_progress(STATE, STATE.t("export.progress")) as progress:
@@ -78,11 +103,15 @@ def export_pdf(
             flt,
             generated_at=now,
             tz=STATE.tz,
-            lang=STATE.lang,
+            lang=dossier_lang,
             title=title,
             claimant=claimant,
             redact=redactions,
             flags=flags,
+            rule_sets=rule_sets,
+            include_deleted=include_deleted,
+            bates=bates,
+            declaration=declared,
             progress=progress,
         )
     _write_atomically(target, pdf, force=force)
@@ -94,9 +123,32 @@ def export_pdf(
         )
 
 
-def _flags(locker, flt, rules: str | None) -> list[dict]:  # type: ignore[no-untyped-def]
+def _flags(locker, flt, rules: str | None, lang: str) -> tuple[list[dict], list[tuple[str, str]]]:  # type: ignore[no-untyped-def]
+    """The findings in the dossier's language, and the rule sets that made them."""
+    from evidence_locker.rules import default_rule_set_name, resolve_rule_sets
+
     names = [n.strip() for n in (rules or "").split(",") if n.strip()]
-    return [f.to_json(STATE.lang) for f in flags_for(locker, flt, names)]
+    names = names or [default_rule_set_name(lang, None)]
+    sets = [
+        (rs.name, rs.title_zh if lang == "zh" else rs.title_en) for rs in resolve_rule_sets(names)
+    ]
+    return [f.to_json(lang) for f in flags_for(locker, flt, names)], sets
+
+
+def _read_declaration(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    from evidence_locker.errors import NotFound
+
+    if not path.is_file():
+        raise NotFound("file.missing", path=str(path))
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except UnicodeDecodeError:
+        raise UsageError("export.bad_declaration", path=str(path)) from None
+    if not text or len(text) > 20_000:
+        raise UsageError("export.bad_declaration", path=str(path))
+    return text
 
 
 def _write_atomically(target: Path, data: bytes, *, force: bool) -> None:
@@ -151,6 +203,8 @@ def verify_dossier_cmd(
                 "failed_records": report.failed_records,
                 "signed": report.signed,
                 "endorsed": report.endorsed,
+                "originals_verified": report.originals_verified,
+                "later_additions": report.later_additions,
                 "messages": report.messages,
             }
         )

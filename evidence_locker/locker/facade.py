@@ -1566,6 +1566,18 @@ class Locker:
 
     # -- dossier -----------------------------------------------------------------------
 
+    def _tombstone_ids(self, conn: DbConn, record_ids: Sequence[str]) -> list[str]:
+        """The deletion entries of these records: a dossier proves each deletion."""
+        out: list[str] = []
+        for start in range(0, len(record_ids), 500):
+            chunk = list(record_ids[start : start + 500])
+            sql = (
+                "SELECT id FROM entry WHERE kind = 'tombstone'"
+                f" AND record_id IN ({db.placeholders(len(chunk))}) ORDER BY seq"
+            )
+            out += [r.id for r in db.rows(conn, sql, chunk)]
+        return out
+
     def export_dossier(self, flt: RecordFilter | None = None, **options: Any) -> bytes:
         """A signed, verifiable PDF dossier of the selected records (see :mod:`dossier`)."""
         from evidence_locker.report.export import export_dossier

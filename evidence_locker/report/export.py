@@ -1,8 +1,10 @@
 """Assemble a dossier: choose the records, build their proofs, hand both to the renderer.
 
-The renderer (:mod:`evidence_locker.report`) never touches the database; this module
-reads the locker once, under one read transaction, so the records, the leaves and the
-signed tree head all describe the same moment.
+The renderer (:mod:`evidence_locker.report.render`) never touches the database; this
+module reads the locker: the selected records with their history and their
+deletions, the leaves and the signed tree head under one read transaction (so the
+proofs and the head describe the same tree), the case a case-filtered dossier is
+about, and each attachment's bytes as layout reaches it.
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from evidence_locker.errors import UsageError
 from evidence_locker.ledger.bundle import EntryReveal, build_bundle
-from evidence_locker.model import AttachmentInfo, RecordFilter
+from evidence_locker.model import AttachmentInfo, Case, RecordFilter
 
 if TYPE_CHECKING:
     from evidence_locker.locker import Locker
 
 REDACTIONS = ("numbers", "addresses", "ids")
-MAX_IMAGE_BYTES = 20 * 1024 * 1024
+MAX_READ_BYTES = 64 * 1024 * 1024  # an attachment read for the dossier at most
 
 
 def export_dossier(
@@ -34,33 +36,48 @@ def export_dossier(
     claimant: str | None = None,
     redact: Sequence[str] = (),
     flags: Sequence[dict[str, Any]] = (),
+    rule_sets: Sequence[tuple[str, str]] = (),
+    include_deleted: bool = False,
+    bates: str | None = None,
+    declaration: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     invariant: bool = False,
 ) -> bytes:
-    """The PDF bytes of a dossier for the records ``flt`` selects (with their history)."""
+    """The PDF bytes of a dossier for the records ``flt`` selects (with their history
+    and their deletions; a deleted record's content only with ``include_deleted``)."""
     from evidence_locker.crypto.pdfsign import dossier_public_key
     from evidence_locker.report import fields_to_withhold, render_dossier, sign_endorsement
+    from evidence_locker.report.render import Extras
 
     unknown = set(redact) - set(REDACTIONS)
     if unknown:
         raise UsageError(
             "export.bad_redact", value=",".join(sorted(unknown)), choices=",".join(REDACTIONS)
         )
-    records = locker.records(replace(flt, all_versions=True))
-    if not records:
+    records = locker.records(replace(flt, all_versions=True, include_deleted=True))
+    if not any(not r.deleted for r in records):
         raise UsageError("export.empty")
+    deleted = {r.record_id for r in records if r.deleted}
     with locker.engine.connect() as conn:
         record_ids = {r.record_id for r in records}
         version_ids = [r.id for r in records]
-        attachment_ids = [a.id for r in records if r.is_latest for a in r.attachments]
-        decoded = locker._decode_ids(conn, version_ids + attachment_ids)
+        attachment_ids = [
+            a.id for r in records if r.is_latest and not r.deleted for a in r.attachments
+        ]
+        tombstones = locker._tombstone_ids(conn, sorted(deleted))
+        decoded = locker._decode_ids(conn, version_ids + attachment_ids + tombstones)
         leaves = locker.ledger.leaves(conn)  # same read transaction: same tree as the note
         note = locker.ledger.head_note(conn)
     reveals = []
-    for entry_id in version_ids + attachment_ids:
+    for entry_id in version_ids + attachment_ids + tombstones:
         d = decoded[entry_id]
-        # attachments too: a file name or caption can hold a number (issue 13, item 8)
-        withheld = fields_to_withhold(d.values(), redact)
+        if d.header["record_id"] in deleted and d.header["kind"] != "tombstone":
+            # a withdrawn record's content is proven by its commitments only, unless asked
+            hidden = frozenset() if include_deleted else frozenset(d.fields)
+        else:
+            # attachments too: a file name or caption can hold a number (issue 13, item 8)
+            hidden = frozenset()
+        withheld = hidden | fields_to_withhold(d.values(), redact)
         reveals.append(EntryReveal(seq=d.seq, header=d.header, fields=d.fields, redact=withheld))
     bundle = build_bundle(
         origin=locker.origin,
@@ -74,13 +91,19 @@ def export_dossier(
         locker.keyring.signer, locker.origin, dossier_public_key(seed)
     )
 
-    def images(info: AttachmentInfo) -> bytes | None:
-        if not (info.mime or "").startswith("image/") or info.size > MAX_IMAGE_BYTES:
+    def files(info: AttachmentInfo) -> bytes | None:
+        if info.size > MAX_READ_BYTES or info.record_id not in record_ids:
             return None
-        if info.record_id not in record_ids:
-            return None
-        return locker.read_attachment(info)
+        return locker.read_attachment(info, limit=MAX_READ_BYTES)
 
+    extras = Extras(
+        case=_case(locker, flt.case),
+        rule_sets=tuple(rule_sets),
+        include_deleted=include_deleted,
+        bates=bates,
+        declaration=declaration,
+        selection=selection_text(flt, lang),
+    )
     return render_dossier(
         records,
         bundle,
@@ -90,9 +113,42 @@ def export_dossier(
         generated_at=generated_at,
         tz=tz,
         flags=flags,
-        images=images,
+        images=files,
         redact=frozenset(redact),
+        extras=extras,
         signing_seed=seed,
         progress=progress,
         invariant=invariant,
     )
+
+
+def _case(locker: Locker, name_or_id: str | None) -> Case | None:
+    """The case a case-filtered dossier is about (by name or id, as the filter takes)."""
+    if not name_or_id:
+        return None
+    for case in locker.cases():
+        if name_or_id in (case.name, case.id) or case.id.startswith(name_or_id):
+            return case
+    return None
+
+
+def selection_text(flt: RecordFilter, lang: str) -> str | None:
+    """The filter in words, for the declaration ("case card-1234; since 2025-01-01");
+    None when everything is selected."""
+    from evidence_locker.locale.messages import t
+
+    parts = []
+    if flt.case:
+        parts.append(t("report.select.case", lang, value=flt.case))
+    if flt.channels:
+        names = ", ".join(t(f"report.channel.{c.value}", lang) for c in flt.channels)
+        parts.append(t("report.select.channels", lang, value=names))
+    for key in ("organisation", "counterpart", "address"):
+        value = getattr(flt, key)
+        if value:
+            parts.append(t(f"report.select.{key}", lang, value=value))
+    if flt.since:
+        parts.append(t("report.select.since", lang, value=flt.since.date().isoformat()))
+    if flt.until:
+        parts.append(t("report.select.until", lang, value=flt.until.date().isoformat()))
+    return "; ".join(parts) or None

@@ -86,6 +86,11 @@ def format_field(name: str, raw: Any, lang: str) -> str:
     value = raw.value if hasattr(raw, "value") else raw
     if name in ("outcome", "event"):
         return label(f"{name}.{value}", lang)
+    if name == "address":
+        return group_phone(str(value))
+    if name == "app":
+        text = label(f"app.{value}", lang)
+        return str(value) if text.startswith("report.app.") else text
     return str(value)
 
 
@@ -116,6 +121,21 @@ def format_source(src: dict[str, Any], lang: str) -> str:
     if src.get("file_sha256"):
         parts.append(label("source.sha", lang, sha=src["file_sha256"]))
     return " · ".join(parts)
+
+
+def group_phone(address: str) -> str:
+    """A number as people write it ("+86 138 0013 8000"); anything else unchanged."""
+    if not address.startswith("+") or not address[1:].isdigit():
+        return address
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(address, None)
+    except phonenumbers.NumberParseException:
+        return address
+    if not phonenumbers.is_possible_number(number):
+        return address
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def heading_start(no: str, occurred: str) -> str:

@@ -196,5 +196,13 @@ def draw_string(canvas, x: float, y: float, text: str, size: float, primary: str
         x += pdfmetrics.stringWidth(piece, font, size)
 
 
+def font_for(text: str) -> str:
+    """One font that has every character of ``text`` (for chart labels, which take a
+    single font): the Latin one if it can, else the CJK one."""
+    register_fonts()
+    latin = _cmap(LATIN)
+    return LATIN if all(ord(ch) in latin for ch in text) else CJK
+
+
 def draw_right_string(canvas, x: float, y: float, text: str, size: float) -> None:  # type: ignore[no-untyped-def]
     draw_string(canvas, x - string_width(text, size), y, text, size)
