@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -60,6 +61,7 @@ def _offset_text(off: timedelta) -> str:
     return f"{sign}{h:02d}:{m:02d}"
 
 
+@lru_cache(maxsize=8192)
 def format_when(dt: datetime, tz: tzinfo, seconds: bool = False) -> str:
     """``2026-10-03 09:12 +08:00`` in the dossier's zone."""
     local = dt.astimezone(tz)

@@ -228,6 +228,8 @@ class DossierDoc(SimpleDocTemplate):
         self.marks: dict[tuple[str, str], int] = {}
 
     def afterFlowable(self, flowable: Any) -> None:
+        for key, kind in getattr(flowable, "_el_marks", ()):
+            self.marks[(key, kind)] = self.page
         if isinstance(flowable, PageMark):
             self.marks[(flowable.key, flowable.kind)] = self.page
             if flowable.kind == "section":

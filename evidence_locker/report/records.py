@@ -6,19 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import CondPageBreak, Spacer
 
 from evidence_locker.model import Record
 from evidence_locker.report.context import BLOCK_FIELDS, DETAIL_FIELDS, Contact, Dossier
 from evidence_locker.report.fieldtext import heading_start
 from evidence_locker.report.findings import kind_label, severity_label
-from evidence_locker.report.layout import FRAME_W, LIST, Cell, table
-from evidence_locker.report.page import PageMark
-from evidence_locker.report.textflow import TextBlock
+from evidence_locker.report.grid import Grid, Marks, Span
+from evidence_locker.report.layout import FRAME_W, LIST, Cell
 from evidence_locker.report.timeline import marks
 
 LABEL_W = 32 * mm
+HEADING_BG = colors.Color(0.9, 0.9, 0.9)
 # Header members a correction can change besides the fields (locker.correct).
 _HEADER_CHANGES = ("occurred_at", "channel", "direction", "case")
 
@@ -58,32 +58,39 @@ def record_full(d: Dossier, c: Contact, done: int, level: int = 1) -> list[Any]:
         version = f"{v.id} / {v.seq}   ({ctx.L('field.logged_at')}: {ctx.when(v.logged_at, True)})"
         rows.append([Cell(ctx.L("field.version"), "cellb"), Cell(version, "mono")])
         rows.append([Cell(ctx.L("field.leaf_hash"), "cellb"), Cell(v.leaf_hash, "mono")])
-    tbl = table(
-        ctx,
-        rows,
-        [LABEL_W, FRAME_W - LABEL_W],
-        header=False,
-        zebra=False,
-        style=LIST,
-    )
-    heading = ctx.para(head, "rec")
-    heading._el_done = done  # type: ignore[attr-defined] # read by DossierDoc.afterFlowable
     outline = (f"{c.no} · {ctx.occurred(rec)} · {ctx.channel(rec)}", level)
-    # CondPageBreak rather than KeepTogether: KeepTogether lays everything out twice.
-    out: list[Any] = [CondPageBreak(45 * mm), PageMark(c.no, "start", outline), heading, *tbl]
+    body: list[Any] = [
+        Span(head, ctx.styles["rec"], background=HEADING_BG),
+        *[[_cell(ctx, k), _cell(ctx, v)] for k, v in rows],
+    ]
     for name in BLOCK_FIELDS:
         v = ctx.value(rec, name)
         extra = changes.get(name, [])
         if v is None and not extra:
             continue
         label = ctx.L(f"field.{name}")
-        parts = [(label, ctx.styles["label"])]
-        parts += [(para, ctx.styles["body"]) for para in (v or ctx.L("none")).split("\n\n")]
-        parts += [(e, ctx.styles["note"]) for e in extra]
-        mark = f"{c.no} · {label} {ctx.L('continued')}"
-        out.append(TextBlock(parts, keep=2, mark=mark))
-    out += [PageMark(c.no, "end"), Spacer(1, 3 * mm)]
-    return out
+        body.append(Span(label, ctx.styles["label"], label=label))
+        body.append(Span(v or ctx.L("none"), ctx.styles["body"], label=label))
+        body += [Span(e, ctx.styles["note"], label=label) for e in extra]
+    continued = ctx.L("continued")
+    grid = Grid(
+        body,
+        [LABEL_W, FRAME_W - LABEL_W],
+        LIST,
+        marks=Marks(
+            key=c.no,
+            outline=outline,
+            keep=4,  # the heading and three rows at least, never a heading alone
+            continued=lambda label: f"{c.no} · {label} {continued}" if label else c.no + continued,
+        ),
+    )
+    grid._el_done = done  # type: ignore[attr-defined] # read by DossierDoc.afterFlowable
+    grid.spaceBefore, grid.spaceAfter = 6, 3 * mm
+    return [grid]
+
+
+def _cell(ctx: Any, cell: Cell) -> tuple[str, Any]:
+    return (cell.text, ctx.styles[cell.style])
 
 
 def _times(d: Dossier, rec: Record) -> str:

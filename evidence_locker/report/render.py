@@ -11,6 +11,8 @@ plaintext never leaves memory until the caller writes the result.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import io
 import json
@@ -60,6 +62,17 @@ class Extras:
     bates: str | None = None  # Bates prefix (default: the dossier id)
     declaration: str | None = None  # the claimant's own declaration text
     selection: str | None = None  # the filter, in words, for the declaration
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _dossier_id(bundle: dict[str, Any], generated_at: datetime, ids: list[str]) -> str:
@@ -147,9 +160,7 @@ def render_dossier(
         yield from declaration(d, extras.selection)
         yield from verification(d)
 
-    header = case_line(d) if d.case is not None else d.title
-    if d.case is not None:
-        header = f"{ctx.L('cover.case')}: {header}"
+    header = ctx.L("case_header", case=case_line(d)) if d.case is not None else d.title
     furniture = Furniture(
         header=header,
         footer=f"{ctx.L('dossier_id', id=d.dossier_id)}  ·  "
@@ -176,7 +187,8 @@ def render_dossier(
         keywords=f"{d.dossier_id}, evidence-locker",
         lang="zh-CN" if lang == "zh" else "en",
     )
-    doc.build(LazyStory(story()), canvasmaker=canvas_class(furniture))
+    with _gc_paused():  # layout makes many small objects and no cycles worth collecting
+        doc.build(LazyStory(story()), canvasmaker=canvas_class(furniture))
     files = _associated(d, doc.marks, embedded, images, extras)
     info = Info(
         title=d.title,
@@ -333,7 +345,9 @@ def _associated(
             "case": extras.case.id if extras.case else None,
         },
     )
-    proofs = json.dumps(embedded_json, ensure_ascii=False, sort_keys=True, indent=1).encode()
+    proofs = json.dumps(
+        embedded_json, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+    ).encode()
     return [
         Associated(
             PROOFS_NAME, proofs, "application/json", "evidence-locker proof bundle", "Supplement"

@@ -21,11 +21,11 @@ dominates the dossier's layout time. A :class:`TextBlock` instead:
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
@@ -56,9 +56,9 @@ def _char_width(ch: str, font: str) -> float:
     return pdfmetrics.stringWidth(ch, font, 1000) / 1000
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One laid-out line: runs of (font, text), its width and how it is set."""
+class Line(NamedTuple):
+    """One laid-out line: runs of (font, text), how it is set, and its width (only
+    computed for centred or right-aligned lines). A tuple: thousands are made a page."""
 
     pieces: tuple[tuple[str, str], ...]
     width: float
@@ -72,36 +72,67 @@ class Line:
 def break_lines(text: str, width: float, size: float, primary: str) -> list[list[tuple[str, str]]]:
     """``text`` broken into lines no wider than ``width`` (see the module docstring)."""
     out: list[list[tuple[str, str]]] = []
+    if "\n" not in text and text.isascii() and "\t" not in text and text.isprintable():
+        # most cells: a time, an id, a hash, a Latin name in one font, on one line
+        if pdfmetrics.stringWidth(text, primary, size) <= width:
+            return [[(primary, text)]] if text else [[]]
     for para in text.split("\n"):
-        if "\n" not in para and string_width(para, size, primary) <= width:
+        if string_width(para, size, primary) <= width:
             out.append(list(plain_runs(para, primary)) if para else [])
             continue
         out.extend(_break_paragraph(para, width, size, primary))
     return out
 
 
-def _units(text: str, primary: str) -> list[list[tuple[str, str]]]:
-    """The text cut at every allowed break: each unit is a list of (font, char)."""
+Unit = tuple[list[tuple[str, str]], float, float]  # (font, char) list, width, visible width
+_ASCII_WORD = re.compile(r" *[^ ]+ *| +")
+
+
+def _units(text: str, primary: str, size: float) -> list[Unit]:
+    """The text cut at every allowed break, each unit with its width."""
+    if text.isascii():  # Latin only: break at spaces, keep space-grouped digits together
+        words: list[str] = []
+        for word in _ASCII_WORD.findall(text):
+            prev = words[-1] if words else ""
+            grouped = prev[-2:-1].isdigit() and prev[-1:] == " " and word[:1].isdigit()
+            if grouped:  # "415 555": one number
+                words[-1] += word
+            else:
+                words.append(word)
+        return [
+            (
+                [(primary, ch) for ch in w],
+                pdfmetrics.stringWidth(w, primary, size),
+                pdfmetrics.stringWidth(w.rstrip(" "), primary, size),
+            )
+            for w in words
+        ]
     chars = [(font, ch) for font, piece in runs(text, primary) for ch in piece]
-    units: list[list[tuple[str, str]]] = []
+    groups: list[list[tuple[str, str]]] = []
     for i, (font, ch) in enumerate(chars):
         before = chars[i - 2][1] if i > 1 else ""
-        if units and not _break_before(before, chars[i - 1][1], ch):
-            units[-1].append((font, ch))
+        if groups and not _break_before(before, chars[i - 1][1], ch):
+            groups[-1].append((font, ch))
         else:
-            units.append([(font, ch)])
-    return units
+            groups.append([(font, ch)])
+    out = []
+    for g in groups:
+        end = len(g)
+        while end and g[end - 1][1] == " ":
+            end -= 1
+        out.append((g, _unit_width(g, size), _unit_width(g[:end], size)))
+    return out
 
 
 def _break_before(before: str, prev: str, ch: str) -> bool:
     """May a line break fall between ``prev`` and ``ch`` (``before`` precedes both)?"""
     if ch == " ":
         return False  # spaces stay at the end of the line they follow
+    if ch in NO_LINE_START or prev in NO_LINE_END:
+        return False
     if prev == " ":
         # digits grouped by single spaces are one number: "+1 415 555 0137", "3 560"
         return not (ch.isdigit() and before.isdigit())
-    if ch in NO_LINE_START or prev in NO_LINE_END:
-        return False
     if prev == ch and ch in "…—":
         return False  # …… and —— are one mark
     return _wide(prev) or _wide(ch)
@@ -113,9 +144,7 @@ def _break_paragraph(
     lines: list[list[tuple[str, str]]] = []
     line: list[tuple[str, str]] = []
     used = 0.0
-    for unit in _units(text, primary):
-        w = _unit_width(unit, size)
-        visible = w - _unit_width([c for c in unit if c[1] == " "], size)
+    for unit, w, visible in _units(text, primary, size):
         if line and used + visible > width:
             lines.append(line)
             line, used = [], 0.0
@@ -175,14 +204,29 @@ def _width(pieces: Sequence[tuple[str, str]], size: float) -> float:
 
 
 def lay_out(text: str, st: ParagraphStyle, width: float, first_gap: float = 0.0) -> list[Line]:
-    """``text`` in style ``st`` as lines no wider than ``width``."""
+    """``text`` in style ``st`` as lines no wider than ``width``. Short texts are
+    cached: labels, channel names and dates recur on every record."""
+    if len(text) <= 40:
+        return list(_lay_out_cached(text, st, width, first_gap))
+    return _lay_out(text, st, width, first_gap)
+
+
+@lru_cache(maxsize=8192)
+def _lay_out_cached(
+    text: str, st: ParagraphStyle, width: float, first_gap: float
+) -> tuple[Line, ...]:
+    return tuple(_lay_out(text, st, width, first_gap))
+
+
+def _lay_out(text: str, st: ParagraphStyle, width: float, first_gap: float) -> list[Line]:
     out = []
     inner = width - st.leftIndent - st.rightIndent
+    aligned = st.alignment in (TA_CENTER, TA_RIGHT)  # only then is a line's width needed
     for i, pieces in enumerate(break_lines(text, inner, st.fontSize, st.fontName)):
         out.append(
             Line(
                 tuple(pieces),
-                _width(pieces, st.fontSize),
+                _width(pieces, st.fontSize) if aligned else 0.0,
                 st.fontSize,
                 st.leading,
                 st.textColor,
@@ -193,9 +237,27 @@ def lay_out(text: str, st: ParagraphStyle, width: float, first_gap: float = 0.0)
     return out
 
 
-def write_lines(text: Any, lines: Sequence[Line], x: float, top: float, width: float) -> float:
+class TextState:
+    """The font and colour a text object is set to, so they are set only on change."""
+
+    __slots__ = ("color", "font")
+
+    def __init__(self) -> None:
+        self.color: Any = None
+        self.font: tuple[str, float] | None = None
+
+
+def write_lines(
+    text: Any,
+    lines: Sequence[Line],
+    x: float,
+    top: float,
+    width: float,
+    state: TextState | None = None,
+) -> float:
     """Put ``lines`` into a PDF text object, top down from ``top``; returns the new top.
     One text object per block or table keeps the page stream small and fast to write."""
+    state = state or TextState()
     for ln in lines:
         top -= ln.gap
         baseline = top - ln.size - (ln.leading - ln.size * 1.2) / 2
@@ -206,10 +268,16 @@ def write_lines(text: Any, lines: Sequence[Line], x: float, top: float, width: f
         elif ln.align == TA_RIGHT:
             left += width - ln.width
         text.setTextOrigin(left, baseline)
-        text.setFillColor(ln.color)
+        if ln.color is not state.color:
+            text.setFillColor(ln.color)
+            state.color = ln.color
         for font, piece in ln.pieces:
-            text.setFont(font, ln.size)
-            text.textOut(piece)
+            if (font, ln.size) != state.font:
+                text.setFont(font, ln.size)
+                state.font = (font, ln.size)
+            # _textOut, not textOut: PDF advances the pen itself, and textOut would
+            # measure every piece again only to track a cursor nothing here reads
+            text._textOut(piece)
     return top
 
 
@@ -274,7 +342,7 @@ class TextBlock(Flowable):
             return []
         head = TextBlock(self.parts, keep=1, mark=self.mark, lines=lines[:fit])
         head.spaceBefore, head.spaceAfter = self.spaceBefore, 0
-        tail_lines = [replace(lines[fit], gap=0.0), *lines[fit + 1 :]]
+        tail_lines = [lines[fit]._replace(gap=0.0), *lines[fit + 1 :]]
         tail = TextBlock(self.parts, keep=1, mark=self.mark, lines=tail_lines, continued=True)
         return [head, tail]
 
