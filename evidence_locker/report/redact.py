@@ -13,30 +13,13 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-CATEGORIES = frozenset({"numbers", "addresses", "ids"})
+from evidence_locker.parsing.sensitive import EMAIL, EN_ADDRESS, ID, PHONE, ZH_ADDRESS
 
-# Identity and card numbers: PRC resident id (17 digits + digit or X), 15-19 digit runs
-# (bank cards, old ids), passport-like letter+8 digits.
-_ID = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15,19}|[A-Za-z]\d{8})(?![0-9A-Za-z])")
-# ASCII-only word boundaries: \w would count a CJK character as part of the number.
-# Phone numbers: optional +country, then 7 to 14 digits possibly split by space, dot,
-# dash or brackets. Shorter digit runs, amounts, times and dates are left alone.
-_PHONE = re.compile(
-    r"(?<![A-Za-z0-9_+:.,/])(?!\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?!\d))"  # not a date
-    r"\+?(?:\d[\s().\-]?){6,14}\d(?![A-Za-z0-9_:])"
-)
-_EMAIL = re.compile(r"([A-Za-z0-9._%+\-]+)@([A-Za-z0-9.\-]+\.[A-Za-z]{2,})")
-# Chinese street addresses: a run of place words ending in a road/street/lane and a
-# house number, optionally building, unit and room.
-_ZH_ADDRESS = re.compile(
-    r"[\u4e00-\u9fff]{0,12}(?:路|街|大道|道|巷|弄|胡同|里)"
-    r"[0-9０-９一二三四五六七八九十百零]+(?:号|號)"
-    r"(?:[0-9０-９A-Za-z一二三四五六七八九十]+(?:栋|幢|座|楼|層|层|单元|室|号))*"
-)
-_EN_ADDRESS = re.compile(
-    r"\b\d{1,6}\s+(?:[A-Z][a-z]+\s+){1,4}"
-    r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Boulevard|Blvd|Drive|Dr|Court|Ct|Way)\b\.?"
-)
+# "names" is found in screenshots' read text (parsing/sensitive.py) but not masked in
+# typed text, where a name is a field of its own (the counterpart) and stays readable.
+CATEGORIES = frozenset({"numbers", "addresses", "ids"})
+_ID, _PHONE, _EMAIL = ID, PHONE, EMAIL
+_ZH_ADDRESS, _EN_ADDRESS = ZH_ADDRESS, EN_ADDRESS
 
 
 def _keep_last4(match: re.Match[str]) -> str:
