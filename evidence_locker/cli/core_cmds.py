@@ -45,6 +45,8 @@ OPTION_NAME = {
     "counterpart": "--counterpart",
     "organisation": "--org",
 }
+# A screenshot shows who wrote and what: with --attach these may be left empty.
+SHOWN_BY_FILES = ("content", "counterpart")
 DEFAULT_DIRECTION = {Channel.VISIT: Direction.IN_PERSON}
 
 
@@ -135,7 +137,7 @@ def _make_log_command(channel: Channel):
         if values["app"] and values["app"] not in APPS:
             raise UsageError("log.bad_app", value=app, choices=", ".join(APPS))
         for name in REQUIRED[channel]:
-            if values.get(name):
+            if values.get(name) or (attach and name in SHOWN_BY_FILES):
                 continue
             if not STATE.interactive:
                 raise UsageError("log.missing", option=OPTION_NAME[name], channel=channel.value)
@@ -182,6 +184,10 @@ def _make_log_command(channel: Channel):
             STATE.console.print(
                 STATE.t("attach.done", name=att.name, size=att.size, sha=att.sha256[:16])
             )
+        if record.attachments:
+            from evidence_locker.cli.ocr_cmd import print_readings
+
+            print_readings(locker, record.attachments)
 
     command.__doc__ = f"Log a {channel.value} contact. / 记录一次{_CHANNEL_ZH[channel]}。"
     return command
@@ -315,8 +321,11 @@ def show_cmd(
     if history.attachments:
         c.print()
         c.print(f"[bold]{STATE.t('show.attachments', n=len(history.attachments))}[/bold]")
+        from evidence_locker.cli.ocr_cmd import print_read_text
+
         for a in history.attachments:
             c.print(f"  {a.id[:8]}  {a.name}  {a.size} B  sha256 {a.sha256}", markup=False)
+            print_read_text(a)
 
 
 def _source_text(r: Any) -> str | None:

@@ -42,6 +42,8 @@ from evidence_locker.ledger.log import (
     PendingEntry,
     VerifyReport,
 )
+from evidence_locker.locker import reading
+from evidence_locker.locker.reading import TextReader
 from evidence_locker.model import (
     SENSITIVE_FIELDS,
     AttachmentDraft,
@@ -51,6 +53,7 @@ from evidence_locker.model import (
     ContactDraft,
     Direction,
     Event,
+    OcrResult,
     Outcome,
     Record,
     RecordFilter,
@@ -78,7 +81,7 @@ BLOB_DIR = "blobs"
 FORMAT = "evidence-locker/1"
 RECORD_KINDS = ("record", "correction")
 # Entries that change how a record reads: its versions, its tombstone, its files.
-VIEW_KINDS = ("record", "correction", "tombstone", "attachment")
+VIEW_KINDS = ("record", "correction", "tombstone", "attachment", "ocr")
 Clock = Callable[[], datetime]
 
 
@@ -170,6 +173,9 @@ class Locker:
         self._view_conn: sqlite3.Connection | None = None
         self._view_thread = 0
         self._view_lock = threading.Lock()  # one refresh-and-scan at a time
+        # Reads the text of images as they are attached (locker/reading.py); set to
+        # None to store files without reading them.
+        self.text_reader: TextReader | None = TextReader()
 
     # -- opening and creating ----------------------------------------------------------
 
@@ -494,11 +500,13 @@ class Locker:
         entry per file are then committed in one transaction. If anything fails the
         new blobs are removed, so the locker holds all of it or none of it.
         """
+        readings = self._read_drafts(draft.attachments)
         with self._write_with_files() as (conn, stored):
             draft = self._prepare(draft, conn)
             logged_at = self._now_us()
             pending = self._pending_for(draft, conn, logged_at)
             files = self._store_files(pending.id, draft.attachments, logged_at, stored)
+            files += reading.readings_for(files, readings, new_id)
             seqs = self._append(conn, [pending, *files])
             # read back from the row written, built as every read builds records
             sql = f"SELECT {ENTRY_SELECT} FROM entry WHERE seq = ?"
@@ -610,24 +618,33 @@ class Locker:
         from evidence_locker.search.index import posting_rows, searchable_fields, tokens_for
 
         batch_names: dict[str, list[str]] = defaultdict(list)
+        batch_texts: dict[str, list[str]] = defaultdict(list)
         versions_in_batch: set[str] = set()
         for p in pendings:
             if p.kind == "attachment" and p.target:
                 batch_names[p.target].append(str(p.fields.get("name", "")))
+            elif p.kind == reading.KIND:
+                batch_texts[p.record_id].append(OcrResult.from_fields(p.fields).flowing_text)
             elif p.kind in RECORD_KINDS:
                 versions_in_batch.add(p.record_id)
         entries: list[tuple[int, set[bytes]]] = []
         for p, seq in zip(pendings, seqs, strict=True):
             if p.kind in RECORD_KINDS:
                 names = list(batch_names.get(p.record_id, ()))
+                texts = list(batch_texts.get(p.record_id, ()))
                 if p.kind == "correction":
-                    names += self._attachment_names(conn, p.record_id)
-                fields = searchable_fields(p.fields, names)
+                    old_names, old_texts = self._file_texts(conn, p.record_id)
+                    names += old_names
+                    texts += old_texts
+                fields = searchable_fields(p.fields, names, texts)
                 entries.append((seq, tokens_for(fields, self.tokenizer)))
-            elif p.kind == "attachment" and p.target and p.target not in versions_in_batch:
-                latest = self._latest_version(conn, p.target)
+            elif p.kind in ("attachment", reading.KIND) and p.record_id not in versions_in_batch:
+                latest = self._latest_version(conn, p.record_id)
                 if latest is not None:
-                    fields = {"attachments": str(p.fields.get("name", ""))}
+                    if p.kind == "attachment":
+                        fields = {"attachments": str(p.fields.get("name", ""))}
+                    else:
+                        fields = {"image_text": OcrResult.from_fields(p.fields).flowing_text}
                     entries.append((latest.seq, tokens_for(fields, self.tokenizer)))
         if entries:
             self._insert_tokens(conn, posting_rows(seqs[0], entries))
@@ -662,10 +679,12 @@ class Locker:
             self.rebuild_index()
         self._postings_ok = True
 
-    def _attachment_names(self, conn: DbConn, record_id: str) -> list[str]:
+    def _file_texts(self, conn: DbConn, record_id: str) -> tuple[list[str], list[str]]:
+        """A record's file names and the text read from its images, for search."""
         sql = "SELECT id FROM entry WHERE record_id = ? AND kind = 'attachment'"
         ids = [r.id for r in db.rows(conn, sql, (record_id,))]
-        return [a.name for a in self._attachments(conn, ids)]
+        infos = self._attachments(conn, ids)
+        return [a.name for a in infos], reading.texts_of(infos)
 
     def rebuild_index(self) -> int:
         """Drop and rebuild the search index from the ledger. Returns the entries indexed.
@@ -688,12 +707,21 @@ class Locker:
             for row in db.rows(conn, sql):
                 if row.target:
                     names[row.target].append(self._decode_values(row).get("name", ""))
+            latest: dict[str, tuple[str, str]] = {}  # attachment -> (record, read text)
+            sql = f"SELECT {ENTRY_SELECT} FROM entry WHERE kind = '{reading.KIND}' ORDER BY seq"
+            for row in db.rows(conn, sql):
+                text = OcrResult.from_fields(self._decode_values(row)).flowing_text
+                latest[row.target] = (row.record_id, text)
+            texts: dict[str, list[str]] = defaultdict(list)
+            for record_id, text in latest.values():
+                texts[record_id].append(text)
             entries: list[tuple[int, set[bytes]]] = []
             for row in self.ledger.rows(conn):
                 if row.kind not in RECORD_KINDS:
                     continue
                 values = self._decode_values(row)
-                fields = searchable_fields(values, names.get(row.record_id, ()))
+                files = names.get(row.record_id, ()), texts.get(row.record_id, ())
+                fields = searchable_fields(values, *files)
                 entries.append((row.seq, tokens_for(fields, self.tokenizer)))
                 count += 1
                 if len(entries) >= chunk_size:
@@ -993,6 +1021,7 @@ class Locker:
 
     def _attachments(self, conn: DbConn, ids: Sequence[str]) -> list[AttachmentInfo]:
         decoded = self._decode_ids(conn, ids)
+        readings = reading.latest_readings(conn, self._decode_values, list(decoded))
         out = []
         for entry_id, d in sorted(decoded.items(), key=lambda kv: kv[1].seq):
             out.append(
@@ -1007,6 +1036,7 @@ class Locker:
                     added_at=utc_from_micros(d.header["logged_at"]),
                     metadata=d.value("metadata", {}) or {},
                     leaf_hash=d.leaf.hex(),
+                    ocr=readings.get(entry_id),
                 )
             )
         return out
@@ -1226,8 +1256,7 @@ class Locker:
                         sql = "SELECT record_id FROM entry WHERE kind = 'attachment'"
                         with_files = {r.record_id for r in db.rows(conn, sql)}
                     if row.record_id in with_files:
-                        names = self._attachment_names(conn, row.record_id)
-                        fields = searchable_fields(values, names)
+                        fields = searchable_fields(values, *self._file_texts(conn, row.record_id))
                         found = confirm_text(query, normalized_text(fields))
                 if found:
                     matched.append((row, fields))
@@ -1443,10 +1472,68 @@ class Locker:
         if not file_path.is_file():
             raise NotFound("file.missing", path=str(file_path))
         draft = AttachmentDraft(name=name or file_path.name, path=str(file_path), caption=caption)
+        readings = self._read_drafts([draft])
         with self._write_with_files() as (conn, stored):
             entries = self._store_files(history.latest.record_id, [draft], self._now_us(), stored)
+            entries += reading.readings_for(entries, readings, new_id)
             self._append(conn, entries)
         return next(a for a in self.get(record_id).attachments if a.id == entries[0].id)
+
+    def _read_drafts(self, drafts: Sequence[AttachmentDraft]) -> dict[int, tuple[str, Any]]:
+        """Read the images among new files before their write transaction opens."""
+        if self.text_reader is None or not drafts:
+            return {}
+        return self.text_reader.read_drafts(drafts)
+
+    def add_reading(self, info: AttachmentInfo, result: OcrResult) -> str:
+        """Append a reading of an attachment's image (a new ``ocr`` entry); its id."""
+        entry = reading.reading_entry(
+            new_id(),
+            result,
+            attachment_id=info.id,
+            record_id=info.record_id,
+            image_sha256=info.sha256,
+            logged_at=self._now_us(),
+        )
+        with self._write() as conn:
+            self._append(conn, [entry])
+        return entry.id
+
+    def read_texts(
+        self,
+        ids: Sequence[str] = (),
+        *,
+        redo: bool | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> reading.ReadReport:
+        """Read the text of images already in the locker (``evidence-locker ocr``).
+
+        ``ids`` are records or attachments (any unique prefix); none means every image
+        of every record not deleted. Images named by id are read again (a new
+        version of their reading); with no ids, images already read are skipped unless
+        ``redo``. Each reading is committed on its own, so an interrupted run keeps what
+        it read and the next one continues.
+        """
+        if ids:
+            infos: dict[str, AttachmentInfo] = {}
+            for given in ids:
+                entry_id = self.resolve_id(given)
+                with self._read() as conn:
+                    kind = db.value(conn, "SELECT kind FROM entry WHERE id = ?", (entry_id,))
+                found = [self.attachment(entry_id)] if kind == "attachment" else None
+                for info in found or self.get(entry_id).attachments:
+                    infos[info.id] = info
+            chosen = list(infos.values())
+        else:
+            with self._read() as conn:
+                sql = "SELECT target FROM entry WHERE kind = 'tombstone'"
+                deleted = {r.target for r in db.rows(conn, sql)}
+                sql = "SELECT id, record_id FROM entry WHERE kind = 'attachment' ORDER BY seq"
+                live = [r.id for r in db.rows(conn, sql) if r.record_id not in deleted]
+                chosen = self._attachments(conn, live)
+        reader = self.text_reader or TextReader()
+        redo = bool(ids) if redo is None else redo
+        return reading.read_attachments(self, chosen, reader=reader, redo=redo, progress=progress)
 
     def attachment(self, attachment_id: str) -> AttachmentInfo:
         entry_id = self.resolve_id(attachment_id)

@@ -12,10 +12,10 @@
 Nothing here touches the locker; the locker seals and indexes what this returns.
 """
 
+from evidence_locker.model import Box, OcrLine, OcrResult
 from evidence_locker.ocr.engine import Engine, OcrUnavailable, engine_installed, get_engine
 from evidence_locker.ocr.image import MAX_PIXELS, UnreadableImage
 from evidence_locker.ocr.reader import read_image
-from evidence_locker.ocr.result import Box, OcrLine, OcrResult
 
 __all__ = [
     "MAX_PIXELS",

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from evidence_locker.errors import LockerError
-from evidence_locker.ocr.result import OcrLine
+from evidence_locker.model import OcrLine
 
 INSTALL_HINT = "ocr.hint.install"
 # Detection runs on the image scaled so its longer side is at most this: a phone

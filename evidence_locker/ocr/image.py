@@ -16,7 +16,8 @@ import warnings
 from evidence_locker.errors import LockerError
 
 # A long WeChat screenshot of 1080 x 30000 is 32 MP; nothing a phone makes comes near
-# 60 MP. Pillow's own bomb check (89 MP warning, 179 MP error) is a backstop.
+# 60 MP (the limit locale/ocr.toml names). Pillow's own bomb check (89 MP warning,
+# 179 MP error) is a backstop.
 MAX_PIXELS = 60_000_000
 _HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1", b"avif")
 
@@ -76,5 +77,5 @@ def open_image(data: bytes, name: str = "image"):
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         raise UnreadableImage("ocr.too_large_unknown", name=name) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise UnreadableImage("ocr.not_an_image", name=name, detail=str(exc)[:120]) from None
+        raise UnreadableImage("ocr.not_an_image", name=name) from exc
     return rgb, notes

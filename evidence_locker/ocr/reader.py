@@ -13,9 +13,9 @@ names the reason, so attaching a file never fails because its text could not be 
 
 from __future__ import annotations
 
+from evidence_locker.model import OcrLine, OcrResult
 from evidence_locker.ocr.engine import Engine, get_engine
 from evidence_locker.ocr.image import UnreadableImage, open_image
-from evidence_locker.ocr.result import OcrLine, OcrResult
 
 MAX_ASPECT = 2.4  # taller than 1080 x 2592 is read in slices
 OVERLAP = 0.25  # of the width: more than two lines of chat text at any zoom

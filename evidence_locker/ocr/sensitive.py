@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from evidence_locker.ocr.result import Box, OcrResult
+from evidence_locker.model import Box, OcrResult
 from evidence_locker.parsing.sensitive import CATEGORIES, find_spans
 
 # Grow every box by this share of its line's height: glyphs overhang their cells, and
