@@ -214,8 +214,13 @@ _THEMES = {
 
 
 def screenshot(seed: int, size: tuple[int, int] | None = None, *, kind: str | None = None,
-               dark: bool | None = None, lang: str | None = None) -> Screenshot:  # fmt: skip
-    """Draw one screenshot; unset choices are drawn from the seed."""
+               dark: bool | None = None, lang: str | None = None,
+               messages: list[str] | None = None) -> Screenshot:  # fmt: skip
+    """Draw one screenshot; unset choices are drawn from the seed.
+
+    ``messages`` draws exactly these bubbles (no timestamps) instead of random ones.
+    """
+    todo = list(messages) if messages is not None else None
     rng = random.Random(seed)
     width, height = size or rng.choice(SIZES)
     kind = kind or rng.choice(["chat", "sms"])
@@ -241,8 +246,8 @@ def screenshot(seed: int, size: tuple[int, int] | None = None, *, kind: str | No
     y = 270 * s
     bottom = height - 180 * s
     draw.rectangle((0, round(bottom), width, height), fill=theme["bar"])
-    while True:
-        if rng.random() < 0.25:  # a centred timestamp
+    while todo is None or todo:
+        if todo is None and rng.random() < 0.25:  # a centred timestamp
             stamp = rng.choice(["今天", "昨天", "Yesterday", "星期三", "2025年3月9日"])
             stamp += f" {rng.randint(0, 23)}:{rng.randint(0, 59):02d}"
             if y + 60 * s > bottom:
@@ -252,7 +257,8 @@ def screenshot(seed: int, size: tuple[int, int] | None = None, *, kind: str | No
             continue
         msg_lang = lang or rng.choice(["zh", "zh", "en", "mix"])
         values: list[tuple[str, str]] = []
-        wrapped = _wrap(_message(rng, values, msg_lang), body_px, 620 * s)
+        text = todo.pop(0) if todo is not None else _message(rng, values, msg_lang)
+        wrapped = _wrap(text, body_px, 620 * s)
         line_h = body_px * 1.45
         pad = 30 * s
         box_h = line_h * len(wrapped) + 2 * pad - (line_h - body_px * 1.2)
