@@ -203,3 +203,66 @@ def test_char_edges_estimate_cjk_as_double_width():
     line = OcrLine("号码12", 1.0, (0, 0, 600, 40))
     assert line.char_edges() == (0, 200, 400, 500, 600)
     assert line.span_box(2, 4, pad=3) == (397, -3, 603, 43)
+
+
+_CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x4E80)
+_TEXT = st.text(st.one_of(_CJK, st.sampled_from("abc XYZ,:-")), max_size=12)
+
+
+@settings(max_examples=80, deadline=None)
+@given(_TEXT, st.integers(0, 10**6), _TEXT)
+def test_an_id_number_anywhere_in_text_is_found_whole(before, seed, after):
+    import random
+
+    from evidence_locker.parsing.sensitive import find_spans
+    from tests.ocr_corpus import id_number
+
+    number = id_number(random.Random(seed))
+    text = before + number + after
+    spans = [(a, b) for kind, a, b in find_spans(text, ["ids"]) if kind == "ids"]
+    assert (len(before), len(before) + len(number)) in spans
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.text(st.one_of(_CJK, st.just("7")), min_size=1, max_size=4),
+                          st.integers(1, 40)), min_size=1, max_size=8))  # fmt: skip
+def test_char_edges_from_word_boxes_are_ordered_and_complete(words):
+    from evidence_locker.ocr.engine import _edges
+
+    boxes, x, text = [], 10, ""
+    for piece, width in words:
+        boxes.append((piece, 0.9, [[x, 0], [x + width, 0], [x + width, 30], [x, 30]]))
+        text += piece + " "
+        x += width + 5
+    text = text.rstrip()
+    edges = _edges(text, boxes, (10, 0, x, 30))
+    assert len(edges) == len(text) + 1
+    assert list(edges) == sorted(edges)
+    line = OcrLine(text, 1.0, (10, 0, x, 30), edges)
+    assert line.char_edges() == edges
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_TEXT.filter(lambda s: "\n" not in s), st.floats(0, 1)), max_size=6))
+def test_result_fields_round_trip(lines):
+    result = OcrResult(
+        "e",
+        100,
+        200,
+        tuple(OcrLine(t, round(c, 4), (0, i, 5, i + 1)) for i, (t, c) in enumerate(lines)),
+    )
+    assert OcrResult.from_fields(result.to_fields()) == result
+
+
+def test_flowing_text_joins_wrapped_cjk_without_a_space():
+    result = OcrResult(
+        "e",
+        1,
+        1,
+        (
+            OcrLine("再不还款我们就爆通", 1, (0, 0, 1, 1)),
+            OcrLine("讯录 call", 1, (0, 2, 1, 3)),
+            OcrLine("me back", 1, (0, 4, 1, 5)),
+        ),
+    )
+    assert result.flowing_text == "再不还款我们就爆通讯录 call me back"

@@ -13,14 +13,20 @@ from collections.abc import Iterable
 CATEGORIES = frozenset({"numbers", "addresses", "ids", "names"})
 
 # Identity and card numbers: PRC resident id (17 digits + digit or X), 15-19 digit runs
-# (bank cards, old ids), passport-like letter+8 digits.
-ID = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15,19}|[A-Za-z]\d{8})(?![0-9A-Za-z])")
-# ASCII-only word boundaries: \w would count a CJK character as part of the number.
+# (bank cards, old ids), passport-like letter+8 digits. Digit runs are found whatever
+# stands next to them (file names join words with "_", URLs with "/", labels with
+# ":", and OCR often drops the space before a word): "scr_13912345678.png" and
+# "card-6222021234567890123" are found too.
+ID = re.compile(
+    r"(?<![0-9])(?:\d{17}[\dXx]|\d{15,19})(?![0-9])"
+    r"|(?<![0-9A-Za-z])[A-Za-z]\d{8}(?![0-9A-Za-z])"
+)
 # Phone numbers: optional +country, then 7 to 14 digits possibly split by space, dot,
 # dash or brackets. Shorter digit runs, amounts, times and dates are left alone.
 PHONE = re.compile(
-    r"(?<![A-Za-z0-9_+:.,/])(?!\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?!\d))"  # not a date
-    r"\+?(?:\d[\s().\-]?){6,14}\d(?![A-Za-z0-9_:])"
+    r"(?<![0-9+])(?<!\d[:.,])"  # not inside a number, a time or an amount
+    r"(?!\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?!\d))"  # not a date
+    r"\+?(?:\d[\s().\-]?){6,14}\d(?![0-9])"
 )
 EMAIL = re.compile(r"([A-Za-z0-9._%+\-]+)@([A-Za-z0-9.\-]+\.[A-Za-z]{2,})")
 # Chinese street addresses: a run of place words ending in a road/street/lane and a

@@ -45,8 +45,10 @@ def mark(
     names = [a.name for a, text in read_texts(rec) if only_read & set(find(text))]
     if not names:
         return flag
-    shown = ", ".join(names)
-    where = {lang: t("rules.in_screenshot", lang, name=shown) for lang in ("en", "zh")}
+    joiner = {"en": ", ", "zh": "、"}
+    where = {
+        lang: t("rules.in_screenshot", lang, name=sep.join(names)) for lang, sep in joiner.items()
+    }
     return replace(
         flag,
         reason_en=f"{flag.reason_en} {where['en']}",
