@@ -22,6 +22,12 @@ _ID, _PHONE, _EMAIL = ID, PHONE, EMAIL
 _ZH_ADDRESS, _EN_ADDRESS = ZH_ADDRESS, EN_ADDRESS
 
 
+# A hash printed in hex (a file's SHA-256) is not personal data, and its decimal runs
+# would otherwise look like numbers: never masked. At least one letter a-f, so a long
+# run of decimal digits is still a number.
+_HEX_HASH = re.compile(r"(?<![0-9A-Za-z])(?=[0-9]*[A-Fa-f])[0-9A-Fa-f]{32,}(?![0-9A-Za-z])")
+
+
 def _keep_last4(match: re.Match[str]) -> str:
     text = match.group(0)
     alnum = [i for i, ch in enumerate(text) if ch.isalnum()]
@@ -39,10 +45,21 @@ def _mask_all(match: re.Match[str]) -> str:
 
 
 def mask_text(text: str, redact: Iterable[str]) -> str:
-    """Mask the categories in ``redact`` inside free text."""
+    """Mask the categories in ``redact`` inside free text (hex hashes are left whole)."""
     cats = set(redact) & CATEGORIES
     if not cats or not text:
         return text
+    if _HEX_HASH.search(text):
+        pieces = _HEX_HASH.split(text)
+        hashes = _HEX_HASH.findall(text)
+        out = [_mask(pieces[0], cats)]
+        for h, piece in zip(hashes, pieces[1:], strict=True):
+            out += [h, _mask(piece, cats)]
+        return "".join(out)
+    return _mask(text, cats)
+
+
+def _mask(text: str, cats: set[str]) -> str:
     if "ids" in cats:
         text = _ID.sub(_keep_last4, text)
     if "numbers" in cats:
@@ -55,10 +72,13 @@ def mask_text(text: str, redact: Iterable[str]) -> str:
 
 
 def mask_value(value: Any, redact: Iterable[str]) -> Any:
+    """``mask_text`` through lists and dicts (tags, a record's source, file metadata)."""
     if isinstance(value, str):
         return mask_text(value, redact)
     if isinstance(value, list | tuple):
         return [mask_value(v, redact) for v in value]
+    if isinstance(value, dict):
+        return {k: mask_value(v, redact) for k, v in value.items()}
     return value
 
 
@@ -69,9 +89,11 @@ _ADDRESS_FIELDS = ("address", "location")
 def fields_to_withhold(values: dict[str, Any], redact: Iterable[str]) -> frozenset[str]:
     """Which sensitive fields the proof bundle must withhold for this redaction.
 
-    ``values`` is a record's sensitive fields (``ContactDraft.sensitive_values()`` shape
-    or any mapping of field name to value). A field is withheld when masking changes
-    it, and the address-like fields are always withheld when addresses are redacted.
+    ``values`` is an entry's fields (a record's ``ContactDraft.sensitive_values()``
+    shape, an attachment's name, caption and metadata, a correction's reason: any
+    mapping of field name to value). A field is withheld when masking changes it
+    anywhere (inside lists and dicts too), and the address-like fields are always
+    withheld when addresses are redacted.
     """
     cats = set(redact) & CATEGORIES
     if not cats:
@@ -82,6 +104,6 @@ def fields_to_withhold(values: dict[str, Any], redact: Iterable[str]) -> frozens
             continue
         plain = list(value) if isinstance(value, tuple) else value
         whole_address = name in _ADDRESS_FIELDS and "addresses" in cats
-        if whole_address or (name != "source" and mask_value(value, cats) != plain):
+        if whole_address or mask_value(value, cats) != plain:
             out.add(name)
     return frozenset(out)
