@@ -19,7 +19,8 @@ from evidence_locker.model import AttachmentInfo, RecordFilter
 if TYPE_CHECKING:
     from evidence_locker.locker import Locker
 
-REDACTIONS = ("numbers", "addresses", "ids")
+# "names" covers names read in screenshots; a typed name is a field of its own.
+REDACTIONS = ("numbers", "addresses", "ids", "names")
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 
 
@@ -40,6 +41,7 @@ def export_dossier(
     """The PDF bytes of a dossier for the records ``flt`` selects (with their history)."""
     from evidence_locker.crypto.pdfsign import dossier_public_key
     from evidence_locker.report import fields_to_withhold, render_dossier, sign_endorsement
+    from evidence_locker.report.screenshot_redaction import reading_redactor
 
     unknown = set(redact) - set(REDACTIONS)
     if unknown:
@@ -91,6 +93,7 @@ def export_dossier(
         tz=tz,
         flags=flags,
         images=images,
+        image_redactor=reading_redactor(redact) if redact else None,
         redact=frozenset(redact),
         signing_seed=seed,
         progress=progress,
