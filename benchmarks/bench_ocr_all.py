@@ -99,7 +99,7 @@ def main() -> None:
     if not engine_installed():
         print(json.dumps({"name": "ocr_all", "skipped": "pip install 'evidence-locker[ocr]'"}))
         return
-    count = args.images or (6 if args.quick else 200)
+    count = args.images or (3 if args.quick else 200)
     sizes = [(720, 900)] if args.quick else None
 
     from datetime import UTC, datetime

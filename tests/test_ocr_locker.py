@@ -122,7 +122,7 @@ def test_ocr_all_is_interruptible_and_resumes(locker: Locker, ocr_engine, tmp_pa
 
     with pytest.raises(KeyboardInterrupt):
         locker.read_texts(progress=stop_after_two)
-    assert seen == [(1, 3), (2, 3)]
+    assert seen == [(0, 3), (1, 3), (2, 3)]
     report = locker.read_texts()
     assert (report.read, report.skipped, report.total) == (1, 2, 1)
     assert all(a.ocr is not None for a in locker.get(record.id).attachments)

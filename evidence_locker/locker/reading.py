@@ -212,6 +212,8 @@ def read_attachments(
         todo = [a for a in todo if a.ocr is None]
         report.skipped = before - len(todo)
     report.total = len(todo)
+    if progress is not None:
+        progress(0, len(todo))  # the count shows while the engine loads
     if todo and reader.engine() is None:
         assert reader.unavailable is not None
         raise reader.unavailable
