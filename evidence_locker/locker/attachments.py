@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from evidence_locker import crypto
 from evidence_locker.errors import IntegrityError, NotFound, UsageError
 from evidence_locker.ledger.log import PendingEntry
-from evidence_locker.locker.reading import Reader
+from evidence_locker.locker.records import Reader
 from evidence_locker.locker.session import BLOB_DIR, Session, new_id
 from evidence_locker.model import AttachmentDraft, AttachmentInfo
 from evidence_locker.store import database as db

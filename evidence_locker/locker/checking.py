@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from evidence_locker.locker.reading import Reader
+from evidence_locker.locker.records import Reader
 from evidence_locker.model import RecordFilter
 
 

@@ -9,7 +9,7 @@ Records are append-only: :meth:`Locker.correct` appends a new version pointing a
 old one, :meth:`Locker.delete` appends a tombstone. Every write is one transaction.
 
 This class is a facade: each method is one call into a part of this package
-(``keys``, ``cases``, ``reading``, ``attachments``, ``writing``) or into the search
+(``keys``, ``cases``, ``records``, ``attachments``, ``writing``) or into the search
 the locker keeps (``search/searcher.py``). docs/architecture.md maps them.
 """
 
@@ -24,7 +24,7 @@ from evidence_locker.ledger.log import DecodedEntry, Ledger, PendingEntry, Verif
 from evidence_locker.locker import checking, keys
 from evidence_locker.locker.attachments import Attachments
 from evidence_locker.locker.cases import Cases
-from evidence_locker.locker.reading import Reader, RecordHistory
+from evidence_locker.locker.records import Reader, RecordHistory
 from evidence_locker.locker.session import Clock, Session, utc_now
 from evidence_locker.locker.writing import BatchResult, Writer
 from evidence_locker.model import AttachmentInfo, Case, ContactDraft, Record, RecordFilter

@@ -1,6 +1,6 @@
 """What every part of an unlocked locker shares: its database, keys, ledger and clock.
 
-The parts (keys, cases, reading, attachments, writing, and the search index kept by
+The parts (keys, cases, records, attachments, writing, and the search index kept by
 ``search/``) each hold the one :class:`Session` of their :class:`~.facade.Locker`.
 Two hooks let the search index follow every write without this package's writing
 code knowing about it: :attr:`Session.before_write` runs before each write

@@ -16,7 +16,7 @@ from evidence_locker.errors import UsageError
 from evidence_locker.ledger.log import ENTRY_SELECT, PendingEntry
 from evidence_locker.locker.attachments import Attachments
 from evidence_locker.locker.cases import Cases
-from evidence_locker.locker.reading import Reader
+from evidence_locker.locker.records import Reader
 from evidence_locker.locker.session import Session, new_id
 from evidence_locker.model import (
     SENSITIVE_FIELDS,

@@ -2,7 +2,7 @@
 
 ``search/`` sits below ``locker/``: it keeps the blind index, answers queries and holds
 the decrypted view, but it does not build Records or open entries itself. The
-locker's reading part (:class:`evidence_locker.locker.reading.Reader`) provides these.
+locker's records part (:class:`evidence_locker.locker.records.Reader`) provides these.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Reading: ledger entries back into Records, with their versions, tombstones and files.
+"""Reading records: ledger entries back into Records, with their versions, tombstones, files.
 
 Every read builds Records the same way (:meth:`Reader.build`): a version row plus the
 entries that change how it reads (a later correction, a tombstone, attached files)
