@@ -10,7 +10,7 @@ Reading is slow (about a second per screenshot), so it never happens inside a wr
 transaction: :class:`TextReader` reads the images of a ``log`` or ``attach`` before
 the transaction opens, and :func:`read_attachments` (``evidence-locker ocr``) commits
 one image at a time, which is also what makes an interrupted run resumable: the
-images already read have their entry, and ``--all`` skips them.
+images already read have their entry, and ``--all`` skips them (:class:`Readings`).
 """
 
 from __future__ import annotations
@@ -22,20 +22,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evidence_locker.errors import LockerError
-from evidence_locker.ledger.log import ENTRY_SELECT, PendingEntry
+from evidence_locker.ledger.log import ENTRY_SELECT, OCR_KIND, PendingEntry
 from evidence_locker.model import AttachmentDraft, AttachmentInfo, OcrResult
 from evidence_locker.store import database as db
 
 if TYPE_CHECKING:
-    from evidence_locker.locker.facade import Locker
+    from evidence_locker.locker.attachments import Attachments
+    from evidence_locker.locker.records import Reader
+    from evidence_locker.locker.session import Session
     from evidence_locker.ocr import Engine
     from evidence_locker.store.database import DbConn
 
-KIND = "ocr"
 # An image larger than this is not read (a screenshot is a few MB; the pixel cap in
 # ocr/image.py refuses anything that would not fit in memory anyway).
 IMAGE_LIMIT = 64 * 1024 * 1024
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".heic", ".heif", ".tif"}
+
+
+# {index of the draft among a record's new files: (SHA-256 of the bytes read, reading)}
+DraftReadings = dict[int, tuple[str, OcrResult]]
 
 
 def is_image(mime: str | None, name: str = "") -> bool:
@@ -74,9 +79,9 @@ class TextReader:
 
         return read_image(data, name, engine=engine)
 
-    def read_drafts(self, drafts: Sequence[AttachmentDraft]) -> dict[int, tuple[str, OcrResult]]:
+    def read_drafts(self, drafts: Sequence[AttachmentDraft]) -> DraftReadings:
         """Read the images among a record's new files: {index: (sha256 read, result)}."""
-        out: dict[int, tuple[str, OcrResult]] = {}
+        out: DraftReadings = {}
         for index, draft in enumerate(drafts):
             if not is_image(draft.mime, draft.name) and not _looks_like_image(draft):
                 continue
@@ -125,7 +130,7 @@ def reading_entry(
     """The ledger entry of one reading: sealed fields, targeting the attachment."""
     return PendingEntry(
         id=entry_id,
-        kind=KIND,
+        kind=OCR_KIND,
         target=attachment_id,
         record_id=record_id,
         logged_at=logged_at,
@@ -169,7 +174,7 @@ def latest_readings(
     for start in range(0, len(attachment_ids), 500):
         chunk = list(attachment_ids[start : start + 500])
         sql = (
-            f"SELECT {ENTRY_SELECT} FROM entry WHERE kind = '{KIND}'"
+            f"SELECT {ENTRY_SELECT} FROM entry WHERE kind = '{OCR_KIND}'"
             f" AND target IN ({db.placeholders(len(chunk))}) ORDER BY seq"
         )
         for row in db.rows(conn, sql, chunk):
@@ -192,42 +197,87 @@ class ReadReport:
     total: int = 0
 
 
-def read_attachments(
-    locker: Locker,
-    infos: Sequence[AttachmentInfo],
-    *,
-    reader: TextReader,
-    redo: bool,
-    progress: Callable[[int, int], None] | None = None,
-) -> ReadReport:
-    """Read each image and commit its reading on its own; skip read ones unless ``redo``.
+class Readings:
+    """The part of the locker that reads images already stored (``evidence-locker ocr``)."""
 
-    Interrupting (Ctrl-C) between or during images loses at most the image being
-    read; the next run without ``redo`` continues with the images not yet read.
-    """
-    report = ReadReport()
-    todo = [a for a in infos if is_image(a.mime, a.name)]
-    if not redo:
-        before = len(todo)
-        todo = [a for a in todo if a.ocr is None]
-        report.skipped = before - len(todo)
-    report.total = len(todo)
-    if progress is not None:
-        progress(0, len(todo))  # the count shows while the engine loads
-    if todo and reader.engine() is None:
-        assert reader.unavailable is not None
-        raise reader.unavailable
-    for done, info in enumerate(todo, 1):
-        if info.size > IMAGE_LIMIT:
-            report.failed.append((info, "ocr.too_large_file"))
-        else:
-            data = locker.read_attachment(info, limit=IMAGE_LIMIT)
-            result = reader.read(data, info.name)
-            assert result is not None
-            locker.add_reading(info, result)
-            report.read += 1
-            if result.error:
-                report.failed.append((info, result.error))
+    def __init__(self, session: Session, reader: Reader, files: Attachments):
+        self.session = session
+        self.reader = reader
+        self.files = files
+
+    def add(self, info: AttachmentInfo, result: OcrResult) -> str:
+        """Append a reading of an attachment's image (a new ``ocr`` entry); its id."""
+        from evidence_locker.locker.session import new_id
+
+        entry = reading_entry(
+            new_id(),
+            result,
+            attachment_id=info.id,
+            record_id=info.record_id,
+            image_sha256=info.sha256,
+            logged_at=self.session.now_us(),
+        )
+        with self.session.write() as conn:
+            self.session.append(conn, [entry])
+        return entry.id
+
+    def chosen(self, ids: Sequence[str]) -> list[AttachmentInfo]:
+        """The attachments of these records or attachments; none: of every live record."""
+        if ids:
+            infos: dict[str, AttachmentInfo] = {}
+            for given in ids:
+                entry_id = self.reader.resolve_id(given)
+                with self.session.read() as conn:
+                    kind = db.value(conn, "SELECT kind FROM entry WHERE id = ?", (entry_id,))
+                found = [self.files.info(entry_id)] if kind == "attachment" else None
+                for info in found or self.reader.get(entry_id).attachments:
+                    infos[info.id] = info
+            return list(infos.values())
+        with self.session.read() as conn:
+            deleted = {r.target for r in db.rows(conn, _TOMBSTONES)}
+            rows = db.rows(conn, _ATTACHMENTS)
+            return self.reader.attachments(conn, [r.id for r in rows if r.record_id not in deleted])
+
+    def read(
+        self,
+        ids: Sequence[str] = (),
+        *,
+        redo: bool | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ReadReport:
+        """Read each chosen image and commit its reading on its own.
+
+        Images named by id are read again (a new version of their reading); with no
+        ids, images already read are skipped unless ``redo``. Interrupting (Ctrl-C)
+        loses at most the image being read; the next run continues with the rest.
+        """
+        report = ReadReport()
+        todo = [a for a in self.chosen(ids) if is_image(a.mime, a.name)]
+        if not (bool(ids) if redo is None else redo):
+            before = len(todo)
+            todo = [a for a in todo if a.ocr is None]
+            report.skipped = before - len(todo)
+        report.total = len(todo)
         if progress is not None:
-            progress(done, len(todo))
-    return report
+            progress(0, len(todo))  # the count shows while the engine loads
+        reader = self.files.text_reader or TextReader()
+        if todo and reader.engine() is None:
+            assert reader.unavailable is not None
+            raise reader.unavailable
+        for done, info in enumerate(todo, 1):
+            if info.size > IMAGE_LIMIT:
+                report.failed.append((info, "ocr.too_large_file"))
+            else:
+                result = reader.read(self.files.read(info, limit=IMAGE_LIMIT), info.name)
+                assert result is not None
+                self.add(info, result)
+                report.read += 1
+                if result.error:
+                    report.failed.append((info, result.error))
+            if progress is not None:
+                progress(done, len(todo))
+        return report
+
+
+_TOMBSTONES = "SELECT target FROM entry WHERE kind = 'tombstone'"
+_ATTACHMENTS = "SELECT id, record_id FROM entry WHERE kind = 'attachment' ORDER BY seq"
