@@ -8,9 +8,9 @@ and the latest one is what ``show``, search and the rules use.
 
 Reading is slow (about a second per screenshot), so it never happens inside a write
 transaction: :class:`TextReader` reads the images of a ``log`` or ``attach`` before
-the transaction opens, and :func:`read_attachments` (``evidence-locker ocr``) commits
+the transaction opens, and :meth:`Readings.read` (``evidence-locker ocr``) commits
 one image at a time, which is also what makes an interrupted run resumable: the
-images already read have their entry, and ``--all`` skips them (:class:`Readings`).
+images already read have their entry, and ``--all`` skips them.
 """
 
 from __future__ import annotations
