@@ -511,6 +511,7 @@ class Locker:
         dry_run: bool = False,
         flush_every: int = 1000,
         keep_ids: bool = True,
+        on_added: Callable[[ContactDraft], None] | None = None,
     ) -> BatchResult:
         """Store many contacts in ONE transaction, skipping ones already imported.
 
@@ -521,6 +522,8 @@ class Locker:
         rolled back. ``dry_run`` counts what would be added and writes nothing.
         ``keep_ids=False`` puts ``""`` in ``added`` for each record instead of its id
         (as ``dry_run`` does): 100k ids would hold ~10 MB for the whole import.
+        ``on_added`` is called with each draft that is (or, dry, would be) added: what
+        ``import --dry-run`` lists.
         """
         result = BatchResult()
         seen: set[str] = set()
@@ -537,6 +540,8 @@ class Locker:
                     if tag is not None:
                         seen.add(tag)
                     result.added.append("")
+                    if on_added is not None:
+                        on_added(draft)
             return result
         with self._write_with_files() as (conn, stored), DeferredSync() as sync:
             logged_at = self._now_us()
@@ -555,6 +560,8 @@ class Locker:
                         known.add(pending.dedupe)
                     pendings.append(pending)
                     result.added.append(pending.id if keep_ids else "")
+                    if on_added is not None:
+                        on_added(draft)
                     files = self._store_files(
                         pending.id, draft.attachments, logged_at, stored, sync
                     )

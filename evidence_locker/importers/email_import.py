@@ -38,6 +38,7 @@ _PARSE_ERRORS = (
 )
 _FROM_LINE_DATE = re.compile(rb"^From \S*\s+(\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4})")
 _QUOTED_FROM = re.compile(rb"^>+From ")
+_ANY_QUOTED_FROM = re.compile(rb"^>+From ", re.MULTILINE)
 
 
 def decode_header_text(raw: str) -> str:
@@ -125,8 +126,16 @@ class _EmailBase(Importer):
         if message_id:
             notes.append(f"Message-ID: {message_id}")
         if message_id:
+            # The header alone is not enough: mailers reuse Message-IDs for different mails.
+            # The body's bytes (not the whole message: copies of one mail differ in the
+            # Received/Status headers each mailbox adds) tell those apart.
             fingerprint = self._fingerprint(
-                "email", message_id, header.get("date"), sender_addr.lower()
+                "email-content",
+                message_id,
+                header.get("date"),
+                sender_addr.lower(),
+                header.get("subject"),
+                _body_digest(raw),
             )
         else:
             normal = raw.replace(b"\r\n", b"\n").strip()
@@ -160,11 +169,11 @@ class _EmailBase(Importer):
                     stack[0:0] = [p for p in payload if isinstance(p, Message)]
                 continue
             filename = _filename(part)
-            disposition = part.get_content_disposition()
-            if (
-                ctype in ("text/plain", "text/html")
-                and disposition != "attachment"
-                and not filename
+            # Some mailers name the body part (``name="msg.1"``) without any
+            # Content-Disposition: only an explicit "attachment" keeps text out of the body.
+            # A named body is also kept as the file it was named as.
+            if ctype in ("text/plain", "text/html") and (
+                part.get_content_disposition() != "attachment"
             ):
                 data = part.get_payload(decode=True)
                 text = decode_bytes(
@@ -172,10 +181,12 @@ class _EmailBase(Importer):
                 )
                 if ctype == "text/plain" and plain is None:
                     plain = text
-                    continue
-                if ctype == "text/html" and html is None:
+                    if not filename:
+                        continue
+                elif ctype == "text/html" and html is None:
                     html = text
-                    continue
+                    if not filename:
+                        continue
             if ctype == "message/rfc822":
                 inner = part.get_payload()
                 first = inner[0] if isinstance(inner, list) and inner else None
@@ -190,6 +201,14 @@ class _EmailBase(Importer):
                 self.bound_attachment(AttachmentDraft(name=name, data=data, mime=ctype))
             )
         return plain, html, attachments
+
+
+def _body_digest(raw: bytes) -> str:
+    """SHA-256 of a message's body bytes (after the header block), line ends as LF and
+    ``>From `` quoting removed (mbox flavours quote differently; a saved .eml not at all)."""
+    normal = raw.replace(b"\r\n", b"\n")
+    _, _, body = normal.partition(b"\n\n")
+    return hashlib.sha256(_ANY_QUOTED_FROM.sub(b"From ", body.strip())).hexdigest()
 
 
 def _split_params(value: str) -> dict[str, str]:
