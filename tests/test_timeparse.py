@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evidence_locker.errors import UsageError
-from evidence_locker.timeparse import parse_bound, parse_duration, parse_moment
+from evidence_locker.parsing.times import parse_bound, parse_duration, parse_moment
 
 SHANGHAI = timezone(timedelta(hours=8))
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=SHANGHAI)

@@ -121,7 +121,7 @@ def _make_log_command(channel: Channel):
         ] = None,
         json_out: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
     ) -> None:
-        from evidence_locker.timeparse import parse_duration, parse_moment
+        from evidence_locker.parsing.times import parse_duration, parse_moment
 
         values: dict[str, Any] = {
             "address": number,
@@ -347,7 +347,7 @@ def correct_cmd(
     outcome: Annotated[str | None, typer.Option("--outcome")] = None,
 ) -> None:
     """Correct a record: a new version that supersedes it; the original stays. / 更正记录。"""
-    from evidence_locker.timeparse import parse_duration, parse_moment
+    from evidence_locker.parsing.times import parse_duration, parse_moment
 
     changes: dict[str, Any] = {}
     if at is not None:
