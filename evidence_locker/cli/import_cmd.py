@@ -11,7 +11,7 @@ from evidence_locker.cli import render
 from evidence_locker.cli.context import STATE
 
 if TYPE_CHECKING:
-    from evidence_locker.importing import Preview
+    from evidence_locker.locker.importing import Preview
 
 
 def import_cmd(

@@ -120,7 +120,7 @@ class ImportSummary:
         """Where a salvaged file broke off, and what was kept (None if it did not)."""
         if self.salvaged is None:
             return None
-        from evidence_locker.i18n import t
+        from evidence_locker.locale.messages import t
 
         line = self.salvaged.params.get("line", "?")
         return t("import.salvaged", lang, file=self.file, line=line, entries=self.read)
