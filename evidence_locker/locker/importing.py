@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 
 # Errors found part-way through a file whose earlier entries are whole: a cut backup, a
 # bad byte or an unreadable row further down. A refused (hostile) file is not among them.
-SALVAGEABLE = frozenset(("import.bad_xml", "import.bad_encoding", "import.bad_csv"))
+SALVAGEABLE = frozenset(
+    ("import.bad_xml", "import.bad_encoding", "import.bad_csv", "import.token_too_large")
+)
 PREVIEW_CHARS = 60
 
 
