@@ -295,6 +295,10 @@ class SmsBackupImporter(Importer):
                     parser.Parse(data, last)
                 except expat.ExpatError as exc:
                     broken = exc  # the records that ended before it still go first
+                except LookupError as exc:  # the XML declaration names an unknown encoding
+                    raise FormatError(
+                        "import.xml_unknown_encoding", file=self.file_name, detail=str(exc)
+                    ) from exc
                 for node in finished:
                     counters[node.tag] += 1
                     self.counted += 1
