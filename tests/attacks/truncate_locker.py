@@ -31,6 +31,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
+
 def node(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
