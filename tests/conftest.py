@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import json
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -103,6 +105,18 @@ def ocr_engine():
             pytest.fail("the ocr extra must be installed in CI (.ci/run installs '.[ocr]')")
         pytest.skip("the ocr extra is not installed (pip install 'evidence-locker[ocr]')")
     return get_engine()
+
+
+@pytest.fixture
+def ready(cli: Callable[..., CliResult]) -> Callable[..., CliResult]:
+    """The in-process CLI on a freshly initialised locker."""
+    assert cli("init").code == 0
+    return cli
+
+
+def records(cli: Callable[..., CliResult]) -> list[dict[str, Any]]:
+    """Every record of the locker, as ``list --json`` prints them."""
+    return json.loads(cli("list", "--json").out)
 
 
 # -- a local RFC 3161 time-stamp authority (tests/tsa_server.py) ----------------------
