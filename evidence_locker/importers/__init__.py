@@ -25,6 +25,7 @@ from evidence_locker.model import ContactDraft
 
 from ._common import Filters, Importer, ImportOptions, Rejected, parse_column_map
 from ._phones import national_digits, normalise_address
+from ._sqlite import SQLITE_MAGIC
 
 __all__ = [
     "FORMATS",
@@ -39,7 +40,20 @@ __all__ = [
     "parse_column_map",
 ]
 
-FORMATS = ("sms-backup", "eml", "mbox", "csv", "wechat-csv", "gvoice-html")
+# format name -> (module, class), imported only when that format is used.
+_CLASSES: dict[str, tuple[str, str]] = {
+    "sms-backup": ("sms_backup", "SmsBackupImporter"),
+    "eml": ("email_import", "EmlImporter"),
+    "mbox": ("email_import", "MboxImporter"),
+    "csv": ("csv_import", "CsvImporter"),
+    "wechat-csv": ("csv_import", "WeChatCsvImporter"),
+    "gvoice-html": ("gvoice", "GoogleVoiceImporter"),
+    "iphone-backup": ("iphone_backup", "IphoneBackupImporter"),
+    "iphone-sms": ("iphone_sms", "SmsDbImporter"),
+    "iphone-calls": ("iphone_calls", "CallHistoryImporter"),
+    "imap": ("imap", "ImapImporter"),
+}
+FORMATS = tuple(_CLASSES)
 _SNIFF_BYTES = 16 * 1024
 _EMAIL_HEADERS = (
     b"from:",
@@ -57,8 +71,16 @@ WECHAT_COLUMNS = ("MsgSvrID", "is_sender", "CreateTime")
 
 
 def detect_format(path: str | os.PathLike[str]) -> str:
-    """The format of ``path`` judged by its first bytes, never by its extension."""
+    """The format of ``path`` judged by its content, never by its extension."""
+    if isinstance(path, str) and path.lower().startswith(("imap://", "imaps://")):
+        return "imap"
     p = Path(path)
+    if p.is_dir():
+        from .iphone_backup import is_backup_folder
+
+        if is_backup_folder(p):
+            return "iphone-backup"
+        raise FormatError("import.unknown_folder", file=p.name)
     try:
         with p.open("rb") as fh:
             head = fh.read(_SNIFF_BYTES)
@@ -69,6 +91,8 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     for bom in (b"\xef\xbb\xbf",):
         if head.startswith(bom):
             head = head[len(bom) :]
+    if head.startswith(SQLITE_MAGIC):
+        return _sqlite_format(p)
     lower = head.lower()
     stripped = lower.lstrip()
     if stripped.startswith(b"<"):
@@ -92,6 +116,22 @@ def detect_format(path: str | os.PathLike[str]) -> str:
         if has_header_row(text.splitlines()):  # title lines above the header (carrier bills)
             return "csv"
     raise FormatError("import.unknown_format", file=p.name, known=", ".join(FORMATS))
+
+
+def _sqlite_format(path: Path) -> str:
+    """Which iPhone database a SQLite file is, by its tables."""
+    from ._sqlite import open_file, tables
+
+    conn = open_file(path, path.name)
+    try:
+        have = tables(conn)
+    finally:
+        conn.close()
+    if {"message", "handle"} <= have:
+        return "iphone-sms"
+    if "ZCALLRECORD" in have:
+        return "iphone-calls"
+    raise FormatError("import.unknown_format", file=path.name, known=", ".join(FORMATS))
 
 
 def _looks_like_email(head: bytes) -> bool:
@@ -129,23 +169,14 @@ def open_importer(
     options: ImportOptions | None = None,
 ) -> Importer:
     """The importer for ``path``: ``format`` if given, else the detected one."""
-    from .csv_import import CsvImporter, WeChatCsvImporter
-    from .email_import import EmlImporter, MboxImporter
-    from .gvoice import GoogleVoiceImporter
-    from .sms_backup import SmsBackupImporter
+    import importlib
 
-    classes: dict[str, type[Importer]] = {
-        "sms-backup": SmsBackupImporter,
-        "eml": EmlImporter,
-        "mbox": MboxImporter,
-        "csv": CsvImporter,
-        "wechat-csv": WeChatCsvImporter,
-        "gvoice-html": GoogleVoiceImporter,
-    }
     name = format or detect_format(path)
-    if name not in classes:
+    if name not in _CLASSES:
         raise UsageError("import.bad_format", format=name, known=", ".join(FORMATS))
-    return classes[name](path, options or ImportOptions())
+    module, cls = _CLASSES[name]
+    importer: type[Importer] = getattr(importlib.import_module(f"{__name__}.{module}"), cls)
+    return importer(path, options or ImportOptions())
 
 
 def matches(

@@ -211,7 +211,7 @@ class _CsvBase(Importer):
             return
         decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
         number = 0
-        with self.path.open("rb") as fh:
+        with self.open_input() as fh:
             try:
                 for number, raw in enumerate(fh, start=1):  # noqa: B007 - used after the loop
                     yield decoder.decode(raw)
