@@ -145,11 +145,14 @@ class ImapImporter(_EmailBase):
                 client.plain_login(self.address.user, password)
             else:
                 client.login(self.address.user, password)
+            if client.has_capability("ID"):
+                client.id_(CLIENT_ID)
         except exceptions.LoginError as exc:
             client.shutdown()
             raise WrongPassphrase("import.imap_login_failed", url=shown) from exc
-        if client.has_capability("ID"):
-            client.id_(CLIENT_ID)
+        except (OSError, exceptions.IMAPClientError) as exc:
+            client.shutdown()
+            raise FormatError("import.imap_unreachable", url=shown, detail=str(exc)) from exc
         return client
 
     def _read(self, client: Any) -> Iterator[ContactDraft | Rejected]:
@@ -158,8 +161,12 @@ class ImapImporter(_EmailBase):
         shown = self.address.display
         try:
             selected = client.select_folder(self.address.mailbox, readonly=True)
+        except exceptions.IMAPClientAbortError as exc:
+            raise FormatError("import.imap_unreachable", url=shown, detail=str(exc)) from exc
         except exceptions.IMAPClientError as exc:
             raise FormatError("import.imap_no_mailbox", url=shown, detail=str(exc)) from exc
+        except OSError as exc:
+            raise FormatError("import.imap_unreachable", url=shown, detail=str(exc)) from exc
         validity = int(selected.get(b"UIDVALIDITY", 0))
         resume = self.options.resume or {}
         after = int(resume.get("last_uid", 0)) if resume.get("uidvalidity") == validity else 0
