@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import ssl
 import urllib.parse
 from collections.abc import Iterator
@@ -86,8 +87,11 @@ class ImapImporter(_EmailBase):
 
     name = "imap"
 
-    def __init__(self, source: str, options: ImportOptions) -> None:
-        self.address = parse_imap_url(source)
+    def __init__(self, source: str | os.PathLike[str], options: ImportOptions) -> None:
+        text = os.fspath(source)
+        if not is_imap_url(text):  # --format imap given a file
+            raise FormatError("import.not_imap_url", file=text)
+        self.address = parse_imap_url(text)
         self._state: dict[str, Any] | None = None
         super().__init__(self.address.display, options)
 
