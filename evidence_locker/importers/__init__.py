@@ -46,7 +46,7 @@ _CLASSES: dict[str, tuple[str, str]] = {
     "eml": ("email_import", "EmlImporter"),
     "mbox": ("email_import", "MboxImporter"),
     "csv": ("csv_import", "CsvImporter"),
-    "wechat-csv": ("csv_import", "WeChatCsvImporter"),
+    "wechat-csv": ("wechat", "WeChatCsvImporter"),
     "gvoice-html": ("gvoice", "GoogleVoiceImporter"),
     "iphone-backup": ("iphone_backup", "IphoneBackupImporter"),
     "iphone-sms": ("iphone_sms", "SmsDbImporter"),
