@@ -47,10 +47,14 @@ _CLASSES: dict[str, tuple[str, str]] = {
     "mbox": ("email_import", "MboxImporter"),
     "csv": ("csv_import", "CsvImporter"),
     "wechat-csv": ("wechat", "WeChatCsvImporter"),
+    "wechatmsg-csv": ("wechat", "WeChatMsgCsvImporter"),
     "gvoice-html": ("gvoice", "GoogleVoiceImporter"),
     "iphone-backup": ("iphone_backup", "IphoneBackupImporter"),
     "iphone-sms": ("iphone_sms", "SmsDbImporter"),
     "iphone-calls": ("iphone_calls", "CallHistoryImporter"),
+    "qq-txt": ("qq", "QQTxtImporter"),
+    "qq-json": ("qq", "QQJsonImporter"),
+    "calllog-json": ("calllog_json", "CallLogJsonImporter"),
     "imap": ("imap", "ImapImporter"),
 }
 FORMATS = tuple(_CLASSES)
@@ -68,6 +72,7 @@ _EMAIL_HEADERS = (
     b"content-type:",
 )
 WECHAT_COLUMNS = ("MsgSvrID", "is_sender", "CreateTime")
+WECHATMSG_COLUMNS = ("localId", "TalkerId", "IsSender", "StrContent")
 
 
 def detect_format(path: str | os.PathLike[str]) -> str:
@@ -100,6 +105,10 @@ def detect_format(path: str | os.PathLike[str]) -> str:
             return "sms-backup"
         if b"hchatlog" in lower or b'class="haudio"' in lower or b"google.com/voice" in lower:
             return "gvoice-html"
+    if stripped.startswith(b"[") and b'"duration"' in head and b'"number"' in head:
+        return "calllog-json"
+    if stripped.startswith(b"{") and b'"chatInfo"' in head and b'"messages"' in head:
+        return "qq-json"
     if head.startswith(b"From ") and b"\n" in head:
         return "mbox"
     if _looks_like_email(head):
@@ -109,6 +118,12 @@ def detect_format(path: str | os.PathLike[str]) -> str:
         first = text.splitlines()[0] if text.splitlines() else ""
         if all(col in first for col in WECHAT_COLUMNS):
             return "wechat-csv"
+        if all(col in first for col in WECHATMSG_COLUMNS):
+            return "wechatmsg-csv"
+        from .qq import looks_like_qq_txt
+
+        if looks_like_qq_txt(text):
+            return "qq-txt"
         if any(sep in first for sep in (",", "\t", ";", "|")) and "<" not in first[:1]:
             return "csv"
         from .csv_import import has_header_row

@@ -12,7 +12,7 @@ import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import IO, Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -284,8 +284,40 @@ class Importer:
             raise TooLarge(what, len(value), self.options.max_text_chars)
         return value
 
+    def sibling_file(self, reference: str) -> AttachmentDraft | None:
+        """A file an export refers to (a picture, a voice note) beside the input, or None.
+
+        Only files inside the input's folder are read: a reference that climbs out of it
+        (``..``, an absolute path elsewhere, a link) is treated as absent.
+        """
+        folder = self.path.parent.resolve()
+        try:
+            target = (folder / reference.replace("\\", "/")).resolve()
+        except (OSError, ValueError):
+            return None
+        if not target.is_relative_to(folder) or not target.is_file():
+            return None
+        size = target.stat().st_size
+        if size > self.options.max_attachment_bytes:
+            raise TooLarge(target.name, size, self.options.max_attachment_bytes)
+        return AttachmentDraft(name=target.name, data=target.read_bytes())
+
     def bound_attachment(self, attachment: AttachmentDraft) -> AttachmentDraft:
         size = len(attachment.data or b"")
         if size > self.options.max_attachment_bytes:
             raise TooLarge(attachment.name, size, self.options.max_attachment_bytes)
         return attachment
+
+
+def epoch_millis(raw: Any, zone: tzinfo) -> datetime | None:
+    """Epoch milliseconds (a number or its digits) in ``zone``; None if not one."""
+    try:
+        millis = int(str(raw).strip())
+    except (TypeError, ValueError):
+        return None
+    if millis <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(millis / 1000, UTC).astimezone(zone)
+    except (OverflowError, OSError, ValueError):
+        return None
