@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import struct
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any
 
 # 2001-01-01T00:00:00Z, Apple's "reference date" (Core Data, Core Foundation, sms.db).
 APPLE_EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
 # sms.db wrote seconds until iOS 11, nanoseconds since: 10^12 s after 2001 is year 33,000,
 # 10^12 ns is 17 minutes after it, so the two never meet.
 _NANOSECONDS_FROM = 10**12
-# How deep the text is looked for inside the archived object graph.
-_MAX_OBJECT_DEPTH = 8
+_STRING_CLASSES = (b"NSString", b"NSMutableString")
 
 
 class BadArchive(ValueError):
@@ -39,13 +37,28 @@ def apple_time(value: float | int | None, zone: tzinfo) -> datetime | None:
 
 
 def attributed_text(blob: bytes) -> str | None:
-    """The plain text inside an ``attributedBody`` archive, or None if it holds none."""
-    import typedstream
+    """The plain text inside an ``attributedBody`` archive, or None if it holds none.
 
+    Read with pytypedstream's event reader, stopping at the first ``NSString``'s bytes
+    (the text comes first in the archive; its attribute runs and dictionaries after it
+    are not needed): a third of the cost of unarchiving the whole object graph.
+    """
+    from typedstream import stream
+
+    current_class = b""
+    take = False
     try:
-        root = typedstream.unarchive_from_data(blob)
+        for event in stream.TypedStreamReader.from_data(blob):
+            if isinstance(event, stream.SingleClass) and not current_class:
+                current_class = event.name  # the object's own class, before its superclasses
+            elif isinstance(event, stream.BeginObject):
+                current_class = b""
+            elif isinstance(event, stream.BeginTypedValues):
+                take = event.encodings == [b"+"] and current_class in _STRING_CLASSES
+            elif take and isinstance(event, bytes):
+                return event.decode("utf-8")
     except (
-        typedstream.InvalidTypedStreamError,
+        stream.InvalidTypedStreamError,
         ValueError,
         TypeError,
         KeyError,
@@ -56,30 +69,4 @@ def attributed_text(blob: bytes) -> str | None:
         RecursionError,  # nesting deeper than the interpreter allows: a crafted blob
     ) as exc:
         raise BadArchive(type(exc).__name__) from exc
-    return _first_string(root, 0)
-
-
-def _first_string(value: Any, depth: int) -> str | None:
-    """Depth-first, the first ``NSString`` value in an unarchived object graph."""
-    import typedstream
-    from typedstream.types import foundation
-
-    if depth > _MAX_OBJECT_DEPTH or value is None:
-        return None
-    if isinstance(value, foundation.NSString):
-        return value.value
-    if isinstance(value, typedstream.GenericArchivedObject):
-        found = _first_string(value.super_object, depth + 1)
-        if found is not None:
-            return found
-        for group in value.contents:
-            found = _first_string(group, depth + 1)
-            if found is not None:
-                return found
-        return None
-    if isinstance(value, typedstream.TypedGroup):
-        for item in value.values:
-            found = _first_string(item, depth + 1)
-            if found is not None:
-                return found
     return None
