@@ -208,3 +208,13 @@ def test_a_damaged_manifest_is_refused(ready, tmp_path: Path, manifest: bytes) -
     (backup / "Manifest.db").write_bytes(b"not sqlite")
     r = ready("import", str(backup))
     assert r.code == 1 and backup.name in r.err and "Traceback" not in r.err
+
+
+def test_the_secrets_an_import_will_ask_for_are_known_before_it_starts(tmp_path: Path) -> None:
+    """The CLI asks for them before drawing its progress bar, which would hide a prompt."""
+    from evidence_locker.importers import secrets_needed
+
+    assert secrets_needed(standard_backup(tmp_path, password=PASSWORD)) == ("backup_password",)
+    assert secrets_needed(standard_backup(tmp_path)) == ()
+    assert secrets_needed("imap://me@163.com@imap.163.com/INBOX") == ("imap_password",)
+    assert secrets_needed(tmp_path / "missing.xml") == ()

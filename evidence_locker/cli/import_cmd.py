@@ -85,7 +85,7 @@ def import_cmd(
     """Import an export, an iPhone backup or a mailbox; safe to run twice. / 导入记录。"""
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from evidence_locker.importers import Filters, ImportOptions, parse_column_map
+    from evidence_locker.importers import Filters, ImportOptions, parse_column_map, secrets_needed
     from evidence_locker.locker.importing import import_file
     from evidence_locker.parsing.times import parse_bound
 
@@ -101,7 +101,8 @@ def import_cmd(
         case=case,
         own_addresses=tuple(own_address or ()),
         channel=channel,
-        secret=_ask_secret,
+        # Asked now, before the progress display would hide the prompt.
+        secret={key: _ask_secret(key) for key in secrets_needed(source, format)}.get,
         tls_ca_file=str(ca_file) if ca_file else None,
         filters=Filters(
             addresses=tuple(only_from or ()),

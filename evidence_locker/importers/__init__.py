@@ -38,6 +38,7 @@ __all__ = [
     "normalise_address",
     "open_importer",
     "parse_column_map",
+    "secrets_needed",
 ]
 
 # format name -> (module, class), imported only when that format is used.
@@ -192,6 +193,26 @@ def open_importer(
     module, cls = _CLASSES[name]
     importer: type[Importer] = getattr(importlib.import_module(f"{__name__}.{module}"), cls)
     return importer(path, options or ImportOptions())
+
+
+def secrets_needed(path: str | os.PathLike[str], format: str | None = None) -> tuple[str, ...]:
+    """The secrets (``ImportOptions.secret`` keys) that importing ``path`` will ask for,
+    so that a caller can ask for them before it starts drawing progress."""
+    name = format or _quiet_format(path)
+    if name == "imap":
+        return ("imap_password",)
+    if name == "iphone-backup":
+        from .iphone_backup import is_encrypted
+
+        return ("backup_password",) if is_encrypted(Path(path)) else ()
+    return ()
+
+
+def _quiet_format(path: str | os.PathLike[str]) -> str | None:
+    try:
+        return detect_format(path)
+    except (FormatError, NotFound):
+        return None  # the import itself will say what is wrong
 
 
 def matches(

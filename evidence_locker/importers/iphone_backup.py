@@ -32,6 +32,15 @@ _FILE_ID = re.compile(r"[0-9a-f]{40}")
 _MAX_PLIST_BYTES = 16 * 1024 * 1024  # Manifest.plist is a few KB; its keybag under 10 KB
 
 
+def is_encrypted(folder: Path) -> bool:
+    """Whether the backup's Manifest.plist says it is encrypted (False if unreadable:
+    opening the backup then says what is wrong)."""
+    try:
+        return bool(Backup.read_manifest_plist(folder).get("IsEncrypted"))
+    except FormatError:
+        return False
+
+
 def is_backup_folder(path: Path) -> bool:
     return path.is_dir() and (
         (path / "Manifest.db").is_file() or (path / "Manifest.plist").is_file()
@@ -67,18 +76,20 @@ class Backup:
             )
 
     def _manifest_plist(self) -> dict[str, Any]:
-        path = self.folder / "Manifest.plist"
+        return self.read_manifest_plist(self.folder)
+
+    @staticmethod
+    def read_manifest_plist(folder: Path) -> dict[str, Any]:
+        path = folder / "Manifest.plist"
         if not path.is_file():
             return {}
         if path.stat().st_size > _MAX_PLIST_BYTES:
-            raise FormatError(
-                "import.bad_backup", file=self.label, detail="Manifest.plist too large"
-            )
+            raise FormatError("import.bad_backup", file=folder.name, detail="Manifest.plist size")
         try:
             data = plistlib.loads(path.read_bytes())
         except (plistlib.InvalidFileException, ValueError, TypeError, OverflowError) as exc:
             raise FormatError(
-                "import.bad_backup", file=self.label, detail="Manifest.plist"
+                "import.bad_backup", file=folder.name, detail="Manifest.plist"
             ) from exc
         return data if isinstance(data, dict) else {}
 

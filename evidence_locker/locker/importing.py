@@ -51,7 +51,13 @@ class Preview:
 
     @classmethod
     def of(cls, draft: ContactDraft) -> Preview:
-        text = " ".join((draft.content or draft.subject or "").split())
+        # What the record says; for one that says nothing itself (an unsent message, a
+        # call), its first note or its duration.
+        said = draft.content or draft.subject or (draft.notes or "").split("\n", 1)[0]
+        if draft.duration_s:
+            minutes, seconds = divmod(draft.duration_s, 60)
+            said = f"[{minutes}:{seconds:02d}] {said}"
+        text = " ".join(said.split())
         if len(text) > PREVIEW_CHARS:
             text = text[: PREVIEW_CHARS - 1] + "…"
         return cls(
