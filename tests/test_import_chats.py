@@ -4,9 +4,12 @@ JSON (SMS Import / Export, App Manager) exports (issue 21)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evidence_locker.importers import ImportOptions, Rejected, detect_format, open_importer
 from evidence_locker.model import ContactDraft
@@ -174,3 +177,36 @@ def test_qq_filters_by_number(ready) -> None:  # type: ignore[no-untyped-def]
         ).out
     )  # fmt: skip
     assert out["imported"] == 1 and out["filtered"] == 6
+
+
+_NOT_IN_TEXT = ("Cs", "Cc", "Zl", "Zp")  # line breaks end a line in any text file
+_LINE = st.text(
+    alphabet=st.characters(blacklist_categories=_NOT_IN_TEXT, blacklist_characters="\x85"),
+    max_size=40,
+).filter(
+    # blank lines separate messages; "=", 消息对象/消息分组 and a time stamp at the start
+    # of a line are the format's own markers, which a QQ message line cannot start with
+    lambda x: (
+        x.strip() != ""
+        and not x.startswith("=")
+        and not x.lstrip().startswith(("消息对象", "消息分组"))
+        and not re.match(r"\d{4}-\d", x)
+    )
+)
+TITLE = "消息记录（此消息记录为文本格式，不支持重新导入）"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(_LINE, min_size=1, max_size=4), min_size=1, max_size=8))
+def test_qq_txt_round_trip(
+    tmp_path_factory: pytest.TempPathFactory, bodies: list[list[str]]
+) -> None:
+    """Whatever the text (CJK, emoji, punctuation), each message comes back as written."""
+    path = tmp_path_factory.mktemp("qq") / "export.txt"
+    blocks = [
+        f"2025-02-{9 + i % 20:02d} 10:{i % 60:02d}:00 催收{i}(28501234{i:02d})\n" + "\n".join(lines)
+        for i, lines in enumerate(bodies)
+    ]
+    path.write_text(TITLE + "\n\n" + "\n\n".join(blocks) + "\n", encoding="utf-8")
+    got = [d.content for d in drafts(path) if isinstance(d, ContactDraft)]
+    assert got == ["\n".join(lines).strip() for lines in bodies]
