@@ -15,9 +15,9 @@ from typing import Any
 
 from evidence_locker.errors import FormatError
 from evidence_locker.model import Channel, ContactDraft, Outcome
+from evidence_locker.parsing.phones import normalise_address_text
 
 from ._common import Importer, Rejected, epoch_millis
-from ._phones import normalise_address
 from .sms_backup import CALL_PRESENTATION, CALL_TYPES
 
 
@@ -51,7 +51,7 @@ class CallLogJsonImporter(Importer):
         if code == "2" and not duration:
             outcome = Outcome.MISSED  # an outgoing call nobody answered
         number = value.get("number", "").strip()
-        address = normalise_address(number, self.options.region) if number else None
+        address = normalise_address_text(number, self.options.region) if number else None
         notes = [f"Call type: {label}"]
         presentation = CALL_PRESENTATION.get(value.get("presentation", ""))
         if presentation:

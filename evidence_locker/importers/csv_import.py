@@ -17,9 +17,9 @@ from datetime import datetime
 
 from evidence_locker.errors import FormatError, UsageError
 from evidence_locker.model import Channel, ContactDraft, Direction, Outcome
+from evidence_locker.parsing.phones import normalise_address_text
 
 from ._common import Importer, Rejected, TooLarge
-from ._phones import normalise_address
 
 FIELDS = (
     "occurred_at",
@@ -405,7 +405,7 @@ class CsvImporter(_CsvBase):
             channel = found
         address = cell("address")
         if address:
-            address = normalise_address(address, self.options.region)
+            address = normalise_address_text(address, self.options.region)
         try:
             content = self.bound_text("content", cell("content"))
         except TooLarge as exc:

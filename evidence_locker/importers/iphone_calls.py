@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from evidence_locker.errors import FormatError
 from evidence_locker.model import Channel, ContactDraft, Direction, Outcome
+from evidence_locker.parsing.phones import normalise_address_text
 
 from . import _sqlite
 from ._common import Importer, Rejected
-from ._phones import normalise_address
 from .apple import apple_time
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ class CallHistoryReader:
         answered = bool(row["ZANSWERED"])
         duration = _seconds(row["ZDURATION"])
         raw = _text(row["ZADDRESS"])
-        address = normalise_address(raw, self.importer.options.region) if raw else None
+        address = normalise_address_text(raw, self.importer.options.region) if raw else None
         provider = _text(row["ZSERVICE_PROVIDER"]) or ""
         kind = row["ZCALLTYPE"]
         way = "outgoing" if outgoing else "incoming"

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from evidence_locker.errors import FormatError
 from evidence_locker.model import AttachmentDraft, Channel, ContactDraft, Direction, Outcome
+from evidence_locker.parsing.phones import normalise_address_text
 
 from . import _sqlite
 from ._common import Importer, Rejected, TooLarge, file_sha256
-from ._phones import normalise_address
 from .apple import BadArchive, apple_time, attributed_text
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ class SmsDbReader:
         for chat_id, handle in rows:
             if isinstance(handle, str) and handle:
                 out.setdefault(int(chat_id), []).append(
-                    normalise_address(handle, self.options.region)
+                    normalise_address_text(handle, self.options.region)
                 )
         return out
 
@@ -152,9 +152,9 @@ class SmsDbReader:
         group = row["chat_style"] == GROUP_STYLE
         handle = row["handle"] if isinstance(row["handle"], str) and row["handle"] else None
         outgoing = bool(row["is_from_me"])
-        address = normalise_address(handle, self.options.region) if handle else None
+        address = normalise_address_text(handle, self.options.region) if handle else None
         if address is None and chat_name and not group:
-            address = normalise_address(chat_name, self.options.region)
+            address = normalise_address_text(chat_name, self.options.region)
         members = self.members.get(chat_id, []) if chat_id is not None else []
         if group:
             notes.append(f"Group chat: {chat_title or chat_name}")

@@ -44,6 +44,8 @@ ENTRY_COLUMNS = (*HEADER_COLUMNS, "dedupe", "sealed", "leaf", "root")
 ENTRY_SELECT = ", ".join(f'"{c}"' for c in ENTRY_COLUMNS)
 _ENTRY_INSERT = f"INSERT INTO entry ({ENTRY_SELECT}) VALUES ({db.placeholders(len(ENTRY_COLUMNS))})"
 AD_PREFIX = b"evidence-locker/v1/entry/"
+# The entry kinds that are versions of a record (the others point at one, or stand alone).
+RECORD_KINDS = ("record", "correction")
 MAX_SEALED_BYTES = 16 * 1024 * 1024  # a bound on one entry's fields (a pasted e-mail fits)
 
 
