@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import sqlite3
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any, ClassVar
 
 from evidence_locker.errors import FormatError
+from evidence_locker.model import ContactDraft
+
+from ._common import Importer, Rejected
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -87,3 +91,17 @@ def pick(
         else:
             out.append(f"{ref} AS {name}")
     return out
+
+
+class DatabaseFileImporter(Importer):
+    """One database of a phone given on its own, as a file: ``reader`` reads its rows
+    (the same reader an iPhone backup uses, without a backup to find attachments in)."""
+
+    reader: ClassVar[Any] = None
+
+    def _entries(self) -> Iterator[ContactDraft | Rejected]:
+        conn = open_file(self.path, self.file_name)
+        try:
+            yield from self.reader(self, conn, None).entries()
+        finally:
+            conn.close()

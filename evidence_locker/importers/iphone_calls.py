@@ -135,14 +135,8 @@ def _seconds(value: Any) -> int | None:
     return None
 
 
-class CallHistoryImporter(Importer):
+class CallHistoryImporter(_sqlite.DatabaseFileImporter):
     """A bare ``CallHistory.storedata`` given as a file."""
 
     name = "iphone-calls"
-
-    def _entries(self) -> Iterator[ContactDraft | Rejected]:
-        conn = _sqlite.open_file(self.path, self.file_name)
-        try:
-            yield from CallHistoryReader(self, conn, None).entries()
-        finally:
-            conn.close()
+    reader = CallHistoryReader

@@ -267,17 +267,11 @@ def _base_name(path: Any) -> str | None:
     return path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1] or None
 
 
-class SmsDbImporter(Importer):
+class SmsDbImporter(_sqlite.DatabaseFileImporter):
     """A bare ``sms.db`` (or a Mac's ``chat.db``) given as a file: no attachments reachable."""
 
     name = "iphone-sms"
-
-    def _entries(self) -> Iterator[ContactDraft | Rejected]:
-        conn = _sqlite.open_file(self.path, self.file_name)
-        try:
-            yield from SmsDbReader(self, conn, None).entries()
-        finally:
-            conn.close()
+    reader = SmsDbReader
 
 
 __all__ = ["SmsDbImporter", "SmsDbReader", "file_sha256"]

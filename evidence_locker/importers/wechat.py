@@ -12,6 +12,7 @@ Field mapping and the type codes: docs/import-formats.md.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from typing import ClassVar
 
 from evidence_locker.errors import FormatError
@@ -44,14 +45,42 @@ class _WeChatBase(_CsvBase):
                     {"cells": len(cells), "needed": needed},
                 )
                 continue
-            yield self._row(columns, line, cells)
+            yield self._row(_Row(columns, cells), line)
         if columns is None:
             raise FormatError("import.empty_csv", file=self.file_name)
 
-    def _row(
-        self, columns: Mapping[str, int], line: int, cells: list[str]
-    ) -> ContactDraft | Rejected:
+    def _row(self, cell: _Row, line: int) -> ContactDraft | Rejected:
         raise NotImplementedError
+
+    def _when_and_way(
+        self, line: int, when: str, sent: str
+    ) -> Rejected | tuple[datetime, Direction]:
+        """The row's time and direction (``sent`` is the exporter's 0/1), or why not."""
+        entry = f"line {line}"
+        try:
+            moment = self._parse_when(when)
+        except (ValueError, OverflowError, OSError):
+            return Rejected(entry, line, "import.bad_date", {"value": when})
+        if sent not in ("0", "1"):
+            return Rejected(entry, line, "import.bad_direction", {"value": sent})
+        return moment, Direction.OUTGOING if sent == "1" else Direction.INCOMING
+
+
+class _Row:
+    """One row's cells by column name: ``cell("CreateTime")`` (stripped, "" if absent),
+    ``cell.raw("msg")`` (as written)."""
+
+    __slots__ = ("cells", "columns")
+
+    def __init__(self, columns: Mapping[str, int], cells: list[str]) -> None:
+        self.columns, self.cells = columns, cells
+
+    def __call__(self, name: str) -> str:
+        return self.raw(name).strip()
+
+    def raw(self, name: str) -> str:
+        index = self.columns.get(name)
+        return self.cells[index] if index is not None and index < len(self.cells) else ""
 
 
 class WeChatCsvImporter(_WeChatBase):
@@ -61,27 +90,17 @@ class WeChatCsvImporter(_WeChatBase):
     REQUIRED: ClassVar[tuple[str, ...]] = ("is_sender", "talker", "room_name", "msg", "CreateTime")
     TEXT_TYPES: ClassVar[tuple[str, ...]] = ("文本", "引用回复", "")
 
-    def _row(
-        self, columns: Mapping[str, int], line: int, cells: list[str]
-    ) -> ContactDraft | Rejected:
+    def _row(self, cell: _Row, line: int) -> ContactDraft | Rejected:
         entry = f"line {line}"
 
-        def cell(name: str) -> str:
-            index = columns.get(name)
-            return cells[index].strip() if index is not None and index < len(cells) else ""
-
-        raw_when = cell("CreateTime")
-        try:
-            when = self._parse_when(raw_when)
-        except (ValueError, OverflowError, OSError):
-            return Rejected(entry, line, "import.bad_date", {"value": raw_when})
-        sender = cell("is_sender")
-        if sender not in ("0", "1"):
-            return Rejected(entry, line, "import.bad_direction", {"value": sender})
-        direction = Direction.OUTGOING if sender == "1" else Direction.INCOMING
+        raw_when, sender = cell("CreateTime"), cell("is_sender")
+        checked = self._when_and_way(line, raw_when, sender)
+        if isinstance(checked, Rejected):
+            return checked
+        when, direction = checked
         kind, msg, src = (
             cell("type_name"),
-            cells[columns["msg"]],
+            cell.raw("msg"),
             cell("src"),
         )
         room, talker = cell("room_name"), cell("talker")
@@ -148,31 +167,22 @@ class WeChatMsgCsvImporter(_WeChatBase):
     name = "wechatmsg-csv"
     REQUIRED: ClassVar[tuple[str, ...]] = ("Type", "IsSender", "CreateTime", "StrContent")
 
-    def _row(
-        self, columns: Mapping[str, int], line: int, cells: list[str]
-    ) -> ContactDraft | Rejected:
+    def _row(self, cell: _Row, line: int) -> ContactDraft | Rejected:
         entry = f"line {line}"
 
-        def cell(name: str) -> str:
-            index = columns.get(name)
-            return cells[index].strip() if index is not None and index < len(cells) else ""
-
-        raw_when = cell("CreateTime") or cell("StrTime")
-        try:
-            when = self._parse_when(raw_when)
-        except (ValueError, OverflowError, OSError):
-            return Rejected(entry, line, "import.bad_date", {"value": raw_when})
-        mine = cell("IsSender")
-        if mine not in ("0", "1"):
-            return Rejected(entry, line, "import.bad_direction", {"value": mine})
+        raw_when, mine = cell("CreateTime") or cell("StrTime"), cell("IsSender")
+        checked = self._when_and_way(line, raw_when, mine)
+        if isinstance(checked, Rejected):
+            return checked
+        when, direction = checked
         kind = _kind(cell("Type"), cell("SubType"))
-        text = cells[columns["StrContent"]]
+        text = cell.raw("StrContent")
         notes = [f"WeChat type: {kind}"] if kind != "文本" else []
         content = _content(kind, text, notes)
         talker = cell("TalkerId")
         if talker:
             notes.append(f"WeChat conversation: TalkerId {talker}")
-        incoming = mine == "0"
+        incoming = direction is Direction.INCOMING
         sender = cell("Sender") if incoming else ""
         name = (cell("Remark") or cell("NickName")) if incoming else ""
         if incoming and not (name or sender) and kind != "系统消息":
@@ -190,7 +200,7 @@ class WeChatMsgCsvImporter(_WeChatBase):
             channel=Channel.MESSAGE,
             app="wechat",
             occurred_at=when,
-            direction=Direction.INCOMING if incoming else Direction.OUTGOING,
+            direction=direction,
             outcome=Outcome.CONNECTED,
             counterpart=name or None,
             address=sender or None,
