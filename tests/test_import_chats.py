@@ -210,3 +210,20 @@ def test_qq_txt_round_trip(
     path.write_text(TITLE + "\n\n" + "\n\n".join(blocks) + "\n", encoding="utf-8")
     got = [d.content for d in drafts(path) if isinstance(d, ContactDraft)]
     assert got == ["\n".join(lines).strip() for lines in bodies]
+
+
+def test_one_huge_json_value_is_refused_not_built(tmp_path: Path) -> None:
+    """A crafted export with one enormous string: the parser is stopped before it holds
+    more than the bound, and the error names the file and the limit."""
+    from evidence_locker.errors import FormatError
+
+    path = tmp_path / "calls.json"
+    path.write_text('[{"number": "1", "duration": "0", "name": "' + "催" * 400_000 + '"}]')
+    with pytest.raises(FormatError) as info:
+        drafts(path, max_message_bytes=100_000)
+    assert info.value.key == "import.json_item_too_large" and "calls.json" in str(info.value)
+    qq = tmp_path / "qq.json"
+    qq.write_text('{"chatInfo": {"name": "x"}, "messages": [{"content": {"text": "'
+                  + "x" * 300_000 + '"}}]}')  # fmt: skip
+    with pytest.raises(FormatError):
+        drafts(qq, max_message_bytes=100_000)

@@ -321,3 +321,24 @@ def epoch_millis(raw: Any, zone: tzinfo) -> datetime | None:
         return datetime.fromtimestamp(millis / 1000, UTC).astimezone(zone)
     except (OverflowError, OSError, ValueError):
         return None
+
+
+class ItemBound:
+    """A binary file read by a streaming parser that yields items (ijson): raises
+    :class:`evidence_locker.errors.FormatError` when more than ``limit`` bytes go by
+    without an item, so that one crafted value cannot make the parser build a string
+    of any size. Call :meth:`item` after each item."""
+
+    def __init__(self, raw: IO[bytes], limit: int, file_name: str) -> None:
+        self._raw, self._limit, self._file = raw, limit, file_name
+        self._since = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        self._since += len(data)
+        if self._since > self._limit:
+            raise FormatError("import.json_item_too_large", file=self._file, limit=self._limit)
+        return data
+
+    def item(self) -> None:
+        self._since = 0

@@ -17,7 +17,7 @@ from evidence_locker.errors import FormatError
 from evidence_locker.model import Channel, ContactDraft, Outcome
 from evidence_locker.parsing.phones import normalise_address_text
 
-from ._common import Importer, Rejected, epoch_millis
+from ._common import Importer, ItemBound, Rejected, epoch_millis
 from .sms_backup import CALL_PRESENTATION, CALL_TYPES
 
 
@@ -30,8 +30,10 @@ class CallLogJsonImporter(Importer):
         import ijson
 
         with self.open_input() as fh:
+            bounded = ItemBound(fh, self.options.max_message_bytes, self.file_name)
             try:
-                for index, item in enumerate(ijson.items(fh, "item"), start=1):
+                for index, item in enumerate(ijson.items(bounded, "item"), start=1):
+                    bounded.item()
                     yield self._call(item, f"call #{index}")
             except ijson.JSONError as exc:
                 raise FormatError("import.bad_json", file=self.file_name, detail=str(exc)) from exc

@@ -29,7 +29,7 @@ from typing import Any
 from evidence_locker.errors import FormatError
 from evidence_locker.model import Channel, ContactDraft, Direction, Outcome
 
-from ._common import Importer, Rejected, TooLarge, epoch_millis
+from ._common import Importer, ItemBound, Rejected, TooLarge, epoch_millis
 from .csv_import import detect_encoding
 
 TXT_TITLE = "消息记录（此消息记录为文本格式，不支持重新导入）"
@@ -156,23 +156,30 @@ class QQJsonImporter(_QQBase):
         import ijson
 
         with self.open_input() as fh:
-            chat = self._chat_info(fh)
+            chat = self._chat_info(ItemBound(fh, self.options.max_message_bytes, self.file_name))
             fh.seek(0)
+            bounded = ItemBound(fh, self.options.max_message_bytes, self.file_name)
             try:
-                for index, item in enumerate(ijson.items(fh, "messages.item"), start=1):
+                for index, item in enumerate(ijson.items(bounded, "messages.item"), start=1):
+                    bounded.item()
                     yield self._message(item, index, chat)
             except ijson.JSONError as exc:
                 raise FormatError("import.bad_json", file=self.file_name, detail=str(exc)) from exc
 
     def _chat_info(self, fh: Any) -> dict[str, Any]:
+        """``chatInfo``'s name and type, read up to where the messages begin."""
         import ijson
 
+        info: dict[str, Any] = {}
         try:
-            for info in ijson.items(fh, "chatInfo"):
-                return info if isinstance(info, dict) else {}
+            for prefix, event, value in ijson.parse(fh):
+                if prefix in ("chatInfo.name", "chatInfo.type") and event == "string":
+                    info[prefix.removeprefix("chatInfo.")] = value
+                elif prefix == "messages" and event == "start_array":
+                    break
         except ijson.JSONError as exc:
             raise FormatError("import.bad_json", file=self.file_name, detail=str(exc)) from exc
-        return {}
+        return info
 
     def _message(self, item: Any, index: int, chat: dict[str, Any]) -> ContactDraft | Rejected:
         entry = f"message #{index}"
