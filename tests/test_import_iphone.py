@@ -218,3 +218,26 @@ def test_the_secrets_an_import_will_ask_for_are_known_before_it_starts(tmp_path:
     assert secrets_needed(standard_backup(tmp_path)) == ()
     assert secrets_needed("imap://me@163.com@imap.163.com/INBOX") == ("imap_password",)
     assert secrets_needed(tmp_path / "missing.xml") == ()
+
+
+def test_a_crafted_manifest_reaches_nothing_outside_the_backup(ready, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """fileIDs that are not 40 hex digits are ignored, and a stored file that is a link
+    (which could point anywhere) is not read."""
+    secret = tmp_path / "elsewhere.db"
+    build_sms_db(secret)
+    backup = standard_backup(tmp_path)
+    index = sqlite3.connect(backup / "Manifest.db")
+    index.execute(
+        "UPDATE Files SET fileID = '../elsewhere.db' WHERE relativePath = 'Library/SMS/sms.db'"
+    )
+    (fid,) = index.execute(
+        "SELECT fileID FROM Files WHERE relativePath LIKE '%CallHistory.storedata'"
+    ).fetchone()
+    index.commit()
+    index.close()
+    stored = backup / fid[:2] / fid
+    stored.unlink()
+    stored.symlink_to(secret)
+    r = ready("import", str(backup))
+    assert r.code == 1 and "neither Messages" in r.err  # nothing read: no sms.db, no calls
+    assert records(ready) == []

@@ -109,12 +109,11 @@ class Backup:
         file_id = str(row[0])
         if not _FILE_ID.fullmatch(file_id):  # a crafted index must not reach outside the folder
             return None
-        stored = self.folder / file_id[:2] / file_id
-        if not stored.is_file():
-            stored = self.folder / file_id  # backups before iOS 10 are flat
-            if not stored.is_file():
-                return None
-        return stored, row[1] if isinstance(row[1], bytes) else None
+        for stored in (self.folder / file_id[:2] / file_id, self.folder / file_id):
+            # (backups before iOS 10 are flat); a link could point anywhere: not read
+            if stored.is_file() and not stored.is_symlink():
+                return stored, row[1] if isinstance(row[1], bytes) else None
+        return None
 
     def read(self, domain: str, relative: str, limit: int) -> bytes | None:
         """The file's plain bytes (decrypted if need be), None if not backed up; a file
