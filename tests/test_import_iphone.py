@@ -241,3 +241,9 @@ def test_a_crafted_manifest_reaches_nothing_outside_the_backup(ready, tmp_path: 
     r = ready("import", str(backup))
     assert r.code == 1 and "neither Messages" in r.err  # nothing read: no sms.db, no calls
     assert records(ready) == []
+
+
+def test_an_attachment_over_the_bound_leaves_its_message(tmp_path: Path) -> None:
+    made = drafts(standard_backup(tmp_path), max_attachment_bytes=16)
+    (photo,) = [d for d in made if isinstance(d, ContactDraft) and "IMG_0001" in (d.notes or "")]
+    assert photo.attachments == () and "over the limit; not imported" in (photo.notes or "")

@@ -260,6 +260,11 @@ class Importer:
             return None
         return min(fh.tell(), self._size), self._size
 
+    def fingerprint(self, kind: str, *parts: Any) -> str:
+        """The entry's fingerprint (see :class:`Fingerprinter`), for readers that work
+        for an importer (the databases of an iPhone backup)."""
+        return self._fingerprint(kind, *parts)
+
     def source(self, entry: str, fingerprint: str) -> Source:
         name, digest = self.part or (self.file_name, self.file_sha256)
         return Source(

@@ -98,9 +98,9 @@ class CallHistoryReader:
             notes.append("Number withheld or not recorded")
         unique = _text(row["ZUNIQUE_ID"])
         fingerprint = (
-            self.importer._fingerprint("ios-call", unique)
+            self.importer.fingerprint("ios-call", unique)
             if unique
-            else self.importer._fingerprint(
+            else self.importer.fingerprint(
                 "ios-call-row", row["ZDATE"], address, duration, outgoing
             )
         )

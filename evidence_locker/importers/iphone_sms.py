@@ -175,7 +175,7 @@ class SmsDbReader:
             return Rejected(entry, None, "import.empty_entry")
         return self.importer.draft(
             entry=entry,
-            fingerprint=self.importer._fingerprint("imessage", row["guid"] or entry),
+            fingerprint=self.importer.fingerprint("imessage", row["guid"] or entry),
             channel=Channel.MESSAGE if imessage else Channel.SMS,
             app="imessage" if imessage else None,
             occurred_at=when,
@@ -233,7 +233,11 @@ class SmsDbReader:
         )
         for stored, transfer, mime in found:
             name = _base_name(transfer) or _base_name(stored) or "attachment"
-            data = self._attachment_bytes(stored)
+            try:
+                data = self._attachment_bytes(stored)
+            except TooLarge as exc:  # the message is kept; only the file is left out
+                notes.append(f"Attachment {name}: {exc.size} bytes, over the limit; not imported")
+                continue
             if data is None:
                 notes.append(f"Attachment {name}: not in the backup ({stored or 'no path'})")
                 continue
