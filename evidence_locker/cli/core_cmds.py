@@ -62,7 +62,10 @@ def _make_log_command(channel: Channel):
             str,
             typer.Option(
                 "--at",
-                help="When: ISO 8601, 'YYYY-MM-DD HH:MM', 'now', 'today 15:30', 'yesterday 21:10'.",
+                help=(
+                    "When: '2025-02-09 18:43', '昨天 下午3点', '2月9日 18:43', 'last Friday 9pm',"
+                    " 'Feb 9 6:43pm', '3 days ago', 'now'. A date alone: time unknown."
+                ),
             ),
         ] = "now",
         org: Annotated[
@@ -121,7 +124,7 @@ def _make_log_command(channel: Channel):
         ] = None,
         json_out: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
     ) -> None:
-        from evidence_locker.timeparse import parse_duration, parse_moment
+        from evidence_locker.timeparse import parse_duration, parse_when
 
         values: dict[str, Any] = {
             "address": number,
@@ -142,10 +145,11 @@ def _make_log_command(channel: Channel):
             values[name] = typer.prompt(STATE.t(f"prompt.{name}")).strip() or None
             if not values[name]:
                 raise UsageError("log.missing", option=OPTION_NAME[name], channel=channel.value)
-        occurred = parse_moment(at, tz=STATE.tz, now=STATE.now())
+        occurred = parse_when(at, tz=STATE.tz, now=STATE.now())
         draft = ContactDraft(
             channel=channel,
-            occurred_at=occurred,
+            occurred_at=occurred.at,
+            time_known=occurred.time_known,
             direction=_enum(Direction, direction, "log.bad_direction")
             or DEFAULT_DIRECTION.get(channel, Direction.INCOMING),
             counterpart=values["counterpart"],
@@ -175,7 +179,7 @@ def _make_log_command(channel: Channel):
                 "log.done",
                 channel=render.channel_label(STATE, record),
                 id=record.id[: render.SHORT_ID],
-                when=render.when(record.occurred_at, STATE.tz),
+                when=render.occurred(STATE, record),
             )
         )
         for att in record.attachments:
@@ -273,7 +277,7 @@ def show_cmd(
         ("field.record_id", r.record_id),
         ("field.channel", render.channel_label(STATE, r)),
         ("field.direction", STATE.t(f"direction.{r.direction.value}")),
-        ("field.occurred_at", render.when(r.occurred_at, STATE.tz, seconds=True)),
+        ("field.occurred_at", render.occurred(STATE, r, seconds=True)),
         ("field.logged_at", render.when(r.logged_at, STATE.tz, seconds=True)),
         ("field.organisation", r.organisation),
         ("field.counterpart", r.counterpart),
@@ -347,11 +351,12 @@ def correct_cmd(
     outcome: Annotated[str | None, typer.Option("--outcome")] = None,
 ) -> None:
     """Correct a record: a new version that supersedes it; the original stays. / 更正记录。"""
-    from evidence_locker.timeparse import parse_duration, parse_moment
+    from evidence_locker.timeparse import parse_duration, parse_when
 
     changes: dict[str, Any] = {}
-    if at is not None:
-        changes["occurred_at"] = parse_moment(at, tz=STATE.tz, now=STATE.now())
+    if at is not None:  # a full time makes a day-only record's time known again
+        occurred = parse_when(at, tz=STATE.tz, now=STATE.now())
+        changes["occurred_at"], changes["time_known"] = occurred.at, occurred.time_known
     if channel is not None:
         changes["channel"] = _enum(Channel, channel, "log.bad_channel")
     if direction is not None:

@@ -141,7 +141,7 @@ def _run(locker, query: str, flt, cap: int | None, *, flagged: bool, json_out: b
         who = " · ".join(x for x in (r.organisation, r.counterpart, r.address) if x)
         head = Text()
         head.append(r.id[:8], style="bold")
-        head.append(f"  {render.when(r.occurred_at, STATE.tz)}  {render.channel_label(STATE, r)}  ")
+        head.append(f"  {render.occurred(STATE, r)}  {render.channel_label(STATE, r)}  ")
         head.append(_highlighted(who, _spans_for(spans_by_field, r)))
         marks = render.marks(STATE, r)
         if marks:
