@@ -53,7 +53,7 @@ CHILD = textwrap.dedent(
 
     from procmem import peak_rss_mib as hwm_mib
 
-    from evidence_locker import backup
+    from evidence_locker.care import backup
     from evidence_locker.locker import Locker
     start_mib = hwm_mib()
     t = time.perf_counter()

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Full import speed: a generated SMS Backup & Restore file into a real locker.
 
-Records per second for ``evidence_locker.importing.import_file`` (parse, normalise,
+Records per second for ``evidence_locker.locker.importing.import_file`` (parse, normalise,
 de-duplicate, encrypt, hash into the ledger, index for search, store MMS images),
 beside two parse-only baselines over the same file in the same run, each in its own
 process (so each peak memory, VmHWM, is its own; the import's is reset after the
@@ -68,7 +68,7 @@ CHILD = textwrap.dedent(
         dt = time.perf_counter() - t
     else:
         from evidence_locker.locker import Locker
-        from evidence_locker.importing import import_file
+        from evidence_locker.locker.importing import import_file
         from evidence_locker.importers import ImportOptions
         locker, _ = Locker.create(locker_dir, "benchmark passphrase")
         try:  # forget creation's peak (Argon2id's 64 MiB): measure the import's own

@@ -2,7 +2,7 @@
 
 The library never imports typer; the CLI catches ``LockerError`` once, prints
 ``message`` (and ``hint`` if there is one) and exits with ``exit_code``.
-Messages are keys into :mod:`evidence_locker.i18n` so that the same error reads in
+Messages are keys into :mod:`evidence_locker.locale.messages` so that the same error reads in
 English or Chinese; ``params`` fill the placeholders.
 """
 
@@ -24,14 +24,14 @@ class LockerError(Exception):
         super().__init__(self.render("en"))
 
     def render(self, lang: str = "en") -> str:
-        from evidence_locker.i18n import t
+        from evidence_locker.locale.messages import t
 
         return t(self.key, lang, **self.params)
 
     def render_hint(self, lang: str = "en") -> str | None:
         if not self.hint_key:
             return None
-        from evidence_locker.i18n import t
+        from evidence_locker.locale.messages import t
 
         return t(self.hint_key, lang, **self.params)
 

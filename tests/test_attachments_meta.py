@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from evidence_locker.attachments_meta import sniff
+from evidence_locker.locker.attachments_meta import sniff
 
 
 def jpeg_with_exif(offset: str | None = "+08:00") -> bytes:

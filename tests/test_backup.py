@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from evidence_locker import backup
+from evidence_locker.care import backup
 from evidence_locker.errors import (
     FormatError,
     IntegrityError,

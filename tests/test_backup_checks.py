@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from evidence_locker import backup
+from evidence_locker.care import backup
 from evidence_locker.errors import IntegrityError
 from evidence_locker.locker import Locker
 from evidence_locker.model import AttachmentDraft, Channel, ContactDraft

@@ -20,7 +20,7 @@ from xml.sax.saxutils import quoteattr
 
 import pytest
 
-from evidence_locker import backup
+from evidence_locker.care import backup
 from evidence_locker.locker import Locker
 from evidence_locker.model import Channel, ContactDraft
 

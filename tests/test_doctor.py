@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from evidence_locker.doctor import diagnose
+from evidence_locker.care.doctor import diagnose
 from evidence_locker.locker import Locker
 from evidence_locker.model import AttachmentDraft, Channel, ContactDraft
 

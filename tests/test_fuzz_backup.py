@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evidence_locker import backup
+from evidence_locker.care import backup
 from evidence_locker.errors import (
     FormatError,
     IntegrityError,

@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evidence_locker.errors import FormatError, LockerError
-from evidence_locker.i18n import catalog
 from evidence_locker.importers import (
     FORMATS,
     Filters,
@@ -24,6 +23,7 @@ from evidence_locker.importers import (
     normalise_address,
     open_importer,
 )
+from evidence_locker.locale.messages import catalog
 from evidence_locker.model import Channel, ContactDraft, Source
 
 FIXTURES = Path(__file__).parent / "fixtures" / "imports"

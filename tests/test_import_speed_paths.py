@@ -26,11 +26,11 @@ from hypothesis import strategies as st
 from evidence_locker.crypto import KeyRing
 from evidence_locker.errors import FormatError, StorageError
 from evidence_locker.importers import ImportOptions, open_importer
-from evidence_locker.importing import import_file
 from evidence_locker.ledger import canonical
 from evidence_locker.ledger.canonical import SALT_SIZE, commitment, jcs, salted_commitments
 from evidence_locker.ledger.log import AD_PREFIX, Ledger
 from evidence_locker.locker import Locker
+from evidence_locker.locker.importing import import_file
 from evidence_locker.model import Channel, ContactDraft, Source
 from evidence_locker.store import blobs as blobs_module
 from evidence_locker.store.blobs import BlobStore, DeferredSync

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from evidence_locker.i18n import t
+from evidence_locker.locale.messages import t
 from evidence_locker.rules.ruleset import CONFIDENCES
 
 MY_RULES = """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from evidence_locker.errors import UsageError
-from evidence_locker.i18n import t
+from evidence_locker.locale.messages import t
 from evidence_locker.search.query import MAX_TERMS, Term, parse_query
 
 

@@ -10,7 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evidence_locker.errors import UsageError
-from evidence_locker.timeparse import When, parse_bound, parse_duration, parse_moment, parse_when
+from evidence_locker.parsing.times import (
+    When,
+    parse_bound,
+    parse_duration,
+    parse_moment,
+    parse_when,
+)
 
 SHANGHAI = timezone(timedelta(hours=8))
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=SHANGHAI)
@@ -101,7 +107,7 @@ def test_bad_durations(bad: str) -> None:
         parse_duration(bad)
 
 
-# -- days and times in words (evidence_locker.timewords) ------------------------------
+# -- days and times in words (evidence_locker.parsing.timewords) ------------------------------
 
 CN_DIGITS = "零一二三四五六七八九"
 
@@ -117,7 +123,7 @@ def cn_numeral(n: int) -> str:
 @settings(max_examples=100, deadline=None)
 @given(n=st.integers(min_value=0, max_value=99))
 def test_chinese_numerals_read_back(n: int) -> None:
-    from evidence_locker.timewords import cn_number
+    from evidence_locker.parsing.timewords import cn_number
 
     assert cn_number(cn_numeral(n)) == n
     assert cn_number(str(n)) == n

@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     from evidence_locker.cli.app import build_app
     from evidence_locker.cli.context import STATE
     from evidence_locker.errors import LockerError
-    from evidence_locker.i18n import detect_lang, t
+    from evidence_locker.locale.messages import detect_lang, t
 
     os.umask(0o077)  # nothing this process writes is readable by others
     STATE.reset()

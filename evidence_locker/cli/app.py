@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from evidence_locker.cli.context import DATABASE_URL_ENV, STATE
-from evidence_locker.i18n import detect_lang
+from evidence_locker.locale.messages import detect_lang
 
 COMMAND_MODULES = ("core_cmds",)
 OPTIONAL_MODULES = (

@@ -43,7 +43,7 @@ def backup_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Write one encrypted file with everything, or check one. / 备份到一个加密文件，或校验备份。"""
-    from evidence_locker import backup
+    from evidence_locker.care import backup
     from evidence_locker.errors import IntegrityError
 
     if verify:
@@ -113,7 +113,7 @@ def restore_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Restore a backup into a new locker, or merge it into this one. / 恢复或合并备份。"""
-    from evidence_locker import backup
+    from evidence_locker.care import backup
     from evidence_locker.errors import UsageError
 
     if merge:
@@ -192,7 +192,7 @@ def doctor_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Check database, ledger and every file; name what is damaged. / 体检：找出损坏之处。"""
-    from evidence_locker.doctor import diagnose
+    from evidence_locker.care.doctor import diagnose
     from evidence_locker.errors import LockerMissing
     from evidence_locker.locker import Locker
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evidence_locker.errors import UsageError
-from evidence_locker.i18n import t
+from evidence_locker.locale.messages import t
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -124,7 +124,7 @@ def _make_log_command(channel: Channel):
         ] = None,
         json_out: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
     ) -> None:
-        from evidence_locker.timeparse import parse_duration, parse_when
+        from evidence_locker.parsing.times import parse_duration, parse_when
 
         values: dict[str, Any] = {
             "address": number,
@@ -351,7 +351,7 @@ def correct_cmd(
     outcome: Annotated[str | None, typer.Option("--outcome")] = None,
 ) -> None:
     """Correct a record: a new version that supersedes it; the original stays. / 更正记录。"""
-    from evidence_locker.timeparse import parse_duration, parse_when
+    from evidence_locker.parsing.times import parse_duration, parse_when
 
     changes: dict[str, Any] = {}
     if at is not None:  # a full time makes a day-only record's time known again

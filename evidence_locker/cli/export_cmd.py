@@ -101,7 +101,7 @@ def _flags(locker, flt, rules: str | None) -> list[dict]:  # type: ignore[no-unt
 
 def _write_atomically(target: Path, data: bytes, *, force: bool) -> None:
     """Never a half PDF under the final name, never an existing file replaced silently."""
-    from evidence_locker.fsutil import atomic_write_bytes
+    from evidence_locker.store.durable import atomic_write_bytes
 
     try:
         atomic_write_bytes(target, data, replace=force)

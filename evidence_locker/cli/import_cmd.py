@@ -66,8 +66,8 @@ def import_cmd(
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from evidence_locker.importers import Filters, ImportOptions, parse_column_map
-    from evidence_locker.importing import import_file
-    from evidence_locker.timeparse import parse_bound
+    from evidence_locker.locker.importing import import_file
+    from evidence_locker.parsing.times import parse_bound
 
     tz = STATE.tz
     locker = STATE.open_locker()

@@ -38,7 +38,7 @@ def _filter(
     has_attachment: bool | None = None,
 ):
     """Build a RecordFilter from the shared selection options."""
-    from evidence_locker.timeparse import parse_bound
+    from evidence_locker.parsing.times import parse_bound
 
     channels: list[Channel] = []
     for item in channel or ():

@@ -91,7 +91,7 @@ class Rejected:
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def render(self, lang: str = "en") -> str:
-        from evidence_locker.i18n import t
+        from evidence_locker.locale.messages import t
 
         return t(self.reason, lang, **dict(self.params))
 

@@ -39,8 +39,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from evidence_locker.i18n import t
 from evidence_locker.ledger.checkpoint import Checkpoint, fingerprint
+from evidence_locker.locale.messages import t
 from evidence_locker.model import AttachmentInfo, Record
 from evidence_locker.report import charts
 from evidence_locker.report.fonts import (

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evidence_locker.crypto.pdfsign import check_pdf_signature
-from evidence_locker.i18n import t
 from evidence_locker.ledger.bundle import verify_bundle
 from evidence_locker.ledger.checkpoint import fingerprint
+from evidence_locker.locale.messages import t
 from evidence_locker.report.endorse import open_endorsement
 from evidence_locker.report.pdfio import PROOFS_NAME, read_attachment
 from evidence_locker.report.render import MANIFEST_KEY

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import time
 from typing import Any
 
-from evidence_locker.i18n import t
+from evidence_locker.locale.messages import t
 from evidence_locker.rules.ruleset import Reference, Rule, RuleSet, shipped_rule_sets
 
 

@@ -25,7 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from evidence_locker.errors import UsageError
-from evidence_locker.i18n import catalog, t
+from evidence_locker.locale.messages import catalog, t
 from evidence_locker.model import Record
 from evidence_locker.rules.flag import SEVERITY_RANK, Flag
 from evidence_locker.rules.numbers import OfficialNumbers, as_official_numbers, org_key

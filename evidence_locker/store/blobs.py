@@ -50,7 +50,7 @@ from evidence_locker.crypto.stream import (
     open_decrypting,
 )
 from evidence_locker.errors import IntegrityError, NotFound, StorageError, UsageError
-from evidence_locker.fsutil import fsync_dir
+from evidence_locker.store.durable import fsync_dir
 
 BLOB_SUFFIX = ".blob"
 TEMP_PREFIX = ".tmp-"

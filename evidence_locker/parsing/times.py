@@ -4,7 +4,7 @@ Accepted for a moment: ISO 8601 (with or without an offset), ``YYYY-MM-DD HH:MM`
 ``YYYY/MM/DD HH:MM`` (one-digit months, days and hours too: ``2025/2/9 9:05``), a bare
 ``HH:MM`` (today), ``now`` / ``现在``, and days and times in words, Chinese or English
 (``昨天 下午3点``, ``2月9日 18:43``, ``上周五 9:00``, ``3 days ago``, ``last Friday 9pm``,
-``Feb 9 6:43pm``: :mod:`evidence_locker.timewords`). A day written without a time
+``Feb 9 6:43pm``: :mod:`evidence_locker.parsing.timewords`). A day written without a time
 (``2025-02-09``, ``前天``) is a day whose time is unknown, never midnight: the result
 says so (:class:`When`). Parsing is strict: an impossible date is an error, never a
 guess. Times without an offset are in the user's timezone; the offset that applied
@@ -59,7 +59,7 @@ def parse_when(text: str, *, tz: tzinfo, now: datetime, allow_future: bool = Fal
         return When(local_now)
     result = _iso(raw, tz)
     if result is None:
-        from evidence_locker.timewords import read_words
+        from evidence_locker.parsing.timewords import read_words
 
         try:
             words = read_words(raw, local_now.replace(tzinfo=None))

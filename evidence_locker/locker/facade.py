@@ -62,7 +62,7 @@ from evidence_locker.model import (
     utc_from_micros,
     with_offset,
 )
-from evidence_locker.phones import normalise_address
+from evidence_locker.parsing.phones import normalise_address
 from evidence_locker.store import database as db
 from evidence_locker.store.blobs import BlobStore, DeferredSync
 from evidence_locker.store.database import Database
@@ -1375,7 +1375,7 @@ class Locker:
             return []
         import io
 
-        from evidence_locker.attachments_meta import sniff
+        from evidence_locker.locker.attachments_meta import sniff
 
         out = []
         for draft in files:
@@ -1552,7 +1552,7 @@ class Locker:
 
     def export_dossier(self, flt: RecordFilter | None = None, **options: Any) -> bytes:
         """A signed, verifiable PDF dossier of the selected records (see :mod:`dossier`)."""
-        from evidence_locker.dossier import export_dossier
+        from evidence_locker.report.export import export_dossier
 
         return export_dossier(self, flt or RecordFilter(), **options)
 
@@ -1594,7 +1594,7 @@ class Locker:
             )
         return key
 
-    # -- merging a backup (evidence_locker/backup.py) ---------------------------------
+    # -- merging a backup (evidence_locker/care/backup.py) ----------------------------
 
     def entry_ids(self) -> set[str]:
         """Every entry id in the ledger (a merge adds only the ones missing here)."""

@@ -67,11 +67,11 @@ from evidence_locker.errors import (
     UsageError,
     WrongPassphrase,
 )
-from evidence_locker.fsutil import fsync_dir
 from evidence_locker.ledger import merkle
 from evidence_locker.ledger.canonical import commitment, entry_leaf_hash
 from evidence_locker.ledger.checkpoint import open_note
 from evidence_locker.ledger.log import Ledger, PendingEntry, header_of
+from evidence_locker.store.durable import fsync_dir
 
 MAGIC = b"EVLKBACK"
 VERSION = 1
