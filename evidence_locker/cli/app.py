@@ -14,7 +14,7 @@ import typer
 from evidence_locker.cli.context import DATABASE_URL_ENV, STATE
 from evidence_locker.locale.messages import detect_lang
 
-COMMAND_MODULES = ("core_cmds",)
+COMMAND_MODULES = ("core_cmds", "log_cmd")
 OPTIONAL_MODULES = (
     "search_cmd",
     "import_cmd",
@@ -28,10 +28,11 @@ OPTIONAL_MODULES = (
 # of the command it runs; help and unknown commands get everything.
 MODULE_OF = {
     **dict.fromkeys(
-        ("init", "log", "list", "show", "correct", "delete", "case", "verify", "passwd"),
+        ("init", "list", "show", "correct", "delete", "case", "verify", "passwd"),
         "core_cmds",
     ),
     **dict.fromkeys(("attach", "attachments", "extract"), "attach_cmd"),
+    "log": "log_cmd",
     "import": "import_cmd",
     "search": "search_cmd",
     **dict.fromkeys(("export", "verify-dossier"), "export_cmd"),
