@@ -59,6 +59,14 @@ def command_word(args: list[str]) -> str | None:
     return None
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from evidence_locker import __version__
+
+        print(f"evidence-locker {__version__}")
+        raise typer.Exit(0)
+
+
 def _global_options(
     locker: Annotated[
         Path | None,
@@ -85,6 +93,12 @@ def _global_options(
         ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """Keep an encrypted, tamper-evident record of debt-collection contacts.
 

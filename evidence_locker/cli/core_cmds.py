@@ -314,16 +314,21 @@ def passwd_cmd(
 
     directory = STATE.resolved_dir()
     if recovery:
-        key = STATE.ask_secret("secret.recovery", env=RECOVERY_ENV)
         if STATE.database_url is None and not Locker.exists(directory):
             from evidence_locker.errors import LockerMissing
 
             raise LockerMissing(path=str(directory), hint="hint.init")
-        locker = Locker.open(directory, recovery_key=key, database_url=STATE.database_url)
+        locker = STATE.unlock(
+            "secret.recovery",
+            env=RECOVERY_ENV,
+            attempt=lambda key: Locker.open(
+                directory, recovery_key=key, database_url=STATE.database_url
+            ),
+        )
         STATE._locker = locker
     else:
         locker = STATE.open_locker()
-    new = STATE.ask_secret("secret.new_passphrase", env=NEW_PASSPHRASE_ENV, confirm=True)
+    new = STATE.ask_new_passphrase("secret.new_passphrase", env=NEW_PASSPHRASE_ENV)
     locker.change_passphrase(new)
     STATE.console.print(STATE.t("passwd.done"))
     if new_recovery_key:
@@ -350,7 +355,7 @@ def init_cmd() -> None:
         from evidence_locker.errors import LockerExists
 
         raise LockerExists(path=str(directory))
-    passphrase = STATE.ask_secret("secret.choose_passphrase", env=PASSPHRASE_ENV, confirm=True)
+    passphrase = STATE.ask_new_passphrase("secret.choose_passphrase", env=PASSPHRASE_ENV)
     locker, recovery_key = Locker.create(directory, passphrase, database_url=STATE.database_url)
     STATE._locker = locker
     STATE.console.print(STATE.t("init.done", path=str(directory)))

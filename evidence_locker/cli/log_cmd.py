@@ -1,5 +1,6 @@
 """The log command: one contact typed (or pasted) by the user, one record."""
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,15 +12,17 @@ from evidence_locker.cli.options import _enum, _read_content
 from evidence_locker.errors import UsageError
 from evidence_locker.model import APPS, Channel, ContactDraft, Direction, Event, Outcome
 
-# What each channel cannot do without: prompted for on a terminal, an error in scripts.
-REQUIRED: dict[Channel, tuple[str, ...]] = {
-    Channel.SMS: ("address", "content"),
-    Channel.CALL: ("address",),
-    Channel.VISIT: ("location",),
-    Channel.EMAIL: ("address", "subject"),
-    Channel.MESSAGE: ("app", "counterpart"),
-    Channel.LETTER: ("organisation",),
-    Channel.OTHER: ("content",),
+# What each channel cannot do without, as groups of which any one option will do
+# (an SMS is known by its sender's number or its 【signature】): prompted for on a
+# terminal, all named at once in scripts, and marked in each channel's --help.
+REQUIRED: dict[Channel, tuple[tuple[str, ...], ...]] = {
+    Channel.SMS: (("content",), ("address", "organisation")),
+    Channel.CALL: (("address", "organisation", "counterpart"),),
+    Channel.VISIT: (("location",),),
+    Channel.EMAIL: (("content", "subject"),),
+    Channel.MESSAGE: (("app",), ("counterpart",)),
+    Channel.LETTER: (("organisation", "counterpart"),),
+    Channel.OTHER: (("content",),),
 }
 OPTION_NAME = {
     "address": "--number",
@@ -30,13 +33,44 @@ OPTION_NAME = {
     "counterpart": "--counterpart",
     "organisation": "--org",
 }
+
+
+def _required_mark(channel: Channel, name: str) -> str:
+    """`` [required]`` or `` [required, or --org]`` for the option's help text."""
+    for group in REQUIRED[channel]:
+        if name in group:
+            others = [OPTION_NAME[n] for n in group if n != name]
+            return " [required" + "".join(f", or {o}" for o in others) + "]"
+    return ""
+
+
+def _missing(channel: Channel, values: dict[str, Any]) -> list[tuple[str, ...]]:
+    return [group for group in REQUIRED[channel] if not any(values.get(n) for n in group)]
+
+
+def _missing_error(channel: Channel, groups: list[tuple[str, ...]]) -> UsageError:
+    either = STATE.t("log.or")
+    named = [
+        OPTION_NAME[g[0]] + "".join(f" ({either} {OPTION_NAME[n]})" for n in g[1:]) for g in groups
+    ]
+    return UsageError(
+        "log.missing",
+        options=STATE.t("log.and").join(named),
+        channel=channel.value,
+        hint="log.missing_hint",
+    )
+
+
 DEFAULT_DIRECTION = {Channel.VISIT: Direction.IN_PERSON}
 
 
 def _make_log_command(channel: Channel):
+    def mark(name: str) -> str:
+        return _required_mark(channel, name)
+
     def command(
         at: Annotated[
-            str,
+            str | None,
             typer.Option(
                 "--at",
                 help=(
@@ -44,17 +78,26 @@ def _make_log_command(channel: Channel):
                     " 'Feb 9 6:43pm', '3 days ago', 'now'. A date alone: time unknown."
                 ),
             ),
-        ] = "now",
+        ] = None,
         org: Annotated[
-            str | None, typer.Option("--org", help="Organisation: the creditor or its agency.")
+            str | None,
+            typer.Option(
+                "--org", help="Organisation: the creditor or its agency." + mark("organisation")
+            ),
         ] = None,
         counterpart: Annotated[
-            str | None, typer.Option("--counterpart", help="The person: name, staff number.")
+            str | None,
+            typer.Option(
+                "--counterpart", help="The person: name, staff number." + mark("counterpart")
+            ),
         ] = None,
         number: Annotated[
             str | None,
             typer.Option(
-                "--number", "--address", "--from", help="Phone number, e-mail or address."
+                "--number",
+                "--address",
+                "--from",
+                help="Phone number, e-mail or address." + mark("address"),
             ),
         ] = None,
         direction: Annotated[
@@ -62,18 +105,25 @@ def _make_log_command(channel: Channel):
         ] = None,
         content: Annotated[
             str | None,
-            typer.Option("--content", help="What was said or written; '-' reads standard input."),
+            typer.Option(
+                "--content",
+                help="What was said or written; '-' reads standard input." + mark("content"),
+            ),
         ] = None,
-        subject: Annotated[str | None, typer.Option("--subject", help="Subject line.")] = None,
+        subject: Annotated[
+            str | None, typer.Option("--subject", help="Subject line." + mark("subject"))
+        ] = None,
         duration: Annotated[
             str | None, typer.Option("--duration", help="Call length: 6m, 1h2m, 90s, 6:30.")
         ] = None,
-        location: Annotated[str | None, typer.Option("--location", help="Where (visits).")] = None,
+        location: Annotated[
+            str | None, typer.Option("--location", help="Where (visits)." + mark("location"))
+        ] = None,
         people: Annotated[
             str | None, typer.Option("--people", help="Who was present (visits).")
         ] = None,
         app: Annotated[
-            str | None, typer.Option("--app", help="App: " + ", ".join(APPS) + ".")
+            str | None, typer.Option("--app", help="App: " + ", ".join(APPS) + "." + mark("app"))
         ] = None,
         outcome: Annotated[
             str | None,
@@ -100,6 +150,14 @@ def _make_log_command(channel: Channel):
             list[Path] | None, typer.Option("--attach", help="A file to attach (repeatable).")
         ] = None,
         json_out: Annotated[bool, typer.Option("--json", help="Print the record as JSON.")] = False,
+        paste: Annotated[
+            bool,
+            typer.Option(
+                "--paste",
+                help="Read a message pasted from a phone on standard input: its 【signature】"
+                " is the organisation, a number or time line above it is used.",
+            ),
+        ] = False,
     ) -> None:
         from evidence_locker.parsing.times import parse_duration, parse_when
 
@@ -114,15 +172,29 @@ def _make_log_command(channel: Channel):
         }
         if values["app"] and values["app"] not in APPS:
             raise UsageError("log.bad_app", value=app, choices=", ".join(APPS))
-        for name in REQUIRED[channel]:
-            if values.get(name):
-                continue
+        typed = [v for v in (*values.values(), at, direction, duration, people, outcome) if v]
+        typed += [v for v in (third_party, event, notes, tag, case, attach) if v]
+        # `pbpaste | evidence-locker log sms` with nothing else typed is a paste too.
+        implicit = channel is Channel.SMS and not typed and not STATE.interactive
+        occurred = None
+        if paste or implicit:
+            pasted = _pasted(required=paste)
+            if pasted is not None:
+                values["content"] = values["content"] or pasted.content
+                values["organisation"] = values["organisation"] or pasted.organisation
+                values["address"] = values["address"] or pasted.address
+                if at is None:
+                    occurred = pasted.when
+                _show_paste(values, occurred)
+        for group in _missing(channel, values):
             if not STATE.interactive:
-                raise UsageError("log.missing", option=OPTION_NAME[name], channel=channel.value)
-            values[name] = typer.prompt(STATE.t(f"prompt.{name}")).strip() or None
-            if not values[name]:
-                raise UsageError("log.missing", option=OPTION_NAME[name], channel=channel.value)
-        occurred = parse_when(at, tz=STATE.tz, now=STATE.now())
+                break
+            values[group[0]] = typer.prompt(STATE.t(f"prompt.{group[0]}")).strip() or None
+        missing = _missing(channel, values)
+        if missing:
+            raise _missing_error(channel, missing)
+        if occurred is None:
+            occurred = parse_when(at or "now", tz=STATE.tz, now=STATE.now())
         draft = ContactDraft(
             channel=channel,
             occurred_at=occurred.at,
@@ -164,7 +236,8 @@ def _make_log_command(channel: Channel):
                 STATE.t("attach.done", name=att.name, size=att.size, sha=att.sha256[:16])
             )
 
-    command.__doc__ = f"Log a {channel.value} contact. / 记录一次{_CHANNEL_ZH[channel]}。"
+    article = "an" if channel.value[0] in "aeiou" else "a"
+    command.__doc__ = f"Log {article} {channel.value} contact. / 记录一次{_CHANNEL_ZH[channel]}。"
     return command
 
 
@@ -177,6 +250,38 @@ _CHANNEL_ZH = {
     Channel.LETTER: "信件",
     Channel.OTHER: "其他联系",
 }
+
+
+def _pasted(*, required: bool) -> Any:
+    """The message on standard input, read as a phone copies it (None when nothing was
+    piped and ``--paste`` was not asked for)."""
+    from evidence_locker.parsing.sms_paste import read_pasted_sms
+
+    if STATE.interactive:
+        STATE.err.print(STATE.t("paste.prompt"), markup=False)
+    text = sys.stdin.read()
+    if not text.strip() and not required:
+        return None
+    return read_pasted_sms(text, tz=STATE.tz, now=STATE.now())
+
+
+def _show_paste(values: dict[str, Any], occurred: Any) -> None:
+    """What was taken from the pasted text; at a terminal, ask before logging it."""
+    when = render.when(occurred.at, STATE.tz) if occurred and occurred.time_known else None
+    if occurred and not occurred.time_known:
+        when = f"{occurred.at.date().isoformat()} {STATE.t('time.unknown')}"
+    rows = [
+        (STATE.t("field.organisation"), values["organisation"]),
+        (STATE.t("field.address"), values["address"]),
+        (STATE.t("field.occurred_at"), when or STATE.t("paste.now")),
+        (STATE.t("field.content"), render.one_line(values["content"], 60)),
+    ]
+    STATE.err.print(STATE.t("paste.understood"), markup=False)
+    for label, value in rows:
+        STATE.err.print(f"  {label}: {value or '-'}", markup=False)
+    if STATE.interactive and not typer.confirm(STATE.t("paste.confirm"), default=True):
+        STATE.err.print(STATE.t("paste.cancelled"), markup=False)
+        raise typer.Exit(1)
 
 
 def _attachment_drafts(paths: list[Path] | None) -> tuple:
