@@ -89,3 +89,25 @@ def cli(
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+# -- a local RFC 3161 time-stamp authority (tests/tsa_server.py) ----------------------
+
+
+@pytest.fixture(scope="session")
+def tsa_pki(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A test root and TSA certificate (and a stranger's), made once per session."""
+    from tests.tsa_server import have_openssl_ts, make_pki
+
+    if not have_openssl_ts():
+        pytest.skip("openssl ts is not available")
+    return make_pki(tmp_path_factory.mktemp("tsa-pki"))
+
+
+@pytest.fixture
+def tsa(tsa_pki):  # type: ignore[no-untyped-def]
+    """The local TSA on 127.0.0.1, answering correctly until a test says otherwise."""
+    from tests.tsa_server import TsaServer
+
+    with TsaServer(tsa_pki) as server:
+        yield server

@@ -164,6 +164,25 @@ def make_records(
     return recs
 
 
+def render_signed(
+    records: Sequence[Record], bundle: dict[str, Any], seed: bytes | None = None, **kw: Any
+) -> bytes:
+    """An English dossier of ``records`` signed with ``seed`` (default: the tests' key)."""
+    from zoneinfo import ZoneInfo
+
+    from evidence_locker.report import render_dossier
+
+    options: dict[str, Any] = {
+        "lang": "en",
+        "title": "Test dossier",
+        "claimant": "Zhang San",
+        "generated_at": GENERATED,
+        "tz": ZoneInfo("Asia/Shanghai"),
+        "signing_seed": DOSSIER_SEED if seed is None else seed,
+    }
+    return render_dossier(records, bundle, **{**options, **kw})
+
+
 def salt_for(rec: Record, name: str) -> bytes:
     return hashlib.sha256(f"salt/{rec.id}/{name}".encode()).digest()[:16]
 
@@ -219,3 +238,19 @@ def png_bytes() -> bytes:
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()
+
+
+def resign_bundle(bundle: dict[str, Any], signer: Signer, dossier_key: bytes) -> dict[str, Any]:
+    """The same entries and tree, but signed and endorsed by another ledger key: what
+    someone with their own locker could make of a bundle's contents."""
+    import base64
+
+    from evidence_locker.ledger.checkpoint import verifier_key
+
+    cp = Checkpoint.parse_body(str(bundle["checkpoint"]).partition("\n\n")[0] + "\n")
+    out = dict(bundle)
+    out["checkpoint"] = sign_note(cp, signer)
+    out["public_key"] = base64.b64encode(signer.public_key).decode()
+    out["verifier_key"] = verifier_key(ORIGIN, signer.public_key)
+    out["dossier_key_note"] = sign_endorsement(signer, ORIGIN, dossier_key)
+    return out

@@ -140,3 +140,21 @@ def test_selection_default_name_and_bad_output(filled, tmp_path: Path, monkeypat
     not_pdf = tmp_path / "not.pdf"
     not_pdf.write_text("hello")
     assert filled("verify-dossier", str(not_pdf)).code == 1
+
+
+def test_forgery_script_fails_against_a_real_dossier(filled, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13: a real dossier rebuilt by an attacker with a fresh key must fail."""
+    import sys
+
+    genuine = tmp_path / "genuine.pdf"
+    assert filled("export", "pdf", "-o", str(genuine), "--no-flags").code == 0
+    good = filled("verify-dossier", str(genuine))
+    assert good.code == 0 and "only self-consistent" in good.out
+    attack = Path(__file__).parent / "attacks" / "forge_dossier.py"
+    for extra in ([], ["--keep-note"]):
+        forged = tmp_path / f"forged{len(extra)}.pdf"
+        subprocess.run([sys.executable, str(attack), str(genuine), str(forged), *extra], check=True)
+        r = filled("verify-dossier", str(forged))
+        assert r.code == 1, r.out
+        assert "dossier verified" not in r.out + r.err
+        assert "endorse" in r.err

@@ -113,23 +113,40 @@ def _write_atomically(target: Path, data: bytes, *, force: bool) -> None:
 
 def verify_dossier_cmd(
     file: Annotated[Path, typer.Argument(help="The dossier PDF.")],
+    expect_key: Annotated[
+        str | None,
+        typer.Option(
+            "--expect-key",
+            help="The locker key fingerprint the claimant gave you separately; "
+            "without it the dossier is only shown to be self-consistent.",
+        ),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Check a dossier from the PDF alone: signatures, every record's proof. / 校验证据档案。"""
     from evidence_locker.errors import NotFound
-    from evidence_locker.report import verify_dossier
+    from evidence_locker.report import parse_fingerprint, verify_dossier
 
+    if expect_key is not None:
+        try:
+            parse_fingerprint(expect_key)
+        except ValueError:
+            raise UsageError("export.bad_fingerprint", value=expect_key) from None
     if not file.is_file():
         raise NotFound("file.missing", path=str(file))
-    report = verify_dossier(file.read_bytes(), lang=STATE.lang)
+    report = verify_dossier(file.read_bytes(), lang=STATE.lang, expect_key=expect_key)
     if json_out:
         from evidence_locker.cli.render import print_json
 
         print_json(
             {
                 "ok": report.ok,
+                "format": report.format_version,
+                "dossier_id": report.dossier_id,
                 "tree_size": report.tree_size,
                 "fingerprint": report.fingerprint,
+                "dossier_key_fingerprint": report.dossier_key_fingerprint,
+                "key_matches_expected": report.key_matches_expected,
                 "records_verified": report.records_verified,
                 "failed_records": report.failed_records,
                 "signed": report.signed,

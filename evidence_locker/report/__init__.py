@@ -9,7 +9,7 @@ from evidence_locker.report.fonts import FontInfo, fonts_in_use
 from evidence_locker.report.pdfio import PROOFS_NAME
 from evidence_locker.report.redact import fields_to_withhold, mask_text
 from evidence_locker.report.render import EmptyDossier, render_dossier
-from evidence_locker.report.verify import DossierReport, verify_dossier
+from evidence_locker.report.verify import DossierReport, parse_fingerprint, verify_dossier
 
 __all__ = [
     "PROOFS_NAME",
@@ -20,6 +20,7 @@ __all__ = [
     "fonts_in_use",
     "mask_text",
     "open_endorsement",
+    "parse_fingerprint",
     "render_dossier",
     "sign_endorsement",
     "verify_dossier",

@@ -1,26 +1,40 @@
 """Offline verification of a dossier PDF: no locker, no passphrase, only the file.
 
-Checks, in order: the proof bundle is attached; its tree head signature and every
-entry's inclusion proof hold (``verify_bundle``); every record the dossier lists has
-an entry and no entry is unlisted; the whole-file PAdES signature is intact and
-covers every byte; the dossier signing key is endorsed by the ledger key. Messages
-name the record (exhibit number and record id) wherever one is concerned.
+Checks, in order: the whole-file PAdES signature is intact and covers every byte;
+the proof bundle is attached; its tree head signature and every entry's inclusion
+proof hold (``verify_bundle``); every record the dossier lists has an entry and no
+entry is unlisted; the dossier signing key is endorsed by the ledger key (a missing
+endorsement fails: anyone can sign a PDF); the pages show what the proofs prove
+(:mod:`evidence_locker.report.binding`); the cover shows the fingerprints that were
+checked; and, when the caller gives one, the ledger key is the expected one.
+
+Without an expected key a dossier can only be shown to be self-consistent: the
+report says so, and which fingerprint to compare with one the claimant gave
+separately. Messages name the record (exhibit number and record id) wherever one is
+concerned.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from evidence_locker.crypto.pdfsign import check_pdf_signature
+from evidence_locker.crypto.pdfsign import PdfSignatureCheck, check_pdf_signature
 from evidence_locker.ledger.bundle import verify_bundle
 from evidence_locker.ledger.checkpoint import fingerprint
 from evidence_locker.locale.messages import t
+from evidence_locker.report.binding import check_pages
 from evidence_locker.report.endorse import open_endorsement
+from evidence_locker.report.fieldtext import comparable
+from evidence_locker.report.manifest import MANIFEST_KEY, Manifest, read_manifest
+from evidence_locker.report.pagetext import PageText
 from evidence_locker.report.pdfio import PROOFS_NAME, read_attachment
-from evidence_locker.report.render import MANIFEST_KEY
+
+_HEX = re.compile(r"^[0-9a-f]+$")
 
 
 @dataclass
@@ -30,49 +44,110 @@ class DossierReport:
     ok: bool = False
     messages: list[str] = field(default_factory=list)
     tree_size: int | None = None
-    fingerprint: str | None = None  # ledger key
+    fingerprint: str | None = None  # ledger key, as the cover prints it
     dossier_key_fingerprint: str | None = None
     dossier_id: str | None = None
+    format_version: int | None = None
     records_verified: int = 0
     failed_records: list[str] = field(default_factory=list)  # record ids
     signed: bool = False
     endorsed: bool = False
+    key_matches_expected: bool | None = None  # None: no key was expected
 
 
-def verify_dossier(pdf: bytes, *, lang: str = "en") -> DossierReport:
-    """Verify a dossier from its bytes alone. Never raises on hostile input."""
-    rep = DossierReport()
-    failed = False
+def parse_fingerprint(text: str) -> str:
+    """A key fingerprint as people copy it (any case, spaces, colons or dashes; the
+    32 hex digits the dossier prints or the full 64): lowercase hex, or ValueError."""
+    digits = re.sub(r"[\s:\-]", "", text).lower()
+    if len(digits) not in (32, 64) or not _HEX.match(digits):
+        raise ValueError("a key fingerprint is 32 or 64 hexadecimal digits")
+    return digits
 
-    def fail(key: str, **params: object) -> None:
-        nonlocal failed
-        failed = True
-        rep.messages.append(t(f"report.verify.{key}", lang, **params))
 
-    try:
-        raw = read_attachment(pdf, PROOFS_NAME)
-    except Exception:
-        raw = None
-    data: dict[str, Any] | None = None
-    if raw is None:
-        fail("no_bundle")
-    else:
+def verify_dossier(pdf: bytes, *, lang: str = "en", expect_key: str | None = None) -> DossierReport:
+    """Verify a dossier from its bytes alone. Never raises on hostile input.
+
+    ``expect_key`` is the locker key fingerprint the claimant gave separately
+    (:func:`parse_fingerprint` form); ValueError if it is not one.
+    """
+    expected = parse_fingerprint(expect_key) if expect_key is not None else None
+    return _Verifier(pdf, lang, expected).run()
+
+
+class _Verifier:
+    def __init__(self, pdf: bytes, lang: str, expected: str | None) -> None:
+        self.pdf = pdf
+        self.lang = lang
+        self.expected = expected
+        self.rep = DossierReport()
+        self.failed = False
+
+    def fail(self, key: str, **params: object) -> None:
+        self.failed = True
+        self.rep.messages.append(self.say(key, **params))
+
+    def run(self) -> DossierReport:
+        rep = self.rep
+        sig = check_pdf_signature(self.pdf)
+        self._signature(sig)
+        data = self._bundle()
+        if data is None:
+            return self._finish()
+        try:
+            manifest: Manifest | None = read_manifest(data.get(MANIFEST_KEY))
+        except ValueError as exc:
+            manifest = None
+            self.fail("bundle_failed", detail=str(exc))
+        if manifest is not None:
+            rep.dossier_id = manifest.id
+            rep.format_version = manifest.version
+        self._proofs(data, manifest)
+        self._endorsement(data, sig)
+        if manifest is not None and sig.ok:
+            self._pages(data, manifest)
+        if self.expected is not None and rep.fingerprint is not None:
+            full = hashlib.sha256(base64.b64decode(str(data.get("public_key")))).hexdigest()
+            rep.key_matches_expected = full.startswith(self.expected)
+            if not rep.key_matches_expected:
+                grouped = " ".join(
+                    self.expected[i : i + 4] for i in range(0, len(self.expected), 4)
+                )
+                self.fail("key_mismatch", fingerprint=rep.fingerprint, expected=grouped)
+        return self._finish()
+
+    def _signature(self, sig: PdfSignatureCheck) -> None:
+        if sig.public_key is not None:
+            self.rep.dossier_key_fingerprint = fingerprint(sig.public_key)
+        if sig.ok:
+            self.rep.signed = True
+        elif sig.problem and sig.problem.startswith("0 signatures"):
+            self.fail("unsigned")
+        else:
+            self.fail("signature_failed", detail=sig.problem)
+
+    def _bundle(self) -> dict[str, Any] | None:
+        try:
+            raw = read_attachment(self.pdf, PROOFS_NAME)
+        except Exception:
+            raw = None
+        if raw is None:
+            self.fail("no_bundle")
+            return None
         try:
             loaded = json.loads(raw)
-            data = loaded if isinstance(loaded, dict) else None
         except ValueError:
-            data = None
-        if data is None:
-            fail("bad_bundle")
+            loaded = None
+        if not isinstance(loaded, dict):
+            self.fail("bad_bundle")
+            return None
+        return loaded
 
-    no_by_version: dict[str, tuple[str, str]] = {}
-    if data is not None:
-        manifest = data.get(MANIFEST_KEY) if isinstance(data.get(MANIFEST_KEY), dict) else {}
-        rep.dossier_id = manifest.get("id") if isinstance(manifest.get("id"), str) else None
-        for item in manifest.get("records") or []:
-            if isinstance(item, dict):
-                for vid in item.get("versions") or []:
-                    no_by_version[str(vid)] = (str(item.get("no")), str(item.get("record_id")))
+    def _proofs(self, data: dict[str, Any], manifest: Manifest | None) -> None:
+        rep = self.rep
+        no_by_version: dict[str, tuple[str, str]] = {}
+        for item in manifest.records if manifest else ():
+            for vid in item.versions:
+                no_by_version[vid] = (item.no, item.record_id)
         bundle_report = verify_bundle(data)
         cp = bundle_report.checkpoint
         if cp is not None:
@@ -84,11 +159,10 @@ def verify_dossier(pdf: bytes, *, lang: str = "en") -> DossierReport:
         rep.records_verified = len(bundle_report.verified)
         for seq, rid, detail in bundle_report.failures:
             if seq is None and rid is None:
-                fail("bundle_failed", detail=detail)
+                self.fail("bundle_failed", detail=detail)
                 continue
-            fail(
-                "record_failed", record=_name(rid, data, seq, no_by_version), seq=seq, detail=detail
-            )
+            name = _name(rid, data, seq, no_by_version)
+            self.fail("record_failed", record=name, seq=seq, detail=detail)
             if rid:
                 rep.failed_records.append(str(rid))
         present = {
@@ -98,7 +172,7 @@ def verify_dossier(pdf: bytes, *, lang: str = "en") -> DossierReport:
         }
         for vid, (no, rid) in no_by_version.items():
             if vid not in present:
-                fail(
+                self.fail(
                     "record_failed",
                     record=f"{no} ({rid})",
                     seq="?",
@@ -117,23 +191,75 @@ def verify_dossier(pdf: bytes, *, lang: str = "en") -> DossierReport:
                 and str(e["header"].get("record_id")) in listed_records
             }
             for vid in sorted(present - set(no_by_version) - exhibits):
-                fail("bundle_failed", detail=f"entry {vid} is not listed in the dossier")
-        _check_endorsement(pdf, data, rep, fail, lang)
-    elif raw is None or data is None:
-        _check_endorsement(pdf, None, rep, fail, lang)
-    if not failed and rep.tree_size is not None:
-        rep.messages.insert(
-            0,
-            t(
-                "report.verify.ok",
-                lang,
-                count=rep.records_verified,
-                size=rep.tree_size,
-                fingerprint=rep.fingerprint,
-            ),
-        )
-    rep.ok = not failed and rep.tree_size is not None and rep.signed
-    return rep
+                self.fail("bundle_failed", detail=f"entry {vid} is not listed in the dossier")
+
+    def _endorsement(self, data: dict[str, Any], sig: PdfSignatureCheck) -> None:
+        if not sig.ok:
+            return
+        note = data.get("dossier_key_note")
+        if not note:
+            self.fail("not_endorsed")
+            return
+        try:
+            endorsed_key = open_endorsement(
+                note, str(data.get("origin")), base64.b64decode(str(data.get("public_key")))
+            )
+        except ValueError as exc:
+            self.fail("endorsement_failed", detail=str(exc))
+            return
+        if endorsed_key != sig.public_key:
+            self.fail("endorsement_failed", detail="the PDF was signed by another key")
+            return
+        self.rep.endorsed = True
+
+    def _pages(self, data: dict[str, Any], manifest: Manifest) -> None:
+        """The signed pages against the proofs, and the cover against the keys."""
+        try:
+            pages = PageText(self.pdf)
+            entries = {
+                str(e["header"].get("id")): e
+                for e in data.get("entries") or []
+                if isinstance(e, dict) and isinstance(e.get("header"), dict)
+            }
+            problems = check_pages(pages, entries, manifest)
+            cover = pages.body(1) if len(pages) else ""
+        except Exception as exc:  # a hostile page that pypdf cannot read
+            self.fail("pages_unreadable", detail=type(exc).__name__)
+            return
+        for p in problems:
+            self.fail(p.key, record=f"{p.no} ({p.record_id})" if p.record_id else p.no, **p.params)
+            if p.record_id:
+                self.rep.failed_records.append(p.record_id)
+        shown = {"cover_key": self.rep.fingerprint, "cover_dossier_key": None}
+        if self.rep.endorsed:
+            shown["cover_dossier_key"] = self.rep.dossier_key_fingerprint
+        for key, fp in shown.items():
+            if fp and comparable(fp) not in cover:
+                self.fail(key, fingerprint=fp)
+
+    def _finish(self) -> DossierReport:
+        rep = self.rep
+        rep.ok = not self.failed and rep.tree_size is not None and rep.signed and rep.endorsed
+        if rep.ok:
+            lines = [
+                self.say(
+                    "ok",
+                    count=rep.records_verified,
+                    size=rep.tree_size,
+                    fingerprint=rep.fingerprint,
+                )
+            ]
+            if rep.format_version == 1:
+                lines.append(self.say("format1"))
+            if rep.key_matches_expected:
+                lines.append(self.say("key_matches", fingerprint=rep.fingerprint))
+            else:
+                lines.append(self.say("self_consistent", fingerprint=rep.fingerprint))
+            rep.messages[:0] = lines
+        return rep
+
+    def say(self, key: str, **params: object) -> str:
+        return t(f"report.verify.{key}", self.lang, **params)
 
 
 def _name(
@@ -150,35 +276,3 @@ def _name(
                 no, record_id = no_by_version[vid]
                 return f"{no} ({record_id})"
     return str(rid)
-
-
-def _check_endorsement(
-    pdf: bytes, data: dict[str, Any] | None, rep: DossierReport, fail: Any, lang: str
-) -> None:
-    sig = check_pdf_signature(pdf)
-    if sig.public_key is not None:
-        rep.dossier_key_fingerprint = fingerprint(sig.public_key)
-    if not sig.ok:
-        if sig.problem and sig.problem.startswith("0 signatures"):
-            fail("unsigned")
-        else:
-            fail("signature_failed", detail=sig.problem)
-        return
-    rep.signed = True
-    if data is None:
-        return
-    note = data.get("dossier_key_note")
-    if not note:
-        rep.messages.append(t("report.verify.not_endorsed", lang))
-        return
-    try:
-        endorsed_key = open_endorsement(
-            note, str(data.get("origin")), base64.b64decode(str(data.get("public_key")))
-        )
-    except ValueError as exc:
-        fail("endorsement_failed", detail=str(exc))
-        return
-    if endorsed_key != sig.public_key:
-        fail("endorsement_failed", detail="the PDF was signed by another key")
-        return
-    rep.endorsed = True
