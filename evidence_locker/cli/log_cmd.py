@@ -269,7 +269,7 @@ def _show_paste(values: dict[str, Any], occurred: Any) -> None:
     """What was taken from the pasted text; at a terminal, ask before logging it."""
     when = render.when(occurred.at, STATE.tz) if occurred and occurred.time_known else None
     if occurred and not occurred.time_known:
-        when = f"{occurred.at.date().isoformat()} {STATE.t('time.unknown')}"
+        when = STATE.t("time.unknown", day=occurred.at.date().isoformat())
     rows = [
         (STATE.t("field.organisation"), values["organisation"]),
         (STATE.t("field.address"), values["address"]),

@@ -33,7 +33,7 @@ def occurred(state: State, r: Record, *, seconds: bool = False) -> str:
     would move it to another day), never as 00:00."""
     if r.time_known:
         return when(r.occurred_at, state.tz, seconds=seconds)
-    return f"{r.occurred_at.date().isoformat()} {state.t('time.unknown')}"
+    return state.t("time.unknown", day=r.occurred_at.date().isoformat())
 
 
 def duration(seconds: int | None) -> str:
