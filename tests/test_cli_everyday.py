@@ -103,7 +103,8 @@ def test_missing_options_are_named_at_once_and_marked_in_help(ready) -> None:  #
         not in " ".join(ready("log", "visit", "--help").out.split()).split("--location")[0]
     )
     log_help = ready("log", "--help").out
-    assert "Log an email contact." in log_help and "Log a email" not in log_help
+    assert "Log an email." in log_help and "Log a email" not in log_help
+    assert "Log an SMS." in log_help
 
 
 PASTED = "95577\n2025/2/9 18:43\n【XX农商银行】您的贷款已逾期，请尽快还款。回复TD退订\n"

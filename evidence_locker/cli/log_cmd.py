@@ -236,11 +236,19 @@ def _make_log_command(channel: Channel):
                 STATE.t("attach.done", name=att.name, size=att.size, sha=att.sha256[:16])
             )
 
-    article = "an" if channel.value[0] in "aeiou" else "a"
-    command.__doc__ = f"Log {article} {channel.value} contact. / 记录一次{_CHANNEL_ZH[channel]}。"
+    command.__doc__ = f"Log {_CHANNEL_EN[channel]}. / 记录一次{_CHANNEL_ZH[channel]}。"
     return command
 
 
+_CHANNEL_EN = {
+    Channel.SMS: "an SMS",
+    Channel.CALL: "a call",
+    Channel.VISIT: "a visit (door, office or counter)",
+    Channel.EMAIL: "an email",
+    Channel.MESSAGE: "an app message (WeChat, QQ...)",
+    Channel.LETTER: "a letter",
+    Channel.OTHER: "any other contact",
+}
 _CHANNEL_ZH = {
     Channel.SMS: "短信",
     Channel.CALL: "电话",
