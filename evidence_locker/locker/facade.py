@@ -42,6 +42,13 @@ from evidence_locker.ledger.log import (
     PendingEntry,
     VerifyReport,
 )
+from evidence_locker.locker.timestamps import (
+    StampResult,
+    Timestamps,
+    TsaStatus,
+    trusted_time,
+)
+from evidence_locker.locker.tsa_settings import TsaConfig
 from evidence_locker.model import (
     SENSITIVE_FIELDS,
     AttachmentDraft,
@@ -170,6 +177,8 @@ class Locker:
         self._view_conn: sqlite3.Connection | None = None
         self._view_thread = 0
         self._view_lock = threading.Lock()  # one refresh-and-scan at a time
+        self._wrote = False  # a write committed: auto-stamping runs at close
+        self._timestamps: Timestamps | None = None
 
     # -- opening and creating ----------------------------------------------------------
 
@@ -361,6 +370,9 @@ class Locker:
             driver.close()
 
     def close(self) -> None:
+        if self._wrote:  # trusted time: stamp with "auto" TSAs, never failing
+            self._wrote = False
+            self.timestamps.auto_stamp()
         self.forget_decrypted()
         self._db.dispose()
 
@@ -422,12 +434,14 @@ class Locker:
         if conn is None:
             with self._write_sa() as sa_conn:
                 yield sa_conn
+            self._wrote = True
             return
         try:
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 yield conn
                 conn.execute("COMMIT")
+                self._wrote = True
             except sqlite3.OperationalError as exc:
                 raise _storage_error(exc, self) from exc
             finally:
@@ -964,6 +978,7 @@ class Locker:
         files: dict[str, list[AttachmentInfo]] = defaultdict(list)
         for a in attachments:
             files[a.record_id].append(a)
+        covers = self.timestamps.covers(conn)
         out = []
         for row in version_rows:
             if decoded and row.id in decoded:
@@ -980,6 +995,7 @@ class Locker:
                     delete_reason=reasons[tomb].value("reason") if tomb else None,
                     case=cases[row.case_id].name if row.case_id in cases else None,
                     attachments=tuple(files.get(row.record_id, ())),
+                    **trusted_time(covers, row.seq),
                 )
             )
         return out
@@ -1561,8 +1577,35 @@ class Locker:
     # -- integrity ---------------------------------------------------------------------
 
     def verify(self, *, stop_at_first: bool = False) -> VerifyReport:
+        """Recompute the ledger and check the signed head; then every time-stamp
+        (``report.stamps``), once the ledger itself is sound."""
         with self._read() as conn:
-            return self.ledger.verify(conn, stop_at_first=stop_at_first)
+            report = self.ledger.verify(conn, stop_at_first=stop_at_first)
+            if report.ok:
+                report.stamps = self.timestamps.verify(conn, self.ledger.leaves(conn))
+            return report
+
+    # -- trusted time (locker/timestamps.py) ------------------------------------------
+
+    @property
+    def timestamps(self) -> Timestamps:
+        if self._timestamps is None:
+            self._timestamps = Timestamps(self)
+        return self._timestamps
+
+    def add_tsa(self, name: str, url: str, root_pem: bytes, *, auto: bool = False) -> TsaConfig:
+        """Configure an RFC 3161 time-stamp authority and the root it must chain to."""
+        return self.timestamps.add(name, url, root_pem, auto=auto)
+
+    def remove_tsa(self, name: str) -> None:
+        self.timestamps.remove(name)
+
+    def tsas(self) -> list[TsaStatus]:
+        return self.timestamps.status()
+
+    def stamp(self, names: Sequence[str] | None = None) -> list[StampResult]:
+        """Time-stamp the current tree head with every configured TSA (network)."""
+        return self.timestamps.stamp(names)
 
     def head(self) -> str:
         """The current signed tree head (a C2SP signed note)."""
