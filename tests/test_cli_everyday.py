@@ -198,3 +198,26 @@ def test_list_csv_neutralises_spreadsheet_formulas(ready) -> None:  # type: igno
     assert not any(
         cell.startswith(("=", "+", "-", "@", "\t", "\r")) for row in rows for cell in row.values()
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("show",), 2),  # a missing argument
+        (("list", "--bogus"), 2),  # an unknown option
+        (("--lang", "fr", "list"), 2),
+        (("log", "sms", "--number", "1", "--content", "x", "--at", "tomorrow"), 2),
+        (("show", "abc"), 2),  # too short an id
+        (("show", "abcdef12"), 1),  # no such record
+        (("attach", "abcdef12", "/no/such/file.png"), 1),
+    ],
+)
+def test_exit_codes_two_for_usage_one_for_failures(ready, args, code: int) -> None:  # type: ignore[no-untyped-def]
+    r = ready(*args)
+    assert r.code == code, r
+    assert "Traceback" not in r.err
+
+
+def test_a_wrong_passphrase_from_the_environment_fails_at_once(ready) -> None:  # type: ignore[no-untyped-def]
+    r = ready("list", env={"EVIDENCE_LOCKER_PASSPHRASE": "not it at all"})
+    assert r.code == 1 and r.err.count("wrong passphrase") == 1
