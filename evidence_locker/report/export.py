@@ -1,8 +1,10 @@
 """Assemble a dossier: choose the records, build their proofs, hand both to the renderer.
 
-The renderer (:mod:`evidence_locker.report`) never touches the database; this module
-reads the locker once, under one read transaction, so the records, the leaves and the
-signed tree head all describe the same moment.
+The renderer (:mod:`evidence_locker.report`) never touches the database. This module
+takes what it needs through :class:`DossierSource`, a narrow reading interface that
+:class:`evidence_locker.Locker` provides, so the report never imports the locker.
+The entries, the leaves and the signed tree head are read in one transaction
+(``proof_material``), so they all describe the same moment.
 """
 
 from __future__ import annotations
@@ -10,22 +12,48 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from evidence_locker.errors import UsageError
 from evidence_locker.ledger.bundle import EntryReveal, build_bundle
-from evidence_locker.model import AttachmentInfo, RecordFilter
+from evidence_locker.model import AttachmentInfo, Record, RecordFilter
 
 if TYPE_CHECKING:
-    from evidence_locker.locker import Locker
+    from evidence_locker.crypto import KeyRing
+    from evidence_locker.ledger.log import DecodedEntry
 
 REDACTIONS = ("numbers", "addresses", "ids")
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 
 
+class DossierSource(Protocol):
+    """What a dossier reads from a locker (:class:`evidence_locker.Locker` has it all)."""
+
+    @property
+    def origin(self) -> str: ...
+
+    @property
+    def public_key(self) -> bytes: ...
+
+    @property
+    def keyring(self) -> KeyRing:
+        """For the signing key of the endorsement and the dossier's PDF signature."""
+        ...
+
+    def records(self, flt: RecordFilter | None = None) -> list[Record]: ...
+
+    def proof_material(
+        self, entry_ids: Sequence[str]
+    ) -> tuple[dict[str, DecodedEntry], list[bytes], str]:
+        """The entries opened with their salts, every leaf, the signed head: one moment."""
+        ...
+
+    def read_attachment(self, info: AttachmentInfo) -> bytes: ...
+
+
 def export_dossier(
-    locker: Locker,
-    flt: RecordFilter,
+    locker: DossierSource,
+    flt: RecordFilter | None,
     *,
     generated_at: datetime,
     tz: tzinfo,
@@ -46,16 +74,13 @@ def export_dossier(
         raise UsageError(
             "export.bad_redact", value=",".join(sorted(unknown)), choices=",".join(REDACTIONS)
         )
-    records = locker.records(replace(flt, all_versions=True))
+    records = locker.records(replace(flt or RecordFilter(), all_versions=True))
     if not records:
         raise UsageError("export.empty")
-    with locker.engine.connect() as conn:
-        record_ids = {r.record_id for r in records}
-        version_ids = [r.id for r in records]
-        attachment_ids = [a.id for r in records if r.is_latest for a in r.attachments]
-        decoded = locker._decode_ids(conn, version_ids + attachment_ids)
-        leaves = locker.ledger.leaves(conn)  # same read transaction: same tree as the note
-        note = locker.ledger.head_note(conn)
+    record_ids = {r.record_id for r in records}
+    version_ids = [r.id for r in records]
+    attachment_ids = [a.id for r in records if r.is_latest for a in r.attachments]
+    decoded, leaves, note = locker.proof_material(version_ids + attachment_ids)
     reveals = []
     for entry_id in version_ids + attachment_ids:
         d = decoded[entry_id]
