@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from evidence_locker.cli import render
 from evidence_locker.cli.context import STATE
+
+if TYPE_CHECKING:
+    from evidence_locker.locker.importing import Preview
 
 
 def import_cmd(
@@ -46,7 +49,7 @@ def import_cmd(
         typer.Option(
             "--only-from",
             "--number",
-            help='Only these numbers/addresses; wildcards: "*@x.com", "138*".',
+            help='Only these numbers/addresses (repeat or "a,b"); wildcards: "*@x.com", "138*".',
         ),
     ] = None,
     name: Annotated[
@@ -58,7 +61,13 @@ def import_cmd(
     since: Annotated[str | None, typer.Option("--since", help="Only from this date.")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Only up to this date.")] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show what would be imported; write nothing.")
+        bool, typer.Option("--dry-run", help="List what would be imported; write nothing.")
+    ] = False,
+    salvage: Annotated[
+        bool,
+        typer.Option(
+            "--salvage", help="A file cut off part-way: import the whole entries before the cut."
+        ),
     ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="The summary as JSON.")] = False,
 ) -> None:
@@ -105,6 +114,7 @@ def import_cmd(
             format=format,
             options=options,
             dry_run=dry_run,
+            salvage=salvage,
             progress=lambda n: bar.update(
                 task, description=STATE.t("import.progress", file=file.name, n=n)
             ),
@@ -127,11 +137,37 @@ def import_cmd(
         ),
         markup=False,
     )
+    if summary.salvaged is not None:
+        STATE.err.print(summary.salvage_message(STATE.lang), markup=False)
+    if dry_run:
+        _print_previews(summary.previews)
     for r in summary.rejected[:20]:
         where = f"{r.entry}" + (f", line {r.line}" if r.line else "")
         STATE.console.print(f"  {where}: {r.render(STATE.lang)}", markup=False)
     if len(summary.rejected) > 20:
         STATE.console.print(STATE.t("import.more_rejected", n=len(summary.rejected) - 20))
+
+
+DRY_RUN_SHOWN = 50
+
+
+def _print_previews(previews: list[Preview]) -> None:
+    """One line per record a dry run would add: when, channel, who, what it says."""
+    for p in previews[:DRY_RUN_SHOWN]:
+        when = (
+            render.when(p.occurred_at, STATE.tz)
+            if p.time_known
+            else (p.occurred_at.strftime("%Y-%m-%d") + " " + STATE.t("import.time_unknown"))
+        )
+        who = " ".join(x for x in (p.counterpart, p.address) if x) or "-"
+        arrow = {"incoming": "←", "outgoing": "→"}.get(p.direction, "·")
+        clip = f" 📎{p.attachments}" if p.attachments else ""
+        line = f"  {when}  {p.channel} {arrow} {render.one_line(who, 28)}  {p.preview or ''}{clip}"
+        STATE.console.print(line.rstrip(), markup=False, overflow="ellipsis", no_wrap=True)
+    if len(previews) > DRY_RUN_SHOWN:
+        STATE.console.print(
+            STATE.t("import.more_previews", n=len(previews) - DRY_RUN_SHOWN), markup=False
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from evidence_locker.errors import FormatError, NotFound, UsageError
@@ -86,7 +87,11 @@ def detect_format(path: str | os.PathLike[str]) -> str:
             return "wechat-csv"
         if any(sep in first for sep in (",", "\t", ";", "|")) and "<" not in first[:1]:
             return "csv"
-    raise FormatError("import.unknown_format", file=p.name)
+        from .csv_import import has_header_row
+
+        if has_header_row(text.splitlines()):  # title lines above the header (carrier bills)
+            return "csv"
+    raise FormatError("import.unknown_format", file=p.name, known=", ".join(FORMATS))
 
 
 def _looks_like_email(head: bytes) -> bool:
@@ -143,8 +148,14 @@ def open_importer(
     return classes[name](path, options or ImportOptions())
 
 
-def matches(draft: ContactDraft, filters: Filters) -> bool:
-    """Whether ``draft`` passes the user's filters (counted as "skipped by filter" if not)."""
+def matches(
+    draft: ContactDraft, filters: Filters, *, fold: Callable[[str], str] = str.casefold
+) -> bool:
+    """Whether ``draft`` passes the user's filters (counted as "skipped by filter" if not).
+
+    ``fold`` normalises both sides of the name and keyword tests; the import passes the
+    search normaliser, so that ``--keyword 還款`` finds 还款 exactly as ``search`` would.
+    """
     if filters.empty:
         return True
     if filters.since and draft.occurred_at < filters.since:
@@ -154,13 +165,13 @@ def matches(draft: ContactDraft, filters: Filters) -> bool:
     if filters.addresses and not _address_matches(draft.address, filters.addresses):
         return False
     if filters.names:
-        who = (draft.counterpart or "").casefold()
-        if not any(n.casefold() in who for n in filters.names):
+        who = fold(draft.counterpart or "")
+        if not any(fold(n) in who for n in filters.names):
             return False
     if filters.keywords:
         text = "\n".join(x for x in (draft.subject, draft.content, draft.counterpart) if x)
-        text = text.casefold()
-        if not any(k.casefold() in text for k in filters.keywords):
+        text = fold(text)
+        if not any(fold(k) in text for k in filters.keywords):
             return False
     return True
 

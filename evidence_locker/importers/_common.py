@@ -45,6 +45,17 @@ class Filters:
     since: datetime | None = None
     until: datetime | None = None
 
+    def __post_init__(self) -> None:
+        # "95577,10690000123" is two numbers, as a repeated option is: no address, e-mail
+        # or wildcard holds a comma, and a comma list filtered out everything before.
+        split = tuple(
+            part.strip()
+            for value in self.addresses
+            for part in value.replace("，", ",").split(",")
+            if part.strip()
+        )
+        object.__setattr__(self, "addresses", split)
+
     @property
     def empty(self) -> bool:
         return not (self.addresses or self.names or self.keywords or self.since or self.until)

@@ -12,7 +12,7 @@ import codecs
 import csv
 import itertools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import ClassVar
 
@@ -121,10 +121,40 @@ _DURATION_ZH = re.compile(
 )
 _SNIFF = 64 * 1024
 _HEADER_SEARCH_ROWS = 20
+_DELIMITERS = (",", "\t", ";", "|")
 
 
 def _key(header: str) -> str:
     return "".join(header.split()).casefold().strip("\ufeff")
+
+
+_TIME_HEADERS = frozenset(_key(a) for a in HEADER_ALIASES["occurred_at"] + HEADER_ALIASES["date"])
+
+
+def choose_delimiter(lines: Sequence[str]) -> str:
+    """The separator of a table whose first lines may be titles without any: the one
+    that splits some line of the first 20 into the most cells (the header row)."""
+    best, most = ",", 0
+    for line in lines[:_HEADER_SEARCH_ROWS]:
+        for delimiter in _DELIMITERS:
+            count = line.count(delimiter)
+            if count > most:
+                best, most = delimiter, count
+    return best
+
+
+def has_header_row(lines: Sequence[str]) -> bool:
+    """Whether one of the first 20 lines is a header row naming a time column.
+
+    How a table with title lines above its header (carrier bills) is recognised when
+    its first line has no separator at all.
+    """
+    head = lines[:_HEADER_SEARCH_ROWS]
+    delimiter = choose_delimiter(head)
+    for cells in csv.reader(head, delimiter=delimiter):
+        if len(cells) >= 2 and any(_key(c) in _TIME_HEADERS for c in cells):
+            return True
+    return False
 
 
 def detect_encoding(head: bytes) -> str:
@@ -202,9 +232,9 @@ class _CsvBase(Importer):
         lines = self._lines(encoding)
         line = 0
         try:
-            first = next(lines, "")
-            delimiter = max((",", "\t", ";", "|"), key=first.count)
-            reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter)
+            head = list(itertools.islice(lines, _HEADER_SEARCH_ROWS))
+            delimiter = choose_delimiter(head)
+            reader = csv.reader(itertools.chain(head, lines), delimiter=delimiter)
             for cells in reader:
                 start = line + 1
                 line = reader.line_num
@@ -336,14 +366,16 @@ class CsvImporter(_CsvBase):
         self, mapping: Mapping[str, int], line: int, cells: list[str]
     ) -> ContactDraft | Rejected:
         entry = f"line {line}"
+        needed = max(mapping.values()) + 1
+        if len(cells) < needed:  # a cut or mis-split row: its cells would land in wrong fields
+            return Rejected(
+                entry, line, "import.short_row", {"cells": len(cells), "needed": needed}
+            )
 
         def cell(name: str) -> str | None:
             index = mapping.get(name)
-            if index is None or index >= len(cells):
-                return None
-            return cells[index].strip() or None
+            return None if index is None else (cells[index].strip() or None)
 
-        # A mapped column missing from a short row is an empty cell, as spreadsheets write.
         raw_when = cell("occurred_at")
         if raw_when is None and cell("date"):
             raw_when = f"{cell('date')} {cell('time') or ''}".strip()
@@ -436,6 +468,11 @@ class WeChatCsvImporter(_CsvBase):
         self, columns: Mapping[str, int], line: int, cells: list[str]
     ) -> ContactDraft | Rejected:
         entry = f"line {line}"
+        needed = max(columns[name] for name in self.REQUIRED) + 1
+        if len(cells) < needed:
+            return Rejected(
+                entry, line, "import.short_row", {"cells": len(cells), "needed": needed}
+            )
 
         def cell(name: str) -> str:
             index = columns.get(name)
@@ -452,7 +489,7 @@ class WeChatCsvImporter(_CsvBase):
         direction = Direction.OUTGOING if sender == "1" else Direction.INCOMING
         kind, msg, src = (
             cell("type_name"),
-            cells[columns["msg"]] if columns["msg"] < len(cells) else "",
+            cells[columns["msg"]],
             cell("src"),
         )
         room, talker = cell("room_name"), cell("talker")
