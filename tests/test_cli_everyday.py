@@ -11,12 +11,6 @@ from pathlib import Path
 import pytest
 
 
-@pytest.fixture
-def ready(cli):  # type: ignore[no-untyped-def]
-    assert cli("init").code == 0
-    return cli
-
-
 def listed(cli, *args: str) -> list[dict]:  # type: ignore[no-untyped-def]
     r = cli("list", "--json", *args)
     assert r.code == 0, r.err
