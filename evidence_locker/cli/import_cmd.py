@@ -1,7 +1,8 @@
-"""The import command: SMS Backup & Restore, e-mail (.eml, mbox), CSV, WeChat, Google Voice."""
+"""The import command: export files, iPhone backup folders and IMAP mailboxes."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,7 +16,13 @@ if TYPE_CHECKING:
 
 
 def import_cmd(
-    file: Annotated[Path, typer.Argument(help="The export file.")],
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="The export file, an iPhone backup folder, or imap://user@host/INBOX.",
+            metavar="SOURCE",
+        ),
+    ],
     format: Annotated[
         str | None,
         typer.Option(
@@ -69,12 +76,16 @@ def import_cmd(
             "--salvage", help="A file cut off part-way: import the whole entries before the cut."
         ),
     ] = False,
+    ca_file: Annotated[
+        Path | None,
+        typer.Option("--ca-file", help="IMAP: a private CA certificate to trust (PEM)."),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="The summary as JSON.")] = False,
 ) -> None:
-    """Import an export file; safe to run twice. / 导入短信备份、邮件、CSV、微信记录。"""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    """Import an export, an iPhone backup or a mailbox; safe to run twice. / 导入记录。"""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from evidence_locker.importers import Filters, ImportOptions, parse_column_map
+    from evidence_locker.importers import Filters, ImportOptions, parse_column_map, secrets_needed
     from evidence_locker.locker.importing import import_file
     from evidence_locker.parsing.times import parse_bound
 
@@ -90,6 +101,9 @@ def import_cmd(
         case=case,
         own_addresses=tuple(own_address or ()),
         channel=channel,
+        # Asked now, before the progress display would hide the prompt.
+        secret={key: _ask_secret(key) for key in secrets_needed(source, format)}.get,
+        tls_ca_file=str(ca_file) if ca_file else None,
         filters=Filters(
             addresses=tuple(only_from or ()),
             names=tuple(name or ()),
@@ -98,26 +112,32 @@ def import_cmd(
             until=parse_bound(until, tz=tz, now=STATE.now(), end=True) if until else None,
         ),
     )
+    shown = source if "://" in source else Path(source).name
     show_progress = not json_out and STATE.err.is_terminal
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
+        BarColumn(),
         TimeElapsedColumn(),
         console=STATE.err,
         disable=not show_progress,
         transient=True,
     ) as bar:
-        task = bar.add_task(STATE.t("import.progress", file=file.name, n=0), total=None)
+        task = bar.add_task(STATE.t("import.progress", file=shown, n=0), total=None)
+
+        def progress(read: int, position: tuple[int, int] | None) -> None:
+            done, total = position if position else (None, None)
+            description = STATE.t("import.progress", file=shown, n=read)
+            bar.update(task, description=description, completed=done, total=total)
+
         summary = import_file(
             locker,
-            file,
+            source,
             format=format,
             options=options,
             dry_run=dry_run,
             salvage=salvage,
-            progress=lambda n: bar.update(
-                task, description=STATE.t("import.progress", file=file.name, n=n)
-            ),
+            progress=progress,
         )
     if json_out:
         render.print_json(summary.to_json(STATE.lang))
@@ -149,6 +169,22 @@ def import_cmd(
 
 
 DRY_RUN_SHOWN = 50
+# For scripts: secrets from the environment (as EVIDENCE_LOCKER_PASSPHRASE); else asked.
+SECRET_ENV = {
+    "backup_password": "EVIDENCE_LOCKER_BACKUP_PASSWORD",
+    "imap_password": "EVIDENCE_LOCKER_IMAP_PASSWORD",
+}
+
+
+def _ask_secret(what: str) -> str | None:
+    """A password an input needs: from its environment variable, else asked at a
+    terminal without echo; None when neither can answer (the importer then says so)."""
+    value = os.environ.get(SECRET_ENV.get(what, ""), "")
+    if value:
+        return value
+    if not STATE.err.is_terminal:
+        return None
+    return str(typer.prompt(STATE.t(f"import.ask_{what}"), hide_input=True, err=True)) or None
 
 
 def _print_previews(previews: list[Preview]) -> None:

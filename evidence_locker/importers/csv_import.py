@@ -14,14 +14,12 @@ import itertools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import ClassVar
 
 from evidence_locker.errors import FormatError, UsageError
 from evidence_locker.model import Channel, ContactDraft, Direction, Outcome
 from evidence_locker.parsing.phones import normalise_address_text
 
 from ._common import Importer, Rejected, TooLarge
-from ._text import html_to_text
 
 FIELDS = (
     "occurred_at",
@@ -211,7 +209,7 @@ class _CsvBase(Importer):
             return
         decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
         number = 0
-        with self.path.open("rb") as fh:
+        with self.open_input() as fh:
             try:
                 for number, raw in enumerate(fh, start=1):  # noqa: B007 - used after the loop
                     yield decoder.decode(raw)
@@ -433,99 +431,4 @@ class CsvImporter(_CsvBase):
             content=content,
             duration_s=duration,
             **{k: v for k, v in fields.items() if v is not None},
-        )
-
-
-class WeChatCsvImporter(_CsvBase):
-    """PyWxDump's CSV: ``id,MsgSvrID,type_name,is_sender,talker,room_name,msg,src,CreateTime``."""
-
-    name = "wechat-csv"
-    REQUIRED: ClassVar[tuple[str, ...]] = ("is_sender", "talker", "room_name", "msg", "CreateTime")
-    TEXT_TYPES: ClassVar[tuple[str, ...]] = ("文本", "引用回复", "")
-
-    def _entries(self) -> Iterator[ContactDraft | Rejected]:
-        columns: dict[str, int] | None = None
-        for line, cells in self._rows():
-            if columns is None:
-                columns = {name.strip().lstrip("\ufeff"): i for i, name in enumerate(cells)}
-                for required in self.REQUIRED:
-                    if required not in columns:
-                        raise FormatError(
-                            "import.missing_column",
-                            file=self.file_name,
-                            column=required,
-                            field=required,
-                            header=",".join(cells)[:200],
-                        )
-                continue
-            if not any(c.strip() for c in cells):
-                continue
-            yield self._row(columns, line, cells)
-        if columns is None:
-            raise FormatError("import.empty_csv", file=self.file_name)
-
-    def _row(
-        self, columns: Mapping[str, int], line: int, cells: list[str]
-    ) -> ContactDraft | Rejected:
-        entry = f"line {line}"
-        needed = max(columns[name] for name in self.REQUIRED) + 1
-        if len(cells) < needed:
-            return Rejected(
-                entry, line, "import.short_row", {"cells": len(cells), "needed": needed}
-            )
-
-        def cell(name: str) -> str:
-            index = columns.get(name)
-            return cells[index].strip() if index is not None and index < len(cells) else ""
-
-        raw_when = cell("CreateTime")
-        try:
-            when = self._parse_when(raw_when)
-        except (ValueError, OverflowError, OSError):
-            return Rejected(entry, line, "import.bad_date", {"value": raw_when})
-        sender = cell("is_sender")
-        if sender not in ("0", "1"):
-            return Rejected(entry, line, "import.bad_direction", {"value": sender})
-        direction = Direction.OUTGOING if sender == "1" else Direction.INCOMING
-        kind, msg, src = (
-            cell("type_name"),
-            cells[columns["msg"]],
-            cell("src"),
-        )
-        room, talker = cell("room_name"), cell("talker")
-        if kind in self.TEXT_TYPES:
-            content = msg or None
-        elif kind == "系统通知":
-            content = html_to_text(msg) or None
-        else:
-            content = f"[{kind}]" + (f" {msg}" if msg and msg != kind and msg not in kind else "")
-        notes = [f"WeChat type: {kind}"] if kind and kind != "文本" else []
-        if src:
-            notes.append(f"src: {src}")
-        group = room.endswith("@chatroom")
-        if group:
-            notes.append(f"Group chat: {room}")
-        try:
-            content = self.bound_text("msg", content)
-        except TooLarge as exc:
-            return exc.rejected(entry, line)
-        server_id = cell("MsgSvrID")
-        if server_id and server_id != "0":
-            fingerprint = self._fingerprint("wechat", server_id)
-        else:
-            fingerprint = self._fingerprint("wechat-row", raw_when, sender, talker, room, msg)
-        return self.draft(
-            entry=entry,
-            fingerprint=fingerprint,
-            channel=Channel.MESSAGE,
-            app="wechat",
-            occurred_at=when,
-            direction=direction,
-            outcome=Outcome.CONNECTED,
-            counterpart=(talker if direction is Direction.INCOMING else None)
-            if group
-            else room or None,
-            address=room or talker or None,
-            content=content,
-            notes="\n".join(notes) or None,
         )

@@ -343,7 +343,7 @@ class MboxImporter(_EmailBase):
         start_line = 0
         from_date: datetime | None = None
         previous_blank = True
-        with self.path.open("rb") as fh:
+        with self.open_input() as fh:
             for number, line in enumerate(fh, start=1):
                 if line.startswith(b"From ") and (previous_blank or _FROM_LINE_DATE.match(line)):
                     if index:

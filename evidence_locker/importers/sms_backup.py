@@ -278,7 +278,7 @@ class SmsBackupImporter(Importer):
 
         parser = _expat_parser(self.file_name, start, end)
         broken: expat.ExpatError | None = None
-        with self.path.open("rb") as raw:
+        with self.open_input() as raw:
             chunks = feed_chunks(_SurrogateFixer(raw).read, self.options.max_message_bytes)
             while broken is None:
                 try:

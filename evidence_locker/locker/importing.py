@@ -10,6 +10,7 @@ by their source fingerprint and skipped.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import os
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from evidence_locker.errors import FormatError
+from evidence_locker.locker import import_state
 from evidence_locker.model import ContactDraft
 
 if TYPE_CHECKING:
@@ -49,7 +51,13 @@ class Preview:
 
     @classmethod
     def of(cls, draft: ContactDraft) -> Preview:
-        text = " ".join((draft.content or draft.subject or "").split())
+        # What the record says; for one that says nothing itself (an unsent message, a
+        # call), its first note or its duration.
+        said = draft.content or draft.subject or (draft.notes or "").split("\n", 1)[0]
+        if draft.duration_s:
+            minutes, seconds = divmod(draft.duration_s, 60)
+            said = f"[{minutes}:{seconds:02d}] {said}"
+        text = " ".join(said.split())
         if len(text) > PREVIEW_CHARS:
             text = text[: PREVIEW_CHARS - 1] + "…"
         return cls(
@@ -136,7 +144,7 @@ def import_file(
     options: ImportOptions | None = None,
     dry_run: bool = False,
     salvage: bool = False,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, tuple[int, int] | None], None] | None = None,
     keep_ids: bool = False,
 ) -> ImportSummary:
     """Import ``path`` into ``locker``; see the module docstring for the guarantees.
@@ -144,6 +152,8 @@ def import_file(
     ``salvage``: a file that breaks off part-way (a truncated backup) keeps the whole
     entries before the break instead of importing nothing; ``summary.salvaged`` says
     where it broke. Without it the error says how many entries ``--salvage`` would keep.
+    ``progress(entries read, (done, total) or None)`` is called every 100 entries; the
+    pair is how far the reading has come in the importer's unit (bytes, rows).
     ``keep_ids``: list the new records' ids in ``record_ids`` (memory grows with the
     file, ~10 MB per 100k records, so only on request). A dry run lists a
     :class:`Preview` of each record it would add (~200 bytes each).
@@ -153,6 +163,10 @@ def import_file(
 
     options = options or ImportOptions(region=locker.region)
     importer = open_importer(path, format=format, options=options)
+    # Incremental sources (a mailbox) start where the last committed import ended.
+    resume_key = import_state.state_key(locker.public_key, importer.file_name)
+    if not options.resume:
+        importer.options = dataclasses.replace(options, resume=import_state.load(resume_key))
     summary = ImportSummary(
         file=importer.file_name, format=importer.name, sha256=importer.file_sha256, dry_run=dry_run
     )
@@ -171,7 +185,7 @@ def import_file(
                 return
             summary.read += 1
             if progress is not None and summary.read % 100 == 0:
-                progress(summary.read)
+                progress(summary.read, importer.progress())
             if isinstance(item, Rejected):
                 summary.rejected.append(item)
                 continue
@@ -192,8 +206,11 @@ def import_file(
                 exc.key, hint="import.salvage_hint", entries=summary.read, **exc.params
             ) from exc
         raise
+    resume = importer.resume_state()
+    if resume is not None and not dry_run:  # only once the import is committed
+        import_state.save(resume_key, resume)
     if progress is not None:
-        progress(summary.read)
+        progress(summary.read, importer.progress())
     summary.imported = len(result.added)
     summary.duplicates = result.duplicates
     summary.attachments = result.attachments
