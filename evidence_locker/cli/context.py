@@ -176,7 +176,17 @@ class State:
                     directory, passphrase=secret, database_url=self.database_url
                 ),
             )
+            self.warn_if_behind(self._locker)
         return self._locker
+
+    def warn_if_behind(self, locker: Locker) -> None:
+        """Say at unlock that the locker is older than the newest head seen here."""
+        behind = locker.behind
+        if behind is None:
+            return
+        kind = "rolled_back" if behind.status.value == "rolled_back" else "diverged"
+        text = self.t(f"warning.{kind}", seen=behind.head.size, now=behind.ledger_size)
+        self.err.print(text, markup=False, soft_wrap=True)
 
     def close(self) -> None:
         if self._locker is not None:
