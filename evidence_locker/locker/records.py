@@ -79,7 +79,9 @@ class Reader:
     def resolve_id(self, prefix: str) -> str:
         """A full entry id from any unique prefix of at least 4 characters."""
         text = (prefix or "").strip().lower()
-        if len(text) < 4 or not all(c in "0123456789abcdef" for c in text):
+        if len(text) < 4:  # "no record" would send the user looking for one that exists
+            raise UsageError("record.short_id", id=prefix, hint="hint.list")
+        if not all(c in "0123456789abcdef" for c in text):
             raise NotFound("record.unknown", id=prefix, hint="hint.list")
         with self.read() as conn:
             # ids are lowercase hex (checked above): a range scan on the unique index
