@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evidence_locker.ledger.log import DecodedEntry, Ledger, PendingEntry, VerifyReport
+from evidence_locker.ledger.log import DecodedEntry, PendingEntry, VerifyReport
 from evidence_locker.locker import checking, keys
 from evidence_locker.locker.attachments import Attachments
 from evidence_locker.locker.cases import Cases
@@ -29,13 +29,13 @@ from evidence_locker.locker.session import Clock, Session, utc_now
 from evidence_locker.locker.writing import BatchResult, Writer
 from evidence_locker.model import AttachmentInfo, Case, ContactDraft, Record, RecordFilter
 from evidence_locker.search.searcher import Searcher
+from evidence_locker.search.upkeep import IndexUpkeep
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from sqlalchemy.engine import Engine
 
-    from evidence_locker.crypto import KeyRing
     from evidence_locker.search.hit import SearchHit
     from evidence_locker.search.index import Tokenizer
     from evidence_locker.store.blobs import BlobStore
@@ -46,18 +46,24 @@ class Locker:
 
     def __init__(self, session: Session):
         self._session = session
+        # fixed for the life of the unlocked locker
+        self.path = session.path
+        self.locker_id = session.locker_id
+        self.origin = session.origin
+        self.keyring = session.keyring
+        self.ledger = session.ledger
         self._cases = Cases(session)
         self._reader = Reader(session, self._cases)
         self._files = Attachments(session, self._reader)
         self._writer = Writer(session, self._cases, self._reader, self._files)
         self._keys = keys.KeySlots(session)
-        self._search = Searcher(
+        upkeep = IndexUpkeep(
             self._reader,
             write_sa=session.write_sa,
             ledger_rows=session.ledger_rows,
             token_fn=session.keyring.index_token,
-            driver=session.driver,
         )
+        self._search = Searcher(self._reader, upkeep, session.driver)
         # the search index follows every write, in the write's own transaction
         session.before_write = self._search.upkeep.ensure
         session.after_append = self._search.upkeep.index
@@ -79,9 +85,7 @@ class Locker:
         region: str = "CN",
     ) -> tuple[Locker, str]:
         """Make a new locker. Returns it and the recovery key (shown once, never stored)."""
-        session, recovery_key = keys.create(
-            path, passphrase, database_url=database_url, clock=clock, region=region
-        )
+        session, recovery_key = keys.create(path, passphrase, database_url, clock, region)
         return cls(session), recovery_key
 
     @classmethod
@@ -95,13 +99,7 @@ class Locker:
         clock: Clock = utc_now,
     ) -> Locker:
         """Unlock with the passphrase or the recovery key. One error for any wrong key."""
-        session = keys.unlock(
-            path,
-            passphrase=passphrase,
-            recovery_key=recovery_key,
-            database_url=database_url,
-            clock=clock,
-        )
+        session = keys.unlock(path, passphrase, recovery_key, database_url, clock)
         locker = cls(session)
         locker._files.sweep_left_behind()
         return locker
@@ -122,26 +120,6 @@ class Locker:
     def engine(self) -> Engine:
         """The SQLAlchemy engine (built on first use: see store/database.py)."""
         return self._session.database.engine
-
-    @property
-    def path(self) -> Path | None:
-        return self._session.path
-
-    @property
-    def locker_id(self) -> str:
-        return self._session.locker_id
-
-    @property
-    def origin(self) -> str:
-        return self._session.origin
-
-    @property
-    def keyring(self) -> KeyRing:
-        return self._session.keyring
-
-    @property
-    def ledger(self) -> Ledger:
-        return self._session.ledger
 
     @property
     def region(self) -> str:
@@ -176,9 +154,7 @@ class Locker:
     ) -> BatchResult:
         """Store many contacts in ONE transaction, skipping ones already imported
         (:meth:`.writing.Writer.log_batch`)."""
-        return self._writer.log_batch(
-            drafts, dry_run=dry_run, flush_every=flush_every, keep_ids=keep_ids
-        )
+        return self._writer.log_batch(drafts, dry_run, flush_every, keep_ids)
 
     def correct(self, record_id: str, *, reason: str, changes: dict[str, Any]) -> Record:
         """Append a new version of a record; the original stays in the ledger."""
@@ -284,7 +260,7 @@ class Locker:
         name: str | None = None,
     ) -> AttachmentInfo:
         """Attach a file to an existing record: a new ledger leaf with its SHA-256."""
-        return self._files.attach(record_id, path, caption=caption, name=name)
+        return self._files.attach(record_id, Path(path), caption, name)
 
     def attachment(self, attachment_id: str) -> AttachmentInfo:
         return self._files.info(attachment_id)

@@ -106,12 +106,7 @@ class Writer:
     # -- many contacts -----------------------------------------------------------------
 
     def log_batch(
-        self,
-        drafts: Iterable[ContactDraft],
-        *,
-        dry_run: bool = False,
-        flush_every: int = 1000,
-        keep_ids: bool = True,
+        self, drafts: Iterable[ContactDraft], dry_run: bool, flush_every: int, keep_ids: bool
     ) -> BatchResult:
         """Store many contacts in ONE transaction, skipping ones already imported.
 
