@@ -1,438 +1,61 @@
-"""One-file encrypted backups of a locker: write, verify, restore, merge.
+"""Reading a backup back: decrypt it section by section and check everything on the way.
 
-A backup (``.elb``, docs/backup-format.md has the bytes) is a small clear header that
-carries the locker's key slots (the master key wrapped under the passphrase and under
-the recovery key, with their KDF parameters), followed by ONE stream-encrypted payload
-(:mod:`evidence_locker.crypto.stream`, 64 KiB chunks) under the backup subkey of the
-master key. The payload is a tar-like sequence of sections: a manifest, a consistent
-snapshot of the database (SQLite's online backup API), every attachment blob as it is
-on disk (already ciphertext), and an end marker. So the file needs nothing but itself
-and the passphrase (or the recovery key) to be checked or restored.
-
-Why each choice:
-
-- The payload's stream id is derived from the SHA-256 of the clear header, so the
-  header cannot be swapped or edited without the payload failing to authenticate.
-- Memory is flat: the database snapshot goes to a temporary file in the locker
-  directory (it holds only what the locker already holds at rest: sealed fields and
-  ciphertext), and every section is copied through the cipher in 1 MiB pieces.
-- Speed (within 2x of ``tar`` of the locker folder for 100k records and 1 GiB): the
-  writer hashes nothing (the stream's tags authenticate it), the reader checks each
-  blob while copying it (read once, decrypted once under its own key), fsyncs run on
-  a worker thread, and ``restore`` checks the ledger's tree and signed head rather
-  than recomputing every leaf, which ``backup --verify`` still does (see
-  docs/backup-format.md for what each depth proves).
-- Written atomically: a temporary file beside the destination, fsync, rename, fsync of
-  the directory. A killed backup leaves no file under the final name.
-- A merge is a union by entry id: entries of the backup missing here are appended in
-  their original order, with their ids (so corrections, tombstones and attachments
-  that reference them keep working) but new sequence numbers and fresh salts, and a
-  ``merge`` entry records the backup's signed tree head.
+Used by ``backup --verify``, restore and merge alike. The reader checks each blob
+while copying it (read once, decrypted once under its own key) and fsyncs on a worker
+thread. The ledger in the backup is checked to its signed head; with ``full`` every
+leaf is also recomputed from its entry, as ``verify`` does (docs/backup-format.md
+says what each depth proves).
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
 import io
 import json
 import os
-import secrets
-import shutil
 import sqlite3
-import struct
 import tempfile
 from collections import deque
-from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, BinaryIO
 
 from evidence_locker import crypto
+from evidence_locker.care.backup.format import (
+    COPY_SIZE,
+    KIND_BLOB,
+    KIND_DB,
+    KIND_END,
+    KIND_MANIFEST,
+    MAX_MANIFEST,
+    MAX_NAME,
+    MAX_SECTION,
+    SECTION_HEAD,
+    SIZE,
+    BackupHeader,
+    BackupInfo,
+    Progress,
+    open_new,
+    read_header,
+    stream_id,
+    unlock_header,
+)
 from evidence_locker.crypto.stream import (
     DecryptingReader,
     StreamError,
-    StreamWriter,
     decrypt_stream,
 )
 from evidence_locker.errors import (
     FormatError,
     IntegrityError,
-    LockerExists,
-    StorageError,
-    UsageError,
-    WrongPassphrase,
 )
 from evidence_locker.ledger import merkle
 from evidence_locker.ledger.canonical import commitment, entry_leaf_hash
 from evidence_locker.ledger.checkpoint import open_note
-from evidence_locker.ledger.log import Ledger, PendingEntry, header_of
-from evidence_locker.model import micros
+from evidence_locker.ledger.log import Ledger, header_of
 from evidence_locker.store.durable import fsync_dir
-
-MAGIC = b"EVLKBACK"
-VERSION = 1
-FORMAT = "evidence-locker-backup/1"
-MAX_HEADER = 64 * 1024  # the clear header: two key slots and a few ids
-MAX_MANIFEST = 1024 * 1024
-MAX_NAME = 255
-MAX_SECTION = 1 << 48  # 256 TiB: a bound that no real file reaches, to refuse nonsense
-COPY_SIZE = 1024 * 1024  # bytes per read and per write
-SECTION_HEAD = struct.Struct(">cH")  # kind, name length; then name, then u64 size
-SIZE = struct.Struct(">Q")
-KIND_MANIFEST, KIND_DB, KIND_BLOB, KIND_END = b"M", b"D", b"B", b"Z"
-STREAM_PREFIX = "evidence-locker/v1/backup/"
-TEMP_PREFIX = ".elb-"
-TEMP_SUFFIX = ".part"
-
-Progress = Callable[[int], None]
-
-
-# -- results ---------------------------------------------------------------------------
-
-
-@dataclass
-class BackupInfo:
-    """What a backup holds; filled by :func:`create_backup` and the readers."""
-
-    path: Path
-    locker_id: str
-    created_at: datetime
-    head: str  # the signed tree head (C2SP note) at backup time
-    size: int  # ledger entries
-    blobs: int = 0
-    blob_bytes: int = 0
-    file_bytes: int = 0
-    missing_blobs: list[str] = field(default_factory=list)  # absent from the locker then
-    problems: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def root_hex(self) -> str:
-        return base64.b64decode(self.head.splitlines()[2]).hex()
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "path": str(self.path),
-            "locker_id": self.locker_id,
-            "created_at": self.created_at.isoformat(),
-            "size": self.size,
-            "root": self.root_hex,
-            "head": self.head,
-            "blobs": self.blobs,
-            "blob_bytes": self.blob_bytes,
-            "file_bytes": self.file_bytes,
-            "missing_blobs": self.missing_blobs,
-            "ok": self.ok,
-            "problems": [{"what": k, **p} for k, p in self.problems],
-        }
-
-
-@dataclass
-class MergeResult:
-    """What :func:`merge_backup` did."""
-
-    backup: BackupInfo
-    added: int = 0  # entries appended (records, corrections, tombstones, files, cases)
-    records: int = 0  # of which record first versions
-    blobs_added: int = 0
-    blobs_repaired: int = 0  # blobs missing here for entries both sides had
-    merge_entry: str | None = None  # id of the ``merge`` ledger entry, if one was added
-
-
-# -- small file helpers ----------------------------------------------------------------
-
-
-def _open_new(path: Path) -> BinaryIO:
-    """A new 0600 file; writes are gathered into COPY_SIZE system calls."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(path, flags | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    return os.fdopen(fd, "wb", buffering=COPY_SIZE)
-
-
-def _storage(exc: OSError, path: Path) -> StorageError:
-    import errno
-
-    detail = os.strerror(exc.errno) if exc.errno else str(exc)
-    key = "backup.disk_full" if exc.errno in (errno.ENOSPC, errno.EFBIG) else "backup.write_failed"
-    return StorageError(key, path=str(path), detail=detail)
-
-
-def _stream_id(header: bytes) -> str:
-    return STREAM_PREFIX + hashlib.sha256(header).hexdigest()
-
-
-def _section(kind: bytes, name: str, size: int) -> bytes:
-    raw = name.encode()
-    return SECTION_HEAD.pack(kind, len(raw)) + raw + SIZE.pack(size)
-
-
-# -- writing ---------------------------------------------------------------------------
-
-
-def _snapshot(db_path: Path, into: Path) -> None:
-    """A consistent copy of the live database (readers and writers may carry on)."""
-    src = sqlite3.connect(db_path, timeout=30)
-    try:
-        dst = sqlite3.connect(into)
-        try:
-            # The copy is read once and deleted: it needs no journal and no fsync.
-            dst.execute("PRAGMA synchronous=OFF")
-            src.backup(dst)
-            dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
-        finally:
-            dst.close()
-    finally:
-        src.close()
-
-
-def _snapshot_facts(db: Path) -> tuple[dict[str, str], list[dict[str, Any]], list[str]]:
-    conn = sqlite3.connect(db)
-    try:
-        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-        slots = [
-            {"kind": k, "kdf": kdf, "wrapped": base64.b64encode(w).decode()}
-            for k, kdf, w in conn.execute("SELECT kind, kdf, wrapped FROM keyslot ORDER BY kind")
-        ]
-        ids = [
-            r[0]
-            for r in conn.execute("SELECT id FROM entry WHERE kind = 'attachment' ORDER BY seq")
-        ]
-    finally:
-        conn.close()
-    return meta, slots, ids
-
-
-def create_backup(
-    locker: Any,
-    dest: str | os.PathLike[str],
-    *,
-    force: bool = False,
-    progress: Progress | None = None,
-) -> BackupInfo:
-    """Write a one-file encrypted backup of ``locker`` to ``dest``, atomically.
-
-    Returns what went in. A blob missing from the locker (see ``doctor``) does not stop
-    the backup: the rest is saved and the missing ids are listed in the result.
-    """
-    from evidence_locker.locker import DB_NAME
-
-    if locker.path is None or locker.engine.dialect.name != "sqlite":
-        raise UsageError("backup.sqlite_only")
-    target = Path(dest).expanduser()
-    if target.is_dir():
-        raise UsageError("backup.is_dir", path=str(target))
-    if target.exists() and not force:
-        raise UsageError("backup.exists", path=str(target), hint="backup.hint_force")
-    if not target.parent.is_dir():
-        raise UsageError("backup.no_dir", path=str(target.parent))
-    snap = locker.path / f"{TEMP_PREFIX}{secrets.token_hex(8)}.db{TEMP_SUFFIX}"
-    tmp = target.parent / f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}"
-    try:
-        try:
-            _snapshot(locker.path / DB_NAME, snap)
-        except sqlite3.Error as exc:
-            raise StorageError("backup.snapshot", detail=str(exc)) from exc
-        meta, slots, attachment_ids = _snapshot_facts(snap)
-        created = datetime.now(UTC)
-        header_doc = {
-            "format": FORMAT,
-            "locker_id": meta["locker_id"],
-            "created_at": created.isoformat(),
-            "slots": slots,
-        }
-        header = _encode_header(header_doc)
-        blobs = locker.blobs
-        present, missing, total = [], [], 0
-        for blob_id in attachment_ids:
-            try:
-                size = blobs.path(blob_id).stat().st_size
-            except FileNotFoundError:
-                missing.append(blob_id)
-                continue
-            present.append((blob_id, size))
-            total += size
-        head = meta["head"]
-        info = BackupInfo(
-            path=target,
-            locker_id=meta["locker_id"],
-            created_at=created,
-            head=head,
-            size=int(json.loads(meta["frontier"])["size"]),
-            blobs=len(present),
-            blob_bytes=total,
-            missing_blobs=missing,
-        )
-        manifest = json.dumps(
-            {
-                "format": FORMAT,
-                "locker_id": info.locker_id,
-                "created_at": created.isoformat(),
-                "head": head,
-                "size": info.size,
-                "db_bytes": snap.stat().st_size,
-                "blobs": len(present),
-                "blob_bytes": total,
-                "missing_blobs": missing,
-            }
-        ).encode()
-        key = locker.keyring.subkey("backup")
-        try:
-            with _open_new(tmp) as out:
-                out.write(header)
-                enc = StreamWriter(out, key=key, blob_id=_stream_id(header), out_size=COPY_SIZE)
-                _write_payload(enc, manifest, snap, present, blobs, progress)
-                out.flush()
-                os.fsync(out.fileno())
-            info.file_bytes = tmp.stat().st_size
-            if not force and target.exists():
-                raise UsageError("backup.exists", path=str(target), hint="backup.hint_force")
-            os.replace(tmp, target)
-            fsync_dir(target.parent)
-        except OSError as exc:
-            raise _storage(exc, target) from exc
-    finally:
-        for leftover in (tmp, snap):
-            with contextlib.suppress(FileNotFoundError):
-                leftover.unlink()
-    return info
-
-
-def _encode_header(doc: dict[str, Any]) -> bytes:
-    body = json.dumps(doc, separators=(",", ":"), sort_keys=True).encode()
-    return MAGIC + bytes([VERSION]) + struct.pack(">I", len(body)) + body
-
-
-def _write_payload(
-    enc: StreamWriter,
-    manifest: bytes,
-    snap: Path,
-    blobs: list[tuple[str, int]],
-    store: Any,
-    progress: Progress | None,
-) -> None:
-    """Every section into the stream, then the end marker; read in COPY_SIZE pieces."""
-    enc.write(_section(KIND_MANIFEST, "manifest.json", len(manifest)) + manifest)
-    buf = memoryview(bytearray(COPY_SIZE))
-    with open(snap, "rb", buffering=0) as f:
-        _file_section(enc, KIND_DB, "locker.db", f, snap.stat().st_size, buf, progress)
-    for blob_id, size in blobs:
-        with open(store.path(blob_id), "rb", buffering=0) as f:
-            _file_section(enc, KIND_BLOB, blob_id, f, size, buf, progress)
-    enc.write(_section(KIND_END, "", 0))
-    enc.close()
-
-
-def _file_section(
-    enc: StreamWriter,
-    kind: bytes,
-    name: str,
-    f: Any,
-    size: int,
-    buf: memoryview,
-    progress: Progress | None,
-) -> None:
-    enc.write(_section(kind, name, size))
-    left = size
-    while left:
-        n = f.readinto(buf[: min(len(buf), left)])
-        if not n:  # the file shrank under us: never write a section shorter than declared
-            raise StorageError("backup.file_changed", name=name)
-        enc.write(buf[:n])
-        left -= n
-        if progress:
-            progress(n)
-    if f.read(1):
-        raise StorageError("backup.file_changed", name=name)
-
-
-# -- reading ---------------------------------------------------------------------------
-
-
-@dataclass
-class BackupHeader:
-    """The clear part of a backup file: enough to unlock it, nothing else."""
-
-    raw: bytes
-    locker_id: str
-    created_at: str
-    slots: dict[str, dict[str, Any]]
-
-
-def read_header(src: BinaryIO) -> BackupHeader:
-    """Parse and bound-check the clear header (untrusted input)."""
-    fixed = src.read(len(MAGIC) + 5)
-    if len(fixed) < len(MAGIC) + 5 or not fixed.startswith(MAGIC):
-        if MAGIC.startswith(fixed[: len(MAGIC)]) and len(fixed) < len(MAGIC) + 5:
-            raise IntegrityError("backup.truncated")
-        raise FormatError("backup.not_a_backup")
-    if fixed[len(MAGIC)] != VERSION:
-        raise FormatError("backup.version", version=fixed[len(MAGIC)])
-    (length,) = struct.unpack(">I", fixed[len(MAGIC) + 1 :])
-    if length > MAX_HEADER:
-        raise FormatError("backup.bad_header")
-    body = src.read(length)
-    if len(body) < length:
-        raise IntegrityError("backup.truncated")
-    try:
-        doc = json.loads(body)
-        if doc["format"] != FORMAT:
-            raise ValueError
-        locker_id = str(doc["locker_id"])
-        slots = {}
-        for s in doc["slots"]:
-            slots[str(s["kind"])] = {
-                "kdf": json.loads(s["kdf"]),
-                "wrapped": base64.b64decode(s["wrapped"], validate=True),
-            }
-        created = str(doc["created_at"])
-    except (ValueError, KeyError, TypeError, AttributeError):
-        raise FormatError("backup.bad_header") from None
-    return BackupHeader(raw=fixed + body, locker_id=locker_id, created_at=created, slots=slots)
-
-
-def unlock_header(
-    header: BackupHeader, *, passphrase: str | None = None, recovery_key: str | None = None
-) -> crypto.KeyRing:
-    """The locker's key ring from a backup's key slots. One error for any wrong key."""
-    from evidence_locker.locker.keys import slot_context
-
-    if recovery_key is not None:
-        kind, slot = "recovery", header.slots.get("recovery")
-        try:
-            salt = bytes.fromhex(slot["kdf"]["salt"]) if slot else b""
-            kek = crypto.recovery_kek(recovery_key, salt)
-        except (ValueError, KeyError, TypeError):
-            raise WrongPassphrase("error.wrong_recovery_key") from None
-    elif passphrase is not None:
-        kind, slot = "passphrase", header.slots.get("passphrase")
-        if slot is None:
-            raise FormatError("backup.bad_header")
-        try:
-            params = crypto.KdfParams.from_json(slot["kdf"])
-        except (ValueError, AttributeError):
-            raise FormatError("backup.bad_header") from None
-        kek = crypto.passphrase_kek(passphrase, params)
-    else:
-        raise UsageError("backup.no_secret")
-    if slot is None:
-        raise WrongPassphrase()
-    try:
-        master = crypto.unwrap_key(
-            kek, slot["wrapped"], context=slot_context(kind, header.locker_id)
-        )
-    except crypto.DecryptionFailed:
-        raise WrongPassphrase(
-            "error.wrong_recovery_key" if kind == "recovery" else "error.wrong_passphrase"
-        ) from None
-    return crypto.KeyRing(master)
 
 
 class _Payload:
@@ -441,7 +64,7 @@ class _Payload:
     def __init__(self, src: BinaryIO, header: BackupHeader, keyring: crypto.KeyRing):
         try:
             self._reader = DecryptingReader(
-                src, key=keyring.subkey("backup"), blob_id=_stream_id(header.raw), digest=False
+                src, key=keyring.subkey("backup"), blob_id=stream_id(header.raw), digest=False
             )
         except StreamError as exc:
             raise _stream_error(exc) from None
@@ -675,7 +298,7 @@ def _db_facts(
         raise IntegrityError("backup.bad_database", detail=str(exc)) from None
 
 
-def _extract(
+def extract(
     path: Path,
     workdir: Path | None,
     *,
@@ -734,7 +357,7 @@ def _extract(
         if kind != KIND_DB:
             raise FormatError("backup.bad_payload")
         db = workdir / "locker.db"
-        out = _open_new(db)
+        out = open_new(db)
         try:
             payload.copy(size, out)
         except BaseException:
@@ -763,7 +386,7 @@ def _extract(
             if kind != KIND_BLOB or name in seen or name not in files:
                 raise FormatError("backup.bad_payload")
             seen.add(name)
-            out = _open_new(blob_dir / f"{name}.blob") if keep else None
+            out = open_new(blob_dir / f"{name}.blob") if keep else None
             try:
                 tee = _SectionTee(payload, size, out)
                 try:
@@ -811,7 +434,7 @@ def verify_backup(
     ``full`` (the default: this is the command that exists to check) also recomputes
     every ledger leaf from its entry, as ``verify`` does; see :func:`restore_backup`.
     """
-    info, _ = _extract(
+    info, _ = extract(
         Path(path),
         None,
         keyring=keyring,
@@ -820,197 +443,3 @@ def verify_backup(
         full=full,
     )
     return info
-
-
-def restore_backup(
-    path: str | os.PathLike[str],
-    target: str | os.PathLike[str],
-    *,
-    passphrase: str | None = None,
-    recovery_key: str | None = None,
-    full_verify: bool = False,
-    progress: Progress | None = None,
-) -> BackupInfo:
-    """Restore a backup into a NEW locker directory, all or nothing.
-
-    Refuses an existing locker (or any non-empty directory). Everything is decrypted
-    and checked in a hidden directory beside the target, which is renamed into place
-    only when the whole backup proved good: every byte authenticates under the backup
-    key (so the database is, bit for bit, the snapshot taken at backup time), the
-    Merkle tree over the stored leaves and the signed head match the manifest, and
-    every blob decrypts to its ledger size and SHA-256. Recomputing each of the
-    ledger's leaves from its entry (``verify``; ~60 us an entry, most of a restore's
-    time for 100k records) is left to ``full_verify``: the authenticated copy can only
-    fail it where the locker already failed it when the backup was taken.
-    """
-    from evidence_locker.locker import Locker
-
-    dest = Path(target).expanduser()
-    if Locker.exists(dest):
-        raise LockerExists(path=str(dest), hint="backup.hint_merge")
-    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise UsageError("backup.target_not_empty", path=str(dest))
-    parent = dest.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        work = parent / f"{TEMP_PREFIX}restore-{secrets.token_hex(8)}{TEMP_SUFFIX}"
-        work.mkdir(mode=0o700)
-    except OSError as exc:
-        raise _storage(exc, dest) from exc
-    try:
-        info, _ = _extract(
-            Path(path),
-            work,
-            passphrase=passphrase,
-            recovery_key=recovery_key,
-            full=full_verify,
-            progress=progress,
-        )
-        if not info.ok:
-            what, params = info.problems[0]
-            raise IntegrityError("backup.damaged", what=what, **params)
-        fsync_dir(work)
-        if dest.exists():
-            dest.rmdir()  # empty (checked above): rename needs the name free
-        os.rename(work, dest)
-        fsync_dir(parent)
-    except OSError as exc:
-        raise _storage(exc, dest) from exc
-    finally:
-        if work.exists():
-            shutil.rmtree(work, ignore_errors=True)
-    return info
-
-
-# -- merging ---------------------------------------------------------------------------
-
-
-def merge_backup(
-    locker: Any, path: str | os.PathLike[str], *, progress: Progress | None = None
-) -> MergeResult:
-    """Add to ``locker`` every entry of a backup of the SAME locker that it lacks.
-
-    The backup is decrypted with the open locker's own keys (same locker, same master
-    key), into a hidden directory inside the locker, and fully checked before anything
-    changes. Blobs go in first (an interrupted merge leaves at most orphan blobs, which
-    ``doctor`` reports), then one transaction appends the missing entries and a
-    ``merge`` entry. Blobs missing here for entries both sides have are put back too.
-    """
-    from evidence_locker.store.blobs import BLOB_SUFFIX
-
-    if locker.path is None:
-        raise UsageError("backup.sqlite_only")
-    source = Path(path).expanduser()
-    with open_or_missing(source) as f:
-        header = read_header(f)
-    if header.locker_id != locker.locker_id:
-        raise UsageError("backup.other_locker", hint="backup.hint_restore")
-    work = locker.path / f"{TEMP_PREFIX}merge-{secrets.token_hex(8)}{TEMP_SUFFIX}"
-    work.mkdir(mode=0o700)
-    placed: list[str] = []
-    try:
-        info, _ = _extract(source, work, keyring=locker.keyring, progress=progress)
-        if not info.ok:
-            what, params = info.problems[0]
-            raise IntegrityError("backup.damaged", what=what, **params)
-        result = MergeResult(backup=info)
-        local_ids = locker.entry_ids()
-        pendings: list[PendingEntry] = []
-        for row, decoded in _backup_entries(work / "locker.db", locker.ledger):
-            if row.id in local_ids:
-                continue
-            pendings.append(
-                PendingEntry(
-                    id=row.id,
-                    kind=row.kind,
-                    record_id=row.record_id,
-                    logged_at=row.logged_at,
-                    fields=decoded.values(),
-                    target=row.target,
-                    channel=row.channel,
-                    direction=row.direction,
-                    occurred_at=row.occurred_at,
-                    offset=row.offset,
-                    case_id=row.case_id,
-                    dedupe=row.dedupe,
-                )
-            )
-            if row.kind == "record":
-                result.records += 1
-        blobs = locker.blobs
-        new_ids = {p.id for p in pendings}
-        for staged in sorted((work / "blobs").iterdir()):
-            blob_id = staged.name[: -len(BLOB_SUFFIX)]
-            if blobs.exists(blob_id):
-                continue
-            os.replace(staged, blobs.path(blob_id))
-            if blob_id in new_ids:
-                placed.append(blob_id)
-                result.blobs_added += 1
-            else:
-                result.blobs_repaired += 1
-        if placed or result.blobs_repaired:
-            fsync_dir(blobs.directory)
-        if pendings:
-            from evidence_locker.locker import new_id
-
-            merge_id = new_id()
-            pendings.append(
-                PendingEntry(
-                    id=merge_id,
-                    kind="merge",
-                    record_id=merge_id,
-                    logged_at=micros(locker.clock()),
-                    fields={
-                        "backup_head": info.head,
-                        "backup_created_at": info.created_at.isoformat(),
-                        "added": len(pendings),
-                    },
-                )
-            )
-            appended = locker.merge_entries(pendings)
-            result.added = len(appended) - (1 if any(p.id == merge_id for p in appended) else 0)
-            result.merge_entry = merge_id if result.added else None
-    except BaseException:
-        for blob_id in placed:
-            with contextlib.suppress(OSError):
-                locker.blobs.delete(blob_id)
-        raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return result
-
-
-@contextlib.contextmanager
-def open_or_missing(path: Path) -> Iterator[BinaryIO]:
-    try:
-        f = open(path, "rb")  # noqa: SIM115 - closed below
-    except (FileNotFoundError, IsADirectoryError):
-        from evidence_locker.errors import NotFound
-
-        raise NotFound("backup.missing", path=str(path)) from None
-    with f:
-        yield f
-
-
-def _backup_entries(db: Path, ledger: Ledger) -> Iterator[tuple[Any, Any]]:
-    """Rows of an extracted (already verified) backup database, decoded, in order."""
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        last = -1
-        while True:
-            rows = conn.execute(
-                "SELECT * FROM entry WHERE seq > ? ORDER BY seq LIMIT 2000", (last,)
-            ).fetchall()
-            if not rows:
-                return
-            for r in rows:
-                ns = SimpleNamespace(**dict(r))
-                try:
-                    yield ns, ledger.decode(ns)
-                except crypto.DecryptionFailed:
-                    raise IntegrityError("backup.damaged", what="verify.tampered") from None
-            last = rows[-1]["seq"]
-    finally:
-        conn.close()
