@@ -118,7 +118,7 @@ class Locker:
 
     @property
     def engine(self) -> Engine:
-        """The SQLAlchemy engine (built on first use: see store/database.py)."""
+        """The SQLAlchemy engine (built on first use: see store/connect.py)."""
         return self._session.database.engine
 
     @property
@@ -324,7 +324,7 @@ class Locker:
         """Replace the recovery key (the old one stops working). Shown once."""
         return self._keys.new_recovery_key()
 
-    # -- merging a backup (evidence_locker/care/backup.py) ----------------------------
+    # -- merging a backup (evidence_locker/care/backup/merge.py) ----------------------
 
     def entry_ids(self) -> set[str]:
         """Every entry id in the ledger (a merge adds only the ones missing here)."""
