@@ -264,6 +264,10 @@ class Record:
     leaf_hash: str = ""
     attachments: tuple[AttachmentInfo, ...] = ()
     time_known: bool = True  # False: only the day of occurred_at is known
+    # trusted time: the genTime of the earliest time-stamp covering this entry, and
+    # the TSA that gave it (None until a stamp covers it; locker/timestamps.py)
+    existed_by: datetime | None = None
+    existed_by_tsa: str | None = None
 
     @property
     def is_latest(self) -> bool:
@@ -304,6 +308,8 @@ class Record:
             "delete_reason": self.delete_reason,
             "leaf_hash": self.leaf_hash,
             "attachments": [a.to_json() for a in self.attachments],
+            "existed_no_later_than": self.existed_by.isoformat() if self.existed_by else None,
+            "existed_no_later_than_tsa": self.existed_by_tsa,
         }
 
 

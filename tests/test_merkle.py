@@ -80,3 +80,12 @@ def test_batch_proofs_equal_the_recursive_definition(n: int) -> None:
     batch = merkle.inclusion_proofs(range(n), leaves)
     for i in range(n):
         assert batch[i] == merkle.inclusion_proof(i, leaves)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 130))
+def test_batch_consistency_proofs_equal_the_recursive_definition(n: int) -> None:
+    leaves = _leaves(n)
+    batch = merkle.consistency_proofs(range(1, n + 1), leaves)
+    for m in range(1, n + 1):
+        assert batch[m] == merkle.consistency_proof(m, leaves)

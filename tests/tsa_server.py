@@ -51,6 +51,7 @@ signer_digest = sha256
 default_policy = 1.3.6.1.4.1.99999.1
 digests = sha256, sha384, sha512
 accuracy = secs:1
+clock_precision_digits = 3
 ordering = yes
 tsa_name = yes
 ess_cert_id_chain = no

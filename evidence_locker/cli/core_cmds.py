@@ -275,6 +275,7 @@ def show_cmd(
         ("field.direction", STATE.t(f"direction.{r.direction.value}")),
         ("field.occurred_at", render.when(r.occurred_at, STATE.tz, seconds=True)),
         ("field.logged_at", render.when(r.logged_at, STATE.tz, seconds=True)),
+        ("field.existed_by", _trusted_time(r)),
         ("field.organisation", r.organisation),
         ("field.counterpart", r.counterpart),
         ("field.address", r.address),
@@ -317,6 +318,14 @@ def show_cmd(
         c.print(f"[bold]{STATE.t('show.attachments', n=len(history.attachments))}[/bold]")
         for a in history.attachments:
             c.print(f"  {a.id[:8]}  {a.name}  {a.size} B  sha256 {a.sha256}", markup=False)
+
+
+def _trusted_time(r: Any) -> str | None:
+    if r.existed_by is None:
+        return None
+    from evidence_locker.cli.tsa_cmd import trusted_time_text
+
+    return trusted_time_text(STATE, r)
 
 
 def _source_text(r: Any) -> str | None:
@@ -431,11 +440,13 @@ def verify_cmd(
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Recompute every hash and the signature; name the first bad record. / 校验完整性。"""
+    from evidence_locker.cli.tsa_cmd import print_stamps, stamps_json
     from evidence_locker.ledger.checkpoint import fingerprint
 
     locker = STATE.open_locker()
     report = locker.verify()
-    blob_problems = locker.verify_blobs() if report.ok else []
+    ledger_ok = not report.problems and report.head is not None
+    blob_problems = locker.verify_blobs() if ledger_ok else []
     if json_out:
         render.print_json(
             {
@@ -448,9 +459,10 @@ def verify_cmd(
                     {"attachment": a.id, "record_id": a.record_id, "what": what}
                     for a, what in blob_problems
                 ],
+                "stamps": stamps_json(report.stamps),
             }
         )
-    elif report.ok:
+    elif ledger_ok:
         assert report.head is not None
         STATE.console.print(
             STATE.t(
@@ -460,6 +472,7 @@ def verify_cmd(
                 fp=fingerprint(locker.public_key),
             )
         )
+        print_stamps(STATE, report.stamps)
     else:
         first = report.problems[0]
         STATE.err.print(

@@ -195,7 +195,17 @@ class KeyRing:
     Each purpose has its own HKDF label, so no key is ever used for two jobs.
     """
 
-    PURPOSES = ("field", "index", "attachment", "signing", "backup", "dossier")
+    # "anchor": receipts on stored time-stamps; "settings": the TSA list and its roots
+    PURPOSES = (
+        "field",
+        "index",
+        "attachment",
+        "signing",
+        "backup",
+        "dossier",
+        "anchor",
+        "settings",
+    )
 
     def __init__(self, master: bytes):
         if len(master) != KEY_SIZE:
@@ -215,6 +225,13 @@ class KeyRing:
     @property
     def master(self) -> bytes:
         return self._master
+
+    def mac(self, purpose: str, data: bytes) -> bytes:
+        """HMAC-SHA256 of ``data`` under the ``purpose`` subkey ("anchor", "settings"):
+        state kept beside the ledger that someone without the keys must not forge."""
+        if purpose not in ("anchor", "settings"):
+            raise ValueError(f"no MAC key for {purpose!r}")
+        return P.hmac_sha256(self.subkey(purpose), data)
 
     def index_token(self, data: bytes) -> bytes:
         """Keyed hash for the blind search index (HMAC-SHA256)."""

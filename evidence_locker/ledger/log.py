@@ -100,10 +100,14 @@ class VerifyReport:
     size: int = 0
     problems: list[Problem] = field(default_factory=list)
     head: Checkpoint | None = None
+    # the time-stamps' verdicts (locker/timestamps.py StampsReport), once the ledger
+    # itself verified; anything with an ``ok`` property
+    stamps: Any = None
 
     @property
     def ok(self) -> bool:
-        return not self.problems and self.head is not None
+        stamps_ok = self.stamps is None or self.stamps.ok
+        return not self.problems and self.head is not None and stamps_ok
 
 
 def header_of(row: Any) -> dict[str, Any]:

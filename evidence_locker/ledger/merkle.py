@@ -8,7 +8,7 @@ construction means any CT-style verifier can check our proofs.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 HASH_SIZE = 32
 
@@ -102,14 +102,10 @@ def _subroot(leaves: Sequence[bytes], lo: int, hi: int) -> bytes:
     return root(leaves[lo:hi])
 
 
-def inclusion_proofs(indices: Sequence[int], leaves: Sequence[bytes]) -> dict[int, list[bytes]]:
-    """Inclusion proofs for many leaves at once, in O(n + k log n).
-
-    Builds the tree level by level, pairing left to right and carrying an odd last
-    node up unchanged: for RFC 6962's left-balanced tree this gives the same nodes,
-    so the proofs equal :func:`inclusion_proof`'s (a test checks it).
-    """
-    n = len(leaves)
+def _levels(leaves: Sequence[bytes]) -> list[list[bytes]]:
+    """Every level of the tree, leaves first, pairing left to right and carrying an
+    odd last node up unchanged. For RFC 6962's left-balanced tree, node ``i`` of level
+    ``l`` is then the root of leaves ``[i * 2**l, min((i + 1) * 2**l, n))``."""
     levels = [list(leaves)]
     while len(levels[-1]) > 1:
         prev = levels[-1]
@@ -117,6 +113,17 @@ def inclusion_proofs(indices: Sequence[int], leaves: Sequence[bytes]) -> dict[in
         if len(prev) % 2:
             nxt.append(prev[-1])
         levels.append(nxt)
+    return levels
+
+
+def inclusion_proofs(indices: Sequence[int], leaves: Sequence[bytes]) -> dict[int, list[bytes]]:
+    """Inclusion proofs for many leaves at once, in O(n + k log n).
+
+    Reads the proofs off :func:`_levels`, so they equal :func:`inclusion_proof`'s (a
+    test checks it).
+    """
+    n = len(leaves)
+    levels = _levels(leaves)
     out: dict[int, list[bytes]] = {}
     for index in indices:
         if not 0 <= index < n:
@@ -161,17 +168,42 @@ def consistency_proof(old_size: int, leaves: Sequence[bytes]) -> list[bytes]:
     n = len(leaves)
     if not 0 < old_size <= n:
         raise ValueError("old size out of range")
-    return _subproof(old_size, leaves, 0, n, True)
+    return _subproof(old_size, lambda lo, hi: _subroot(leaves, lo, hi), 0, n, True)
 
 
-def _subproof(m: int, leaves: Sequence[bytes], lo: int, hi: int, whole: bool) -> list[bytes]:
+def consistency_proofs(old_sizes: Sequence[int], leaves: Sequence[bytes]) -> dict[int, list[bytes]]:
+    """Consistency proofs from many earlier sizes to the whole tree, in O(n + k log n).
+
+    Every subtree the RFC's recursion asks for starts at a multiple of the smallest
+    power of two at least as large as the subtree, and either is that large or ends
+    at the tree's right edge: exactly one node of :func:`_levels`. A test checks the
+    proofs equal :func:`consistency_proof`'s.
+    """
+    n = len(leaves)
+    levels = _levels(leaves)
+
+    def subroot(lo: int, hi: int) -> bytes:
+        level = (hi - lo - 1).bit_length()
+        return levels[level][lo >> level]
+
+    out: dict[int, list[bytes]] = {}
+    for m in old_sizes:
+        if not 0 < m <= n:
+            raise ValueError("old size out of range")
+        out[m] = _subproof(m, subroot, 0, n, True)
+    return out
+
+
+def _subproof(
+    m: int, subroot: Callable[[int, int], bytes], lo: int, hi: int, whole: bool
+) -> list[bytes]:
     n = hi - lo
     if m == n:
-        return [] if whole else [_subroot(leaves, lo, hi)]
+        return [] if whole else [subroot(lo, hi)]
     k = _split(n)
     if m <= k:
-        return [*_subproof(m, leaves, lo, lo + k, whole), _subroot(leaves, lo + k, hi)]
-    return [*_subproof(m - k, leaves, lo + k, hi, False), _subroot(leaves, lo, lo + k)]
+        return [*_subproof(m, subroot, lo, lo + k, whole), subroot(lo + k, hi)]
+    return [*_subproof(m - k, subroot, lo + k, hi, False), subroot(lo, lo + k)]
 
 
 def verify_consistency(

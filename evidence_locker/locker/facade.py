@@ -26,6 +26,8 @@ from evidence_locker.locker.attachments import Attachments
 from evidence_locker.locker.cases import Cases
 from evidence_locker.locker.records import Reader, RecordHistory
 from evidence_locker.locker.session import Clock, Session, utc_now
+from evidence_locker.locker.timestamps import StampResult, Timestamps, TsaStatus
+from evidence_locker.locker.tsa_settings import TsaConfig
 from evidence_locker.locker.writing import BatchResult, Writer
 from evidence_locker.model import AttachmentInfo, Case, ContactDraft, Record, RecordFilter
 from evidence_locker.search.searcher import Searcher
@@ -53,7 +55,8 @@ class Locker:
         self.keyring = session.keyring
         self.ledger = session.ledger
         self._cases = Cases(session)
-        self._reader = Reader(session, self._cases)
+        self.timestamps = Timestamps(session)
+        self._reader = Reader(session, self._cases, self.timestamps)
         self._files = Attachments(session, self._reader)
         self._writer = Writer(session, self._cases, self._reader, self._files)
         self._keys = keys.KeySlots(session)
@@ -105,6 +108,9 @@ class Locker:
         return locker
 
     def close(self) -> None:
+        if self._session.wrote:  # trusted time: stamp with "auto" TSAs, never failing
+            self._session.wrote = False
+            self.timestamps.auto_stamp()
         self._search.forget_decrypted()
         self._session.database.dispose()
 
@@ -308,11 +314,28 @@ class Locker:
     # -- integrity ---------------------------------------------------------------------
 
     def verify(self, *, stop_at_first: bool = False) -> VerifyReport:
+        """Recompute the ledger and check the signed head, then every time-stamp."""
         return self._reader.verify(stop_at_first=stop_at_first)
 
     def head(self) -> str:
         """The current signed tree head (a C2SP signed note)."""
         return self._reader.head()
+
+    # -- trusted time (locker/timestamps.py) ------------------------------------------
+
+    def add_tsa(self, name: str, url: str, root_pem: bytes, *, auto: bool = False) -> TsaConfig:
+        """Configure an RFC 3161 time-stamp authority and the root it must chain to."""
+        return self.timestamps.add(name, url, root_pem, auto=auto)
+
+    def remove_tsa(self, name: str) -> None:
+        self.timestamps.remove(name)
+
+    def tsas(self) -> list[TsaStatus]:
+        return self.timestamps.status()
+
+    def stamp(self, names: Sequence[str] | None = None) -> list[StampResult]:
+        """Time-stamp the current tree head with every configured TSA (network)."""
+        return self.timestamps.stamp(names)
 
     # -- keys --------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from evidence_locker.errors import NotFound, UsageError
 from evidence_locker.ledger.log import ENTRY_SELECT, RECORD_KINDS, DecodedEntry, VerifyReport
 from evidence_locker.locker.cases import Cases
 from evidence_locker.locker.session import Session
+from evidence_locker.locker.timestamps import Timestamps, trusted_time
 from evidence_locker.model import (
     AttachmentInfo,
     Channel,
@@ -54,9 +55,10 @@ class RecordHistory:
 
 
 class Reader:
-    def __init__(self, session: Session, cases: Cases):
+    def __init__(self, session: Session, cases: Cases, timestamps: Timestamps):
         self.session = session
         self.cases = cases
+        self.timestamps = timestamps
 
     # the reading half of the session, so that search/ can take a Reader alone
     def read(self) -> Any:
@@ -175,6 +177,7 @@ class Reader:
         files: dict[str, list[AttachmentInfo]] = defaultdict(list)
         for a in attachments:
             files[a.record_id].append(a)
+        covers = self.timestamps.covers(conn)
         out = []
         for row in version_rows:
             if decoded and row.id in decoded:
@@ -191,6 +194,7 @@ class Reader:
                     delete_reason=reasons[tomb].value("reason") if tomb else None,
                     case=cases[row.case_id].name if row.case_id in cases else None,
                     attachments=tuple(files.get(row.record_id, ())),
+                    **trusted_time(covers, row.seq),
                 )
             )
         return out
@@ -309,8 +313,14 @@ class Reader:
     # -- the ledger as a whole ---------------------------------------------------------
 
     def verify(self, *, stop_at_first: bool = False) -> VerifyReport:
+        """Recompute the ledger and check the signed head; then every time-stamp
+        (``report.stamps``), once the ledger itself is sound."""
+        ledger = self.session.ledger
         with self.read() as conn:
-            return self.session.ledger.verify(conn, stop_at_first=stop_at_first)
+            report = ledger.verify(conn, stop_at_first=stop_at_first)
+            if report.ok:
+                report.stamps = self.timestamps.verify(conn, ledger.leaves(conn))
+            return report
 
     def head(self) -> str:
         """The current signed tree head (a C2SP signed note)."""

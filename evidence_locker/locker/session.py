@@ -10,6 +10,7 @@ the same transaction. The facade connects them.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -73,6 +74,7 @@ class Session:
         self.clock = clock
         self.region = region
         self.tx = Transactions(database, path)
+        self.wrote = False  # a write committed since the locker was opened (or last stamped)
         self.before_write: Callable[[], None] = _nothing
         self.after_append: Callable[[DbConn, Sequence[PendingEntry], Sequence[int]], None] = (
             _no_index
@@ -86,10 +88,14 @@ class Session:
     def read(self) -> AbstractContextManager[Any]:
         return self.tx.read()
 
-    def write(self) -> AbstractContextManager[Any]:
-        """A write transaction (driver-level statements), after :attr:`before_write`."""
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Any]:
+        """A write transaction (driver-level statements), after :attr:`before_write`;
+        :attr:`wrote` says one committed (trusted time auto-stamps at close)."""
         self.before_write()
-        return self.tx.write()
+        with self.tx.write() as conn:
+            yield conn
+        self.wrote = True
 
     def write_sa(self) -> AbstractContextManager[Connection]:
         return self.tx.write_sa()

@@ -79,14 +79,23 @@ class Entry(SQLModel, table=True):
 
 
 class Anchor(SQLModel, table=True):
-    """A signed tree head the user sent out of their hands (append-only)."""
+    """A signed tree head fixed by a third party: a time-stamp token (append-only).
+
+    ``ledger/anchors.py`` documents each column; lockers from before it have only
+    ``id, size, note, created_at, destination`` and gain the rest on first use.
+    """
 
     __tablename__ = "anchor"
     id: int | None = Field(default=None, primary_key=True)
-    size: int
-    note: str
+    kind: str = "rfc3161"  # rfc3161 | opentimestamps
+    destination: str | None = None  # the TSA's (or calendar's) name in the settings
+    size: int  # tree size of the stamped checkpoint
+    note: str  # the signed checkpoint, exactly as stamped
+    proof: bytes | None = Field(default=None, sa_column=_blob(nullable=True))
+    attested_at: int | None = Field(default=None, sa_type=BigInteger)  # µs (genTime)
     created_at: int = Field(sa_type=BigInteger)
-    destination: str | None = None
+    replaces: int | None = None  # an earlier anchor this one completes
+    mac: bytes | None = Field(default=None, sa_column=_blob(nullable=True))
 
 
 class SearchPosting(SQLModel, table=True):
