@@ -9,8 +9,9 @@ Records are append-only: :meth:`Locker.correct` appends a new version pointing a
 old one, :meth:`Locker.delete` appends a tombstone. Every write is one transaction.
 
 This class is a facade: each method is one call into a part of this package
-(``keys``, ``cases``, ``records``, ``attachments``, ``writing``) or into the search
-the locker keeps (``search/searcher.py``). docs/architecture.md maps them.
+(``keys``, ``cases``, ``records``, ``attachments``, ``writing``, ``timestamps``) or
+into the search the locker keeps (``search/searcher.py``). docs/architecture.md maps
+them.
 """
 
 from __future__ import annotations
