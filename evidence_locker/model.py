@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from evidence_locker.errors import UsageError
+from evidence_locker.parsing.phones import phone_forms
 
 
 class Channel(StrEnum):
@@ -368,12 +369,16 @@ def text_filter(flt: RecordFilter) -> TextTest | None:
     exact = flt.address
     if not (org or who or exact):
         return None
+    # A number matches however it was typed (138 0013 8000, +86 13800138000), as in search.
+    who_forms = (who, *phone_forms(who)) if who else ()
 
     def test(organisation: Any, counterpart: Any, address: Any) -> bool:
         if org and org not in str(organisation or "").casefold():
             return False
-        if who and who not in f"{counterpart or ''}\n{address or ''}".casefold():
-            return False
+        if who:
+            seen = f"{counterpart or ''}\n{address or ''}".casefold()
+            if not any(form in seen for form in who_forms):
+                return False
         return not (exact and address != exact)
 
     return test

@@ -26,7 +26,6 @@ ONE_PIECE = "# one piece:"
 BEING_SPLIT = {
     "rules/engine.py": "the rules engineer (issue 15) splits it by rule kind",
     "rules/ruleset.py": "the rules engineer (issue 15) moves its schema out",
-    "cli/core_cmds.py": "the input engineer (issue 18) moves `log` to cli/log_cmd.py",
     "importers/sms_backup.py": "grew past 500 in issue 21; the importers engineer splits it",
 }
 

@@ -78,7 +78,9 @@ class Reader:
     def resolve_id(self, prefix: str) -> str:
         """A full entry id from any unique prefix of at least 4 characters."""
         text = (prefix or "").strip().lower()
-        if len(text) < 4 or not all(c in "0123456789abcdef" for c in text):
+        if len(text) < 4:  # "no record" would send the user looking for one that exists
+            raise UsageError("record.short_id", id=prefix, hint="hint.list")
+        if not all(c in "0123456789abcdef" for c in text):
             raise NotFound("record.unknown", id=prefix, hint="hint.list")
         with self.read() as conn:
             # ids are lowercase hex (checked above): a range scan on the unique index
@@ -313,13 +315,16 @@ class Reader:
     # -- the ledger as a whole ---------------------------------------------------------
 
     def verify(self, *, stop_at_first: bool = False) -> VerifyReport:
-        """Recompute the ledger and check the signed head; then every time-stamp
-        (``report.stamps``), once the ledger itself is sound."""
+        """Recompute the ledger and check the signed head; then, once the ledger itself
+        is sound, every time-stamp (``report.stamps``) and the newest head remembered
+        outside the locker (``report.newest``: was it rolled back?)."""
         ledger = self.session.ledger
         with self.read() as conn:
             report = ledger.verify(conn, stop_at_first=stop_at_first)
             if report.ok:
-                report.stamps = self.timestamps.verify(conn, ledger.leaves(conn))
+                leaves = ledger.leaves(conn)
+                report.stamps = self.timestamps.verify(conn, leaves)
+                report.newest = self.session.memory.check_full(leaves)
             return report
 
     def head(self) -> str:
