@@ -135,18 +135,12 @@ class Attachments:
                 self.blobs.delete(blob_id)
 
     def attach(
-        self,
-        record_id: str,
-        path: str | os.PathLike[str],
-        *,
-        caption: str | None = None,
-        name: str | None = None,
+        self, record_id: str, file_path: Path, caption: str | None, name: str | None
     ) -> AttachmentInfo:
         """Attach a file to an existing record: a new ledger leaf with its SHA-256."""
         history = self.reader.get(record_id)
         if history.deleted:
             raise UsageError("attach.deleted", id=record_id[:8])
-        file_path = Path(path)
         if not file_path.is_file():
             raise NotFound("file.missing", path=str(file_path))
         draft = AttachmentDraft(name=name or file_path.name, path=str(file_path), caption=caption)

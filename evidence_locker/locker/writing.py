@@ -35,6 +35,10 @@ if TYPE_CHECKING:
     from evidence_locker.store.database import DbConn
 
 
+# Told of each draft a batch adds (or, dry, would add): the import's preview.
+OnAdded = Callable[[ContactDraft], None]
+
+
 @dataclass
 class BatchResult:
     """What :meth:`Locker.log_batch` did: ids of the records added, in order."""
@@ -111,11 +115,10 @@ class Writer:
     def log_batch(
         self,
         drafts: Iterable[ContactDraft],
-        *,
-        dry_run: bool = False,
-        flush_every: int = 1000,
-        keep_ids: bool = True,
-        on_added: Callable[[ContactDraft], None] | None = None,
+        dry_run: bool,
+        flush_every: int,
+        keep_ids: bool,
+        on_added: OnAdded | None,
     ) -> BatchResult:
         """Store many contacts in ONE transaction, skipping ones already imported.
 
