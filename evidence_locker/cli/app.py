@@ -22,6 +22,7 @@ OPTIONAL_MODULES = (
     "export_cmd",
     "rules_cmd",
     "backup_cmd",
+    "ocr_cmd",
     "tsa_cmd",
 )
 # Which module defines each top-level command. Building typer's command tree costs
@@ -39,6 +40,7 @@ MODULE_OF = {
     **dict.fromkeys(("export", "verify-dossier"), "export_cmd"),
     **dict.fromkeys(("check", "rules"), "rules_cmd"),
     **dict.fromkeys(("backup", "restore", "doctor"), "backup_cmd"),
+    "ocr": "ocr_cmd",
     **dict.fromkeys(("tsa", "stamp"), "tsa_cmd"),
 }
 _VALUE_OPTIONS = ("--locker", "--lang", "--tz", "--database-url")

@@ -130,8 +130,11 @@ def show_cmd(
     if history.attachments:
         c.print()
         c.print(f"[bold]{STATE.t('show.attachments', n=len(history.attachments))}[/bold]")
+        from evidence_locker.cli.ocr_cmd import print_read_text
+
         for a in history.attachments:
             c.print(f"  {a.id[:8]}  {a.name}  {a.size} B  sha256 {a.sha256}", markup=False)
+            print_read_text(a)
 
 
 def _trusted_time(r: Any) -> str | None:

@@ -44,8 +44,16 @@ def _required_mark(channel: Channel, name: str) -> str:
     return ""
 
 
-def _missing(channel: Channel, values: dict[str, Any]) -> list[tuple[str, ...]]:
-    return [group for group in REQUIRED[channel] if not any(values.get(n) for n in group)]
+# A screenshot shows who wrote and what: with --attach, a group of only these may be empty.
+SHOWN_BY_FILES = frozenset({"content", "counterpart"})
+
+
+def _missing(channel: Channel, values: dict[str, Any], files: bool) -> list[tuple[str, ...]]:
+    return [
+        group
+        for group in REQUIRED[channel]
+        if not any(values.get(n) for n in group) and not (files and set(group) <= SHOWN_BY_FILES)
+    ]
 
 
 def _missing_error(channel: Channel, groups: list[tuple[str, ...]]) -> UsageError:
@@ -186,11 +194,11 @@ def _make_log_command(channel: Channel):
                 if at is None:
                     occurred = pasted.when
                 _show_paste(values, occurred)
-        for group in _missing(channel, values):
+        for group in _missing(channel, values, bool(attach)):
             if not STATE.interactive:
                 break
             values[group[0]] = typer.prompt(STATE.t(f"prompt.{group[0]}")).strip() or None
-        missing = _missing(channel, values)
+        missing = _missing(channel, values, bool(attach))
         if missing:
             raise _missing_error(channel, missing)
         if occurred is None:
@@ -235,6 +243,10 @@ def _make_log_command(channel: Channel):
             STATE.console.print(
                 STATE.t("attach.done", name=att.name, size=att.size, sha=att.sha256[:16])
             )
+        if record.attachments:
+            from evidence_locker.cli.ocr_cmd import print_readings
+
+            print_readings(locker, record.attachments)
 
     command.__doc__ = f"Log {_CHANNEL_EN[channel]}. / 记录一次{_CHANNEL_ZH[channel]}。"
     return command

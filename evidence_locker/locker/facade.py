@@ -25,12 +25,20 @@ from evidence_locker.ledger.log import DecodedEntry, PendingEntry, VerifyReport
 from evidence_locker.locker import checking, keys
 from evidence_locker.locker.attachments import Attachments
 from evidence_locker.locker.cases import Cases
+from evidence_locker.locker.reading import Readings, ReadReport, TextReader
 from evidence_locker.locker.records import Reader, RecordHistory
 from evidence_locker.locker.session import Clock, Session, utc_now
 from evidence_locker.locker.timestamps import StampResult, Timestamps, TsaStatus
 from evidence_locker.locker.tsa_settings import TsaConfig
 from evidence_locker.locker.writing import BatchResult, Writer
-from evidence_locker.model import AttachmentInfo, Case, ContactDraft, Record, RecordFilter
+from evidence_locker.model import (
+    AttachmentInfo,
+    Case,
+    ContactDraft,
+    OcrResult,
+    Record,
+    RecordFilter,
+)
 from evidence_locker.search.searcher import Searcher
 from evidence_locker.search.upkeep import IndexUpkeep
 
@@ -62,6 +70,7 @@ class Locker:
         self._reader = Reader(session, self._cases, self.timestamps)
         self._files = Attachments(session, self._reader)
         self._writer = Writer(session, self._cases, self._reader, self._files)
+        self._readings = Readings(session, self._reader, self._files)
         self._keys = keys.KeySlots(session)
         upkeep = IndexUpkeep(
             self._reader,
@@ -292,6 +301,37 @@ class Locker:
     def verify_blobs(self) -> list[tuple[AttachmentInfo, str]]:
         """Decrypt every attachment and compare its SHA-256 with the ledger."""
         return self._files.verify()
+
+    # -- text read from images (locker/reading.py) ---------------------------------------
+
+    @property
+    def text_reader(self) -> TextReader | None:
+        """Reads the text of images as ``log`` and ``attach`` store them; None: don't."""
+        return self._files.text_reader
+
+    @text_reader.setter
+    def text_reader(self, reader: TextReader | None) -> None:
+        self._files.text_reader = reader
+
+    def add_reading(self, info: AttachmentInfo, result: OcrResult) -> str:
+        """Append a reading of an attachment's image (a new ``ocr`` entry); its id."""
+        return self._readings.add(info, result)
+
+    def read_texts(
+        self,
+        ids: Sequence[str] = (),
+        *,
+        redo: bool | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ReadReport:
+        """Read the text of images already in the locker (``evidence-locker ocr``).
+
+        ``ids`` are records or attachments (any unique prefix); none means every image
+        of every record not deleted. Images named by id are read again (a new
+        version); with no ids, images already read are skipped unless ``redo``. Each
+        reading is committed on its own, so an interrupted run keeps what it read.
+        """
+        return self._readings.read(ids, redo=redo, progress=progress)
 
     # -- rules -------------------------------------------------------------------------
 

@@ -97,11 +97,14 @@ class Writer:
         entry per file are then committed in one transaction. If anything fails the
         new blobs are removed, so the locker holds all of it or none of it.
         """
+        readings = self.files.read_new(draft.attachments)  # slow: before the transaction
         with self.files.write_with_files() as (conn, stored):
             draft = self.prepare(draft, conn)
             logged_at = self.session.now_us()
             pending = self._pending_for(draft, conn, logged_at)
-            files = self.files.store(pending.id, draft.attachments, logged_at, stored)
+            files = self.files.store(
+                pending.id, draft.attachments, logged_at, stored, readings=readings
+            )
             seqs = self.session.append(conn, [pending, *files])
             # read back from the row written, built as every read builds records
             sql = f"SELECT {ENTRY_SELECT} FROM entry WHERE seq = ?"
