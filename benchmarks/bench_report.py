@@ -106,6 +106,7 @@ def _locker(size: int, shown: int) -> dict[str, float]:
 
     from evidence_locker.locker import Locker
     from evidence_locker.model import Channel, ContactDraft, RecordFilter
+    from evidence_locker.report.export import export_dossier
 
     start_at = datetime(2025, 1, 1, tzinfo=UTC)
     with tempfile.TemporaryDirectory() as tmp:
@@ -124,8 +125,8 @@ def _locker(size: int, shown: int) -> dict[str, float]:
         _reset_peak()
         before = peak_rss_mib()
         cpu = time.process_time()
-        pdf = locker.export_dossier(
-            flt, generated_at=datetime(2026, 1, 1, tzinfo=UTC), tz=ZoneInfo("Asia/Shanghai")
+        pdf = export_dossier(
+            locker, flt, generated_at=datetime(2026, 1, 1, tzinfo=UTC), tz=ZoneInfo("Asia/Shanghai")
         )
         cpu = time.process_time() - cpu
         locker.close()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import json
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,6 +29,15 @@ class FakeClock:
     def __call__(self) -> datetime:
         self.now += timedelta(seconds=1)
         return self.now
+
+
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own state directory (the newest head remembered outside a locker,
+    locker/newest_head.py), never the user's; subprocesses inherit it."""
+    path = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("EVIDENCE_LOCKER_STATE_DIR", str(path))
+    return path
 
 
 @pytest.fixture
@@ -89,6 +100,32 @@ def cli(
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def ocr_engine():
+    """The installed OCR engine, loaded once; skipped without the ocr extra, but never in CI."""
+    import os
+
+    from evidence_locker.ocr import engine_installed, get_engine
+
+    if not engine_installed():
+        if os.environ.get("CI"):
+            pytest.fail("the ocr extra must be installed in CI (.ci/run installs '.[ocr]')")
+        pytest.skip("the ocr extra is not installed (pip install 'evidence-locker[ocr]')")
+    return get_engine()
+
+
+@pytest.fixture
+def ready(cli: Callable[..., CliResult]) -> Callable[..., CliResult]:
+    """The in-process CLI on a freshly initialised locker."""
+    assert cli("init").code == 0
+    return cli
+
+
+def records(cli: Callable[..., CliResult]) -> list[dict[str, Any]]:
+    """Every record of the locker, as ``list --json`` prints them."""
+    return json.loads(cli("list", "--json").out)
 
 
 # -- a local RFC 3161 time-stamp authority (tests/tsa_server.py) ----------------------

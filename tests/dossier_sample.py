@@ -280,12 +280,14 @@ def export_pdf(
     """The sample's dossier with the Chinese rule set's findings, as the CLI makes it."""
     from zoneinfo import ZoneInfo
 
+    from evidence_locker.report.export import export_dossier
     from evidence_locker.rules import resolve_rule_sets
 
     flt = flt or RecordFilter()
     sets = resolve_rule_sets(["cn"])
     flags = sample.locker.check(flt, rule_sets=sets, tz="Asia/Shanghai")
-    return sample.locker.export_dossier(
+    return export_dossier(
+        sample.locker,
         flt,
         generated_at=GENERATED,
         tz=ZoneInfo("Asia/Shanghai"),

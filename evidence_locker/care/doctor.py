@@ -76,7 +76,7 @@ class DoctorReport:
 
 
 def _temp_files(directory: Path) -> list[str]:
-    from evidence_locker.care.backup import TEMP_PREFIX, TEMP_SUFFIX
+    from evidence_locker.care.backup.format import TEMP_PREFIX, TEMP_SUFFIX
     from evidence_locker.store.blobs import TEMP_PREFIX as BLOB_TMP
     from evidence_locker.store.blobs import TEMP_SUFFIX as BLOB_SUFFIX
 
@@ -112,7 +112,7 @@ def _unlock_raw(
     db: Path, passphrase: str | None, recovery_key: str | None
 ) -> SimpleNamespace | None:
     """Unlock from the key slots read directly, when the normal open gave up."""
-    from evidence_locker.care.backup import BackupHeader, unlock_header
+    from evidence_locker.care.backup.format import BackupHeader, unlock_header
     from evidence_locker.ledger.log import Ledger
 
     try:
@@ -301,13 +301,7 @@ def _diagnose_open(
 
 
 def _attachment_index(locker: Any) -> dict[str, Any]:
-    from sqlalchemy import select
-
-    from evidence_locker.store.tables import Entry
-
-    with locker.engine.connect() as conn:
-        ids = list(conn.execute(select(Entry.id).where(Entry.kind == "attachment")).scalars())
-        return {a.id: a for a in locker._attachments(conn, ids)}
+    return {a.id: a for a in locker.all_attachments()}
 
 
 def _scan(

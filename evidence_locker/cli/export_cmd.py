@@ -43,7 +43,10 @@ def export_pdf(
     ] = None,
     redact: Annotated[
         str | None,
-        typer.Option("--redact", help="Mask third parties' data: numbers, addresses, ids."),
+        typer.Option(
+            "--redact",
+            help="Mask third parties' data: numbers, addresses, ids, names (in screenshots).",
+        ),
     ] = None,
     rules: Annotated[
         str | None,
@@ -97,9 +100,11 @@ def export_pdf(
     locker = STATE.open_locker()
     flags, rule_sets = ([], []) if no_flags else _flags(locker, flt, rules, dossier_lang)
     from evidence_locker.report import fonts_in_use
+    from evidence_locker.report.export import export_dossier
 
     with render.counted_progress(STATE, STATE.t("export.progress")) as progress:
-        pdf = locker.export_dossier(
+        pdf = export_dossier(
+            locker,
             flt,
             generated_at=now,
             tz=STATE.tz,

@@ -44,6 +44,11 @@ ENTRY_COLUMNS = (*HEADER_COLUMNS, "dedupe", "sealed", "leaf", "root")
 ENTRY_SELECT = ", ".join(f'"{c}"' for c in ENTRY_COLUMNS)
 _ENTRY_INSERT = f"INSERT INTO entry ({ENTRY_SELECT}) VALUES ({db.placeholders(len(ENTRY_COLUMNS))})"
 AD_PREFIX = b"evidence-locker/v1/entry/"
+# The entry kinds that are versions of a record (the others point at one, or stand alone).
+RECORD_KINDS = ("record", "correction")
+# Text read from an image attachment (OCR), targeting the attachment it read
+# (locker/reading.py, docs/file-format.md).
+OCR_KIND = "ocr"
 MAX_SEALED_BYTES = 16 * 1024 * 1024  # a bound on one entry's fields (a pasted e-mail fits)
 
 
@@ -101,11 +106,15 @@ class VerifyReport:
     # the time-stamps' verdicts (locker/timestamps.py StampsReport), once the ledger
     # itself verified; anything with an ``ok`` property
     stamps: Any = None
+    # the newest head remembered outside the locker against this ledger
+    # (locker/newest_head.py; a ledger/consistency.py HeadCheck), None if none is
+    newest: Any = None
 
     @property
     def ok(self) -> bool:
         stamps_ok = self.stamps is None or self.stamps.ok
-        return not self.problems and self.head is not None and stamps_ok
+        newest_ok = self.newest is None or self.newest.ok
+        return not self.problems and self.head is not None and stamps_ok and newest_ok
 
 
 def header_of(row: Any) -> dict[str, Any]:
@@ -118,6 +127,11 @@ class Ledger:
     def __init__(self, keyring: KeyRing, origin: str):
         self.keyring = keyring
         self.origin = origin
+        # A head the ledger must extend before anything is appended: the newest head
+        # remembered outside the locker (locker/newest_head.py), None if unknown.
+        self.floor: Checkpoint | None = None
+        # The last head this object signed (what the caller remembers after commit).
+        self.last_note: str | None = None
 
     # -- writing ---------------------------------------------------------------------
 
@@ -140,11 +154,52 @@ class Ledger:
         data = json.loads(raw)
         return merkle.Frontier(data["size"], [base64.b64decode(h) for h in data["stack"]])
 
+    def checked_frontier(self, conn: DbConn) -> merkle.Frontier:
+        """The frontier to append to, once it agrees with the last signed head.
+
+        Someone with the files but not the key can delete the newest entries and
+        rebuild the frontier from the leaf hashes, which are clear; appending to it
+        and signing a new head would launder the deletion (issue 13). The head's
+        signature cannot be forged, so the frontier, the number of rows, the last
+        sequence number and the last row's root must all be the signed head's, or
+        nothing is written. Four indexed look-ups and one signature check.
+        """
+        frontier = self.read_frontier(conn)
+        try:
+            head = open_note(self.head_note(conn), self.origin, self.keyring.signer.public_key)
+        except ValueError:
+            raise IntegrityError("error.head_unsigned", hint="hint.cut_back") from None
+        count = int(db.value(conn, "SELECT count(*) FROM entry"))
+        last = db.value(conn, "SELECT max(seq) FROM entry")
+        last_root = db.value(conn, "SELECT root FROM entry WHERE seq = ?", (head.size - 1,))
+        agrees = (
+            frontier.size == head.size
+            and frontier.root() == head.root
+            and count == head.size
+            and (last is None if head.size == 0 else last == head.size - 1)
+            and (head.size == 0 or (last_root is not None and bytes(last_root) == head.root))
+        )
+        if not agrees:
+            raise IntegrityError("error.cut_back", hint="hint.cut_back", head=head.size, rows=count)
+        floor = self.floor
+        if floor is not None and floor.size > 0:
+            if head.size < floor.size:
+                raise IntegrityError(
+                    "error.rolled_back", hint="hint.rolled_back", seen=floor.size, now=head.size
+                )
+            root = db.value(conn, "SELECT root FROM entry WHERE seq = ?", (floor.size - 1,))
+            if root is None or bytes(root) != floor.root:
+                raise IntegrityError("error.diverged", hint="hint.rolled_back", seen=floor.size)
+        return frontier
+
     def append(self, conn: DbConn, pending: Sequence[PendingEntry]) -> list[int]:
-        """Append entries in order; caller owns the (write) transaction."""
+        """Append entries in order; caller owns the (write) transaction.
+
+        The frontier is checked against the signed head first (:meth:`checked_frontier`).
+        """
         if not pending:
             return []
-        frontier = self.read_frontier(conn)
+        frontier = self.checked_frontier(conn)
         rows = []
         seqs = []
         for p in pending:
@@ -181,6 +236,7 @@ class Ledger:
         for key, value in (("frontier", state), ("head", note)):
             if db.execute(conn, "UPDATE meta SET value = ? WHERE key = ?", (value, key)) == 0:
                 db.execute(conn, "INSERT INTO meta (key, value) VALUES (?, ?)", (key, value))
+        self.last_note = note
         return note
 
     # -- reading ---------------------------------------------------------------------
@@ -268,7 +324,9 @@ class Ledger:
         except ValueError:
             report.problems.append(Problem(None, None, None, "verify.head_signature"))
             return report
-        if head.size != frontier.size or head.root != frontier.root():
+        if head.size > frontier.size:  # the newest entries were deleted
+            report.problems.append(Problem(head.size, None, None, "verify.cut_back"))
+        elif head.size != frontier.size or head.root != frontier.root():
             report.problems.append(Problem(head.size, None, None, "verify.head_mismatch"))
         report.head = head
         return report

@@ -36,7 +36,7 @@ from evidence_locker.store import database as db
 
 if TYPE_CHECKING:
     from evidence_locker.crypto.tsp_token import TokenCheck
-    from evidence_locker.locker.facade import Locker
+    from evidence_locker.locker.session import Session
     from evidence_locker.store.database import DbConn
 
 STAMP_TIMEOUT_S = 10.0
@@ -104,17 +104,17 @@ class StampsReport:
 
 
 class Timestamps:
-    """The trusted-time part of one open :class:`Locker`."""
+    """The trusted-time part of one open locker."""
 
-    def __init__(self, locker: Locker):
-        self._locker = locker
+    def __init__(self, session: Session):
+        self._session = session
         self._auto: bool | None = None  # whether any active TSA has auto (cached)
         self._stamping = False
 
     # -- settings ------------------------------------------------------------------------
 
     def _settings(self, conn: DbConn) -> list[TsaConfig]:
-        return tsa_settings.load(conn, self._locker.keyring, self._locker.origin)
+        return tsa_settings.load(conn, self._session.keyring, self._session.origin)
 
     def add(self, name: str, url: str, root_pem: bytes, *, auto: bool = False) -> TsaConfig:
         """Configure a TSA: its name, URL and the root(s) its tokens must chain to."""
@@ -125,26 +125,26 @@ class Timestamps:
             url=url,
             roots=tuple(load_roots(root_pem)),
             auto=auto,
-            added_at=self._locker._now_us(),
+            added_at=self._session.now_us(),
         )
-        with self._locker._write() as conn:
+        with self._session.write() as conn:
             tsas = tsa_settings.with_added(self._settings(conn), new)
-            tsa_settings.save(conn, tsas, self._locker.keyring, self._locker.origin)
+            tsa_settings.save(conn, tsas, self._session.keyring, self._session.origin)
         self._auto = None
         return new
 
     def remove(self, name: str) -> None:
         """Stop asking ``name``; its stamps stay and keep verifying under its roots."""
-        with self._locker._write() as conn:
-            tsas = tsa_settings.with_removed(self._settings(conn), name, self._locker._now_us())
-            tsa_settings.save(conn, tsas, self._locker.keyring, self._locker.origin)
+        with self._session.write() as conn:
+            tsas = tsa_settings.with_removed(self._settings(conn), name, self._session.now_us())
+            tsa_settings.save(conn, tsas, self._session.keyring, self._session.origin)
         self._auto = None
 
     def status(self) -> list[TsaStatus]:
         """The active TSAs with their roots, stamps and unstamped entries."""
         from evidence_locker.crypto.tsp_token import certificate_summary
 
-        with self._locker._read() as conn:
+        with self._session.read() as conn:
             tsas = self._settings(conn)
             anchors = anchor_store.read_all(conn)
             size = _ledger_size(conn)
@@ -179,8 +179,8 @@ class Timestamps:
         Each TSA succeeds or fails on its own; a failure stores nothing. A TSA that
         already stamped a head of this size is left alone (``up_to_date``).
         """
-        locker = self._locker
-        with locker._read() as conn:
+        locker = self._session
+        with locker.read() as conn:
             tsas = self._settings(conn)
             note = locker.ledger.head_note(conn)
             anchors = anchor_store.read_all(conn)
@@ -223,17 +223,17 @@ class Timestamps:
             note=note,
             proof=token,
             attested_at=micros(check.info.gen_time),
-            created_at=self._locker._now_us(),
+            created_at=self._session.now_us(),
         )
         self._stamping = True
         try:
-            with self._locker._write() as conn:
+            with self._session.write() as conn:
                 # a write may have come in meanwhile; the stamped head must still be
                 # this ledger's prefix, or the token would attest a history it lacks
                 root = db.value(conn, "SELECT root FROM entry WHERE seq = ?", (head.size - 1,))
                 if root is None or bytes(root) != head.root:
                     raise IntegrityError("stamp.head_moved")
-                return anchor_store.store(conn, anchor, self._locker.keyring, self._locker.origin)
+                return anchor_store.store(conn, anchor, self._session.keyring, self._session.origin)
         finally:
             self._stamping = False
 
@@ -251,7 +251,7 @@ class Timestamps:
         """Whether any active TSA stamps automatically (read once, then cached)."""
         if self._auto is None:
             try:
-                with self._locker._read() as conn:
+                with self._session.read() as conn:
                     self._auto = any(t.active and t.auto for t in self._settings(conn))
             except LockerError:
                 self._auto = False
@@ -266,7 +266,7 @@ class Timestamps:
         found = anchor_store.read_all(conn)
         if not found:
             return []
-        keyring, origin = self._locker.keyring, self._locker.origin
+        keyring, origin = self._session.keyring, self._session.origin
         sound = []
         for a in found:
             if not anchor_store.receipt_holds(a, keyring, origin):
@@ -293,7 +293,7 @@ class Timestamps:
         except IntegrityError as exc:
             report.settings_problem = exc.key
             tsas = []
-        locker = self._locker
+        locker = self._session
         heads: dict[int, Checkpoint] = {}
         for i, a in enumerate(found):
             with contextlib.suppress(ValueError):
@@ -322,7 +322,7 @@ def _judge(
     head: Checkpoint | None,
     head_check: HeadCheck | None,
     check: TokenCheck | None,
-    locker: Locker,
+    locker: Session,
 ) -> StampVerdict:
     """One anchor's verdict, the most telling problem first."""
     params: dict[str, Any] = {"source": a.destination, "size": a.size, "id": a.id}

@@ -28,6 +28,14 @@ def normalise_address(text: str | None, region: str = DEFAULT_REGION) -> str | N
     return _normalise(value, region.upper()) if value else None
 
 
+def normalise_address_text(text: str, region: str = DEFAULT_REGION) -> str:
+    """:func:`normalise_address` for text an export always has: blank text stays, trimmed.
+
+    Importers compare and store this form; they never have a None to pass through.
+    """
+    return normalise_address(text, region) or text.strip()
+
+
 @lru_cache(maxsize=8192)  # an import repeats the same few numbers; one parse costs ~0.1 ms
 def _normalise(value: str, region: str) -> str:
     if value.startswith("tel:"):
@@ -77,3 +85,18 @@ def national_digits(address: str) -> str | None:
 def looks_like_phone(text: str) -> bool:
     compact = _SEPARATORS.sub("", text.strip()).replace("＋", "+")
     return bool(_DIALLABLE.match(compact)) and len(compact.lstrip("+")) >= 3
+
+
+def phone_forms(text: str, region: str = DEFAULT_REGION) -> tuple[str, ...]:
+    """The spellings of a typed number as stored addresses hold it, for filters.
+
+    ``138 0013 8000``, ``+86 13800138000`` and ``13800138000`` all give forms found in
+    the stored ``+8613800138000`` (digits without separators, E.164, the national
+    number), as search matches numbers however written. Text that is not a number gives ().
+    """
+    if not looks_like_phone(text):
+        return ()
+    compact = _SEPARATORS.sub("", text.strip()).replace("＋", "+")
+    normal = normalise_address(compact, region) or compact
+    national = national_digits(normal)
+    return tuple(sorted({compact, normal, *([national] if national else [])}))

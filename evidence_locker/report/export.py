@@ -1,10 +1,12 @@
 """Assemble a dossier: choose the records, build their proofs, hand both to the renderer.
 
-The renderer (:mod:`evidence_locker.report.render`) never touches the database; this
-module reads the locker: the selected records with their history and their
-deletions, the leaves and the signed tree head under one read transaction (so the
-proofs and the head describe the same tree), the case a case-filtered dossier is
-about, and each attachment's bytes as layout reaches it.
+The renderer (:mod:`evidence_locker.report.render`) never touches the database. This
+module takes what it needs through :class:`DossierSource`, a narrow reading interface
+that :class:`evidence_locker.Locker` provides, so the report never imports the locker:
+the selected records with their history and their deletions; the entries, the leaves
+and the signed tree head, read in one transaction (``proof_material``) so they all
+describe the same moment; the case a case-filtered dossier is about; and each
+attachment's bytes as layout reaches it.
 """
 
 from __future__ import annotations
@@ -12,22 +14,52 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from evidence_locker.errors import UsageError
 from evidence_locker.ledger.bundle import EntryReveal, build_bundle
-from evidence_locker.model import AttachmentInfo, Case, RecordFilter
+from evidence_locker.model import AttachmentInfo, Case, Record, RecordFilter
 
 if TYPE_CHECKING:
-    from evidence_locker.locker import Locker
+    from evidence_locker.crypto import KeyRing
+    from evidence_locker.ledger.log import DecodedEntry
 
-REDACTIONS = ("numbers", "addresses", "ids")
+# "names" covers names read in screenshots; a typed name is a field of its own.
+REDACTIONS = ("numbers", "addresses", "ids", "names")
 MAX_READ_BYTES = 64 * 1024 * 1024  # an attachment read for the dossier at most
 
 
+class DossierSource(Protocol):
+    """What a dossier reads from a locker (:class:`evidence_locker.Locker` has it all)."""
+
+    @property
+    def origin(self) -> str: ...
+
+    @property
+    def public_key(self) -> bytes: ...
+
+    @property
+    def keyring(self) -> KeyRing:
+        """For the signing key of the endorsement and the dossier's PDF signature."""
+        ...
+
+    def records(self, flt: RecordFilter | None = None) -> list[Record]: ...
+
+    def cases(self) -> list[Case]: ...
+
+    def proof_material(
+        self, entry_ids: Sequence[str], *, deletions_of: Sequence[str] = ()
+    ) -> tuple[dict[str, DecodedEntry], list[bytes], str]:
+        """The entries (and the deletion entries of ``deletions_of`` records) opened
+        with their salts, every leaf, the signed head: one moment."""
+        ...
+
+    def read_attachment(self, info: AttachmentInfo, *, limit: int = ...) -> bytes: ...
+
+
 def export_dossier(
-    locker: Locker,
-    flt: RecordFilter,
+    locker: DossierSource,
+    flt: RecordFilter | None,
     *,
     generated_at: datetime,
     tz: tzinfo,
@@ -48,35 +80,33 @@ def export_dossier(
     from evidence_locker.crypto.pdfsign import dossier_public_key
     from evidence_locker.report import fields_to_withhold, render_dossier, sign_endorsement
     from evidence_locker.report.render import Extras
+    from evidence_locker.report.screenshot_redaction import reading_redactor
 
     unknown = set(redact) - set(REDACTIONS)
     if unknown:
         raise UsageError(
             "export.bad_redact", value=",".join(sorted(unknown)), choices=",".join(REDACTIONS)
         )
+    flt = flt or RecordFilter()
     records = locker.records(replace(flt, all_versions=True, include_deleted=True))
     if not any(not r.deleted for r in records):
         raise UsageError("export.empty")
-    deleted = {r.record_id for r in records if r.deleted}
-    with locker.engine.connect() as conn:
-        record_ids = {r.record_id for r in records}
-        version_ids = [r.id for r in records]
-        attachment_ids = [
-            a.id for r in records if r.is_latest and not r.deleted for a in r.attachments
-        ]
-        tombstones = locker._tombstone_ids(conn, sorted(deleted))
-        decoded = locker._decode_ids(conn, version_ids + attachment_ids + tombstones)
-        leaves = locker.ledger.leaves(conn)  # same read transaction: same tree as the note
-        note = locker.ledger.head_note(conn)
+    deleted = sorted({r.record_id for r in records if r.deleted})
+    record_ids = {r.record_id for r in records}
+    version_ids = [r.id for r in records]
+    attachment_ids = [a.id for r in records if r.is_latest and not r.deleted for a in r.attachments]
+    decoded, leaves, note = locker.proof_material(
+        version_ids + attachment_ids, deletions_of=deleted
+    )
+    tombstones = [i for i, d in decoded.items() if d.header["kind"] == "tombstone"]
     reveals = []
     for entry_id in version_ids + attachment_ids + tombstones:
         d = decoded[entry_id]
+        hidden: frozenset[str] = frozenset()
         if d.header["record_id"] in deleted and d.header["kind"] != "tombstone":
             # a withdrawn record's content is proven by its commitments only, unless asked
             hidden = frozenset() if include_deleted else frozenset(d.fields)
-        else:
-            # attachments too: a file name or caption can hold a number (issue 13, item 8)
-            hidden = frozenset()
+        # attachments too: a file name or caption can hold a number (issue 13, item 8)
         withheld = hidden | fields_to_withhold(d.values(), redact)
         reveals.append(EntryReveal(seq=d.seq, header=d.header, fields=d.fields, redact=withheld))
     bundle = build_bundle(
@@ -114,6 +144,7 @@ def export_dossier(
         tz=tz,
         flags=flags,
         images=files,
+        image_redactor=reading_redactor(redact) if redact else None,
         redact=frozenset(redact),
         extras=extras,
         signing_seed=seed,
@@ -122,7 +153,7 @@ def export_dossier(
     )
 
 
-def _case(locker: Locker, name_or_id: str | None) -> Case | None:
+def _case(locker: DossierSource, name_or_id: str | None) -> Case | None:
     """The case a case-filtered dossier is about (by name or id, as the filter takes)."""
     if not name_or_id:
         return None

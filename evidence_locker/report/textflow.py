@@ -72,10 +72,10 @@ class Line(NamedTuple):
 def break_lines(text: str, width: float, size: float, primary: str) -> list[list[tuple[str, str]]]:
     """``text`` broken into lines no wider than ``width`` (see the module docstring)."""
     out: list[list[tuple[str, str]]] = []
-    if "\n" not in text and text.isascii() and "\t" not in text and text.isprintable():
-        # most cells: a time, an id, a hash, a Latin name in one font, on one line
-        if pdfmetrics.stringWidth(text, primary, size) <= width:
-            return [[(primary, text)]] if text else [[]]
+    # most cells: a time, an id, a hash, a Latin name in one font, on one line
+    plain = text.isascii() and text.isprintable()  # no newline, tab or control character
+    if plain and pdfmetrics.stringWidth(text, primary, size) <= width:
+        return [[(primary, text)]] if text else [[]]
     for para in text.split("\n"):
         if string_width(para, size, primary) <= width:
             out.append(list(plain_runs(para, primary)) if para else [])
