@@ -18,7 +18,8 @@ from reportlab.platypus import PageBreak, Spacer
 
 from evidence_locker.ledger.checkpoint import fingerprint
 from evidence_locker.report.context import Dossier, RenderContext
-from evidence_locker.report.layout import FRAME_W, LIST, Cell, table
+from evidence_locker.report.geometry import FRAME_W
+from evidence_locker.report.layout import LIST, Cell, table
 from evidence_locker.report.page import LAST_PAGE, bates_number, section_mark
 from evidence_locker.report.textflow import TextBlock
 from evidence_locker.report.toc import Contents, ForwardLine

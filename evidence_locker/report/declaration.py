@@ -25,7 +25,8 @@ from reportlab.platypus import PageBreak, Spacer
 from evidence_locker.ledger.checkpoint import fingerprint
 from evidence_locker.report.context import Dossier
 from evidence_locker.report.fonts import LATIN
-from evidence_locker.report.layout import FRAME_W, Cell, table
+from evidence_locker.report.geometry import FRAME_W
+from evidence_locker.report.layout import Cell, table
 from evidence_locker.report.page import section_mark
 
 BLANK = "____________________"

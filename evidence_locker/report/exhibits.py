@@ -22,8 +22,8 @@ from reportlab.platypus import CondPageBreak, Image, KeepTogether, PageBreak, Sp
 
 from evidence_locker.model import AttachmentInfo
 from evidence_locker.report.context import Dossier, Exhibit
+from evidence_locker.report.geometry import FRAME_W
 from evidence_locker.report.images import ImageRefused, prepare
-from evidence_locker.report.layout import FRAME_W
 from evidence_locker.report.page import PageMark, section_mark
 from evidence_locker.report.pdfpages import render_pages
 
@@ -93,6 +93,9 @@ def exhibits(
                 drawn = _pictures(d, x, kind, data)
             except ImageRefused as refused:
                 note = ctx.L(refused.reason, **refused.params)
+            else:
+                if ctx.redact:  # only a blacked-out copy gets this far
+                    note = ctx.L("exhibit.redacted")
         yield ctx.para(_cover_line(d, x, names.get(x.no), note), "small")
         yield Spacer(1, 2 * mm)
         yield from drawn

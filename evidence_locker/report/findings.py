@@ -18,7 +18,8 @@ from reportlab.lib.units import mm
 from reportlab.platypus import PageBreak
 
 from evidence_locker.report.context import Dossier
-from evidence_locker.report.layout import FRAME_W, cell, header_cells, table
+from evidence_locker.report.geometry import FRAME_W
+from evidence_locker.report.layout import cell, header_cells, table
 from evidence_locker.report.page import section_mark
 
 SEVERITY_ORDER = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}

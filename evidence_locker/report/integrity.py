@@ -13,7 +13,8 @@ from reportlab.platypus import CondPageBreak, PageBreak
 
 from evidence_locker.ledger.checkpoint import fingerprint
 from evidence_locker.report.context import Dossier
-from evidence_locker.report.layout import FRAME_W, Cell, cell, header_cells, table
+from evidence_locker.report.geometry import FRAME_W
+from evidence_locker.report.layout import Cell, cell, header_cells, table
 from evidence_locker.report.page import section_mark
 
 

@@ -1,9 +1,5 @@
-"""Page geometry, paragraph styles and tables shared by every dossier section.
-
-Geometry lives here because two readers depend on it: the page furniture (footer,
-header) is drawn outside the body band, and the verifier reads only the body band
-of each page (:mod:`evidence_locker.report.pagetext`).
-"""
+"""Paragraph styles and tables shared by every dossier section (the page geometry is
+:mod:`evidence_locker.report.geometry`)."""
 
 from __future__ import annotations
 
@@ -13,9 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm
 
 from evidence_locker.report.fonts import LATIN, LATIN_BOLD, MONO
 from evidence_locker.report.grid import Grid, GridStyle
@@ -23,14 +17,6 @@ from evidence_locker.report.grid import Grid, GridStyle
 if TYPE_CHECKING:
     from evidence_locker.report.context import RenderContext
 
-PAGE_W, PAGE_H = A4
-MARGIN = 18 * mm
-BOTTOM_MARGIN = 20 * mm
-FRAME_W = PAGE_W - 2 * MARGIN
-# Page furniture (header, footer, Bates number) is drawn outside this band; the
-# records are drawn inside it. The verifier reads only text inside it.
-BODY_BOTTOM = 16 * mm
-BODY_TOP = PAGE_H - 15 * mm
 RULE_LIGHT = colors.Color(0.7, 0.7, 0.7)
 
 

@@ -21,13 +21,10 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import Flowable, SimpleDocTemplate
 
-from evidence_locker.report.context import RenderContext
 from evidence_locker.report.fonts import LATIN, LATIN_BOLD, draw_string, string_width
-from evidence_locker.report.layout import MARGIN, PAGE_H, PAGE_W
+from evidence_locker.report.geometry import FOOTER_Y, HEADER_Y, MARGIN, PAGE_W
 
 _TOTAL_FORM = "elPageTotal"
-HEADER_Y = PAGE_H - 11 * mm  # the running header's baseline, above the body band
-FOOTER_Y = 10 * mm
 BATES_DIGITS = 6
 _GREY = colors.Color(0.3, 0.3, 0.3)
 
@@ -128,12 +125,13 @@ def set_timestamp(canvas: rl_canvas.Canvas, when: datetime) -> None:
     ts.tzname = when.tzname() or "UTC"
 
 
-def page_label(ctx: RenderContext) -> Callable[[int], tuple[str, str]]:
-    """Split "Page {page} of {total}" around the total, in the dossier's language."""
+def page_label(say: Callable[..., str]) -> Callable[[int], tuple[str, str]]:
+    """Split "Page {page} of {total}" around the total; ``say`` is the dossier's
+    ``RenderContext.L``."""
     marker = "\x00"
 
     def label(page: int) -> tuple[str, str]:
-        text = ctx.L("page_of", page=page, total=marker)
+        text = say("page_of", page=page, total=marker)
         before, _, after = text.partition(marker)
         return before, "{total}" + after
 

@@ -15,7 +15,7 @@ from types import TracebackType
 import pypdfium2
 
 from evidence_locker.report.fieldtext import comparable
-from evidence_locker.report.layout import BODY_BOTTOM, BODY_TOP, PAGE_W
+from evidence_locker.report.geometry import BODY_BOTTOM, BODY_TOP, PAGE_W
 
 
 class PageText:

@@ -13,8 +13,9 @@ from evidence_locker.model import Record
 from evidence_locker.report.context import BLOCK_FIELDS, DETAIL_FIELDS, Contact, Dossier
 from evidence_locker.report.fieldtext import heading_start
 from evidence_locker.report.findings import kind_label, severity_label
+from evidence_locker.report.geometry import FRAME_W
 from evidence_locker.report.grid import Grid, Marks, Span
-from evidence_locker.report.layout import FRAME_W, LIST, Cell
+from evidence_locker.report.layout import LIST, Cell
 from evidence_locker.report.timeline import marks
 
 LABEL_W = 32 * mm

@@ -34,8 +34,8 @@ from evidence_locker.report.exhibits import Embedded, exhibits, plan_embedding
 from evidence_locker.report.fieldtext import zone_label
 from evidence_locker.report.findings import appendix
 from evidence_locker.report.fonts import register_fonts
+from evidence_locker.report.geometry import BOTTOM_MARGIN, MARGIN
 from evidence_locker.report.integrity import integrity
-from evidence_locker.report.layout import BOTTOM_MARGIN, MARGIN
 from evidence_locker.report.manifest import MANIFEST_KEY, ListedRecord, build_manifest
 from evidence_locker.report.page import DossierDoc, Furniture, LazyStory, canvas_class, page_label
 from evidence_locker.report.pdfa import Associated, Info, make_archival
@@ -165,7 +165,7 @@ def render_dossier(
         header=header,
         footer=f"{ctx.L('dossier_id', id=d.dossier_id)}  ·  "
         f"{ctx.L('generated', when=ctx.when(generated_at))}",
-        page_label=page_label(ctx),
+        page_label=page_label(ctx.L),
         bates=bates,
         when=generated_at,
         invariant=invariant,

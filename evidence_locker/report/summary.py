@@ -14,7 +14,8 @@ from evidence_locker.report import charts
 from evidence_locker.report.context import Dossier, RenderContext
 from evidence_locker.report.fieldtext import zone_label
 from evidence_locker.report.findings import summary_table
-from evidence_locker.report.layout import FRAME_W, Cell, cell, header_cells, table
+from evidence_locker.report.geometry import FRAME_W
+from evidence_locker.report.layout import Cell, cell, header_cells, table
 from evidence_locker.report.page import section_mark
 
 

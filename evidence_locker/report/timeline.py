@@ -11,7 +11,8 @@ from reportlab.platypus import PageBreak
 
 from evidence_locker.model import Record
 from evidence_locker.report.context import Contact, Dossier
-from evidence_locker.report.layout import FRAME_W, cell, header_cells, table
+from evidence_locker.report.geometry import FRAME_W
+from evidence_locker.report.layout import cell, header_cells, table
 from evidence_locker.report.page import section_mark
 
 

@@ -15,7 +15,8 @@ from reportlab.lib.units import mm
 from reportlab.platypus import PageBreak
 
 from evidence_locker.report.context import Dossier
-from evidence_locker.report.layout import FRAME_W, cell, header_cells, table
+from evidence_locker.report.geometry import FRAME_W
+from evidence_locker.report.layout import cell, header_cells, table
 from evidence_locker.report.page import section_mark
 from evidence_locker.report.records import record_full
 
