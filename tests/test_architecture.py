@@ -27,7 +27,6 @@ BEING_SPLIT = {
     "rules/engine.py": "the rules engineer (issue 15) splits it by rule kind",
     "rules/ruleset.py": "the rules engineer (issue 15) moves its schema out",
     "importers/sms_backup.py": "grew past 500 in issue 21; the importers engineer splits it",
-    "model.py": "grew past 500 when the OCR and input work met; the OCR engineer moves OcrResult out",
 }
 
 
