@@ -46,6 +46,18 @@ def test_an_over_long_run_is_cut_after_a_soft_point() -> None:
     assert all(ln[-1] in "/?=&.-_:" for ln in out[:-1]), out
 
 
+def test_a_phone_number_wider_than_a_column_breaks_between_its_groups() -> None:
+    number = "+86 170 9988 7766"
+    full = width_of([(LATIN, number)])
+    for text in (number, f"催收 {number}"):
+        for width in (full * 0.6, full * 0.8, full - 1):
+            out = lines_of(text, width)
+            assert " ".join(out).replace("催收 ", "") == number, (width, out)
+            for ln in out:  # every group whole: no line ends or starts inside one
+                groups = ln.replace("催收", "").split()
+                assert all(g in number.split() for g in groups), (width, out)
+
+
 CJK = st.sampled_from(list("催收通知您的借款已逾期请还否则联系家人单位"))
 PUNCT = st.sampled_from(list("，。、；：？！（）「」“”…—"))
 LATIN_WORD = st.from_regex(r"[A-Za-z0-9\-\.]{1,12}", fullmatch=True)

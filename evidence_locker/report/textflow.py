@@ -7,8 +7,8 @@ dominates the dossier's layout time. A :class:`TextBlock` instead:
 
 - breaks between CJK characters, never inside a run of Latin letters, digits and
   punctuation (a name, a staff number, a phone number, an amount, a URL) and only at
-  spaces there; a run wider than the line is cut as a last resort, after ``/ - _ . ?
-  & = :`` where it can be;
+  spaces there; a run wider than the line is cut as a last resort, after a space
+  (between the groups of a phone number) or ``/ - _ . ? & = :`` where it can be;
 - never starts a line with closing punctuation or a small kana (，。、；：？！）」』 …)
   and never ends one with an opening bracket or quote (（「『《“ …): the usual rules of
   Chinese typesetting (GB/T 15834) and Japanese kinsoku;
@@ -42,8 +42,10 @@ NO_LINE_START = frozenset(
     "ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶーヽヾゝゞ々〻"
 )
 NO_LINE_END = frozenset("（「『【〈《〔［｛〖〘〚“‘([{$£¥￥#@§")
-# Where an over-long Latin run (a URL, a file name) is best cut, after the character.
-_SOFT_CUT = frozenset("/-_.?&=:,;")
+# Where an over-long Latin run (a URL, a file name, a phone number wider than a
+# narrow column) is best cut, after the character: a space between digit groups
+# first of all, so "+86 170 9988 7766" breaks between groups, never inside one.
+_SOFT_CUT = frozenset(" /-_.?&=:,;")
 
 
 def _wide(ch: str) -> bool:
