@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -124,6 +125,39 @@ def test_durations_phone_numbers_and_chinese_labels(zh) -> None:  # type: ignore
     assert "`" not in text and "`" not in "".join(pages(zh))
 
 
+def test_identifiers_and_numbers_never_break_in_the_pages(zh) -> None:  # type: ignore[no-untyped-def]
+    raw = "\n".join(pages(zh))
+    flat = _flat(raw)
+    # a staff number, an account, an amount: whole on one line wherever they are printed ("工号" may
+    # end a line: a break between Chinese and Latin text is allowed)
+    for token in ("HX-1024", "card-6222", "3,630.00"):
+        assert flat.count(token) and raw.count(token) == flat.count(token), token
+    # a phone number wider than a timeline cell breaks between its groups, never in one
+    for number in ("+86 170 9988 7766", "+86 138 0013 8000"):
+        groups = r"\s+".join(re.escape(g) for g in number.split())
+        assert len(re.findall(groups, raw)) == flat.count(_flat(number)) > 0, number
+
+
+def test_chinese_line_breaking_rules_in_the_pages(zh) -> None:  # type: ignore[no-untyped-def]
+    lines = [ln.strip() for page in pages(zh) for ln in page.splitlines() if ln.strip()]
+    assert len(lines) > 1000
+    assert not [ln for ln in lines if ln[0] in "，。、；：？！）」』】》”"], (
+        "a line starts with a pause"
+    )
+    assert not [ln for ln in lines if ln[-1] in "（「『【《“"], "a line ends with an opening mark"
+
+
+def test_a_record_split_across_pages_is_marked_continued(zh) -> None:  # type: ignore[no-untyped-def]
+    reader = PdfReader(io.BytesIO(zh))
+    manifest = json.loads(reader.attachments["evidence-locker-proofs.json"][0])["dossier"]
+    split = [r for r in manifest["records"] if r["pages"][0] < r["pages"][1]]
+    assert split, "the sample has no record that runs onto a second page"
+    for record in split:
+        for n in range(record["pages"][0] + 1, record["pages"][1] + 1):
+            head = _flat(reader.pages[n - 1].extract_text())[:80]
+            assert re.search(re.escape(record["no"]) + r"(·[^（]*)?（续）", head), (n, head)
+
+
 def test_the_cover_note_stays_on_the_cover(zh, en) -> None:  # type: ignore[no-untyped-def]
     for pdf, note, toc in (
         (zh, "本文件由evidence-locker", "目录"),
@@ -234,6 +268,29 @@ def test_verification_page(sample, zh) -> None:  # type: ignore[no-untyped-def]
     reader = PdfReader(io.BytesIO(zh))
     drawn = reader.pages[-1]["/Contents"].get_object().get_data()
     assert drawn.count(b" re") > 100  # the QR code's modules
+
+
+def test_the_qr_code_reads_back(sample, zh) -> None:  # type: ignore[no-untyped-def]
+    """Decode the printed QR code (OpenCV's detector, where installed) from a picture
+    of the verification page, as a phone would from paper."""
+    cv2 = pytest.importorskip("cv2")
+    import numpy as np
+    import pypdfium2 as pdfium
+
+    from evidence_locker.ledger.checkpoint import Checkpoint, fingerprint
+
+    doc = pdfium.PdfDocument(zh)
+    image = doc[len(doc) - 1].render(scale=3).to_pil().convert("L")
+    doc.close()
+    text, _, _ = cv2.QRCodeDetector().detectAndDecode(np.asarray(image))
+    report = verify_dossier(zh)
+    fields = dict(line.split("=", 1) for line in text.splitlines()[1:])
+    assert text.startswith("evidence-locker dossier\n"), text
+    assert fields["id"] == report.dossier_id
+    assert fields["key"] == _flat(fingerprint(sample.locker.public_key))
+    bundle = json.loads(PdfReader(io.BytesIO(zh)).attachments["evidence-locker-proofs.json"][0])
+    head = Checkpoint.parse_body(bundle["checkpoint"].partition("\n\n")[0] + "\n")
+    assert (fields["size"], fields["root"]) == (str(head.size), head.root.hex())
 
 
 def test_pdfa_3b_checklist(zh) -> None:  # type: ignore[no-untyped-def]
