@@ -10,8 +10,10 @@ so its text stays searchable there. Bounded like any hostile input: at most
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import Iterator
+from typing import Any
 
 from evidence_locker.report.images import ImageRefused
 
@@ -20,26 +22,33 @@ MAX_SIDE = 1600  # pixels: an A4 page at about 135 dpi
 MAX_POINTS = 14_400  # a page side above 200 inches is not a letter
 
 
-def page_count(data: bytes) -> int:
-    """How many pages the PDF has (ImageRefused if it cannot be read)."""
+@contextlib.contextmanager
+def _opened(data: bytes) -> Iterator[Any]:
+    """The PDF as a PDFium document, closed afterwards (ImageRefused if unreadable)."""
     pdfium = _pdfium()
     try:
         doc = pdfium.PdfDocument(data)
     except Exception:
         raise ImageRefused("exhibit.unreadable_pdf") from None
     try:
-        return len(doc)
+        yield doc
     finally:
         doc.close()
 
 
+def page_count(data: bytes) -> int:
+    """How many pages the PDF has (ImageRefused if it cannot be read)."""
+    with _opened(data) as doc:
+        return len(doc)
+
+
 def render_pages(data: bytes, limit: int = MAX_PAGES) -> Iterator[bytes]:
     """Each of the first ``limit`` pages as a PNG, one at a time."""
-    pdfium = _pdfium()
-    try:
-        doc = pdfium.PdfDocument(data)
-    except Exception:
-        raise ImageRefused("exhibit.unreadable_pdf") from None
+    with _opened(data) as doc:
+        yield from _pngs(doc, limit)
+
+
+def _pngs(doc: Any, limit: int) -> Iterator[bytes]:
     try:
         for i in range(min(len(doc), limit)):
             page = doc[i]
@@ -58,8 +67,6 @@ def render_pages(data: bytes, limit: int = MAX_PAGES) -> Iterator[bytes]:
         raise
     except Exception:
         raise ImageRefused("exhibit.unreadable_pdf") from None
-    finally:
-        doc.close()
 
 
 def _pdfium():  # type: ignore[no-untyped-def]
