@@ -21,7 +21,7 @@ from pypdf import PdfReader
 
 from evidence_locker.model import RecordFilter
 from evidence_locker.report import verify_dossier
-from tests.dossier_sample import build_sample, export_pdf
+from tests.dossier_sample import CST, build_sample, export_pdf
 
 DECLARATION = "I, Zhang San, kept these records myself. Declaration text of my own."
 
@@ -81,8 +81,12 @@ def test_a_corrected_time_shows_its_earlier_value_reason_and_when(sample, zh) ->
     fixed = sample.locker.get(sample.corrected_time_id).latest
     when = fixed.occurred_at.strftime("%Y-%m-%d")
     assert f"{when}10:15+08:00" in flat
-    before = re.search(r"更正前（原因：通话记录显示为10:15）：" + when + r"09:15\+08:00", flat)
-    assert before, "the time before the correction, with its reason, is not shown"
+    made = fixed.logged_at.astimezone(CST).strftime("%Y-%m-%d%H:%M")
+    before = re.search(
+        re.escape(made) + r"\+08:00更正前（原因：通话记录显示为10:15）：" + when + r"09:15\+08:00",
+        flat,
+    )
+    assert before, "the time before the correction, its reason and when it was made"
 
 
 def test_case_dossier_names_its_case_on_the_cover_and_every_page(case_zh) -> None:  # type: ignore[no-untyped-def]
