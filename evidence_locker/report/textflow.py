@@ -25,6 +25,8 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
@@ -49,7 +51,8 @@ _SOFT_CUT = frozenset(" /-_.?&=:,;")
 
 
 def _wide(ch: str) -> bool:
-    return unicodedata.east_asian_width(ch) in ("W", "F")
+    # no assigned character below U+1100 (Hangul Jamo, the first wide block) is wide
+    return ch >= "\u1100" and unicodedata.east_asian_width(ch) in ("W", "F")
 
 
 @lru_cache(maxsize=65536)
@@ -109,20 +112,26 @@ def _units(text: str, primary: str, size: float) -> list[Unit]:
             )
             for w in words
         ]
-    chars = [(font, ch) for font, piece in runs(text, primary) for ch in piece]
-    groups: list[list[tuple[str, str]]] = []
-    for i, (font, ch) in enumerate(chars):
-        before = chars[i - 2][1] if i > 1 else ""
-        if groups and not _break_before(before, chars[i - 1][1], ch):
-            groups[-1].append((font, ch))
-        else:
-            groups.append([(font, ch)])
-    out = []
-    for g in groups:
-        end = len(g)
-        while end and g[end - 1][1] == " ":
-            end -= 1
-        out.append((g, _unit_width(g, size), _unit_width(g[:end], size)))
+    # one pass: group the characters between allowed breaks, adding up each group's
+    # width and the width of its trailing spaces as it goes
+    out: list[Unit] = []
+    group: list[tuple[str, str]] = []
+    used = trailing = 0.0
+    before = prev = ""
+    for font, piece in runs(text, primary):
+        for ch in piece:
+            w = _char_width(ch, font) * size
+            if group and not _break_before(before, prev, ch):
+                group.append((font, ch))
+                used += w
+            else:
+                if group:
+                    out.append((group, used, used - trailing))
+                group, used, trailing = [(font, ch)], w, 0.0
+            trailing = trailing + w if ch == " " else 0.0
+            before, prev = prev, ch
+    if group:
+        out.append((group, used, used - trailing))
     return out
 
 
@@ -192,13 +201,11 @@ def _rstrip(line: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def _merge(chars: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    for font, ch in chars:
-        if out and out[-1][0] == font:
-            out[-1] = (font, out[-1][1] + ch)
-        else:
-            out.append((font, ch))
-    return out
+    """Neighbouring characters of one font joined into one run."""
+    return [(font, "".join(ch for _, ch in group)) for font, group in groupby(chars, key=_FONT)]
+
+
+_FONT = itemgetter(0)
 
 
 def _width(pieces: Sequence[tuple[str, str]], size: float) -> float:
