@@ -23,6 +23,7 @@ OPTIONAL_MODULES = (
     "rules_cmd",
     "backup_cmd",
     "tsa_cmd",
+    "letter_cmd",
 )
 # Which module defines each top-level command. Building typer's command tree costs
 # ~2 ms per command (it evaluates every annotation), so a run builds only the module
@@ -39,6 +40,7 @@ MODULE_OF = {
     **dict.fromkeys(("check", "rules"), "rules_cmd"),
     **dict.fromkeys(("backup", "restore", "doctor"), "backup_cmd"),
     **dict.fromkeys(("tsa", "stamp"), "tsa_cmd"),
+    "letter": "letter_cmd",
 }
 _VALUE_OPTIONS = ("--locker", "--lang", "--tz", "--database-url")
 
