@@ -115,10 +115,16 @@ class Composer:
         return text + (self.L("and_more", n=rest) if rest > 0 else "")
 
     def counts(self, records: Sequence[Record]) -> str:
-        """``30 calls and 7 SMS`` / ``电话30次、短信7条``."""
+        """``30 calls, 7 SMS (37 in all)`` / ``电话30次、短信7条（共37次）``."""
         by = Counter(r.channel.value for r in records)
         parts = [self.L(f"n.{ch}" if n != 1 else f"n1.{ch}", n=n) for ch, n in by.most_common()]
-        return self.sep().join(parts)
+        text = self.sep().join(parts)
+        return text + self.L("in_all", n=len(records)) if len(by) > 1 else text
+
+    def span(self, first: Record, last: Record) -> str:
+        """``from 2025-02-01 to 2025-03-31``, or ``on 2025-02-01`` for one day."""
+        a, b = self.day(first), self.day(last)
+        return self.L("span_one", day=a) if a == b else self.L("span", first=a, last=b)
 
     def who(self) -> str:
         return self.facts.organisation or self.L("the_collector")
@@ -141,9 +147,7 @@ class Composer:
             self.L(
                 "fact.overview",
                 who=self.who(),
-                n=len(contacts),
-                first=self.day(contacts[0]),
-                last=self.day(contacts[-1]),
+                span=self.span(contacts[0], contacts[-1]),
                 channels=self.counts(contacts),
             ),
         )
@@ -162,12 +166,10 @@ class Composer:
             "item",
             self.L(
                 "fact.quiet_hours",
-                n=len(recs),
                 channels=self.counts(recs),
                 start=window[0],
                 end=window[1],
-                first=self.day(recs[0]),
-                last=self.day(recs[-1]),
+                span=self.span(recs[0], recs[-1]),
                 nos=self.nos(recs),
             ),
         )
@@ -191,9 +193,7 @@ class Composer:
         if not later:
             return
         common = {
-            "n": len(later),
-            "first": self.day(later[0]),
-            "last": self.day(later[-1]),
+            "span": self.span(later[0], later[-1]),
             "nos": self.nos(later),
             "channels": self.counts(later),
         }

@@ -66,10 +66,8 @@ def contact_log(c: Composer, d: dict[str, str], extra: dict[str, Any]) -> None:
             c.L(
                 f"{k}.org",
                 org=org,
-                n=len(recs),
                 channels=c.counts(recs),
-                first=c.day(recs[0]),
-                last=c.day(recs[-1]),
+                span=c.span(recs[0], recs[-1]),
             ),
         )
     start: datetime | None = extra.get("breathing_space")
