@@ -14,8 +14,9 @@ from typing import Annotated, Any
 import typer
 
 from evidence_locker.cli.context import STATE
+from evidence_locker.cli.files import check_target, write_new
 from evidence_locker.cli.options import CaseOpt, OrgOpt, SinceOpt, UntilOpt, _filter, rules_zone
-from evidence_locker.errors import NotFound, StorageError, UsageError
+from evidence_locker.errors import NotFound, UsageError
 from evidence_locker.letters.kinds import REGIONS, get_kind, kind_ids, kinds_for, regions_of
 
 letter_app = typer.Typer(
@@ -229,7 +230,7 @@ def _draft(
     now = STATE.now()
     target = None if text and output is None else output or Path(f"{kind.id}-{now.date()}.pdf")
     if target is not None:
-        _check_target(target, force)
+        check_target(target, force=force)
     if dossier is not None and not dossier.is_file():
         raise NotFound("file.missing", path=str(dossier))
     if missing(kind, values):  # before the passphrase: nothing to unlock for
@@ -262,14 +263,14 @@ def _draft(
         if target is None:
             typer.echo(out, nl=False)
         else:
-            _write(target, out.encode("utf-8"), force)
+            write_new(target, out.encode("utf-8"), force=force)
         STATE.err.print(letter.footer, markup=False)
         return
     from evidence_locker.letters.pdf import render_pdf
 
     pdf = render_pdf(letter, generated_at=now)
     assert target is not None
-    _write(target, pdf, force)
+    write_new(target, pdf, force=force)
     _report(letter, target, pdf, ref)
 
 
@@ -296,30 +297,6 @@ def _ask(kind: Any, values: dict[str, str]) -> dict[str, str]:
         if answer.strip():
             answers[field] = answer.strip()
     return answers
-
-
-def _check_target(target: Path, force: bool) -> None:
-    import os
-
-    if target.exists() and not force:
-        raise UsageError("export.exists", path=str(target), hint="export.hint_force")
-    if target.is_dir():
-        raise UsageError("export.is_dir", path=str(target))
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.exists() or not os.access(parent, os.W_OK):
-        raise StorageError("export.unwritable", path=str(target))
-
-
-def _write(target: Path, data: bytes, force: bool) -> None:
-    """Never a half-written letter under the final name (as the dossier is written)."""
-    from evidence_locker.store.durable import atomic_write_bytes
-
-    try:
-        atomic_write_bytes(target, data, replace=force)
-    except FileExistsError:
-        raise UsageError("export.exists", path=str(target), hint="export.hint_force") from None
-    except OSError as exc:
-        raise StorageError("export.write_failed", path=str(target), detail=exc.strerror) from exc
 
 
 def _report(letter: Any, target: Path, pdf: bytes, ref: Any) -> None:
