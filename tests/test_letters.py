@@ -207,3 +207,42 @@ def test_letter_list_in_both_languages(cn):  # type: ignore[no-untyped-def]
     assert zh.code == 0 and "个人信息" in zh.out and "us" not in zh.out.split()
     en = cn("letter", "list")
     assert "Breathing" in en.out and "1692c(c)" in en.out
+
+
+PERSONAL = {
+    "--name": "隐私测试张三丰",
+    "--phone": "13912345678",
+    "--id-number": "110101199003071234",
+    "--address": "秘密路99号Quillfeather Lane",
+    "--request": "请停止骚扰 Zanzibar request",
+}
+
+
+def test_personal_details_are_never_stored_in_clear(cli, tmp_path: Path, state_dir: Path):  # type: ignore[no-untyped-def]
+    """What only the user knows goes into the letter file and nowhere else: not into
+    the locker's files or the state directory, nor the PDF's description or author."""
+    from pypdf import PdfReader
+
+    from evidence_locker.letters.pdf import read_meta
+
+    from .test_at_rest import encodings
+
+    path = tmp_path / "private"
+    make_locker(path, cn_drafts(), state_dir)
+    env = {"EVIDENCE_LOCKER_DIR": str(path)}
+    out = tmp_path / "complaint.pdf"
+    args = [x for kv in PERSONAL.items() for x in kv]
+    r = cli("letter", "complaint-12378", "--org", COLLECTOR, *args, "-o", str(out), env=env)
+    assert r.code == 0, r.err
+    assert PERSONAL["--phone"] in pdf_text(out)  # the letter itself holds them, as asked
+    assert cli("letter", "sent", str(out), "--via", "post", env=env).code == 0
+    meta = json.dumps(read_meta(out.read_bytes()), ensure_ascii=False)
+    assert PdfReader(out).metadata["/Author"] == "evidence-locker"
+    for value in PERSONAL.values():
+        assert value not in meta
+        for directory in (path, state_dir):
+            for file in (p for p in directory.rglob("*") if p.is_file()):
+                data = file.read_bytes()
+                for piece in (value, *value.split()):
+                    if len(piece) >= 4:
+                        assert not any(n in data for n in encodings(piece)), (piece, file)

@@ -264,14 +264,17 @@ class Composer:
         """The letter's own legal basis, then every public text the findings cite,
         each marked when it was not read in the primary text."""
         self.add("heading", self.L(heading or "basis"))
-        marks = set()
-        for key, confidence in own:
-            self.add("item", self.L(key) + self._mark(confidence, marks))
+        marks: set[str] = set()
+        stated = [self.L(key) for key, _ in own]
+        for text, (_, confidence) in zip(stated, own, strict=True):
+            self.add("item", text + self._mark(confidence, marks))
         if findings:
             seen: set[str] = set()
             for c in self.facts.concerns:
                 for cite in c.citations:
-                    if cite.text in seen:
+                    # a text the letter already states in full (its own basis) once
+                    head = cite.text.split(",")[0].strip()
+                    if cite.text in seen or any(head in s for s in stated):
                         continue
                     seen.add(cite.text)
                     self.add("item", cite.text + self._mark(cite.confidence, marks))
