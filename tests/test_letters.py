@@ -246,3 +246,24 @@ def test_personal_details_are_never_stored_in_clear(cli, tmp_path: Path, state_d
                 for piece in (value, *value.split()):
                     if len(piece) >= 4:
                         assert not any(n in data for n in encodings(piece)), (piece, file)
+
+
+def test_missing_fields_are_asked_for_at_a_terminal(tmp_path: Path, state_dir: Path) -> None:
+    from .conftest import PASSPHRASE
+    from .test_terminal import Terminal, env_for
+
+    env = env_for(tmp_path)
+    env["EVIDENCE_LOCKER_STATE_DIR"] = str(state_dir)
+    make_locker(Path(env["EVIDENCE_LOCKER_DIR"]), cn_drafts(), state_dir)
+    term = Terminal(["letter", "complaint-12378", "--org", COLLECTOR, "--text"], env)
+    term.expect("Your name (for the letter only; not stored)")
+    term.send("张三")
+    term.expect("Your phone number")
+    term.send("13900000000")
+    term.expect("What you ask for")
+    term.send("停止夜间催收")
+    term.expect("Passphrase:")
+    term.send(PASSPHRASE)
+    assert term.finish() == 0, term.seen
+    assert "投诉人（签字）：张三" in term.seen or "Complainant (signature): 张三" in term.seen
+    assert "13900000000" in term.seen and "停止夜间催收" in term.seen

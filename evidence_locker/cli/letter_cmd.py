@@ -292,7 +292,9 @@ def _ask(kind: Any, values: dict[str, str]) -> dict[str, str]:
         return answers
     for field in missing(kind, values):
         answer = typer.prompt(
-            STATE.t("letters.cli.prompt", field=field), default="", show_default=False
+            STATE.t("letters.cli.prompt", field=STATE.t(f"letters.ask.{field}")),
+            default="",
+            show_default=False,
         )
         if answer.strip():
             answers[field] = answer.strip()
