@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -31,21 +31,21 @@ def cn_drafts() -> list[ContactDraft]:
     threat, a day SMS, a contact reported by the debtor's mother; one bank call."""
     c, s = Channel.CALL, Channel.SMS
     return [
-        ContactDraft(c, at("2025-02-01 23:10"), organisation=COLLECTOR, address="13800138000",
+        ContactDraft(c, at("2026-03-01 23:10"), organisation=COLLECTOR, address="13800138000",
                      counterpart="王经理 工号1024", duration_s=120, outcome=Outcome.CONNECTED),
-        ContactDraft(c, at("2025-02-03 23:40"), organisation=COLLECTOR, address="13800138000",
+        ContactDraft(c, at("2026-03-03 23:40"), organisation=COLLECTOR, address="13800138000",
                      outcome=Outcome.MISSED),
-        ContactDraft(s, at("2025-02-05 22:30"), organisation=COLLECTOR, address="10690000",
+        ContactDraft(s, at("2026-03-05 22:30"), organisation=COLLECTOR, address="10690000",
                      content=THREAT),
-        ContactDraft(s, at("2025-02-06 10:30"), organisation=COLLECTOR, address="10690000",
+        ContactDraft(s, at("2026-03-06 10:30"), organisation=COLLECTOR, address="10690000",
                      content="您的账单已逾期，请尽快还款。"),
-        ContactDraft(c, at("2025-02-07 11:00"), organisation=COLLECTOR, address="13800138001",
+        ContactDraft(c, at("2026-03-07 11:00"), organisation=COLLECTOR, address="13800138001",
                      third_party="母亲", content="打给我妈妈说我欠钱"),
-        ContactDraft(c, at("2025-02-10 00:30"), organisation=COLLECTOR, address="13800138000",
+        ContactDraft(c, at("2026-03-10 00:30"), organisation=COLLECTOR, address="13800138000",
                      outcome=Outcome.MISSED),
-        ContactDraft(s, at("2025-02-11 07:50"), organisation=COLLECTOR, address="10690000",
+        ContactDraft(s, at("2026-03-11 07:50"), organisation=COLLECTOR, address="10690000",
                      content="今天必须还款"),
-        ContactDraft(c, at("2025-02-08 11:00"), organisation=BANK, address="95577",
+        ContactDraft(c, at("2026-03-08 11:00"), organisation=BANK, address="95577",
                      outcome=Outcome.CONNECTED),
     ]  # fmt: skip
 
@@ -70,7 +70,10 @@ def make_locker(path: Path, drafts: list[ContactDraft], state: Path) -> None:
     """A locker at ``path`` holding ``drafts`` (its newest head kept under ``state``)."""
     with pytest.MonkeyPatch.context() as m:
         m.setenv("EVIDENCE_LOCKER_STATE_DIR", str(state))
-        locker, _ = Locker.create(path, PASSPHRASE, clock=FakeClock())
+        # logged after everything the fixtures say happened (November 2026)
+        locker, _ = Locker.create(
+            path, PASSPHRASE, clock=FakeClock(datetime(2026, 11, 1, tzinfo=UTC))
+        )
         with locker:
             for d in drafts:
                 locker.log(d)
