@@ -3,7 +3,7 @@ print about time-stamps."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -22,9 +22,6 @@ tsa_app = typer.Typer(
     help="Time-stamp authorities (RFC 3161) that fix when entries existed. / 可信时间戳机构。",
     no_args_is_help=True,
 )
-# a record logged this much after the trusted time that covers it had a fast clock;
-# smaller gaps are the usual skew between a computer and a TSA
-CLOCK_TOLERANCE = timedelta(seconds=60)
 
 
 def utc_text(dt: datetime) -> str:
@@ -32,31 +29,18 @@ def utc_text(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def gap_text(state: State, delta: timedelta) -> str:
-    """A span people read: ``3 d 4 h``, ``2 h 5 min``, ``40 s`` (or 3 天 4 小时...)."""
-    seconds = int(abs(delta).total_seconds())
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return state.t("gap.days", d=days, h=hours)
-    if hours:
-        return state.t("gap.hours", h=hours, m=minutes)
-    if minutes:
-        return state.t("gap.minutes", m=minutes)
-    return state.t("gap.seconds", s=secs)
-
-
 def trusted_time_text(state: State, r: Record) -> str | None:
     """The ``show`` line: when a TSA says the record existed, and what that bounds:
     logged_at can be early (backdated) by at most the gap; a logged_at after the
     trusted time means the clock was ahead."""
+    from evidence_locker.report.trusted_time import CLOCK_TOLERANCE, span
+
     if r.existed_by is None:
         return None
     gap = r.existed_by - r.logged_at
     key = "show.clock_ahead" if gap < -CLOCK_TOLERANCE else "show.existed_by"
     time = render.when(r.existed_by, state.tz, seconds=True)
-    return state.t(key, time=time, tsa=r.existed_by_tsa, gap=gap_text(state, gap))
+    return state.t(key, time=time, tsa=r.existed_by_tsa, gap=span(gap, state.lang))
 
 
 def stamps_json(stamps: StampsReport | None) -> dict[str, Any] | None:
@@ -79,6 +63,39 @@ def stamps_json(stamps: StampsReport | None) -> dict[str, Any] | None:
             for v in stamps.verdicts
             if not v.ok
         ],
+    }
+
+
+def trusted_json(report: Any) -> dict[str, Any] | None:
+    """verify-dossier --json's "trusted_time": ranges, document stamps, problems."""
+    if report is None:
+        return None
+
+    def finding(f: Any) -> dict[str, Any]:
+        return {
+            "tsa": f.tsa,
+            "size": f.size,
+            "time": f.time.isoformat() if f.time else None,
+            "problem": f.problem,
+            "root_sha256": f.root_sha256,
+        }
+
+    from evidence_locker.ledger.anchors import ranges
+
+    return {
+        "ok": report.ok,
+        "roots": "given" if report.pinned else "listed in the dossier",
+        "ranges": [
+            {
+                "first": a,
+                "last": b,
+                "existed_no_later_than": _iso(c.attested_at),
+                "tsa": c.destination,
+            }
+            for a, b, c in ranges(report.covers)
+        ],
+        "stamps": [finding(f) for f in report.stamps],
+        "document_timestamps": [finding(f) for f in report.document],
     }
 
 

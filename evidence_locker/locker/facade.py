@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from evidence_locker import crypto
 from evidence_locker.errors import (
     IntegrityError,
+    LockerError,
     LockerExists,
     LockerMissing,
     NotFound,
@@ -1566,11 +1567,29 @@ class Locker:
 
     # -- dossier -----------------------------------------------------------------------
 
-    def export_dossier(self, flt: RecordFilter | None = None, **options: Any) -> bytes:
-        """A signed, verifiable PDF dossier of the selected records (see :mod:`dossier`)."""
+    def export_dossier(
+        self,
+        flt: RecordFilter | None = None,
+        *,
+        trusted_time: bool = True,
+        on_problem: Callable[[LockerError], None] | None = None,
+        **options: Any,
+    ) -> bytes:
+        """A signed, verifiable PDF dossier of the selected records (see :mod:`dossier`).
+
+        With ``trusted_time`` and a TSA configured (network): the tree head is stamped
+        first, so the dossier's own head carries a token, and the signed PDF gets a
+        document time-stamp. A TSA that fails does not stop the export:
+        ``on_problem`` hears of it.
+        """
         from evidence_locker.report.export import export_dossier
 
-        return export_dossier(self, flt or RecordFilter(), **options)
+        if trusted_time:
+            self.timestamps.before_export(on_problem)
+        pdf = export_dossier(self, flt or RecordFilter(), **options)
+        if trusted_time:
+            pdf = self.timestamps.timestamp_document(pdf, on_problem)
+        return pdf
 
     # -- integrity ---------------------------------------------------------------------
 

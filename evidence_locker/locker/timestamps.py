@@ -19,7 +19,7 @@ stored tree, without re-verifying every token.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -94,13 +94,7 @@ class StampsReport:
 
     def ranges(self) -> list[tuple[int, int, Cover]]:
         """``(first, last, cover)`` with 1-based entry numbers, as verify prints them."""
-        out = []
-        start = 1
-        for cover in self.covers:
-            if cover.size >= start:
-                out.append((start, cover.size, cover))
-                start = cover.size + 1
-        return out
+        return anchor_store.ranges(self.covers)
 
 
 class Timestamps:
@@ -279,6 +273,53 @@ class Timestamps:
             if root is not None and bytes(root) == head.root:
                 sound.append(a)
         return anchor_store.earliest_covers(sound)
+
+    def for_dossier(
+        self, conn: DbConn, leaves: Sequence[bytes]
+    ) -> tuple[list[Anchor], dict[str, list[bytes]]]:
+        """What a dossier embeds: the anchors that verify in full against the tree
+        over ``leaves``, and the roots of every TSA they or the active settings name."""
+        report = self.verify(conn, leaves)
+        sound = [v.anchor for v in report.verdicts if v.ok]
+        try:
+            tsas = self._settings(conn)
+        except IntegrityError:
+            return sound, {}
+        names = {a.destination for a in sound} | {t.name for t in tsas if t.active}
+        return sound, {n: tsa_settings.roots_for(tsas, n) for n in sorted(names)}
+
+    def before_export(self, on_problem: Callable[[LockerError], None] | None = None) -> None:
+        """Stamp the current head with every active TSA before a dossier is built,
+        so the head it carries has its own tokens. Never fails: a TSA that does not
+        answer (or a read-only locker that cannot store) is reported to
+        ``on_problem``."""
+        with self._locker._read() as conn:
+            if not any(t.active for t in self._settings(conn)):
+                return
+        try:
+            results = self.stamp()
+        except LockerError as exc:
+            results = [StampResult("-", error=exc)]
+        for r in results:
+            if r.error is not None and on_problem is not None:
+                on_problem(r.error)
+
+    def timestamp_document(
+        self, pdf: bytes, on_problem: Callable[[LockerError], None] | None = None
+    ) -> bytes:
+        """``pdf`` with a PAdES document time-stamp from the first active TSA that
+        gives one (network), or unchanged when none is configured or none answers."""
+        from evidence_locker.crypto.pdf_timestamp import add_document_timestamp
+
+        with self._locker._read() as conn:
+            tsas = [t for t in self._settings(conn) if t.active]
+        for t in tsas:
+            try:
+                return add_document_timestamp(pdf, t.url, t.roots, timeout=STAMP_TIMEOUT_S)[0]
+            except LockerError as exc:
+                if on_problem is not None:
+                    on_problem(exc)
+        return pdf
 
     def verify(self, conn: DbConn, leaves: Sequence[bytes]) -> StampsReport:
         """Check every anchor in full against the ledger whose leaves are given."""

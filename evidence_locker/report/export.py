@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from evidence_locker.errors import UsageError
 from evidence_locker.ledger.bundle import EntryReveal, build_bundle
 from evidence_locker.model import AttachmentInfo, RecordFilter
+from evidence_locker.report.trusted_time import embed_stamps
 
 if TYPE_CHECKING:
     from evidence_locker.locker import Locker
@@ -56,6 +57,7 @@ def export_dossier(
         decoded = locker._decode_ids(conn, version_ids + attachment_ids)
         leaves = locker.ledger.leaves(conn)  # same read transaction: same tree as the note
         note = locker.ledger.head_note(conn)
+        stamps, tsa_roots = locker.timestamps.for_dossier(conn, leaves)
     reveals = []
     for entry_id in version_ids + attachment_ids:
         d = decoded[entry_id]
@@ -72,6 +74,7 @@ def export_dossier(
         leaves=leaves,
         entries=reveals,
     )
+    embed_stamps(bundle, stamps, tsa_roots, leaves, [r.seq for r in reveals])
     seed = locker.keyring.subkey("dossier")
     bundle["dossier_key_note"] = sign_endorsement(
         locker.keyring.signer, locker.origin, dossier_public_key(seed)
