@@ -30,6 +30,20 @@ def test_ids_emails_and_addresses() -> None:
     assert "Main" not in mask_text("at 221 Main Street today", {"addresses"})
 
 
+def test_numbers_inside_names_urls_and_labels() -> None:
+    """Issue 13 item 8: digits joined to words by _ / : - were left in clear."""
+    assert mask_text("scr_13912345678.png", {"numbers"}) == "scr_*******5678.png"
+    assert mask_text("https://x.cn/u/13912345678", {"numbers"}) == "https://x.cn/u/*******5678"
+    assert mask_text("ID:13912345678", {"numbers"}) == "ID:*******5678"
+    assert mask_text("card-6222021234567890123", {"ids"}) == "card-***************0123"
+    assert mask_text("att_11010519491231002X.jpg", {"ids"}) == "att_**************002X.jpg"
+    sha = "0123456789abcdef" * 4  # a SHA-256 in hex: its digit runs are not numbers
+    assert mask_text(f"file {sha} from 13912345678", {"numbers"}) == f"file {sha} from *******5678"
+    assert fields_to_withhold({"sha256": sha, "size": 12345678}, {"numbers", "ids"}) == set()
+    meta = {"camera": "scan 13912345678", "width": 10}
+    assert fields_to_withhold({"name": "a.png", "metadata": meta}, {"numbers"}) == {"metadata"}
+
+
 def test_nothing_masked_without_categories() -> None:
     text = "13812345678 a@b.cn"
     assert mask_text(text, frozenset()) == text
@@ -46,7 +60,8 @@ def test_fields_to_withhold() -> None:
         "tags": ["threat"],
         "source": {"kind": "import", "file_name": "sms-13812345678.xml"},
     }
-    assert fields_to_withhold(values, {"numbers"}) == {"address", "content"}
+    # the source names a file with a number in it: withheld too (issue 13, item 8)
+    assert fields_to_withhold(values, {"numbers"}) == {"address", "content", "source"}
     assert fields_to_withhold(values, {"addresses"}) == {"address", "location"}
 
 

@@ -61,6 +61,8 @@ def cover(
     if dossier_key is not None:
         rows.append((ctx.L("cover.dossier_key"), fingerprint(dossier_key)))
     rows.append((ctx.L("dossier_id", id="").strip(), dossier_id))
+    if ctx.redact:
+        rows.append((ctx.L("cover.redaction"), redaction_note(ctx)))
     tbl = table(
         ctx,
         [[Cell(k, "cellb"), Cell(v)] for k, v in rows],
@@ -94,3 +96,13 @@ def cover(
         ctx.p(ctx.L("cover.note"), "note"),
         PageBreak(),
     ]
+
+
+def redaction_note(ctx: RenderContext) -> str:
+    """Says that, and how, the dossier is redacted (issue 13, item 8)."""
+    what = [
+        ctx.L(f"cover.redacted.{cat}")
+        for cat in ("numbers", "ids", "addresses")
+        if cat in ctx.redact
+    ]
+    return ctx.L("cover.redaction_how", what=ctx.L("list_sep").join(what))

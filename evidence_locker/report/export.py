@@ -61,11 +61,8 @@ def export_dossier(
     reveals = []
     for entry_id in version_ids + attachment_ids:
         d = decoded[entry_id]
-        withheld = (
-            fields_to_withhold(d.values(), redact)
-            if d.header["kind"] != "attachment"
-            else (frozenset())
-        )
+        # attachments too: a file name or caption can hold a number (issue 13, item 8)
+        withheld = fields_to_withhold(d.values(), redact)
         reveals.append(EntryReveal(seq=d.seq, header=d.header, fields=d.fields, redact=withheld))
     bundle = build_bundle(
         origin=locker.origin,

@@ -21,7 +21,8 @@ def record_full(ctx: RenderContext, c: Contact, done: int) -> list[Any]:
     rec = c.latest
     head = f"{heading_start(c.no, ctx.occurred(rec))} · {ctx.channel(rec)} · {ctx.direction(rec)}"
     if rec.deleted:
-        head += f" · {ctx.L('deleted_mark', reason=rec.delete_reason or '')}"
+        reason = mask_text(rec.delete_reason or "", ctx.redact)
+        head += f" · {ctx.L('deleted_mark', reason=reason)}"
     elif c.corrected:
         head += f" · {ctx.L('corrected_mark')}"
     older = c.versions[:-1] if c.versions[-1] is rec else [v for v in c.versions if v is not rec]
@@ -60,7 +61,7 @@ def record_full(ctx: RenderContext, c: Contact, done: int) -> list[Any]:
         text = "\n".join([v or ctx.L("none"), *extra])
         rows.append([Cell(ctx.L(f"field.{name}"), "cellb"), Cell(text)])
     if rec.case:
-        rows.append([Cell(ctx.L("field.case"), "cellb"), Cell(rec.case)])
+        rows.append([Cell(ctx.L("field.case"), "cellb"), Cell(mask_text(rec.case, ctx.redact))])
     src = ctx.value(rec, "source")
     if src:
         rows.append([Cell(ctx.L("field.source"), "cellb"), Cell(src)])
@@ -88,9 +89,10 @@ def record_full(ctx: RenderContext, c: Contact, done: int) -> list[Any]:
             )
     if rec.attachments:
         names = "\n".join(
-            f"{a.name} ({a.size} B, SHA-256 {a.sha256[:16]}…)" for a in rec.attachments
+            f"{mask_text(a.name, ctx.redact)} ({a.size} B, SHA-256 {a.sha256[:16]}…)"
+            for a in rec.attachments
         )
-        rows.append([Cell(ctx.L("field.attachments"), "cellb"), Cell(mask_text(names, ctx.redact))])
+        rows.append([Cell(ctx.L("field.attachments"), "cellb"), Cell(names)])
     tbl = table(
         ctx,
         rows,

@@ -16,14 +16,19 @@ from typing import Any
 CATEGORIES = frozenset({"numbers", "addresses", "ids"})
 
 # Identity and card numbers: PRC resident id (17 digits + digit or X), 15-19 digit runs
-# (bank cards, old ids), passport-like letter+8 digits.
-_ID = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15,19}|[A-Za-z]\d{8})(?![0-9A-Za-z])")
-# ASCII-only word boundaries: \w would count a CJK character as part of the number.
+# (bank cards, old ids), passport-like letter+8 digits. Digit runs are found whatever
+# stands next to them (file names join words with "_", URLs with "/", labels with
+# ":"): "scr_13912345678.png" and "card-6222021234567890123" are masked too.
+_ID = re.compile(
+    r"(?<![0-9])(?:\d{17}[\dXx]|\d{15,19})(?![0-9])"
+    r"|(?<![0-9A-Za-z])[A-Za-z]\d{8}(?![0-9A-Za-z])"
+)
 # Phone numbers: optional +country, then 7 to 14 digits possibly split by space, dot,
 # dash or brackets. Shorter digit runs, amounts, times and dates are left alone.
 _PHONE = re.compile(
-    r"(?<![A-Za-z0-9_+:.,/])(?!\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?!\d))"  # not a date
-    r"\+?(?:\d[\s().\-]?){6,14}\d(?![A-Za-z0-9_:])"
+    r"(?<![0-9+])(?<!\d[:.,])"  # not inside a number, a time or an amount
+    r"(?!\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?!\d))"  # not a date
+    r"\+?(?:\d[\s().\-]?){6,14}\d(?![0-9])"
 )
 _EMAIL = re.compile(r"([A-Za-z0-9._%+\-]+)@([A-Za-z0-9.\-]+\.[A-Za-z]{2,})")
 # Chinese street addresses: a run of place words ending in a road/street/lane and a
@@ -37,6 +42,12 @@ _EN_ADDRESS = re.compile(
     r"\b\d{1,6}\s+(?:[A-Z][a-z]+\s+){1,4}"
     r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Boulevard|Blvd|Drive|Dr|Court|Ct|Way)\b\.?"
 )
+
+
+# A hash printed in hex (a file's SHA-256) is not personal data, and its decimal runs
+# would otherwise look like numbers: never masked. At least one letter a-f, so a long
+# run of decimal digits is still a number.
+_HEX_HASH = re.compile(r"(?<![0-9A-Za-z])(?=[0-9]*[A-Fa-f])[0-9A-Fa-f]{32,}(?![0-9A-Za-z])")
 
 
 def _keep_last4(match: re.Match[str]) -> str:
@@ -56,10 +67,21 @@ def _mask_all(match: re.Match[str]) -> str:
 
 
 def mask_text(text: str, redact: Iterable[str]) -> str:
-    """Mask the categories in ``redact`` inside free text."""
+    """Mask the categories in ``redact`` inside free text (hex hashes are left whole)."""
     cats = set(redact) & CATEGORIES
     if not cats or not text:
         return text
+    if _HEX_HASH.search(text):
+        pieces = _HEX_HASH.split(text)
+        hashes = _HEX_HASH.findall(text)
+        out = [_mask(pieces[0], cats)]
+        for h, piece in zip(hashes, pieces[1:], strict=True):
+            out += [h, _mask(piece, cats)]
+        return "".join(out)
+    return _mask(text, cats)
+
+
+def _mask(text: str, cats: set[str]) -> str:
     if "ids" in cats:
         text = _ID.sub(_keep_last4, text)
     if "numbers" in cats:
@@ -72,10 +94,13 @@ def mask_text(text: str, redact: Iterable[str]) -> str:
 
 
 def mask_value(value: Any, redact: Iterable[str]) -> Any:
+    """``mask_text`` through lists and dicts (tags, a record's source, file metadata)."""
     if isinstance(value, str):
         return mask_text(value, redact)
     if isinstance(value, list | tuple):
         return [mask_value(v, redact) for v in value]
+    if isinstance(value, dict):
+        return {k: mask_value(v, redact) for k, v in value.items()}
     return value
 
 
@@ -86,9 +111,11 @@ _ADDRESS_FIELDS = ("address", "location")
 def fields_to_withhold(values: dict[str, Any], redact: Iterable[str]) -> frozenset[str]:
     """Which sensitive fields the proof bundle must withhold for this redaction.
 
-    ``values`` is a record's sensitive fields (``ContactDraft.sensitive_values()`` shape
-    or any mapping of field name to value). A field is withheld when masking changes
-    it, and the address-like fields are always withheld when addresses are redacted.
+    ``values`` is an entry's fields (a record's ``ContactDraft.sensitive_values()``
+    shape, an attachment's name, caption and metadata, a correction's reason: any
+    mapping of field name to value). A field is withheld when masking changes it
+    anywhere (inside lists and dicts too), and the address-like fields are always
+    withheld when addresses are redacted.
     """
     cats = set(redact) & CATEGORIES
     if not cats:
@@ -99,6 +126,6 @@ def fields_to_withhold(values: dict[str, Any], redact: Iterable[str]) -> frozens
             continue
         plain = list(value) if isinstance(value, tuple) else value
         whole_address = name in _ADDRESS_FIELDS and "addresses" in cats
-        if whole_address or (name != "source" and mask_value(value, cats) != plain):
+        if whole_address or mask_value(value, cats) != plain:
             out.add(name)
     return frozenset(out)

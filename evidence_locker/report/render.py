@@ -63,6 +63,7 @@ def render_dossier(
     tz: tzinfo,
     flags: Sequence[dict[str, Any]] = (),
     images: Callable[[AttachmentInfo], bytes | None] | None = None,
+    image_redactor: Callable[[AttachmentInfo, bytes], bytes | None] | None = None,
     redact: frozenset[str] = frozenset(),
     signing_seed: bytes | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -75,9 +76,12 @@ def render_dossier(
     output for exactly these versions, optionally with ``dossier_key_note``.
     ``flags`` are ``Flag.to_json(lang)`` dicts (rule, records = record ids, reason,
     source, source_url, severity, score); ``images`` returns an image attachment's
-    bytes (checked against its SHA-256) or None to list it instead; ``redact`` holds
-    "numbers", "addresses", "ids"; ``signing_seed`` is the 32-byte Ed25519 seed of the
-    locker's "dossier" subkey (None: unsigned, which ``verify_dossier`` rejects);
+    bytes (checked against its SHA-256) or None to list it instead; in a redacted
+    dossier an image is shown only as ``image_redactor(info, bytes)`` returns it (e.g.
+    :func:`evidence_locker.report.images.black_out` over boxes OCR found), else
+    withheld; ``redact`` holds "numbers", "addresses", "ids"; ``signing_seed`` is the
+    32-byte seed of the locker's "dossier" subkey (None: unsigned, which
+    ``verify_dossier`` rejects);
     ``progress(done, total)`` is called as records are laid out; ``invariant`` makes
     the bytes depend on the inputs only (tests, golden files).
 
@@ -145,7 +149,7 @@ def render_dossier(
         for i, c in enumerate(contacts, 1):
             yield from record_full(ctx, c, i)
         yield PageBreak()
-        yield from exhibits(ctx, contacts, images)
+        yield from exhibits(ctx, contacts, images, image_redactor)
         yield from integrity(ctx, contacts, bundle, checkpoint, dossier_key)
 
     footer = (

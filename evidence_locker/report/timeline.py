@@ -12,6 +12,7 @@ from reportlab.platypus import PageBreak
 from evidence_locker.model import Record
 from evidence_locker.report.context import Contact, RenderContext
 from evidence_locker.report.layout import FRAME_W, cell, header_cells, table
+from evidence_locker.report.redact import mask_text
 
 
 def _one_line(ctx: RenderContext, rec: Record) -> str:
@@ -46,7 +47,8 @@ def timeline(ctx: RenderContext, contacts: list[Contact]) -> Iterable[Any]:
         rec = c.latest
         mark = ""
         if rec.deleted:
-            mark = f"[{ctx.L('deleted_mark', reason=rec.delete_reason or '')}] "
+            reason = mask_text(rec.delete_reason or "", ctx.redact)
+            mark = f"[{ctx.L('deleted_mark', reason=reason)}] "
         elif c.corrected:
             mark = f"[{ctx.L('corrected_mark')}] "
         rows.append(
