@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
+from evidence_locker.errors import UsageError
+
 
 class Channel(StrEnum):
     SMS = "sms"
@@ -375,6 +377,12 @@ def text_filter(flt: RecordFilter) -> TextTest | None:
         return not (exact and address != exact)
 
     return test
+
+
+def check_range(flt: RecordFilter) -> None:
+    """Refuse a filter whose ``since`` is after its ``until`` (one check for SQL and view)."""
+    if flt.since and flt.until and flt.since > flt.until:
+        raise UsageError("filter.bad_range")
 
 
 def utc_from_micros(us: int) -> datetime:

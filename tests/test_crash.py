@@ -182,7 +182,7 @@ def test_kill_during_attach_of_a_large_file(fresh, tmp_path: Path) -> None:
         rec = locker.log(
             ContactDraft(
                 channel=Channel.CALL,
-                occurred_at=locker._clock(),
+                occurred_at=locker.clock(),
                 address="10086",
             )
         )
@@ -206,7 +206,7 @@ def test_kill_during_backup_never_leaves_a_half_file(fresh, tmp_path: Path) -> N
         locker.log_batch(
             ContactDraft(
                 channel=Channel.SMS,
-                occurred_at=locker._clock(),
+                occurred_at=locker.clock(),
                 address="95577",
                 content=f"message {k} 消息",
             )

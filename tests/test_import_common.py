@@ -20,7 +20,7 @@ from evidence_locker.importers import (
     Rejected,
     detect_format,
     matches,
-    normalise_address,
+    normalise_address_text,
     open_importer,
 )
 from evidence_locker.locale.messages import catalog
@@ -109,7 +109,7 @@ def test_detect_rejects_other_files(tmp_path: Path) -> None:
     ],
 )
 def test_normalise_address(raw: str, region: str, expected: str) -> None:
-    assert normalise_address(raw, region) == expected
+    assert normalise_address_text(raw, region) == expected
 
 
 def draft(**kwargs: object) -> ContactDraft:

@@ -154,10 +154,10 @@ def test_source_to_json_is_asdict_without_nones(parts: list[str | None]) -> None
 def test_prepare_keeps_a_normalised_draft_and_normalises_others(locker: Locker) -> None:
     when = datetime(2025, 1, 2, 3, 4, tzinfo=UTC)
     normal = ContactDraft(channel=Channel.SMS, occurred_at=when, address="+8613800138000")
-    with locker._read() as conn:
-        assert locker._prepare(normal, conn) is normal
+    with locker._session.read() as conn:
+        assert locker._writer.prepare(normal, conn) is normal
         raw = dataclasses.replace(normal, address="138 0013 8000")
-        assert locker._prepare(raw, conn) == normal
+        assert locker._writer.prepare(raw, conn) == normal
 
 
 # -- the SMS Backup parser ------------------------------------------------------------

@@ -111,16 +111,17 @@ def test_filters_through_the_view_equal_the_index(locker: Locker) -> None:
 def test_forget_and_close_drop_the_view(locker: Locker, locker_dir: Path) -> None:
     r = locker.log(sms("逾期 overdue"))
     locker.keep_decrypted()
-    assert locker._view is not None and locker._view_conn is None  # opened by a search
+    kept = locker._search.kept
+    assert kept.view is not None and kept.conn is None  # the connection opens on a search
     assert ids(locker.search("逾期")) == [r.id]
-    assert locker._view_conn is not None
+    assert kept.conn is not None
     locker.forget_decrypted()
-    assert locker._view is None and locker._view_conn is None
+    assert kept.view is None and kept.conn is None
     assert ids(locker.search("逾期")) == [r.id]  # the blind index again
     again = Locker.open(locker_dir, passphrase=PASSPHRASE)
     again.keep_decrypted()
     again.close()
-    assert again._view is None and again._view_conn is None
+    assert again._search.kept.view is None and again._search.kept.conn is None
 
 
 def test_the_view_writes_nothing_to_disk(locker: Locker, locker_dir: Path) -> None:
@@ -158,11 +159,11 @@ def test_search_from_another_thread_uses_its_own_connection(locker: Locker) -> N
 
 def test_an_old_index_is_upgraded_before_the_view_uses_it(locker: Locker) -> None:
     locker.log_batch(sms(f"仲裁委员会 {i}", i) for i in range(3))
-    locker._postings_ok = False
-    with locker._write() as conn:
+    locker._search.upkeep.postings_ok = False
+    with locker._session.write() as conn:
         conn.execute("DROP TABLE search_posting")
         conn.execute("CREATE TABLE search_token (token BLOB, seq INTEGER)")
-    locker._postings_ok = False
+    locker._search.upkeep.postings_ok = False
     locker.keep_decrypted()
     assert len(locker.search("仲裁委员会", limit=None)) == 3
 

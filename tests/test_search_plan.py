@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from evidence_locker.locker import Locker
 from evidence_locker.model import AttachmentDraft, Channel, ContactDraft, RecordFilter
+from evidence_locker.search.blind import BlindSearch
 from evidence_locker.search.index import pack_seqs, posting_rows, unpack_seqs
 
 from .conftest import PASSPHRASE, SHANGHAI
@@ -91,7 +92,7 @@ def test_first_page_is_the_head_of_all_hits_under_both_plans(
     mixed: Locker, keyed_max: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """keyed_max 0 forces the time-index walk; a huge one forces the keyed plan."""
-    monkeypatch.setattr(Locker, "_KEYED_PLAN_MAX", keyed_max)
+    monkeypatch.setattr(BlindSearch, "KEYED_PLAN_MAX", keyed_max)
     for q in ("还款", "还款 上门", "更正", "x", "律师函 7", "png"):
         for flt in FILTERS:
             every = mixed.search(q, flt, limit=None)

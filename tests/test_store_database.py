@@ -10,6 +10,7 @@ import pytest
 
 from evidence_locker.ledger.log import ENTRY_COLUMNS
 from evidence_locker.store import database as db
+from evidence_locker.store.connect import Database
 
 
 def test_driver_connection_has_the_lockers_pragmas_and_named_rows(tmp_path: Path) -> None:
@@ -74,7 +75,7 @@ def test_database_errors_are_recognised_from_either_driver() -> None:
 
 def test_a_database_is_a_path_or_a_url() -> None:
     with pytest.raises(ValueError):
-        db.Database()
+        Database()
     with pytest.raises(ValueError):
-        db.Database(Path("x.db"), "postgresql://h/db")
-    assert db.Database(url="postgresql+psycopg://h/db").driver() is None
+        Database(Path("x.db"), "postgresql://h/db")
+    assert Database(url="postgresql+psycopg://h/db").driver() is None

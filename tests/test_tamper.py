@@ -109,7 +109,7 @@ def test_the_last_record_removed_is_detected_by_the_signed_head(
 ) -> None:
     con = attacker(locker_dir)
     con.execute("DELETE FROM entry WHERE seq=5")
-    assert first_problem(locker_dir).what == "verify.head_mismatch"
+    assert first_problem(locker_dir).what == "verify.cut_back"
 
 
 def test_a_record_inserted_out_of_order_is_detected(

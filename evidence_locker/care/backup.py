@@ -71,6 +71,7 @@ from evidence_locker.ledger import merkle
 from evidence_locker.ledger.canonical import commitment, entry_leaf_hash
 from evidence_locker.ledger.checkpoint import open_note
 from evidence_locker.ledger.log import Ledger, PendingEntry, header_of
+from evidence_locker.model import micros
 from evidence_locker.store.durable import fsync_dir
 
 MAGIC = b"EVLKBACK"
@@ -401,7 +402,7 @@ def unlock_header(
     header: BackupHeader, *, passphrase: str | None = None, recovery_key: str | None = None
 ) -> crypto.KeyRing:
     """The locker's key ring from a backup's key slots. One error for any wrong key."""
-    from evidence_locker.locker import Locker
+    from evidence_locker.locker.keys import slot_context
 
     if recovery_key is not None:
         kind, slot = "recovery", header.slots.get("recovery")
@@ -425,7 +426,7 @@ def unlock_header(
         raise WrongPassphrase()
     try:
         master = crypto.unwrap_key(
-            kek, slot["wrapped"], context=Locker._slot_context(kind, header.locker_id)
+            kek, slot["wrapped"], context=slot_context(kind, header.locker_id)
         )
     except crypto.DecryptionFailed:
         raise WrongPassphrase(
@@ -959,7 +960,7 @@ def merge_backup(
                     id=merge_id,
                     kind="merge",
                     record_id=merge_id,
-                    logged_at=locker._now_us(),
+                    logged_at=micros(locker.clock()),
                     fields={
                         "backup_head": info.head,
                         "backup_created_at": info.created_at.isoformat(),

@@ -301,13 +301,7 @@ def _diagnose_open(
 
 
 def _attachment_index(locker: Any) -> dict[str, Any]:
-    from sqlalchemy import select
-
-    from evidence_locker.store.tables import Entry
-
-    with locker.engine.connect() as conn:
-        ids = list(conn.execute(select(Entry.id).where(Entry.kind == "attachment")).scalars())
-        return {a.id: a for a in locker._attachments(conn, ids)}
+    return {a.id: a for a in locker.all_attachments()}
 
 
 def _scan(

@@ -72,9 +72,11 @@ def export_pdf(
     locker = STATE.open_locker()
     flags = [] if no_flags else _flags(locker, flt, rules)
     from evidence_locker.report import fonts_in_use
+    from evidence_locker.report.export import export_dossier
 
     with render.counted_progress(STATE, STATE.t("export.progress")) as progress:
-        pdf = locker.export_dossier(
+        pdf = export_dossier(
+            locker,
             flt,
             generated_at=now,
             tz=STATE.tz,

@@ -21,9 +21,9 @@ from pathlib import Path
 
 from evidence_locker.errors import FormatError, NotFound, UsageError
 from evidence_locker.model import ContactDraft
+from evidence_locker.parsing.phones import national_digits, normalise_address_text
 
 from ._common import Filters, Importer, ImportOptions, Rejected, parse_column_map
-from ._phones import national_digits, normalise_address
 
 __all__ = [
     "FORMATS",
@@ -33,7 +33,7 @@ __all__ = [
     "Rejected",
     "detect_format",
     "matches",
-    "normalise_address",
+    "normalise_address_text",
     "open_importer",
     "parse_column_map",
 ]
@@ -175,7 +175,7 @@ def _address_matches(address: str | None, patterns: tuple[str, ...]) -> bool:
     for pattern in patterns:
         pat = pattern.strip().casefold()
         if not any(ch in pat for ch in "*?["):
-            pat_forms = {pat, normalise_address(pattern).casefold()}
+            pat_forms = {pat, normalise_address_text(pattern).casefold()}
             if forms & pat_forms:
                 return True
             continue

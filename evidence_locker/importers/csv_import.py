@@ -18,9 +18,9 @@ from typing import ClassVar
 
 from evidence_locker.errors import FormatError, UsageError
 from evidence_locker.model import Channel, ContactDraft, Direction, Outcome
+from evidence_locker.parsing.phones import normalise_address_text
 
 from ._common import Importer, Rejected, TooLarge
-from ._phones import normalise_address
 from ._text import html_to_text
 
 FIELDS = (
@@ -375,7 +375,7 @@ class CsvImporter(_CsvBase):
             channel = found
         address = cell("address")
         if address:
-            address = normalise_address(address, self.options.region)
+            address = normalise_address_text(address, self.options.region)
         try:
             content = self.bound_text("content", cell("content"))
         except TooLarge as exc:

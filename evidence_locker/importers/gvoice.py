@@ -25,9 +25,9 @@ from evidence_locker.model import (
     Direction,
     Outcome,
 )
+from evidence_locker.parsing.phones import normalise_address_text
 
 from ._common import Importer, Rejected, TooLarge
-from ._phones import normalise_address
 
 # Takeout label (the fragment of a.rel=tag's href) -> call direction and outcome.
 CALL_LABELS: dict[str, tuple[Direction, Outcome]] = {
@@ -209,10 +209,10 @@ class GoogleVoiceImporter(Importer):
         return tuple(found), missing
 
     def _conversation(self, page: _Page) -> Iterator[ContactDraft | Rejected]:
-        own = {normalise_address(a, self.options.region) for a in self.options.own_addresses}
+        own = {normalise_address_text(a, self.options.region) for a in self.options.own_addresses}
 
         def is_me(m: _Message) -> bool:
-            return m.name.strip().casefold() == _ME or normalise_address(m.tel) in own
+            return m.name.strip().casefold() == _ME or normalise_address_text(m.tel) in own
 
         others = [m for m in page.messages if not is_me(m)]
         title = " ".join("".join(page.title).split())
@@ -226,7 +226,7 @@ class GoogleVoiceImporter(Importer):
                 continue
             mine = is_me(msg)
             name, tel = (other_name, other_tel) if mine else (msg.name, msg.tel)
-            address = normalise_address(tel, self.options.region) if tel else None
+            address = normalise_address_text(tel, self.options.region) if tel else None
             text = " ".join("".join(msg.text).split()) or None
             try:
                 text = self.bound_text("text", text)
@@ -238,7 +238,7 @@ class GoogleVoiceImporter(Importer):
             yield self.draft(
                 entry=entry,
                 fingerprint=self._fingerprint(
-                    "gvoice", msg.when, normalise_address(msg.tel) if msg.tel else "", text
+                    "gvoice", msg.when, normalise_address_text(msg.tel) if msg.tel else "", text
                 ),
                 channel=Channel.SMS,
                 occurred_at=when,
@@ -261,7 +261,7 @@ class GoogleVoiceImporter(Importer):
             return Rejected(entry, None, "import.unknown_type", {"value": ",".join(page.labels)})
         direction, outcome = CALL_LABELS[kind]
         duration = _duration(page.duration) if page.duration else None
-        address = normalise_address(page.tel, self.options.region) if page.tel else None
+        address = normalise_address_text(page.tel, self.options.region) if page.tel else None
         transcript = " ".join("".join(page.transcript).split()) or None
         try:
             transcript = self.bound_text("transcript", transcript)

@@ -28,9 +28,9 @@ from evidence_locker.model import (
     Outcome,
     utc_from_micros,
 )
+from evidence_locker.parsing.phones import normalise_address_text
 
 from ._common import Importer, Rejected, TooLarge, clean, is_null
-from ._phones import normalise_address
 
 # <sms type>: Android Telephony.TextBasedSmsColumns MESSAGE_TYPE_*.
 SMS_TYPES: dict[str, tuple[Direction, Outcome, str]] = {
@@ -295,7 +295,7 @@ class SmsBackupImporter(Importer):
         out = []
         for part in raw.split("~"):
             if part.strip() and part.strip() != "null":
-                out.append(normalise_address(part, self.options.region))
+                out.append(normalise_address_text(part, self.options.region))
         return out
 
     def _dated_and_typed(
@@ -354,7 +354,7 @@ class SmsBackupImporter(Importer):
             if is_null(number) or number == "insert-address-token":
                 continue
             assert number is not None
-            normal = normalise_address(number, self.options.region)
+            normal = normalise_address_text(number, self.options.region)
             if addr.get("type") == ADDR_FROM:
                 senders.append(normal)
             elif addr.get("type") in ADDR_RECIPIENTS:
@@ -447,7 +447,7 @@ class SmsBackupImporter(Importer):
         number = a.get("number")
         address = None
         if not is_null(number) and number is not None and not number.startswith("-"):
-            address = normalise_address(number, self.options.region)
+            address = normalise_address_text(number, self.options.region)
         notes = [f"Call type: {label}"]
         presentation = CALL_PRESENTATION.get(a.get("presentation", ""))
         if presentation:

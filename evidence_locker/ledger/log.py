@@ -44,6 +44,8 @@ ENTRY_COLUMNS = (*HEADER_COLUMNS, "dedupe", "sealed", "leaf", "root")
 ENTRY_SELECT = ", ".join(f'"{c}"' for c in ENTRY_COLUMNS)
 _ENTRY_INSERT = f"INSERT INTO entry ({ENTRY_SELECT}) VALUES ({db.placeholders(len(ENTRY_COLUMNS))})"
 AD_PREFIX = b"evidence-locker/v1/entry/"
+# The entry kinds that are versions of a record (the others point at one, or stand alone).
+RECORD_KINDS = ("record", "correction")
 MAX_SEALED_BYTES = 16 * 1024 * 1024  # a bound on one entry's fields (a pasted e-mail fits)
 
 
@@ -140,11 +142,43 @@ class Ledger:
         data = json.loads(raw)
         return merkle.Frontier(data["size"], [base64.b64decode(h) for h in data["stack"]])
 
+    def checked_frontier(self, conn: DbConn) -> merkle.Frontier:
+        """The frontier to append to, once it agrees with the last signed head.
+
+        Someone with the files but not the key can delete the newest entries and
+        rebuild the frontier from the leaf hashes, which are clear; appending to it
+        and signing a new head would launder the deletion (issue 13). The head's
+        signature cannot be forged, so the frontier, the number of rows, the last
+        sequence number and the last row's root must all be the signed head's, or
+        nothing is written. Four indexed look-ups and one signature check.
+        """
+        frontier = self.read_frontier(conn)
+        try:
+            head = open_note(self.head_note(conn), self.origin, self.keyring.signer.public_key)
+        except ValueError:
+            raise IntegrityError("error.head_unsigned", hint="hint.cut_back") from None
+        count = int(db.value(conn, "SELECT count(*) FROM entry"))
+        last = db.value(conn, "SELECT max(seq) FROM entry")
+        last_root = db.value(conn, "SELECT root FROM entry WHERE seq = ?", (head.size - 1,))
+        agrees = (
+            frontier.size == head.size
+            and frontier.root() == head.root
+            and count == head.size
+            and (last is None if head.size == 0 else last == head.size - 1)
+            and (head.size == 0 or (last_root is not None and bytes(last_root) == head.root))
+        )
+        if not agrees:
+            raise IntegrityError("error.cut_back", hint="hint.cut_back", head=head.size, rows=count)
+        return frontier
+
     def append(self, conn: DbConn, pending: Sequence[PendingEntry]) -> list[int]:
-        """Append entries in order; caller owns the (write) transaction."""
+        """Append entries in order; caller owns the (write) transaction.
+
+        The frontier is checked against the signed head first (:meth:`checked_frontier`).
+        """
         if not pending:
             return []
-        frontier = self.read_frontier(conn)
+        frontier = self.checked_frontier(conn)
         rows = []
         seqs = []
         for p in pending:
@@ -268,7 +302,9 @@ class Ledger:
         except ValueError:
             report.problems.append(Problem(None, None, None, "verify.head_signature"))
             return report
-        if head.size != frontier.size or head.root != frontier.root():
+        if head.size > frontier.size:  # the newest entries were deleted
+            report.problems.append(Problem(head.size, None, None, "verify.cut_back"))
+        elif head.size != frontier.size or head.root != frontier.root():
             report.problems.append(Problem(head.size, None, None, "verify.head_mismatch"))
         report.head = head
         return report

@@ -36,7 +36,7 @@ from evidence_locker.store import database as db
 
 if TYPE_CHECKING:
     from evidence_locker.crypto.tsp_token import TokenCheck
-    from evidence_locker.locker.facade import Locker
+    from evidence_locker.locker.session import Session
     from evidence_locker.store.database import DbConn
 
 STAMP_TIMEOUT_S = 10.0
@@ -98,17 +98,17 @@ class StampsReport:
 
 
 class Timestamps:
-    """The trusted-time part of one open :class:`Locker`."""
+    """The trusted-time part of one open locker."""
 
-    def __init__(self, locker: Locker):
-        self._locker = locker
+    def __init__(self, session: Session):
+        self._session = session
         self._auto: bool | None = None  # whether any active TSA has auto (cached)
         self._stamping = False
 
     # -- settings ------------------------------------------------------------------------
 
     def _settings(self, conn: DbConn) -> list[TsaConfig]:
-        return tsa_settings.load(conn, self._locker.keyring, self._locker.origin)
+        return tsa_settings.load(conn, self._session.keyring, self._session.origin)
 
     def add(self, name: str, url: str, root_pem: bytes, *, auto: bool = False) -> TsaConfig:
         """Configure a TSA: its name, URL and the root(s) its tokens must chain to."""
@@ -119,26 +119,26 @@ class Timestamps:
             url=url,
             roots=tuple(load_roots(root_pem)),
             auto=auto,
-            added_at=self._locker._now_us(),
+            added_at=self._session.now_us(),
         )
-        with self._locker._write() as conn:
+        with self._session.write() as conn:
             tsas = tsa_settings.with_added(self._settings(conn), new)
-            tsa_settings.save(conn, tsas, self._locker.keyring, self._locker.origin)
+            tsa_settings.save(conn, tsas, self._session.keyring, self._session.origin)
         self._auto = None
         return new
 
     def remove(self, name: str) -> None:
         """Stop asking ``name``; its stamps stay and keep verifying under its roots."""
-        with self._locker._write() as conn:
-            tsas = tsa_settings.with_removed(self._settings(conn), name, self._locker._now_us())
-            tsa_settings.save(conn, tsas, self._locker.keyring, self._locker.origin)
+        with self._session.write() as conn:
+            tsas = tsa_settings.with_removed(self._settings(conn), name, self._session.now_us())
+            tsa_settings.save(conn, tsas, self._session.keyring, self._session.origin)
         self._auto = None
 
     def status(self) -> list[TsaStatus]:
         """The active TSAs with their roots, stamps and unstamped entries."""
         from evidence_locker.crypto.tsp_token import certificate_summary
 
-        with self._locker._read() as conn:
+        with self._session.read() as conn:
             tsas = self._settings(conn)
             anchors = anchor_store.read_all(conn)
             size = _ledger_size(conn)
@@ -173,8 +173,8 @@ class Timestamps:
         Each TSA succeeds or fails on its own; a failure stores nothing. A TSA that
         already stamped a head of this size is left alone (``up_to_date``).
         """
-        locker = self._locker
-        with locker._read() as conn:
+        locker = self._session
+        with locker.read() as conn:
             tsas = self._settings(conn)
             note = locker.ledger.head_note(conn)
             anchors = anchor_store.read_all(conn)
@@ -217,17 +217,17 @@ class Timestamps:
             note=note,
             proof=token,
             attested_at=micros(check.info.gen_time),
-            created_at=self._locker._now_us(),
+            created_at=self._session.now_us(),
         )
         self._stamping = True
         try:
-            with self._locker._write() as conn:
+            with self._session.write() as conn:
                 # a write may have come in meanwhile; the stamped head must still be
                 # this ledger's prefix, or the token would attest a history it lacks
                 root = db.value(conn, "SELECT root FROM entry WHERE seq = ?", (head.size - 1,))
                 if root is None or bytes(root) != head.root:
                     raise IntegrityError("stamp.head_moved")
-                return anchor_store.store(conn, anchor, self._locker.keyring, self._locker.origin)
+                return anchor_store.store(conn, anchor, self._session.keyring, self._session.origin)
         finally:
             self._stamping = False
 
@@ -245,7 +245,7 @@ class Timestamps:
         """Whether any active TSA stamps automatically (read once, then cached)."""
         if self._auto is None:
             try:
-                with self._locker._read() as conn:
+                with self._session.read() as conn:
                     self._auto = any(t.active and t.auto for t in self._settings(conn))
             except LockerError:
                 self._auto = False
@@ -260,7 +260,7 @@ class Timestamps:
         found = anchor_store.read_all(conn)
         if not found:
             return []
-        keyring, origin = self._locker.keyring, self._locker.origin
+        keyring, origin = self._session.keyring, self._session.origin
         sound = []
         for a in found:
             if not anchor_store.receipt_holds(a, keyring, origin):
@@ -274,28 +274,40 @@ class Timestamps:
                 sound.append(a)
         return anchor_store.earliest_covers(sound)
 
-    def for_dossier(
-        self, conn: DbConn, leaves: Sequence[bytes]
-    ) -> tuple[list[Anchor], dict[str, list[bytes]]]:
+    def for_dossier(self, leaves: Sequence[bytes]) -> tuple[list[Anchor], dict[str, list[bytes]]]:
         """What a dossier embeds: the anchors that verify in full against the tree
-        over ``leaves``, and the roots of every TSA they or the active settings name."""
-        report = self.verify(conn, leaves)
-        sound = [v.anchor for v in report.verdicts if v.ok]
-        try:
-            tsas = self._settings(conn)
-        except IntegrityError:
-            return sound, {}
+        over ``leaves``, and the roots of every TSA they or the active settings name.
+
+        A stamp made after ``leaves`` were read covers more entries and fails the
+        consistency check against them, so it stays out: all describe one tree."""
+        with self._session.read() as conn:
+            report = self.verify(conn, leaves)
+            sound = [v.anchor for v in report.verdicts if v.ok]
+            try:
+                tsas = self._settings(conn)
+            except IntegrityError:
+                return sound, {}
         names = {a.destination for a in sound} | {t.name for t in tsas if t.active}
         return sound, {n: tsa_settings.roots_for(tsas, n) for n in sorted(names)}
+
+    def _active(self, on_problem: Callable[[LockerError], None] | None) -> list[TsaConfig]:
+        """The active TSAs; none (reported to ``on_problem``) if the settings fail
+        their check: an export goes on without trusted time rather than not at all."""
+        try:
+            with self._session.read() as conn:
+                return [t for t in self._settings(conn) if t.active]
+        except IntegrityError as exc:
+            if on_problem is not None:
+                on_problem(exc)
+            return []
 
     def before_export(self, on_problem: Callable[[LockerError], None] | None = None) -> None:
         """Stamp the current head with every active TSA before a dossier is built,
         so the head it carries has its own tokens. Never fails: a TSA that does not
         answer (or a read-only locker that cannot store) is reported to
         ``on_problem``."""
-        with self._locker._read() as conn:
-            if not any(t.active for t in self._settings(conn)):
-                return
+        if not self._active(on_problem):
+            return
         try:
             results = self.stamp()
         except LockerError as exc:
@@ -311,9 +323,7 @@ class Timestamps:
         gives one (network), or unchanged when none is configured or none answers."""
         from evidence_locker.crypto.pdf_timestamp import add_document_timestamp
 
-        with self._locker._read() as conn:
-            tsas = [t for t in self._settings(conn) if t.active]
-        for t in tsas:
+        for t in self._active(on_problem):
             try:
                 return add_document_timestamp(pdf, t.url, t.roots, timeout=STAMP_TIMEOUT_S)[0]
             except LockerError as exc:
@@ -334,7 +344,7 @@ class Timestamps:
         except IntegrityError as exc:
             report.settings_problem = exc.key
             tsas = []
-        locker = self._locker
+        locker = self._session
         heads: dict[int, Checkpoint] = {}
         for i, a in enumerate(found):
             with contextlib.suppress(ValueError):
@@ -363,7 +373,7 @@ def _judge(
     head: Checkpoint | None,
     head_check: HeadCheck | None,
     check: TokenCheck | None,
-    locker: Locker,
+    locker: Session,
 ) -> StampVerdict:
     """One anchor's verdict, the most telling problem first."""
     params: dict[str, Any] = {"source": a.destination, "size": a.size, "id": a.id}

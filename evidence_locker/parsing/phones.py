@@ -28,6 +28,14 @@ def normalise_address(text: str | None, region: str = DEFAULT_REGION) -> str | N
     return _normalise(value, region.upper()) if value else None
 
 
+def normalise_address_text(text: str, region: str = DEFAULT_REGION) -> str:
+    """:func:`normalise_address` for text an export always has: blank text stays, trimmed.
+
+    Importers compare and store this form; they never have a None to pass through.
+    """
+    return normalise_address(text, region) or text.strip()
+
+
 @lru_cache(maxsize=8192)  # an import repeats the same few numbers; one parse costs ~0.1 ms
 def _normalise(value: str, region: str) -> str:
     if value.startswith("tel:"):

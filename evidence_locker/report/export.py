@@ -1,8 +1,10 @@
 """Assemble a dossier: choose the records, build their proofs, hand both to the renderer.
 
-The renderer (:mod:`evidence_locker.report`) never touches the database; this module
-reads the locker once, under one read transaction, so the records, the leaves and the
-signed tree head all describe the same moment.
+The renderer (:mod:`evidence_locker.report`) never touches the database. This module
+takes what it needs through :class:`DossierSource`, a narrow reading interface that
+:class:`evidence_locker.Locker` provides, so the report never imports the locker.
+The entries, the leaves and the signed tree head are read in one transaction
+(``proof_material``), so they all describe the same moment.
 """
 
 from __future__ import annotations
@@ -10,23 +12,72 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from evidence_locker.errors import UsageError
 from evidence_locker.ledger.bundle import EntryReveal, build_bundle
-from evidence_locker.model import AttachmentInfo, RecordFilter
+from evidence_locker.model import AttachmentInfo, Record, RecordFilter
 from evidence_locker.report.trusted_time import embed_stamps
 
 if TYPE_CHECKING:
-    from evidence_locker.locker import Locker
+    from evidence_locker.crypto import KeyRing
+    from evidence_locker.errors import LockerError
+    from evidence_locker.ledger.anchors import Anchor
+    from evidence_locker.ledger.log import DecodedEntry
 
 REDACTIONS = ("numbers", "addresses", "ids")
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 
 
+class DossierTimestamps(Protocol):
+    """The trusted-time part of a locker (locker/timestamps.py), as a dossier uses it."""
+
+    def before_export(self, on_problem: Callable[[LockerError], None] | None = None) -> None:
+        """Stamp the current head with every configured TSA (network; never fails)."""
+        ...
+
+    def for_dossier(self, leaves: Sequence[bytes]) -> tuple[list[Anchor], dict[str, list[bytes]]]:
+        """The anchors that verify against the tree over ``leaves``, and TSA roots."""
+        ...
+
+    def timestamp_document(
+        self, pdf: bytes, on_problem: Callable[[LockerError], None] | None = None
+    ) -> bytes:
+        """The signed PDF with a document time-stamp, when a TSA gives one (network)."""
+        ...
+
+
+class DossierSource(Protocol):
+    """What a dossier reads from a locker (:class:`evidence_locker.Locker` has it all)."""
+
+    @property
+    def origin(self) -> str: ...
+
+    @property
+    def public_key(self) -> bytes: ...
+
+    @property
+    def keyring(self) -> KeyRing:
+        """For the signing key of the endorsement and the dossier's PDF signature."""
+        ...
+
+    def records(self, flt: RecordFilter | None = None) -> list[Record]: ...
+
+    def proof_material(
+        self, entry_ids: Sequence[str]
+    ) -> tuple[dict[str, DecodedEntry], list[bytes], str]:
+        """The entries opened with their salts, every leaf, the signed head: one moment."""
+        ...
+
+    def read_attachment(self, info: AttachmentInfo) -> bytes: ...
+
+    @property
+    def timestamps(self) -> DossierTimestamps: ...
+
+
 def export_dossier(
-    locker: Locker,
-    flt: RecordFilter,
+    locker: DossierSource,
+    flt: RecordFilter | None,
     *,
     generated_at: datetime,
     tz: tzinfo,
@@ -37,8 +88,16 @@ def export_dossier(
     flags: Sequence[dict[str, Any]] = (),
     progress: Callable[[int, int], None] | None = None,
     invariant: bool = False,
+    trusted_time: bool = True,
+    on_problem: Callable[[LockerError], None] | None = None,
 ) -> bytes:
-    """The PDF bytes of a dossier for the records ``flt`` selects (with their history)."""
+    """The PDF bytes of a dossier for the records ``flt`` selects (with their history).
+
+    With ``trusted_time`` and a TSA configured (network): the tree head is stamped
+    first, so the dossier's own head carries tokens; the tokens exported entries need
+    are embedded (report/trusted_time.py); the signed PDF gets a document time-stamp.
+    A TSA that fails does not stop the export: ``on_problem`` hears of it.
+    """
     from evidence_locker.crypto.pdfsign import dossier_public_key
     from evidence_locker.report import fields_to_withhold, render_dossier, sign_endorsement
 
@@ -47,17 +106,16 @@ def export_dossier(
         raise UsageError(
             "export.bad_redact", value=",".join(sorted(unknown)), choices=",".join(REDACTIONS)
         )
-    records = locker.records(replace(flt, all_versions=True))
+    records = locker.records(replace(flt or RecordFilter(), all_versions=True))
     if not records:
         raise UsageError("export.empty")
-    with locker.engine.connect() as conn:
-        record_ids = {r.record_id for r in records}
-        version_ids = [r.id for r in records]
-        attachment_ids = [a.id for r in records if r.is_latest for a in r.attachments]
-        decoded = locker._decode_ids(conn, version_ids + attachment_ids)
-        leaves = locker.ledger.leaves(conn)  # same read transaction: same tree as the note
-        note = locker.ledger.head_note(conn)
-        stamps, tsa_roots = locker.timestamps.for_dossier(conn, leaves)
+    record_ids = {r.record_id for r in records}
+    version_ids = [r.id for r in records]
+    attachment_ids = [a.id for r in records if r.is_latest for a in r.attachments]
+    if trusted_time:
+        locker.timestamps.before_export(on_problem)
+    decoded, leaves, note = locker.proof_material(version_ids + attachment_ids)
+    stamps, tsa_roots = locker.timestamps.for_dossier(leaves)
     reveals = []
     for entry_id in version_ids + attachment_ids:
         d = decoded[entry_id]
@@ -84,7 +142,7 @@ def export_dossier(
             return None
         return locker.read_attachment(info)
 
-    return render_dossier(
+    pdf = render_dossier(
         records,
         bundle,
         lang=lang,
@@ -99,3 +157,6 @@ def export_dossier(
         progress=progress,
         invariant=invariant,
     )
+    if trusted_time:
+        pdf = locker.timestamps.timestamp_document(pdf, on_problem)
+    return pdf

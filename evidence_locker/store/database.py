@@ -1,4 +1,4 @@
-"""Where a locker's tables live, and driver-level SQL that runs on any of them.
+"""Driver-level SQL that runs on either connection a locker uses: sqlite3 or SQLAlchemy.
 
 The tables are defined once, with SQLModel (``store/tables.py``), which creates them
 (``init``) and serves the dossier, backup and doctor code. But importing SQLAlchemy
@@ -23,12 +23,11 @@ import sqlite3
 import sys
 from collections import namedtuple
 from collections.abc import Iterable, Iterator, Sequence
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.engine import Connection
 
     # What driver-level statements run on: the functions below take either.
     DbConn = sqlite3.Connection | Connection
@@ -193,42 +192,3 @@ def error_text(exc: BaseException) -> str:
     """The driver's own message (SQLAlchemy wraps it in ``orig``)."""
     orig = getattr(exc, "orig", None)
     return str(orig) if orig is not None else str(exc)
-
-
-class Database:
-    """A locker's database: a SQLite file (the default) or a PostgreSQL URL.
-
-    The SQLAlchemy engine is built the first time something asks for it, so a command
-    that only needs driver-level statements on SQLite never imports SQLAlchemy.
-    """
-
-    def __init__(self, path: Path | None = None, url: str | None = None):
-        if (path is None) == (url is None):
-            raise ValueError("a database is a SQLite path or a URL, not both")
-        self.path = path
-        self.url = url
-        self._engine_built = False
-
-    @property
-    def dialect(self) -> str:
-        if self.url is None:
-            return "sqlite"
-        return "postgresql" if self.url.startswith("postgres") else self.engine.dialect.name
-
-    @cached_property
-    def engine(self) -> Engine:
-        from evidence_locker.store import engine as store_engine
-
-        self._engine_built = True
-        if self.url is not None:
-            return store_engine.url_engine(self.url)
-        assert self.path is not None
-        return store_engine.sqlite_engine(self.path)
-
-    def driver(self) -> DriverConnection | None:
-        """A new sqlite3 connection, or None when the database is not SQLite."""
-        return connect_sqlite(self.path) if self.path is not None else None
-
-    def dispose(self) -> None:
-        if self._engine_built:
-            self.engine.dispose()

@@ -1,0 +1,255 @@
+"""Keys and key slots: making a locker, unlocking it, changing what unlocks it.
+
+One random master key encrypts everything; each key slot holds it wrapped under a
+key-encryption key, from the passphrase (Argon2id, parameters in the slot) or from
+the recovery key (HKDF). Changing the passphrase or the recovery key rewraps the
+master key in one row and re-encrypts nothing (docs/file-format.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from evidence_locker import crypto
+from evidence_locker.errors import (
+    IntegrityError,
+    LockerExists,
+    LockerMissing,
+    StorageError,
+    UsageError,
+    WrongPassphrase,
+)
+from evidence_locker.locker.session import (
+    DB_NAME,
+    FORMAT,
+    Clock,
+    Session,
+    new_id,
+    utc_now,
+)
+from evidence_locker.model import micros
+from evidence_locker.store import database as db
+from evidence_locker.store.connect import Database
+
+if TYPE_CHECKING:
+    from evidence_locker.store.database import DbConn
+
+
+def default_locker_dir() -> Path:
+    """``$EVIDENCE_LOCKER_DIR``, else the platform's user data directory."""
+    env = os.environ.get("EVIDENCE_LOCKER_DIR")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("evidence-locker", appauthor=False))
+
+
+def exists(path: Path) -> bool:
+    return (Path(path) / DB_NAME).exists()
+
+
+def slot_context(kind: str, locker_id: str) -> bytes:
+    """What a wrapped master key is bound to: its slot's kind and its locker."""
+    return f"evidence-locker/v1/keyslot/{kind}/{locker_id}".encode()
+
+
+def _database_for(path: Path, database_url: str | None) -> Database:
+    if database_url:
+        return Database(url=database_url)
+    return Database(path / DB_NAME)
+
+
+def create(
+    path: Path | str | None,
+    passphrase: str,
+    *,
+    database_url: str | None = None,
+    clock: Clock = utc_now,
+    region: str = "CN",
+) -> tuple[Session, str]:
+    """A new locker's session and its recovery key (shown once, never stored)."""
+    directory = Path(path) if path is not None else default_locker_dir()
+    if not passphrase:
+        raise UsageError("init.empty_passphrase")
+    if database_url is None and exists(directory):
+        raise LockerExists(path=str(directory))
+    os.umask(0o077)
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(directory, 0o700)
+    except OSError as exc:
+        raise StorageError("storage.mkdir", path=str(directory), detail=exc.strerror) from exc
+    from evidence_locker.store import engine as store_engine
+
+    database = _database_for(directory, database_url)
+    master = crypto.new_master_key()
+    keyring = crypto.KeyRing(master)
+    locker_id = new_id()
+    recovery_key = crypto.new_recovery_key()
+    now = micros(clock())
+    try:
+        store_engine.create_schema(database.engine)
+        session = Session(database, keyring, path=directory, locker_id=locker_id, clock=clock)
+        with session.write() as conn:
+            if db.value(conn, "SELECT count(*) FROM meta"):
+                raise LockerExists(path=database_url or str(directory))
+            db.execute_many(
+                conn,
+                "INSERT INTO meta (key, value) VALUES (?, ?)",
+                [
+                    ("format", FORMAT),
+                    ("locker_id", locker_id),
+                    ("created_at", str(now)),
+                    ("region", region),
+                    ("public_key", keyring.signer.public_key.hex()),
+                ],
+            )
+            write_keyslots(conn, master, locker_id, now, passphrase, recovery_key)
+            from evidence_locker.ledger.merkle import Frontier
+
+            session.ledger.write_head(conn, Frontier())
+    except Exception as exc:
+        if not db.is_database_error(exc):
+            raise
+        detail = db.error_text(exc)
+        raise StorageError("storage.write", path=str(directory), detail=detail) from exc
+    if database_url is None:
+        store_engine.secure_file_modes(directory)
+    session.region = region
+    return session, recovery_key
+
+
+def write_keyslots(
+    conn: DbConn,
+    master: bytes,
+    locker_id: str,
+    now: int,
+    passphrase: str | None,
+    recovery_key: str | None,
+) -> None:
+    """(Re)wrap the master key under the passphrase and/or the recovery key given."""
+    slots = []
+    if passphrase is not None:
+        params = crypto.KdfParams.new()
+        kek = crypto.passphrase_kek(passphrase, params)
+        slots.append(("passphrase", json.dumps(params.to_json()), kek))
+    if recovery_key is not None:
+        salt = crypto.random_bytes(crypto.SALT_SIZE)
+        kek = crypto.recovery_kek(recovery_key, salt)
+        slots.append(("recovery", json.dumps({"alg": "hkdf-sha256", "salt": salt.hex()}), kek))
+    for kind, kdf, kek in slots:
+        wrapped = crypto.wrap_key(kek, master, context=slot_context(kind, locker_id))
+        db.execute(conn, "DELETE FROM keyslot WHERE kind = ?", (kind,))
+        db.execute(
+            conn,
+            "INSERT INTO keyslot (kind, kdf, wrapped, updated_at) VALUES (?, ?, ?, ?)",
+            (kind, kdf, wrapped, now),
+        )
+
+
+def unlock(
+    path: Path | str | None = None,
+    *,
+    passphrase: str | None = None,
+    recovery_key: str | None = None,
+    database_url: str | None = None,
+    clock: Clock = utc_now,
+) -> Session:
+    """Unlock with the passphrase or the recovery key. One error for any wrong key."""
+    directory = Path(path) if path is not None else default_locker_dir()
+    if database_url is None and not exists(directory):
+        raise LockerMissing(path=str(directory), hint="hint.init")
+    os.umask(0o077)
+    database = _database_for(directory, database_url)
+    try:
+        meta, slots = _read_header(database)
+    except Exception as exc:
+        if not db.is_database_error(exc):
+            raise
+        raise IntegrityError("error.db_unreadable", path=str(directory)) from exc
+    if meta.get("format") != FORMAT or "locker_id" not in meta:
+        raise IntegrityError("error.db_unreadable", path=str(directory))
+    locker_id = meta["locker_id"]
+    if recovery_key is not None:
+        slot, kind = slots.get("recovery"), "recovery"
+        try:
+            salt = bytes.fromhex(json.loads(slot.kdf)["salt"]) if slot else b""
+            kek = crypto.recovery_kek(recovery_key, salt)
+        except (ValueError, KeyError):
+            raise WrongPassphrase("error.wrong_recovery_key") from None
+    else:
+        slot, kind = slots.get("passphrase"), "passphrase"
+        if slot is None:
+            raise IntegrityError("error.db_unreadable", path=str(directory))
+        try:
+            params = crypto.KdfParams.from_json(json.loads(slot.kdf))
+        except ValueError as exc:
+            raise IntegrityError("error.bad_header", detail=str(exc)) from exc
+        kek = crypto.passphrase_kek(passphrase or "", params)
+    if slot is None:
+        raise WrongPassphrase()
+    try:
+        master = crypto.unwrap_key(kek, slot.wrapped, context=slot_context(kind, locker_id))
+    except crypto.DecryptionFailed:
+        if kind == "recovery":
+            raise WrongPassphrase("error.wrong_recovery_key") from None
+        raise WrongPassphrase() from None
+    return Session(
+        database,
+        crypto.KeyRing(master),
+        path=directory,
+        locker_id=locker_id,
+        clock=clock,
+        region=meta.get("region", "CN"),
+    )
+
+
+def _read_header(database: Database) -> tuple[dict[str, str], dict[str, Any]]:
+    """The ``meta`` settings and the key slots: all that unlocking reads."""
+
+    def read(conn: DbConn) -> tuple[dict[str, str], dict[str, Any]]:
+        meta = {r.key: r.value for r in db.rows(conn, "SELECT key, value FROM meta")}
+        slots = {r.kind: r for r in db.rows(conn, "SELECT kind, kdf, wrapped FROM keyslot")}
+        return meta, slots
+
+    driver = database.driver()
+    if driver is None:
+        with database.engine.connect() as conn:
+            return read(conn)
+    try:
+        return read(driver)
+    finally:
+        driver.close()
+
+
+class KeySlots:
+    """Changing what unlocks an open locker."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def change_passphrase(self, new_passphrase: str) -> None:
+        """Rewrap the master key under a new passphrase: one row, one transaction.
+
+        Nothing is re-encrypted, and the old passphrase works until the commit.
+        """
+        if not new_passphrase:
+            raise UsageError("init.empty_passphrase")
+        self._rewrap(new_passphrase, None)
+
+    def new_recovery_key(self) -> str:
+        """Replace the recovery key (the old one stops working). Shown once."""
+        key = crypto.new_recovery_key()
+        self._rewrap(None, key)
+        return key
+
+    def _rewrap(self, passphrase: str | None, recovery_key: str | None) -> None:
+        s = self.session
+        with s.write() as conn:
+            write_keyslots(
+                conn, s.keyring.master, s.locker_id, s.now_us(), passphrase, recovery_key
+            )

@@ -1,0 +1,373 @@
+"""Reading records: ledger entries back into Records, with their versions, tombstones, files.
+
+Every read builds Records the same way (:meth:`Reader.build`): a version row plus the
+entries that change how it reads (a later correction, a tombstone, attached files)
+and the name of its case. Filters on clear columns become SQL; filters on encrypted
+values are tested after decryption.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from evidence_locker.errors import NotFound, UsageError
+from evidence_locker.ledger.log import ENTRY_SELECT, RECORD_KINDS, DecodedEntry, VerifyReport
+from evidence_locker.locker.cases import Cases
+from evidence_locker.locker.session import Session
+from evidence_locker.locker.timestamps import Timestamps, trusted_time
+from evidence_locker.model import (
+    AttachmentInfo,
+    Channel,
+    Direction,
+    Event,
+    Outcome,
+    Record,
+    RecordFilter,
+    Source,
+    check_range,
+    micros,
+    shared,
+    text_filter,
+    utc_from_micros,
+    with_offset,
+)
+from evidence_locker.store import database as db
+
+if TYPE_CHECKING:
+    from evidence_locker.store.database import DbConn
+
+
+@dataclass
+class RecordHistory:
+    """Every version of one contact, oldest first, plus its tombstone if deleted."""
+
+    versions: list[Record]
+    deleted: bool = False
+    delete_reason: str | None = None
+    attachments: list[AttachmentInfo] = field(default_factory=list)
+
+    @property
+    def latest(self) -> Record:
+        return self.versions[-1]
+
+
+class Reader:
+    def __init__(self, session: Session, cases: Cases, timestamps: Timestamps):
+        self.session = session
+        self.cases = cases
+        self.timestamps = timestamps
+
+    # the reading half of the session, so that search/ can take a Reader alone
+    def read(self) -> Any:
+        return self.session.read()
+
+    def decode_values(self, row: Any) -> dict[str, Any]:
+        return self.session.decode_values(row)
+
+    def resolve_case(self, conn: DbConn, name_or_id: str) -> str:
+        return self.cases.resolve(conn, name_or_id)
+
+    def forget_cases(self) -> None:
+        self.cases.forget()
+
+    # -- ids ---------------------------------------------------------------------------
+
+    def resolve_id(self, prefix: str) -> str:
+        """A full entry id from any unique prefix of at least 4 characters."""
+        text = (prefix or "").strip().lower()
+        if len(text) < 4 or not all(c in "0123456789abcdef" for c in text):
+            raise NotFound("record.unknown", id=prefix, hint="hint.list")
+        with self.read() as conn:
+            # ids are lowercase hex (checked above): a range scan on the unique index
+            sql = "SELECT id FROM entry WHERE id >= ? AND id < ? ORDER BY id LIMIT 2"
+            found = [r.id for r in db.rows(conn, sql, (text, text + "g"))]
+        if not found:
+            raise NotFound("record.unknown", id=prefix, hint="hint.list")
+        if len(found) > 1:
+            raise UsageError("record.ambiguous", id=prefix)
+        return found[0]
+
+    @staticmethod
+    def latest_version(conn: DbConn, record_id: str) -> Any:
+        """The (id, seq) of a record's newest version, or None for an unknown record."""
+        sql = (
+            "SELECT id, seq FROM entry WHERE record_id = ? AND kind IN ('record', 'correction')"
+            " ORDER BY seq DESC LIMIT 1"
+        )
+        found = db.rows(conn, sql, (record_id,))
+        return found[0] if found else None
+
+    @staticmethod
+    def entries_by_seq(conn: DbConn, seqs: Sequence[int]) -> list[Any]:
+        """The entry rows of ``seqs`` (at most a few thousand: one statement), any order."""
+        sql = f"SELECT {ENTRY_SELECT} FROM entry WHERE seq IN ({db.placeholders(len(seqs))})"
+        return db.rows(conn, sql, seqs)
+
+    # -- one record --------------------------------------------------------------------
+
+    def get(self, id_or_prefix: str) -> RecordHistory:
+        """A record with all its versions, whichever version's id (or prefix) is given."""
+        entry_id = self.resolve_id(id_or_prefix)
+        by_id = f"SELECT {ENTRY_SELECT} FROM entry WHERE id = ?"
+        with self.read() as conn:
+            row = db.rows(conn, by_id, (entry_id,))[0]
+            if row.kind not in RECORD_KINDS:
+                if row.kind in ("tombstone", "attachment") and row.target:
+                    found = db.rows(conn, by_id, (row.record_id,))
+                    row = found[0] if found else None
+                if row is None or row.kind not in RECORD_KINDS:
+                    raise NotFound("record.unknown", id=id_or_prefix, hint="hint.list")
+            sql = f"SELECT {ENTRY_SELECT} FROM entry WHERE record_id = ? ORDER BY seq"
+            records = self.build(conn, db.rows(conn, sql, (row.record_id,)))
+        versions = [r for r in records if r.record_id == row.record_id]
+        latest = versions[-1]
+        return RecordHistory(
+            versions=versions,
+            deleted=latest.deleted,
+            delete_reason=latest.delete_reason,
+            attachments=list(latest.attachments),
+        )
+
+    # -- building Records --------------------------------------------------------------
+
+    def build(
+        self,
+        conn: DbConn,
+        rows: Sequence[Any],
+        decoded: dict[str, Any] | None = None,
+    ) -> list[Record]:
+        """Turn record/correction rows into Records, resolving versions and tombstones.
+
+        ``rows`` may contain any entries; tombstones, corrections and attachments of
+        the same records are looked up so that each Record is complete. ``decoded``
+        maps entry ids to what was already opened (anything with ``.values()``).
+        """
+        version_rows = [r for r in rows if r.kind in RECORD_KINDS]
+        if not version_rows:
+            return []
+        record_ids = sorted({r.record_id for r in version_rows})
+        related: dict[str, list[Any]] = defaultdict(list)
+        for chunk_start in range(0, len(record_ids), 500):
+            chunk = record_ids[chunk_start : chunk_start + 500]
+            # only the entries that change how a version reads (not the versions)
+            sql = (
+                "SELECT id, kind, target, record_id, seq FROM entry"
+                f" WHERE record_id IN ({db.placeholders(len(chunk))})"
+                " AND kind IN ('correction', 'tombstone', 'attachment') ORDER BY seq"
+            )
+            for item in db.rows(conn, sql, chunk):
+                related[item.record_id].append(item)
+        superseded_by: dict[str, str] = {}
+        tombstones: dict[str, str] = {}
+        attachment_ids: list[str] = []
+        for items in related.values():
+            for item in items:
+                if item.kind == "correction" and item.target:
+                    superseded_by[item.target] = item.id
+                elif item.kind == "tombstone":
+                    tombstones[item.record_id] = item.id
+                elif item.kind == "attachment":
+                    attachment_ids.append(item.id)
+        reasons = self.decode_ids(conn, list(tombstones.values()))
+        attachments = self.attachments(conn, attachment_ids)
+        cases = self.cases.in_tx(conn) if any(r.case_id for r in version_rows) else {}
+        files: dict[str, list[AttachmentInfo]] = defaultdict(list)
+        for a in attachments:
+            files[a.record_id].append(a)
+        covers = self.timestamps.covers(conn)
+        out = []
+        for row in version_rows:
+            if decoded and row.id in decoded:
+                values = decoded[row.id].values()
+            else:
+                values = self.decode_values(row)
+            tomb = tombstones.get(row.record_id)
+            out.append(
+                record_from(
+                    row,
+                    values,
+                    superseded_by=superseded_by.get(row.id),
+                    deleted=tomb is not None,
+                    delete_reason=reasons[tomb].value("reason") if tomb else None,
+                    case=cases[row.case_id].name if row.case_id in cases else None,
+                    attachments=tuple(files.get(row.record_id, ())),
+                    **trusted_time(covers, row.seq),
+                )
+            )
+        return out
+
+    def decode_ids(self, conn: DbConn, ids: Sequence[str]) -> dict[str, DecodedEntry]:
+        out: dict[str, DecodedEntry] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            sql = f"SELECT {ENTRY_SELECT} FROM entry WHERE id IN ({db.placeholders(len(chunk))})"
+            for row in db.rows(conn, sql, chunk):
+                out[row.id] = self.session.decode(row)
+        return out
+
+    def attachments(self, conn: DbConn, ids: Sequence[str]) -> list[AttachmentInfo]:
+        decoded = self.decode_ids(conn, ids)
+        out = []
+        for entry_id, d in sorted(decoded.items(), key=lambda kv: kv[1].seq):
+            out.append(
+                AttachmentInfo(
+                    id=entry_id,
+                    record_id=d.header["record_id"],
+                    name=d.value("name", ""),
+                    mime=d.value("mime"),
+                    size=int(d.value("size", 0)),
+                    sha256=d.value("sha256", ""),
+                    caption=d.value("caption"),
+                    added_at=utc_from_micros(d.header["logged_at"]),
+                    metadata=d.value("metadata", {}) or {},
+                    leaf_hash=d.leaf.hex(),
+                )
+            )
+        return out
+
+    def all_attachments(self) -> list[AttachmentInfo]:
+        """Every attachment in the ledger, oldest first."""
+        with self.read() as conn:
+            ids = [r.id for r in db.rows(conn, "SELECT id FROM entry WHERE kind = 'attachment'")]
+            return self.attachments(conn, ids)
+
+    def attachment_names(self, conn: DbConn, record_id: str) -> list[str]:
+        sql = "SELECT id FROM entry WHERE record_id = ? AND kind = 'attachment'"
+        ids = [r.id for r in db.rows(conn, sql, (record_id,))]
+        return [a.name for a in self.attachments(conn, ids)]
+
+    # -- many records ------------------------------------------------------------------
+
+    def record_rows_sql(
+        self, conn: DbConn, flt: RecordFilter, columns: str | None = None
+    ) -> tuple[str, list[Any]]:
+        """SELECT of record versions (or of ``columns``) matching the clear-column
+        filters, and its parameters; callers add ``AND ...`` and ``ORDER BY``."""
+        check_range(flt)
+        # With ``columns``, an expression rather than the bare column: keeps SQLite from
+        # choosing the kind index, so it walks ix_entry_time_seq in order and can stop
+        # early.
+        kind = "kind || ''" if columns else "kind"
+        where = [f"{kind} IN ('record', 'correction')"]
+        params: list[Any] = []
+        for column, values in (
+            ("channel", [c.value for c in flt.channels]),
+            ("direction", [d.value for d in flt.directions]),
+        ):
+            if values:
+                where.append(f"{column} IN ({db.placeholders(len(values))})")
+                params += values
+        if flt.since:
+            where.append("occurred_at >= ?")
+            params.append(micros(flt.since))
+        if flt.until:
+            where.append("occurred_at <= ?")
+            params.append(micros(flt.until))
+        if flt.case:
+            where.append("case_id = ?")
+            params.append(self.cases.resolve(conn, flt.case))
+        if not flt.all_versions:
+            where.append(
+                "id NOT IN (SELECT target FROM entry"
+                " WHERE kind = 'correction' AND target IS NOT NULL)"
+            )
+        if not flt.include_deleted:
+            where.append("record_id NOT IN (SELECT record_id FROM entry WHERE kind = 'tombstone')")
+        if flt.has_attachment is not None:
+            op = "IN" if flt.has_attachment else "NOT IN"
+            where.append(f"record_id {op} (SELECT record_id FROM entry WHERE kind = 'attachment')")
+        sql = f"SELECT {columns or ENTRY_SELECT} FROM entry WHERE " + " AND ".join(where)
+        return sql, params
+
+    def iter_records(self, flt: RecordFilter | None = None, batch: int = 2000) -> Iterator[Record]:
+        """Records in the order they happened, read ``batch`` rows at a time.
+
+        The order comes from the covering time index (sequence numbers only); the
+        rows, with their sealed blobs, are fetched and decrypted one batch at a time,
+        so memory does not hold every ciphertext of a large locker at once.
+        """
+        flt = flt or RecordFilter()
+        text_ok = text_filter(flt)
+        with self.read() as conn:
+            sql, params = self.record_rows_sql(conn, flt, "seq")
+            seqs = [r.seq for r in db.rows(conn, sql + " ORDER BY occurred_at, seq", params)]
+            for start in range(0, len(seqs), batch):
+                chunk = seqs[start : start + batch]
+                rows = {r.seq: r for r in self.entries_by_seq(conn, chunk)}
+                for r in self.build(conn, [rows[seq] for seq in chunk]):
+                    if text_ok is None or text_ok(r.organisation, r.counterpart, r.address):
+                        yield r
+
+    def count(self) -> int:
+        with self.read() as conn:
+            return int(db.value(conn, "SELECT count(*) FROM entry"))
+
+    def entry_ids(self) -> set[str]:
+        """Every entry id in the ledger (a merge adds only the ones missing here)."""
+        with self.read() as conn:
+            return {r.id for r in db.rows(conn, "SELECT id FROM entry")}
+
+    # -- the ledger as a whole ---------------------------------------------------------
+
+    def verify(self, *, stop_at_first: bool = False) -> VerifyReport:
+        """Recompute the ledger and check the signed head; then every time-stamp
+        (``report.stamps``), once the ledger itself is sound."""
+        ledger = self.session.ledger
+        with self.read() as conn:
+            report = ledger.verify(conn, stop_at_first=stop_at_first)
+            if report.ok:
+                report.stamps = self.timestamps.verify(conn, ledger.leaves(conn))
+            return report
+
+    def head(self) -> str:
+        """The current signed tree head (a C2SP signed note)."""
+        with self.read() as conn:
+            return self.session.ledger.head_note(conn)
+
+    def proof_material(
+        self, entry_ids: Sequence[str]
+    ) -> tuple[dict[str, DecodedEntry], list[bytes], str]:
+        """Entries opened with their salts, every leaf, and the signed head, read in one
+        transaction so that all three describe the same tree (what a dossier proves)."""
+        with self.read() as conn:
+            decoded = self.decode_ids(conn, entry_ids)
+            leaves = self.session.ledger.leaves(conn)
+            note = self.session.ledger.head_note(conn)
+        return decoded, leaves, note
+
+
+def record_from(row: Any, v: dict[str, Any], **extra: Any) -> Record:
+    """A Record from a version's entry row and its opened field values."""
+    return Record(
+        id=row.id,
+        record_id=row.id if row.record_id == row.id else row.record_id,
+        seq=row.seq,
+        channel=Channel(row.channel),
+        direction=Direction(row.direction),
+        occurred_at=with_offset(row.occurred_at, row.offset),
+        logged_at=utc_from_micros(row.logged_at),
+        counterpart=shared(v.get("counterpart")),
+        organisation=shared(v.get("organisation")),
+        address=shared(v.get("address")),
+        subject=v.get("subject"),
+        content=v.get("content"),
+        location=v.get("location"),
+        people_present=v.get("people_present"),
+        notes=v.get("notes"),
+        tags=tuple(v.get("tags") or ()),
+        app=v.get("app"),
+        duration_s=v.get("duration_s"),
+        outcome=Outcome(v["outcome"]) if v.get("outcome") else None,
+        third_party=v.get("third_party"),
+        event=Event(v["event"]) if v.get("event") else None,
+        case_id=row.case_id,
+        source=Source.from_json(v.get("source")),
+        corrects=row.target if row.kind == "correction" else None,
+        correction_reason=v.get("reason") if row.kind == "correction" else None,
+        leaf_hash=row.leaf.hex(),
+        time_known=v.get("time_known", True) is not False,
+        **extra,
+    )

@@ -1,0 +1,155 @@
+"""Keeping the blind search index in step with the ledger.
+
+Every append indexes the record versions it adds under their own sequence number,
+with their files' names, in the same transaction (:meth:`IndexUpkeep.index`); a file
+attached later adds its name's tokens to the record's latest version. The index can
+be rebuilt from the ledger at any time (:meth:`IndexUpkeep.rebuild`), which is also
+how a locker from before chunked postings is upgraded, once, before its first search
+or write (:meth:`IndexUpkeep.ensure`). docs/search.md describes the index.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any
+
+from evidence_locker.ledger.log import ENTRY_SELECT, RECORD_KINDS, PendingEntry
+from evidence_locker.search.source import RecordSource
+from evidence_locker.store import database as db
+
+if TYPE_CHECKING:
+    from evidence_locker.search.index import Tokenizer
+    from evidence_locker.store.database import DbConn
+
+
+class IndexUpkeep:
+    """The index of one unlocked locker: its tokenizer, and the writes that keep it.
+
+    ``write_sa`` opens a SQLAlchemy write transaction (the rebuild's DDL needs it);
+    ``ledger_rows`` yields every entry row in order; ``token_fn`` is the locker's
+    keyed index-token function.
+    """
+
+    def __init__(
+        self,
+        records: RecordSource,
+        *,
+        write_sa: Callable[[], AbstractContextManager[Any]],
+        ledger_rows: Callable[[DbConn], Iterator[Any]],
+        token_fn: Callable[[bytes], bytes],
+    ):
+        self.records = records
+        self._write_sa = write_sa
+        self._ledger_rows = ledger_rows
+        self._token_fn = token_fn
+        self._tokenizer: Tokenizer | None = None
+        self.postings_ok = False  # the chunked search index exists (checked once)
+
+    @property
+    def tokenizer(self) -> Tokenizer:
+        """Keyed, truncated tokens for the blind search index (one per unlocked locker)."""
+        if self._tokenizer is None:
+            from evidence_locker.search.index import Tokenizer
+
+            self._tokenizer = Tokenizer(self._token_fn)
+        return self._tokenizer
+
+    def index(self, conn: DbConn, pendings: Sequence[PendingEntry], seqs: Sequence[int]) -> None:
+        """Index record versions under their own seq, with their files' names.
+
+        A file attached later adds its name's tokens to the record's latest version.
+        One posting chunk per token for the whole call, keyed by its first seq.
+        """
+        from evidence_locker.search.index import posting_rows, searchable_fields, tokens_for
+
+        batch_names: dict[str, list[str]] = defaultdict(list)
+        versions_in_batch: set[str] = set()
+        for p in pendings:
+            if p.kind == "attachment" and p.target:
+                batch_names[p.target].append(str(p.fields.get("name", "")))
+            elif p.kind in RECORD_KINDS:
+                versions_in_batch.add(p.record_id)
+        entries: list[tuple[int, set[bytes]]] = []
+        for p, seq in zip(pendings, seqs, strict=True):
+            if p.kind in RECORD_KINDS:
+                names = list(batch_names.get(p.record_id, ()))
+                if p.kind == "correction":
+                    names += self.records.attachment_names(conn, p.record_id)
+                fields = searchable_fields(p.fields, names)
+                entries.append((seq, tokens_for(fields, self.tokenizer)))
+            elif p.kind == "attachment" and p.target and p.target not in versions_in_batch:
+                latest = self.records.latest_version(conn, p.target)
+                if latest is not None:
+                    fields = {"attachments": str(p.fields.get("name", ""))}
+                    entries.append((latest.seq, tokens_for(fields, self.tokenizer)))
+        if entries:
+            _insert_tokens(conn, posting_rows(seqs[0], entries))
+
+    def ensure(self) -> None:
+        """Rebuild the search index once if this locker predates chunked postings.
+
+        Such a locker has only the per-entry ``search_token`` table. Every search and
+        write calls this first (one query per Locker), so the rebuild, which needs
+        SQLAlchemy for its DDL, runs in its own transaction before them.
+        """
+        if self.postings_ok:
+            return
+        with self.records.read() as conn:
+            if db.dialect_of(conn) == "sqlite":
+                sql = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
+            else:
+                sql = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
+            ready = bool(db.value(conn, sql, ("search_posting",)))
+        if not ready:
+            self.rebuild()
+        self.postings_ok = True
+
+    def rebuild(self) -> int:
+        """Drop and rebuild the search index from the ledger. Returns the entries indexed.
+
+        Also the upgrade path from the per-entry ``search_token`` table, which it drops,
+        and a compaction: a locker filled by many single ``log`` calls holds one chunk
+        per entry and token; rebuilt, one chunk per token per ~1,000 entries.
+        """
+        from evidence_locker.search.index import posting_rows, searchable_fields, tokens_for
+        from evidence_locker.store.tables import SearchPosting
+
+        chunk_size = 1000
+        count = 0
+        with self._write_sa() as conn:
+            SearchPosting.__table__.create(conn, checkfirst=True)
+            conn.execute(SearchPosting.__table__.delete())
+            conn.exec_driver_sql("DROP TABLE IF EXISTS search_token")
+            names: dict[str, list[str]] = defaultdict(list)
+            sql = f"SELECT {ENTRY_SELECT} FROM entry WHERE kind = 'attachment' ORDER BY seq"
+            for row in db.rows(conn, sql):
+                if row.target:
+                    names[row.target].append(self.records.decode_values(row).get("name", ""))
+            entries: list[tuple[int, set[bytes]]] = []
+            for row in self._ledger_rows(conn):
+                if row.kind not in RECORD_KINDS:
+                    continue
+                values = self.records.decode_values(row)
+                fields = searchable_fields(values, names.get(row.record_id, ()))
+                entries.append((row.seq, tokens_for(fields, self.tokenizer)))
+                count += 1
+                if len(entries) >= chunk_size:
+                    _insert_tokens(conn, posting_rows(entries[0][0], entries))
+                    entries = []
+            if entries:
+                _insert_tokens(conn, posting_rows(entries[0][0], entries))
+        self.postings_ok = True
+        return count
+
+
+def _insert_tokens(conn: DbConn, rows: list[tuple[bytes, int, bytes]]) -> None:
+    """Insert posting chunks ``(token, chunk, seqs)`` through the driver's executemany.
+
+    A plain INSERT: chunk keys are fresh sequence numbers, so a clash would be a bug
+    that silently lost postings if it were ignored.
+    """
+    sql = "INSERT INTO search_posting (token, chunk, seqs) VALUES (?, ?, ?)"
+    for start in range(0, len(rows), 20000):
+        db.execute_many(conn, sql, rows[start : start + 20000])
