@@ -26,16 +26,18 @@ def _log(cli, n: int, day: int = 9) -> None:  # type: ignore[no-untyped-def]
         assert r.code == 0, r.err
 
 
-def _locker_with_tsa(cli, url: str, root: Path, records: int) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def with_tsa(cli, tsa, tsa_pki):  # type: ignore[no-untyped-def]
+    """A new locker with the local TSA added as "freetsa"; returns the server."""
     assert cli("init").code == 0
-    assert cli("tsa", "add", "freetsa", url, "--root", str(root)).code == 0
-    _log(cli, records)
+    assert cli("tsa", "add", "freetsa", tsa.url, "--root", str(tsa_pki.root_path)).code == 0
+    return tsa
 
 
 @pytest.fixture
-def dossier(cli, tsa, tsa_pki, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+def dossier(cli, with_tsa, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
     """Two stamps (entries 1-2, then 1-3 at export) and a document time-stamp."""
-    _locker_with_tsa(cli, tsa.url, tsa_pki.root_path, 2)
+    _log(cli, 2)
     assert cli("stamp").code == 0
     _log(cli, 1, day=10)
     out = tmp_path / "dossier.pdf"
@@ -129,9 +131,9 @@ def test_a_change_after_the_document_timestamp_fails(dossier: Path, cli, tmp_pat
 
 
 def test_export_with_an_unreachable_tsa_warns_and_still_writes(  # type: ignore[no-untyped-def]
-    cli, tsa, tsa_pki, tmp_path: Path
+    cli, with_tsa, tsa_pki, tmp_path: Path
 ) -> None:
-    _locker_with_tsa(cli, tsa.url, tsa_pki.root_path, 2)
+    _log(cli, 2)
     assert cli("stamp").code == 0
     cli("tsa", "remove", "freetsa")
     url = f"http://127.0.0.1:{unused_port()}/tsr"
@@ -157,10 +159,10 @@ def test_a_dossier_without_tsas_says_so(cli, tmp_path: Path) -> None:  # type: i
 
 
 def test_a_tsa_answering_badly_at_export_adds_nothing_untrusted(  # type: ignore[no-untyped-def]
-    cli, tsa, tsa_pki, tmp_path: Path
+    cli, with_tsa, tmp_path: Path
 ) -> None:
-    _locker_with_tsa(cli, tsa.url, tsa_pki.root_path, 1)
-    tsa.behaviour = Behaviour.OTHER_SIGNER
+    _log(cli, 1)
+    with_tsa.behaviour = Behaviour.OTHER_SIGNER
     out = tmp_path / "d.pdf"
     r = cli("export", "pdf", "-o", str(out))
     assert r.code == 0 and r.err.count("warning: trusted time") == 2  # stamp, then document
