@@ -229,6 +229,7 @@ def test_a_stamped_head_from_another_history_is_named(
         ("UPDATE anchor SET destination = 'other'", "tsa.token.untrusted"),
         ("UPDATE anchor SET proof = substr(proof, 1, 100)", "tsa.token.malformed"),
         ("UPDATE anchor SET mac = zeroblob(32)", "stamp.receipt"),
+        ("UPDATE anchor SET kind = 'opentimestamps'", "stamp.unknown_kind"),
     ],
 )
 def test_edited_anchor_rows_are_reported(
