@@ -31,6 +31,15 @@ class FakeClock:
         return self.now
 
 
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own state directory (the newest head remembered outside a locker,
+    locker/newest_head.py), never the user's; subprocesses inherit it."""
+    path = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("EVIDENCE_LOCKER_STATE_DIR", str(path))
+    return path
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
@@ -91,6 +100,20 @@ def cli(
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def ocr_engine():
+    """The installed OCR engine, loaded once; skipped without the ocr extra, but never in CI."""
+    import os
+
+    from evidence_locker.ocr import engine_installed, get_engine
+
+    if not engine_installed():
+        if os.environ.get("CI"):
+            pytest.fail("the ocr extra must be installed in CI (.ci/run installs '.[ocr]')")
+        pytest.skip("the ocr extra is not installed (pip install 'evidence-locker[ocr]')")
+    return get_engine()
 
 
 @pytest.fixture
