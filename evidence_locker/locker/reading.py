@@ -27,9 +27,6 @@ from evidence_locker.model import AttachmentDraft, AttachmentInfo, OcrResult
 from evidence_locker.store import database as db
 
 if TYPE_CHECKING:
-    from evidence_locker.locker.attachments import Attachments
-    from evidence_locker.locker.records import Reader
-    from evidence_locker.locker.session import Session
     from evidence_locker.ocr import Engine
     from evidence_locker.store.database import DbConn
 
@@ -198,9 +195,14 @@ class ReadReport:
 
 
 class Readings:
-    """The part of the locker that reads images already stored (``evidence-locker ocr``)."""
+    """The part of the locker that reads images already stored (``evidence-locker ocr``).
 
-    def __init__(self, session: Session, reader: Reader, files: Attachments):
+    ``session``, ``reader`` and ``files`` are the locker's Session, records Reader and
+    Attachments parts; they are not imported here, because those parts import this
+    module (no import cycles inside the package, tests/test_architecture.py).
+    """
+
+    def __init__(self, session: Any, reader: Any, files: Any):
         self.session = session
         self.reader = reader
         self.files = files
