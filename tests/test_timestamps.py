@@ -245,6 +245,21 @@ def test_edited_anchor_rows_are_reported(
     assert stamped.records()[0].existed_by is None  # the receipt no longer holds
 
 
+def test_without_auto_only_stamp_asks_the_tsa(locker_dir: Path, tsa, tsa_pki, clock) -> None:  # type: ignore[no-untyped-def]
+    with Locker.create(locker_dir, PASSPHRASE, clock=clock)[0] as locker:
+        locker.add_tsa("local", tsa.url, tsa_pki.root_pem)
+        first = locker.log(_sms("one"))
+        locker.correct(first.id, reason="typo", changes={"content": "one, corrected"})
+        locker.records()
+        assert locker.verify().ok
+    with Locker.open(locker_dir, passphrase=PASSPHRASE) as again:
+        again.log(_sms("two"))
+    assert tsa.requests == 0 and _anchor_count(locker_dir) == 0
+    with Locker.open(locker_dir, passphrase=PASSPHRASE) as again:
+        again.stamp()
+    assert tsa.requests == 1
+
+
 def test_auto_stamp_at_close_and_silently_queued_when_offline(
     locker_dir: Path, tsa, tsa_pki, clock
 ) -> None:  # type: ignore[no-untyped-def]

@@ -3,7 +3,7 @@ print about time-stamps."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -12,7 +12,7 @@ import typer
 from evidence_locker.cli import render
 from evidence_locker.cli.context import STATE, State
 from evidence_locker.errors import UsageError
-from evidence_locker.model import utc_from_micros
+from evidence_locker.model import micros, utc_from_micros
 
 if TYPE_CHECKING:
     from evidence_locker.locker.timestamps import StampsReport
@@ -33,12 +33,14 @@ def trusted_time_text(state: State, r: Record) -> str | None:
     """The ``show`` line: when a TSA says the record existed, and what that bounds:
     logged_at can be early (backdated) by at most the gap; a logged_at after the
     trusted time means the clock was ahead."""
-    from evidence_locker.report.trusted_time import CLOCK_TOLERANCE, span
+    from evidence_locker.ledger.stamp_timing import Timing, classify
+    from evidence_locker.report.trusted_time import span
 
     if r.existed_by is None:
         return None
     gap = r.existed_by - r.logged_at
-    key = "show.clock_ahead" if gap < -CLOCK_TOLERANCE else "show.existed_by"
+    ahead = classify(micros(r.logged_at), micros(r.existed_by)) is Timing.CLOCK_AHEAD
+    key = "show.clock_ahead" if ahead else "show.existed_by"
     time = render.when(r.existed_by, state.tz, seconds=True)
     return state.t(key, time=time, tsa=r.existed_by_tsa, gap=span(gap, state.lang))
 
@@ -62,6 +64,15 @@ def stamps_json(stamps: StampsReport | None) -> dict[str, Any] | None:
             {"anchor": v.anchor.id, "tsa": v.anchor.destination, "what": v.problem, **v.params}
             for v in stamps.verdicts
             if not v.ok
+        ],
+        "timing": [
+            {
+                "first": run.first,
+                "last": run.last,
+                "what": run.timing.value,
+                "largest_gap_s": run.worst_us // 1_000_000,
+            }
+            for run in stamps.timing
         ],
     }
 
@@ -119,6 +130,12 @@ def print_stamps(state: State, stamps: StampsReport | None) -> None:
     if stamps.verdicts and last < stamps.size:
         key = "verify.unstamped_one" if last + 1 == stamps.size else "verify.unstamped"
         state.console.print(state.t(key, first=last + 1, last=stamps.size), markup=False)
+    from evidence_locker.report.trusted_time import span
+
+    for run in stamps.timing:
+        key = f"verify.{run.timing.value}" + ("_one" if run.first == run.last else "")
+        gap = span(timedelta(microseconds=run.worst_us), state.lang)
+        state.console.print(state.t(key, first=run.first, last=run.last, gap=gap), markup=False)
     if stamps.settings_problem:
         state.err.print(state.t(stamps.settings_problem), markup=False)
     for v in stamps.verdicts:

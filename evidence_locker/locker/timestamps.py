@@ -29,6 +29,7 @@ from evidence_locker.ledger import anchors as anchor_store
 from evidence_locker.ledger.anchors import Anchor, Cover
 from evidence_locker.ledger.checkpoint import Checkpoint, open_note
 from evidence_locker.ledger.consistency import HeadCheck, HeadStatus, check_heads
+from evidence_locker.ledger.stamp_timing import TimingRun, timing_runs
 from evidence_locker.locker import tsa_settings
 from evidence_locker.locker.tsa_settings import TsaConfig
 from evidence_locker.model import micros, utc_from_micros
@@ -87,6 +88,7 @@ class StampsReport:
     verdicts: list[StampVerdict] = field(default_factory=list)
     covers: list[Cover] = field(default_factory=list)
     settings_problem: str | None = None
+    timing: list[TimingRun] = field(default_factory=list)  # logged vs trusted time
 
     @property
     def ok(self) -> bool:
@@ -365,6 +367,8 @@ class Timestamps:
             if verdict.ok:
                 sound.append(a)
         report.covers = anchor_store.earliest_covers(sound)
+        logged = db.tuples(conn, "SELECT seq, logged_at FROM entry ORDER BY seq")
+        report.timing = timing_runs(((int(s), int(t)) for s, t in logged), report.covers)
         return report
 
 

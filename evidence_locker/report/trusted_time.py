@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from evidence_locker.ledger import merkle
 from evidence_locker.ledger.anchors import Anchor, Cover, cover_of, earliest_covers, ranges
 from evidence_locker.ledger.checkpoint import Checkpoint, open_note
+from evidence_locker.ledger.stamp_timing import Timing, classify
 from evidence_locker.locale.messages import t
 from evidence_locker.model import micros, utc_from_micros
 
@@ -39,9 +40,6 @@ if TYPE_CHECKING:
     from evidence_locker.report.pdfio import Attachment
 
 BUNDLE_KEY = "timestamps"
-# a record logged this much after the trusted time that covers it had a fast clock;
-# smaller gaps are the usual skew between a computer and a TSA
-CLOCK_TOLERANCE = timedelta(seconds=60)
 ROOTS_KEY = "tsa_roots"
 
 
@@ -132,7 +130,8 @@ def record_row(ctx: RenderContext, rec: Record) -> tuple[str, str]:
         return ctx.L("trusted.label"), ctx.L("trusted.record_none")
     when = utc_from_micros(cover.attested_at)
     gap = when - rec.logged_at
-    key = "trusted.record_clock_ahead" if gap < -CLOCK_TOLERANCE else "trusted.record"
+    ahead = classify(micros(rec.logged_at), cover.attested_at) is Timing.CLOCK_AHEAD
+    key = "trusted.record_clock_ahead" if ahead else "trusted.record"
     return ctx.L("trusted.label"), ctx.L(
         key, when=ctx.when(when, seconds=True), tsa=cover.destination, gap=span(gap, ctx.lang)
     )
