@@ -85,10 +85,10 @@ class StampsReport:
     """Every anchor's verdict, the trusted times they establish, and the ledger size."""
 
     size: int
+    timing: list[TimingRun] = field(default_factory=list)  # logged vs trusted time
     verdicts: list[StampVerdict] = field(default_factory=list)
     covers: list[Cover] = field(default_factory=list)
     settings_problem: str | None = None
-    timing: list[TimingRun] = field(default_factory=list)  # logged vs trusted time
 
     @property
     def ok(self) -> bool:
