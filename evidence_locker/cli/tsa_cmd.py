@@ -60,11 +60,6 @@ def stamps_json(stamps: StampsReport | None) -> dict[str, Any] | None:
             }
             for first, last, cover in stamps.ranges()
         ],
-        "problems": [
-            {"anchor": v.anchor.id, "tsa": v.anchor.destination, "what": v.problem, **v.params}
-            for v in stamps.verdicts
-            if not v.ok
-        ],
         "timing": [
             {
                 "first": run.first,
@@ -73,6 +68,11 @@ def stamps_json(stamps: StampsReport | None) -> dict[str, Any] | None:
                 "largest_gap_s": run.worst_us // 1_000_000,
             }
             for run in stamps.timing
+        ],
+        "problems": [
+            {"anchor": v.anchor.id, "tsa": v.anchor.destination, "what": v.problem, **v.params}
+            for v in stamps.verdicts
+            if not v.ok
         ],
     }
 
