@@ -229,6 +229,7 @@ def test_a_stamped_head_from_another_history_is_named(
         ("UPDATE anchor SET destination = 'other'", "tsa.token.untrusted"),
         ("UPDATE anchor SET proof = substr(proof, 1, 100)", "tsa.token.malformed"),
         ("UPDATE anchor SET mac = zeroblob(32)", "stamp.receipt"),
+        ("UPDATE anchor SET kind = 'opentimestamps'", "stamp.unknown_kind"),
     ],
 )
 def test_edited_anchor_rows_are_reported(
@@ -242,6 +243,21 @@ def test_edited_anchor_rows_are_reported(
     [verdict] = stamped.verify().stamps.verdicts
     assert verdict.problem == problem
     assert stamped.records()[0].existed_by is None  # the receipt no longer holds
+
+
+def test_without_auto_only_stamp_asks_the_tsa(locker_dir: Path, tsa, tsa_pki, clock) -> None:  # type: ignore[no-untyped-def]
+    with Locker.create(locker_dir, PASSPHRASE, clock=clock)[0] as locker:
+        locker.add_tsa("local", tsa.url, tsa_pki.root_pem)
+        first = locker.log(_sms("one"))
+        locker.correct(first.id, reason="typo", changes={"content": "one, corrected"})
+        locker.records()
+        assert locker.verify().ok
+    with Locker.open(locker_dir, passphrase=PASSPHRASE) as again:
+        again.log(_sms("two"))
+    assert tsa.requests == 0 and _anchor_count(locker_dir) == 0
+    with Locker.open(locker_dir, passphrase=PASSPHRASE) as again:
+        again.stamp()
+    assert tsa.requests == 1
 
 
 def test_auto_stamp_at_close_and_silently_queued_when_offline(

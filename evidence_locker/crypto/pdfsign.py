@@ -301,10 +301,11 @@ def check_pdf_signature(
     """Check the dossier signature (field ``EvidenceLockerDossier``): intact, valid,
     covering every byte of its revision. Bytes after it fail, unless they are
     incremental updates and ``later_updates(pdf, signed_end)`` finds no problem in
-    them (returns None; else a few words on what changed)."""
+    them (returns None; else a few words on what changed): a court's stamp, or a
+    document time-stamp (crypto/pdf_timestamp.py, not counted as a signature here)."""
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-        sigs = reader.embedded_signatures
+        sigs = reader.embedded_regular_signatures
         if not sigs:
             return PdfSignatureCheck(False, None, None, "0 signatures, expected 1")
         ours = [s for s in sigs if s.field_name == FIELD_NAME] or sigs[:1]

@@ -23,6 +23,7 @@ from evidence_locker.report.layout import LIST, Cell, table
 from evidence_locker.report.page import LAST_PAGE, bates_number, section_mark
 from evidence_locker.report.textflow import TextBlock
 from evidence_locker.report.toc import Contents, ForwardLine
+from evidence_locker.report.trusted_time import cover_rows
 
 MAX_ORGS = 6
 MAX_PEOPLE = 8
@@ -56,6 +57,7 @@ def cover(d: Dossier, bates: str) -> list[Any]:
                 + ctx.L("cover.ledger_size", size=cp.size, shown=shown),
             )
         )
+    rows += cover_rows(ctx)
     if d.locker_key():
         rows.append((ctx.L("cover.key"), fingerprint(base64.b64decode(d.bundle["public_key"]))))
     if d.dossier_key is not None:

@@ -28,6 +28,7 @@ from evidence_locker.report.fonts import LATIN
 from evidence_locker.report.geometry import FRAME_W
 from evidence_locker.report.layout import Cell, table
 from evidence_locker.report.page import section_mark
+from evidence_locker.report.trusted_time import cover_rows
 
 BLANK = "____________________"
 
@@ -137,24 +138,8 @@ def verification(d: Dossier) -> list[Any]:
 
 
 def trusted_times(d: Dossier) -> list[str]:
-    """Each trusted time the proofs carry ("the first N entries existed no later than
-    T, by TSA"), or a plain statement that there is none. Anchors gain ``time`` and
-    ``tsa`` members when an RFC 3161 token backs them (the trusted-time work)."""
-    ctx = d.ctx
-    lines = []
-    for a in d.bundle.get("anchors") or []:
-        if isinstance(a, dict) and a.get("time"):
-            lines.append(
-                ctx.L(
-                    "verification.anchor",
-                    size=a.get("size"),
-                    when=a["time"],
-                    tsa=a.get("tsa") or "?",
-                )
-            )
-    existed = [c.latest for c in d.contacts if getattr(c.latest, "existed_by", None)]
-    if existed:
-        lines.append(
-            ctx.L("verification.records_stamped", count=len(existed), total=len(d.contacts))
-        )
-    return lines or [ctx.L("verification.no_trusted_time")]
+    """Which entries existed no later than when, by which TSA (the cover's lines,
+    report/trusted_time.py), or a plain statement that there is no trusted time."""
+    if not d.ctx.trusted:
+        return [d.ctx.L("verification.no_trusted_time")]
+    return [line for _, text in cover_rows(d.ctx) for line in text.splitlines()]

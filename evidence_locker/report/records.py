@@ -17,6 +17,7 @@ from evidence_locker.report.geometry import FRAME_W
 from evidence_locker.report.grid import Grid, Marks, Span
 from evidence_locker.report.layout import LIST, Cell
 from evidence_locker.report.timeline import marks
+from evidence_locker.report.trusted_time import record_row
 
 LABEL_W = 32 * mm
 HEADING_BG = colors.Color(0.9, 0.9, 0.9)
@@ -35,6 +36,8 @@ def record_full(d: Dossier, c: Contact, done: int, level: int = 1) -> list[Any]:
         head += f" · {' · '.join(flags)}"
     changes = _changes(d, c)
     rows: list[list[Any]] = [[Cell(ctx.L("field.occurred_at"), "cellb"), Cell(_times(d, rec))]]
+    label, when = record_row(ctx, rec)  # "existed no later than" (report/trusted_time.py)
+    rows.append([Cell(label, "cellb"), Cell(when)])
     for name in _HEADER_CHANGES:
         if changes.get(name):
             rows.append([Cell(ctx.L(f"field.{name}"), "cellb"), Cell("\n".join(changes[name]))])
@@ -96,17 +99,13 @@ def _cell(ctx: Any, cell: Cell) -> tuple[str, Any]:
 
 def _times(d: Dossier, rec: Record) -> str:
     """When it happened in the dossier's zone, as the source gave it if that differs,
-    when it was logged, and when a trusted time-stamp shows it existed."""
+    and when it was logged."""
     ctx = d.ctx
     text = ctx.when(rec.occurred_at, True) if rec.time_known else ctx.occurred(rec)
     at_source = ctx.source_time(rec)
     if at_source:
         text += f"   ({ctx.L('field.at_source', when=at_source)})"
     text += f"\n{ctx.L('field.logged_at')}: {ctx.when(rec.logged_at, True)}"
-    existed = getattr(rec, "existed_by", None)
-    if existed is not None:
-        who = getattr(rec, "existed_by_tsa", None) or "?"
-        text += "\n" + ctx.L("field.existed_by", when=ctx.when(existed, True), tsa=who)
     return text
 
 

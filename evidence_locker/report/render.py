@@ -43,6 +43,7 @@ from evidence_locker.report.pdfio import PROOFS_NAME
 from evidence_locker.report.records import record_full
 from evidence_locker.report.summary import summary
 from evidence_locker.report.timeline import timeline
+from evidence_locker.report.trusted_time import covers_from_bundle, expert_files
 from evidence_locker.report.withdrawn import withdrawn
 
 FileSource = Callable[[AttachmentInfo], bytes | None]
@@ -225,6 +226,7 @@ def _prepare(
         vid: frozenset((e.get("withheld") or {}).keys()) for vid, e in ctx.entries.items()
     }
     live, gone = group_contacts(records)
+    ctx.trusted = covers_from_bundle(bundle)
     checkpoint = None
     if bundle.get("checkpoint"):
         try:
@@ -353,6 +355,7 @@ def _associated(
             PROOFS_NAME, proofs, "application/json", "evidence-locker proof bundle", "Supplement"
         ),
         *originals,
+        *expert_files(d.bundle),
     ]
 
 

@@ -20,6 +20,7 @@ import base64
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,12 @@ from evidence_locker.report.fieldtext import comparable
 from evidence_locker.report.manifest import MANIFEST_KEY, Manifest, read_manifest
 from evidence_locker.report.pagetext import PageText
 from evidence_locker.report.pdfio import PROOFS_NAME, read_attachment, read_attachments
+from evidence_locker.report.trusted_time import (
+    StampFinding,
+    TrustedTimeReport,
+    check_trusted_time,
+    trusted_lines,
+)
 from evidence_locker.report.updates import later_update_problem
 
 _HEX = re.compile(r"^[0-9a-f]+$")
@@ -57,6 +64,7 @@ class DossierReport:
     key_matches_expected: bool | None = None  # None: no key was expected
     originals_verified: int = 0  # exhibits' attached originals whose hash matched
     later_additions: list[str] = field(default_factory=list)  # after signing, unsigned
+    trusted: TrustedTimeReport | None = None  # the time-stamps (report/trusted_time.py)
 
 
 def parse_fingerprint(text: str) -> str:
@@ -68,23 +76,35 @@ def parse_fingerprint(text: str) -> str:
     return digits
 
 
-def verify_dossier(pdf: bytes, *, lang: str = "en", expect_key: str | None = None) -> DossierReport:
+def verify_dossier(
+    pdf: bytes,
+    *,
+    lang: str = "en",
+    expect_key: str | None = None,
+    tsa_roots: Sequence[bytes] = (),
+) -> DossierReport:
     """Verify a dossier from its bytes alone. Never raises on hostile input.
 
     ``expect_key`` is the locker key fingerprint the claimant gave separately
-    (:func:`parse_fingerprint` form); ValueError if it is not one.
+    (:func:`parse_fingerprint` form); ValueError if it is not one. ``tsa_roots``
+    (DER) are the time-stamp authorities' roots the reader trusts; without them the
+    roots the dossier lists judge its tokens, and the report says so.
     """
     expected = parse_fingerprint(expect_key) if expect_key is not None else None
-    return _Verifier(pdf, lang, expected).run()
+    verifier = _Verifier(pdf, lang, expected)
+    verifier.tsa_roots = list(tsa_roots)
+    return verifier.run()
 
 
 class _Verifier:
     def __init__(self, pdf: bytes, lang: str, expected: str | None) -> None:
         self.pdf = pdf
+        self.whole = pdf  # with any later updates (document time-stamps are among them)
         self.lang = lang
         self.expected = expected
         self.rep = DossierReport()
         self.failed = False
+        self.tsa_roots: list[bytes] = []
 
     def fail(self, key: str, **params: object) -> None:
         self.failed = True
@@ -110,6 +130,7 @@ class _Verifier:
             rep.format_version = manifest.version
         self._proofs(data, manifest)
         self._endorsement(data, sig)
+        self._trusted_time(data)
         if manifest is not None and sig.ok:
             self._pages(data, manifest)
             self._originals(data, manifest)
@@ -211,6 +232,17 @@ class _Verifier:
             for vid in sorted(present - set(no_by_version) - belongs):
                 self.fail("bundle_failed", detail=f"entry {vid} is not listed in the dossier")
 
+    def _trusted_time(self, data: dict[str, Any]) -> None:
+        """Every time-stamp token and document time-stamp (report/trusted_time.py)."""
+        report = check_trusted_time(data, self.whole, self.tsa_roots)
+        self.rep.trusted = report
+        for f in (*report.stamps, *report.document):
+            if f.problem is not None:
+                self.fail("trusted_failed", tsa=f.tsa, size=f.size, problem=self.problem(f))
+
+    def problem(self, finding: StampFinding) -> str:
+        return t(finding.problem or "", self.lang, source=finding.tsa, size=finding.size, id="-")
+
     def _endorsement(self, data: dict[str, Any], sig: PdfSignatureCheck) -> None:
         if not sig.ok:
             return
@@ -300,6 +332,7 @@ class _Verifier:
                 lines.append(self.say("key_matches", fingerprint=rep.fingerprint))
             else:
                 lines.append(self.say("self_consistent", fingerprint=rep.fingerprint))
+            lines += trusted_lines(rep.trusted, self.say)
             rep.messages[:0] = lines
         return rep
 
