@@ -102,7 +102,8 @@ def list_cmd(
         for key in ("kind", "what", "event", "channel"):
             table.add_column(STATE.t(f"letters.cli.col.{key}"), overflow="fold")
         for k in rows:
-            channel = k.channel.name + (f" ≤{k.channel.limit}" if k.channel.limit else "")
+            channel = STATE.t(f"letters.cli.channel.{k.channel.name}")
+            channel += f" ≤{k.channel.limit}" if k.channel.limit else ""
             table.add_row(
                 k.id, STATE.t(f"letters.{k.region}.{k.id}.about"), k.event or "-", channel
             )

@@ -116,11 +116,11 @@ def cease(c: Composer, d: dict[str, str], extra: dict[str, Any]) -> None:
 
 
 def pipl(c: Composer, d: dict[str, str], extra: dict[str, Any]) -> None:
-    """Access, restriction and deletion requests under PIPL arts. 44-47."""
+    """Access, restriction, correction and deletion requests under PIPL arts. 44-47."""
     k = "cn.pipl"
     c.letterhead(d, c.who(), c.L(f"{k}.title"))
     c.add("para", c.L(f"{k}.opening", name=d["name"]))
-    for ask in ("access", "restrict", "delete"):
+    for ask in ("access", "restrict", "correct", "delete"):
         c.add("item", c.L(f"{k}.ask.{ask}"))
     if d.get("request"):
         c.add("item", d["request"])
@@ -132,6 +132,7 @@ def pipl(c: Composer, d: dict[str, str], extra: dict[str, Any]) -> None:
         [
             (f"{k}.basis.44", "V"),
             (f"{k}.basis.45", "V"),
+            (f"{k}.basis.46", "V"),
             (f"{k}.basis.47", "V"),
             (f"{k}.basis.50", "U"),
         ]
