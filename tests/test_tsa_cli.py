@@ -26,6 +26,10 @@ def test_add_list_stamp_verify_show(cli, tsa, tsa_pki) -> None:  # type: ignore[
     assert "Test TSA Root" in added.out and "SHA-256" in added.out
     listed = json.loads(cli("tsa", "list", "--json").out)
     assert listed[0]["name"] == "local" and listed[0]["unstamped"] == 3
+    plain = cli("tsa", "list").out
+    assert (
+        f"local  {tsa.url}  (auto-stamp off)" in plain and "entries waiting for a stamp: 3" in plain
+    )
     stamped = cli("stamp")
     assert stamped.code == 0, stamped.err
     assert re.search(

@@ -221,7 +221,7 @@ def tsa_list(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
             if s.last and s.last.attested_at
             else STATE.t("tsa.never")
         )
-        auto = STATE.t("tsa.auto_on" if s.config.auto else "tsa.auto_off")
+        auto = STATE.t("tsa.auto", auto=STATE.t("tsa.auto_on" if s.config.auto else "tsa.auto_off"))
         STATE.console.print(f"{s.config.name}  {s.config.url}  ({auto})", markup=False)
         for subject, sha, _start, end in s.roots:
             STATE.console.print(
