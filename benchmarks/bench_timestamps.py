@@ -113,7 +113,7 @@ def main() -> None:
             big = Path(tmp) / "big"
             _build(big, entries, stamps, tsa.url, pki.root_pem)
         with Locker.open(big, passphrase=PASSPHRASE) as locker:
-            with locker._read() as conn:
+            with locker._session.read() as conn:  # the ledger alone, no stamps
                 ledger_s = _median(lambda: locker.ledger.verify(conn), runs)
             report = locker.verify()
             assert report.ok and len(report.stamps.verdicts) >= stamps

@@ -97,6 +97,10 @@ def test_cease_letter_zh_states_the_lockers_facts(cn, truth, tmp_path: Path):  #
     assert BANK not in text
     assert "不构成法律意见" in flat(text) and "12348" in text
     assert "请勿在22:00至次日08:00之间" in flat(text)
+    # each source the findings cite once, with the kinds of problem it is cited for
+    assert flat(text).count("ChinaBankingAssociation") == 1
+    assert flat(text).count("GB/T45251-2025") == 1
+    assert "夜间联系" in _sentence(text, "GB/T45251-2025")
     assert "第1页，共1页" in flat(text) or "第1页，共2页" in flat(text)
 
 
@@ -139,6 +143,8 @@ def test_english_letter_from_the_same_locker(cn, truth, tmp_path: Path):  # type
         truth["numbers"][x.record_id] for x in night
     }
     assert "Personal Information Protection Law" in text and "not legal advice" in text
+    for art in ("44", "45", "46", "47"):  # each right asked for, each article stated
+        assert f"(art. {art})" in text and f"rt. {art}:" in " ".join(text.split())
     assert "12348" in text
     assert THREAT in flat(text)  # a Chinese quote inside an English letter, extractable
 
@@ -267,3 +273,46 @@ def test_missing_fields_are_asked_for_at_a_terminal(tmp_path: Path, state_dir: P
     assert term.finish() == 0, term.seen
     assert "投诉人（签字）：张三" in term.seen or "Complainant (signature): 张三" in term.seen
     assert "13900000000" in term.seen and "停止夜间催收" in term.seen
+
+
+def test_every_kind_states_only_dates_and_numbers_of_the_records(cn_dir: Path) -> None:
+    """Each kind, drafted from the same records: every E-number it prints is one of the
+    organisation's, and every date is a record's day, today, or in a cited source's
+    name. A kind that needs findings the rules did not make is refused, never padded."""
+    from datetime import UTC, datetime
+
+    from evidence_locker.errors import LockerError
+    from evidence_locker.letters import KINDS, Request, draft_letter
+    from evidence_locker.locale.messages import catalog, t
+    from evidence_locker.rules import resolve_rule_sets
+
+    def dates(text: str) -> set[str]:
+        return set(re.findall(r"\d{4}-\d\d-\d\d", text))
+
+    now = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    fields = {"name": "张三", "address": "上海", "phone": "139", "account": "A-1", "request": "停"}
+    with open_locker(cn_dir) as locker:
+        versions = locker.records(RecordFilter(organisation=COLLECTOR, all_versions=True))
+        numbers = set(exhibit_numbers(versions).values())
+        days = {local(v, SH).date().isoformat() for v in versions} | {"2026-11-20"}
+        fixed = [t(k, lang) for k in catalog() if k.startswith("letters.") for lang in ("en", "zh")]
+        drafted = 0
+        for kind in KINDS:
+            sets = resolve_rule_sets([kind.region])
+            cited = [f"{r.instrument} {r.article}" for rs in sets for r in rs.rules]
+            named = dates(" ".join(cited + fixed))  # dates in a source's name or in-force day
+            flt = RecordFilter(organisation=COLLECTOR)
+            for lang in ("zh", "en"):
+                try:
+                    letter = draft_letter(
+                        locker, Request(kind, flt, fields, lang, now), rule_sets=sets, tz=SH
+                    )
+                except LockerError as exc:
+                    assert kind.needs_findings and exc.key == "letters.no_findings", kind
+                    continue
+                text = letter.text()
+                assert e_numbers(text) <= numbers, (kind, lang)
+                assert dates(text) <= days | named, (kind, lang)
+                assert COLLECTOR in text or kind.id == "contact-log"
+                drafted += 1
+    assert drafted >= 16  # all ten kinds in both languages, but for what found nothing

@@ -16,7 +16,7 @@ from evidence_locker.errors import IntegrityError, NotFound, UsageError
 from evidence_locker.ledger import anchors as anchor_store
 from evidence_locker.locker import Locker
 from evidence_locker.model import Channel, ContactDraft
-from tests.tsa_server import Behaviour, TsaServer, unused_port
+from tests.tsa_server import Behaviour, TsaServer, make_pki, unused_port
 
 from .conftest import PASSPHRASE, SHANGHAI
 
@@ -95,6 +95,34 @@ def test_a_failed_stamp_stores_nothing_and_leaves_the_locker_unchanged(
     assert _anchor_count(locker_dir) == 0
     assert stamped.head() == head
     assert _db_rows(locker_dir, "SELECT seq, leaf FROM entry ORDER BY seq") == before
+
+
+def test_an_expired_root_is_refused_when_added(locker: Locker, tsa, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    old = make_pki(tmp_path / "old", root_not_after=datetime(2020, 1, 1, tzinfo=UTC))
+    with pytest.raises(UsageError) as info:
+        locker.add_tsa("old", tsa.url, old.root_pem)
+    assert info.value.key == "tsa.root_expired" and "2020-01-01" in str(info.value)
+    assert locker.tsas() == []
+
+
+def test_a_root_expired_by_the_time_of_the_token_stores_nothing(
+    locker: Locker, locker_dir: Path, tmp_path: Path
+) -> None:
+    """Valid when added (the locker's clock is in 2025), expired at the token's genTime."""
+    now = datetime.now(UTC)
+    pki = make_pki(
+        tmp_path / "lapsed",
+        root_not_after=now - timedelta(days=1),
+        tsa_not_after=now + timedelta(days=300),
+    )
+    with TsaServer(pki) as server:
+        locker.add_tsa("lapsed", server.url, pki.root_pem)
+        locker.log(_sms("one"))
+        [result] = locker.stamp()
+        assert server.requests == 1
+    assert result.anchor is None and result.error is not None
+    assert result.error.key == "tsa.token.root_expired" and "\n" not in str(result.error)
+    assert _anchor_count(locker_dir) == 0
 
 
 def test_stamp_without_a_tsa_or_with_an_unknown_name(locker: Locker) -> None:

@@ -15,7 +15,7 @@ import typer
 
 from evidence_locker.cli.context import STATE
 from evidence_locker.cli.files import check_target, write_new
-from evidence_locker.cli.options import CaseOpt, OrgOpt, SinceOpt, UntilOpt, _filter, rules_zone
+from evidence_locker.cli.options import CaseOpt, OrgOpt, SinceOpt, UntilOpt, _filter
 from evidence_locker.errors import NotFound, UsageError
 from evidence_locker.letters.kinds import REGIONS, get_kind, kind_ids, kinds_for, regions_of
 
@@ -41,11 +41,17 @@ def _region(region: str | None) -> str | None:
     return value
 
 
+def _zone() -> Any:
+    """The user's zone (``--tz``, the locker's setting, this computer's): the letter's
+    dates and the rules' clock are the same one. An IANA name when it has one."""
+    return getattr(STATE.tz, "key", None) or STATE.tz
+
+
 def _default_region() -> str:
     """The region of the rule set a bare ``check`` would use (timezone, else language)."""
     from evidence_locker.rules import default_rule_set_name
 
-    zone = rules_zone()
+    zone = _zone()
     return default_rule_set_name(STATE.lang, zone if isinstance(zone, str) else None)
 
 
@@ -102,7 +108,8 @@ def list_cmd(
         for key in ("kind", "what", "event", "channel"):
             table.add_column(STATE.t(f"letters.cli.col.{key}"), overflow="fold")
         for k in rows:
-            channel = k.channel.name + (f" ≤{k.channel.limit}" if k.channel.limit else "")
+            channel = STATE.t(f"letters.cli.channel.{k.channel.name}")
+            channel += f" ≤{k.channel.limit}" if k.channel.limit else ""
             table.add_row(
                 k.id, STATE.t(f"letters.{k.region}.{k.id}.about"), k.event or "-", channel
             )
@@ -251,7 +258,7 @@ def _draft(
         locker,
         Request(kind, flt, values, lang, now, moratorium),
         rule_sets=resolve_rule_sets([kind.region]),
-        tz=rules_zone(),
+        tz=_zone(),
         dossier=ref,
     )
     for label, body, limit in letter.limited:

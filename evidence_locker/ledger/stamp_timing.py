@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from evidence_locker.ledger.anchors import Cover, cover_of
+from evidence_locker.ledger.anchors import Cover
 
 # a record logged this much after the trusted time that covers it had a fast clock;
 # smaller gaps are the usual skew between a computer and a TSA
@@ -57,15 +57,16 @@ def classify(logged_us: int, trusted_us: int) -> Timing | None:
 
 def timing_runs(logged: Iterable[tuple[int, int]], steps: Sequence[Cover]) -> list[TimingRun]:
     """Runs of consecutive entries whose logged time stands out against their trusted
-    time. ``logged`` is ``(seq, logged_at µs)`` in seq order; uncovered entries are
-    skipped (they have no trusted time to stand against)."""
+    time. ``logged`` is ``(seq, logged_at µs)`` in increasing seq order; uncovered
+    entries are skipped (they have no trusted time to stand against)."""
     runs: list[TimingRun] = []
-    if not steps:
-        return runs
+    step = 0  # entries come in seq order, so the covering step only moves forward
     for seq, logged_us in logged:
-        cover = cover_of(steps, seq)
-        if cover is None:
-            continue
+        while step < len(steps) and steps[step].size <= seq:
+            step += 1
+        if step == len(steps):
+            break
+        cover = steps[step]
         timing = classify(logged_us, cover.attested_at)
         if timing is None:
             continue

@@ -62,7 +62,7 @@ def report_12321(c: Composer, d: dict[str, str], extra: dict[str, Any]) -> None:
     kinds: dict[str, list[str]] = {}
     for con in c.facts.concerns:
         for r in con.records:
-            kinds.setdefault(r.record_id, []).append(c.L(f"kind.{con.kind}"))
+            kinds.setdefault(r.record_id, []).append(c.kind_label(con.kind))
     for r in chosen[:MAX_REPORTED]:
         c.add("heading", c.nos([r]))
         c.add("item", c.L(f"{k}.number", value=r.address or c.L(f"{k}.no_number")))
@@ -116,11 +116,11 @@ def cease(c: Composer, d: dict[str, str], extra: dict[str, Any]) -> None:
 
 
 def pipl(c: Composer, d: dict[str, str], extra: dict[str, Any]) -> None:
-    """Access, restriction and deletion requests under PIPL arts. 44-47."""
+    """Access, restriction, correction and deletion requests under PIPL arts. 44-47."""
     k = "cn.pipl"
     c.letterhead(d, c.who(), c.L(f"{k}.title"))
     c.add("para", c.L(f"{k}.opening", name=d["name"]))
-    for ask in ("access", "restrict", "delete"):
+    for ask in ("access", "restrict", "correct", "delete"):
         c.add("item", c.L(f"{k}.ask.{ask}"))
     if d.get("request"):
         c.add("item", d["request"])
@@ -132,6 +132,7 @@ def pipl(c: Composer, d: dict[str, str], extra: dict[str, Any]) -> None:
         [
             (f"{k}.basis.44", "V"),
             (f"{k}.basis.45", "V"),
+            (f"{k}.basis.46", "V"),
             (f"{k}.basis.47", "V"),
             (f"{k}.basis.50", "U"),
         ]

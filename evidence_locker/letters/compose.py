@@ -17,6 +17,7 @@ from typing import Any
 
 from evidence_locker.letters.document import Block
 from evidence_locker.letters.facts import Concern, Facts
+from evidence_locker.letters.findings import Citation
 from evidence_locker.locale.messages import catalog, t
 from evidence_locker.model import Record
 from evidence_locker.report.fieldtext import format_duration, format_occurred
@@ -66,6 +67,50 @@ def night_window(params: Iterable[dict[str, Any]]) -> tuple[str, str] | None:
     # an evening start is the smallest after noon; a start before noon stays as is
     evening = [s for s in starts if s >= 12 * 60] or starts
     return _clock(min(evening)), _clock(max(ends))
+
+
+_CLOSE = {"（": "）"}
+_WEAKNESS = {"V": 0, "S": 1, "U": 2}
+
+
+def _weakness(confidence: str) -> int:
+    """How weak a confidence mark is: ``S/U`` counts as its weakest part, U."""
+    return max((_WEAKNESS.get(p.strip(), 2) for p in confidence.split("/") if p.strip()), default=0)
+
+
+def cited_sources(
+    cites: Iterable[tuple[Citation, str]],
+    stated: Sequence[str],
+    sep: tuple[str, str] = (", ", "; "),
+) -> list[tuple[str, str]]:
+    """The public texts the findings cite, each once: the parts of one instrument (each
+    ``(citation, part)``'s part) on one line, ``instrument, part; part``, with the
+    weakest confidence among them. An instrument the letter's own basis already states,
+    or one a longer citation of the same parts covers (``1692c(b)`` beside
+    ``1692c(b), (d)``), is left out."""
+    groups: dict[str, tuple[list[str], list[str]]] = {}
+    for cite, part_text in cites:
+        instrument = cite.instrument or cite.text
+        if any(instrument.split(",")[0].strip() in s for s in stated):
+            continue
+        parts, marks = groups.setdefault(instrument, ([], []))
+        for part in part_text.split("; ") if part_text else ():
+            if part not in parts:
+                parts.append(part)
+        marks.append(cite.confidence)
+    out = []
+    for instrument, (parts, marks) in groups.items():
+        covered = any(
+            other != instrument and other.startswith(instrument) and set(parts) <= set(more)
+            for other, (more, _) in groups.items()
+        )
+        if covered:
+            continue
+        text = instrument
+        if parts:
+            text += sep[0] + sep[1].join(parts) + _CLOSE.get(sep[0], "")
+        out.append((text, max(marks, key=_weakness)))
+    return out
 
 
 class Composer:
@@ -252,11 +297,18 @@ class Composer:
         self.add("item", self.L("fact.scam_signs", n=len(c.records), nos=self.nos(c.records)))
 
     def _other(self, c: Concern) -> None:
-        key = f"rules.kind.{c.kind}"
-        label = t(key, self.lang) if key in catalog() else c.kind
+        """A kind of finding this module has no sentence for (a rule set's new kind):
+        its label and its records, nothing more."""
         self.add(
-            "item", self.L("fact.other", kind=label, n=len(c.records), nos=self.nos(c.records))
+            "item", self.L("fact.other", kind=self.kind_label(c.kind), nos=self.nos(c.records))
         )
+
+    def kind_label(self, kind: str) -> str:
+        """A kind of problem in a few words: the letters' own, else the rules' label."""
+        for key in (f"letters.kind.{kind}", f"rules.kind.{kind}"):
+            if key in catalog():
+                return t(key, self.lang)
+        return kind
 
     # -- basis, annex, ending ----------------------------------------------------------
 
@@ -269,17 +321,23 @@ class Composer:
         for text, (_, confidence) in zip(stated, own, strict=True):
             self.add("item", text + self._mark(confidence, marks))
         if findings:
-            seen: set[str] = set()
-            for c in self.facts.concerns:
-                for cite in c.citations:
-                    # a text the letter already states in full (its own basis) once
-                    head = cite.text.split(",")[0].strip()
-                    if cite.text in seen or any(head in s for s in stated):
-                        continue
-                    seen.add(cite.text)
-                    self.add("item", cite.text + self._mark(cite.confidence, marks))
+            for text, confidence in cited_sources(self._cites(), stated, self._seps()):
+                self.add("item", text + self._mark(confidence, marks))
         if marks:
             self.add("note", self.L("basis_legend"))
+
+    def _cites(self) -> list[tuple[Citation, str]]:
+        """Each finding's citations with the part cited: the rule's article in English;
+        in Chinese, the kind of problem (the rule sets name their articles in English)."""
+        out = []
+        for c in self.facts.concerns:
+            label = self.kind_label(c.kind)
+            for cite in c.citations:
+                out.append((cite, label if self.lang == "zh" else cite.article))
+        return out
+
+    def _seps(self) -> tuple[str, str]:
+        return ("（", "、") if self.lang == "zh" else (", ", "; ")
 
     @staticmethod
     def _mark(confidence: str, marks: set[str]) -> str:

@@ -23,6 +23,8 @@ class Citation:
     text: str
     url: str
     confidence: str
+    instrument: str = ""  # the text cited (a statute, a guideline), when the rule says
+    article: str = ""  # the part of it, when the rule says
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +62,9 @@ def _found(item: Any, rules: dict[str, Any], lang: str) -> Found:
 
 def _citation(rule: Any, lang: str) -> Citation:
     text = rule.citation(lang) if callable(rule.citation) else rule.citation
-    return Citation(rule.id, text, rule.source_url, rule.confidence)
+    instrument = getattr(rule, "instrument", "") or ""
+    article = getattr(rule, "article", "") or ""
+    return Citation(rule.id, text, rule.source_url, rule.confidence, instrument, article)
 
 
 def rule_params(rule_sets: Sequence[Any], rule_ids: Iterable[str]) -> list[dict[str, Any]]:

@@ -32,7 +32,6 @@ from evidence_locker.report.fonts import (
     register_fonts,
     string_width,
 )
-from evidence_locker.report.geometry import BOTTOM_MARGIN, MARGIN, PAGE_W
 from evidence_locker.report.layout import make_styles
 from evidence_locker.report.page import set_timestamp
 from evidence_locker.report.pdfio import read_attachment
@@ -40,6 +39,11 @@ from evidence_locker.report.pdfio import read_attachment
 META_NAME = "evidence-locker-letter.json"
 META_FORMAT = "evidence-locker-letter/1"
 _FOOT = 7.0  # footer font size
+# A letter's own page: A4 with a letter's margins (the dossier's page geometry is its
+# own; only its fonts, styles and paragraphs are shared)
+PAGE_W = A4[0]
+MARGIN = 20 * mm
+BOTTOM_MARGIN = 24 * mm
 _GREY = colors.Color(0.3, 0.3, 0.3)
 
 
@@ -129,7 +133,7 @@ def _build(
         leftMargin=MARGIN,
         rightMargin=MARGIN,
         topMargin=MARGIN,
-        bottomMargin=BOTTOM_MARGIN + 4 * mm,
+        bottomMargin=BOTTOM_MARGIN,
         title=letter.title,
         author="evidence-locker",
         subject=t("letters.pdf_subject", letter.lang),

@@ -113,13 +113,22 @@ class Timestamps:
         return tsa_settings.load(conn, self._session.keyring, self._session.origin)
 
     def add(self, name: str, url: str, root_pem: bytes, *, auto: bool = False) -> TsaConfig:
-        """Configure a TSA: its name, URL and the root(s) its tokens must chain to."""
-        from evidence_locker.crypto.tsp_token import load_roots
+        """Configure a TSA: its name, URL and the root(s) its tokens must chain to.
 
+        A root that has expired is refused here: every token under it would be
+        reported untrusted, so storing it would only postpone the message."""
+        from evidence_locker.crypto.tsp_token import certificate_summary, load_roots
+
+        roots = load_roots(root_pem)
+        now = utc_from_micros(self._session.now_us())
+        summaries = [certificate_summary(r) for r in roots]
+        if all(not_after < now for _s, _h, _b, not_after in summaries):
+            subject, _sha, _before, not_after = summaries[0]
+            raise UsageError("tsa.root_expired", subject=subject, date=f"{not_after:%Y-%m-%d}")
         new = TsaConfig(
             name=name,
             url=url,
-            roots=tuple(load_roots(root_pem)),
+            roots=tuple(roots),
             auto=auto,
             added_at=self._session.now_us(),
         )
