@@ -5,10 +5,11 @@ Each figure comes from a fresh child process (so peak RSS is that run's own):
 * ``dossier``: render_dossier() of N records (100 and 1,000; 10,000 as a stress case
   unless --quick) with a real proof bundle, PDF/A metadata and a PAdES signature.
 * ``bare``: the baseline, measured in the same run. The dossier's own pages are read
-  back first (every text fragment with its position and size, untimed); then a bare
-  reportlab canvas draws exactly those fragments, in the same embedded fonts, page by
-  page (timed). That is the least any PDF of these pages costs; the goal compares
-  pages per second, dossier against bare (within 1.5x).
+  back first (every text fragment with its position and size, every painted
+  rectangle and line with its colour: rules, cell backgrounds, chart bars, QR
+  modules; untimed); then a bare reportlab canvas draws exactly those, in the same
+  embedded fonts, page by page (timed). That is the least any PDF of these pages
+  costs; the goal compares pages per second, dossier against bare (within 1.5x).
 * ``locker``: memory of ``export pdf`` of the same 100 records from a small locker and
   from one 20 times larger: it should grow with the document, not with the locker.
 
@@ -25,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -64,8 +66,58 @@ def _dossier(n: int, out: str) -> dict[str, float]:
     return {"seconds": seconds, "cpu": cpu, "pages": pages, "rss_mb": peak_rss_mib()}
 
 
+Shape = tuple[str, tuple[float, ...], tuple[float, float, float], tuple[float, float, float], float]
+
+
+def _read_page(page: Any) -> tuple[list[tuple[float, float, float, str]], list[Shape]]:
+    """The text fragments (position, size, text) and the painted rectangles and lines
+    (kind, coordinates, fill and stroke colour, line width) of one page, in page space."""
+    texts: list[tuple[float, float, float, str]] = []
+    shapes: list[Shape] = []
+    state = {"fill": (0.0, 0.0, 0.0), "stroke": (0.0, 0.0, 0.0), "width": 1.0}
+    path: list[tuple[str, tuple[float, ...]]] = []
+
+    def point(cm: list[float], x: float, y: float) -> tuple[float, float]:
+        return cm[0] * x + cm[2] * y + cm[4], cm[1] * x + cm[3] * y + cm[5]
+
+    def on_text(text, cm, tm, font, size):  # type: ignore[no-untyped-def]
+        if text.strip():
+            x, y = point(cm, tm[4], tm[5])
+            texts.append((x, y, (size or 8) * (tm[0] or 1), text.replace("\n", "")))
+
+    def on_op(op, args, cm, tm):  # type: ignore[no-untyped-def]
+        op = op.decode() if isinstance(op, bytes) else op
+        nums = [float(a) for a in args if isinstance(a, (int, float))]
+        if op == "rg" and len(nums) == 3:
+            state["fill"] = tuple(nums)
+        elif op == "RG" and len(nums) == 3:
+            state["stroke"] = tuple(nums)
+        elif op == "w" and nums:
+            state["width"] = nums[0] * abs(cm[0] or 1)
+        elif op == "re" and len(nums) == 4:
+            x, y = point(cm, nums[0], nums[1])
+            path.append(("rect", (x, y, nums[2] * cm[0], nums[3] * cm[3])))
+        elif op == "m" and len(nums) == 2:
+            path.append(("move", point(cm, *nums)))
+        elif op == "l" and len(nums) == 2 and path:
+            path.append(("line", (*path[-1][1][-2:], *point(cm, *nums))))
+        elif op in ("f", "f*", "F", "S", "B", "B*", "s", "b", "n"):
+            fill, stroke = op[0] in "fFBb", op[0] in "SBsb"
+            for kind, coords in path:
+                if kind == "rect" and (fill or stroke):
+                    colour = (state["fill"], state["stroke"])
+                    shapes.append(("rect", coords, *colour, state["width"] if stroke else 0.0))
+                elif kind == "line" and stroke:
+                    shapes.append(("line", coords, state["fill"], state["stroke"], state["width"]))
+            path.clear()
+
+    page.extract_text(visitor_text=on_text, visitor_operand_before=on_op)
+    return texts, shapes
+
+
 def _bare(path: str) -> dict[str, float]:
-    """Draw the text fragments of the dossier at ``path`` with a bare canvas."""
+    """Draw what the pages of the dossier at ``path`` show (its text fragments, its
+    rules, cell backgrounds, chart bars and QR modules) with a bare canvas."""
     import io
 
     from pypdf import PdfReader
@@ -74,24 +126,22 @@ def _bare(path: str) -> dict[str, float]:
 
     from evidence_locker.report.fonts import draw_string, register_fonts
 
-    pages: list[list[tuple[float, float, float, str]]] = []
-    for page in PdfReader(path).pages:
-        found: list[tuple[float, float, float, str]] = []
-
-        def visit(text, cm, tm, font, size, found=found):  # type: ignore[no-untyped-def]
-            if text.strip():
-                x = cm[0] * tm[4] + cm[2] * tm[5] + cm[4]
-                y = cm[1] * tm[4] + cm[3] * tm[5] + cm[5]
-                found.append((x, y, (size or 8) * (tm[0] or 1), text.replace("\n", "")))
-
-        page.extract_text(visitor_text=visit)
-        pages.append(found)
+    pages = [_read_page(page) for page in PdfReader(path).pages]
     register_fonts()
     start, cpu = time.perf_counter(), time.process_time()
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A4)
-    for found in pages:
-        for x, y, size, text in found:
+    for texts, shapes in pages:
+        for kind, coords, fill, stroke, width in shapes:
+            c.setFillColorRGB(*fill)
+            c.setStrokeColorRGB(*stroke)
+            c.setLineWidth(width or 1)
+            if kind == "rect":
+                c.rect(*coords, stroke=1 if width else 0, fill=0 if width else 1)
+            else:
+                c.line(*coords)
+        c.setFillColorRGB(0, 0, 0)
+        for x, y, size, text in texts:
             draw_string(c, x, y, text, size)
         c.showPage()
     c.save()
