@@ -105,7 +105,9 @@ def fonts_embedded(path: Path) -> list[str]:
 
 
 def e_numbers(text: str) -> set[str]:
-    return set(re.findall(r"E-\d+", text))
+    """The E-numbers in ``text``: whole words only (a dossier id such as EL-A41E-8932
+    holds "E-8932" but cites no record)."""
+    return set(re.findall(r"(?<![A-Za-z0-9-])E-\d+(?!\d)", text))
 
 
 def local(rec: Record, tz: ZoneInfo) -> datetime:
