@@ -21,6 +21,7 @@ OPTIONAL_MODULES = (
     "attach_cmd",
     "export_cmd",
     "rules_cmd",
+    "config_cmd",
     "backup_cmd",
     "tsa_cmd",
 )
@@ -37,6 +38,7 @@ MODULE_OF = {
     "search": "search_cmd",
     **dict.fromkeys(("export", "verify-dossier"), "export_cmd"),
     **dict.fromkeys(("check", "rules"), "rules_cmd"),
+    "config": "config_cmd",
     **dict.fromkeys(("backup", "restore", "doctor"), "backup_cmd"),
     **dict.fromkeys(("tsa", "stamp"), "tsa_cmd"),
 }

@@ -75,6 +75,12 @@ class State:
             self._tz = user_timezone(self.tz_name)
         return self._tz
 
+    @property
+    def explicit_tz(self) -> str | None:
+        """The zone the user gave for this run (``--tz`` or EVIDENCE_LOCKER_TZ), if any:
+        the rules prefer it to the locker's setting; the system zone comes last."""
+        return self.tz_name or os.environ.get("EVIDENCE_LOCKER_TZ") or None
+
     def now(self) -> datetime:
         return datetime.now(self.tz)
 
