@@ -71,7 +71,7 @@ class Event(StrEnum):
     BREATHING_SPACE_END = "breathing_space_end"  # the moratorium ended or was cancelled
 
 
-APPS = ("wechat", "qq", "whatsapp", "alipay", "telegram", "line", "other")
+APPS = ("wechat", "qq", "imessage", "whatsapp", "alipay", "telegram", "line", "other")
 
 # Sensitive fields: always encrypted at rest, committed to the ledger one by one
 # (salted), and searchable. Order is the display order.
