@@ -371,3 +371,32 @@ def test_offsets_that_disagree_with_the_zone_are_reported():
     assert report.zone.name == "Asia/Shanghai" and report.zone.source == "rule_set"
     [note] = [n for n in report.notes if n.kind == "offsets"]
     assert note.records == (typed_on_utc.record_id,) and "+00:00" in note.en
+
+
+# Wordings quoted in public reports of collection messages (羊城晚报 on 爆通讯录 and fake
+# court calls; a 2026 3·15 article on private-number collection; reporting on fake
+# court texts; the FTC's and CFPB's examples of fake-collector threats). Each must be
+# found, with the kind of finding a reader would expect.
+REPORTED = [
+    (CN, SH, "明天下午3点，法院将到你家强制执行，若反抗，直接拘留15天。", "phrases"),
+    (CN, SH, "诉讼材料已提交法院，72小时后你将收到传票，成为失信被执行人。", "phrases"),
+    (CN, SH, "今天下午三点，工作人员将上门核实你的经济情况，请做好准备。", "phrases"),
+    (CN, SH, "再不还钱，让你孩子在学校抬不起头", "phrases"),
+    (CN, SH, "要让你全家都知道你欠钱不还，让你在公司待不下去", "phrases"),
+    (CN, SH, "已P图群发你的通讯录，明天给你家送花圈", "phrases"),
+    (CN, SH, "您涉嫌洗钱，请将资金转到安全账户验资", "scam_signs"),
+    (US, NY, "Failure to respond will result in a warrant for your arrest.", "phrases"),
+    (US, NY, "We will garnish your wages and you are being served today.", "phrases"),
+    (US, NY, "Buy Google Play cards and send us the numbers to settle this debt.", "scam_signs"),
+]
+
+
+@pytest.mark.parametrize(("rules", "zone", "text", "kind"), REPORTED)
+def test_reported_collection_wordings_are_found(rules, zone, text, kind):
+    sms = rec(
+        datetime(2026, 2, 9, 10, 0, tzinfo=zone),
+        channel=Channel.SMS,
+        organisation="X",
+        content=text,
+    )
+    assert kind in {f.kind for f in check([sms], rules, tz=zone)}

@@ -21,7 +21,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 from operator import attrgetter
-from typing import Any
 
 from evidence_locker.model import Case, Record
 from evidence_locker.rules.numbers import org_key
@@ -348,14 +347,3 @@ def _assign_parties(items: list[Item], cases: Mapping[str, Case], names: dict[st
         case_id = it.rec.case_id
         it.inst = creditor_of_case.get(case_id or "") or creditor_of.get(it.org, it.org)
         it.debt = f"case:{case_id}" if case_id else it.inst
-
-
-def describe_group(prep: Prepared, per: str, key: str, it: Item) -> dict[str, Any]:
-    """Words for whose contacts a count is about: organisation name, number or case."""
-    if per == "address":
-        return {"address": it.rec.address or ""}
-    if per == "debt" and key.startswith("case:"):
-        return {"case": it.rec.case or it.rec.case_id or "", "org": prep.name(it.inst) or ""}
-    if per == "debtor":
-        return {}
-    return {"org": prep.name(key) or ""}
