@@ -31,6 +31,15 @@ class FakeClock:
         return self.now
 
 
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own state directory (the newest head remembered outside a locker,
+    locker/newest_head.py), never the user's; subprocesses inherit it."""
+    path = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("EVIDENCE_LOCKER_STATE_DIR", str(path))
+    return path
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

@@ -143,7 +143,17 @@ class State:
             self._locker = Locker.open(
                 directory, passphrase=passphrase, database_url=self.database_url
             )
+            self.warn_if_behind(self._locker)
         return self._locker
+
+    def warn_if_behind(self, locker: Locker) -> None:
+        """Say at unlock that the locker is older than the newest head seen here."""
+        behind = locker.behind
+        if behind is None:
+            return
+        kind = "rolled_back" if behind.status.value == "rolled_back" else "diverged"
+        text = self.t(f"warning.{kind}", seen=behind.head.size, now=behind.ledger_size)
+        self.err.print(text, markup=False, soft_wrap=True)
 
     def close(self) -> None:
         if self._locker is not None:

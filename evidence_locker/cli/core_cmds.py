@@ -441,64 +441,28 @@ def case_list(json_out: Annotated[bool, typer.Option("--json")] = False) -> None
 
 def verify_cmd(
     json_out: Annotated[bool, typer.Option("--json")] = False,
+    accept_older: Annotated[
+        bool,
+        typer.Option(
+            "--accept-older",
+            help="This locker is older than the newest head this computer saw, on purpose "
+            "(an older backup restored): take its head as the newest from now on.",
+        ),
+    ] = False,
 ) -> None:
     """Recompute every hash and the signature; name the first bad record. / 校验完整性。"""
-    from evidence_locker.cli.tsa_cmd import print_stamps, stamps_json
-    from evidence_locker.ledger.checkpoint import fingerprint
+    from evidence_locker.cli.integrity import print_verify
 
     locker = STATE.open_locker()
     report = locker.verify()
+    if accept_older and report.newest is not None and not report.newest.ok:
+        seen = report.newest.head.size
+        report.newest = None
+        head = locker.accept_older()
+        STATE.console.print(STATE.t("verify.accepted_older", now=head.size, seen=seen))
     ledger_ok = not report.problems and report.head is not None
     blob_problems = locker.verify_blobs() if ledger_ok else []
-    if json_out:
-        render.print_json(
-            {
-                "ok": report.ok,
-                "size": report.size,
-                "root": report.head.root.hex() if report.head else None,
-                "fingerprint": fingerprint(locker.public_key),
-                "problems": [p.__dict__ for p in report.problems],
-                "attachment_problems": [
-                    {"attachment": a.id, "record_id": a.record_id, "what": what}
-                    for a, what in blob_problems
-                ],
-                "stamps": stamps_json(report.stamps),
-            }
-        )
-    elif ledger_ok:
-        assert report.head is not None
-        STATE.console.print(
-            STATE.t(
-                "verify.ok",
-                n=report.size,
-                root=report.head.root.hex()[:16],
-                fp=fingerprint(locker.public_key),
-            )
-        )
-        print_stamps(STATE, report.stamps)
-    else:
-        first = report.problems[0]
-        STATE.err.print(
-            STATE.t(
-                "verify.bad",
-                what=STATE.t(first.what),
-                seq=first.seq if first.seq is not None else "-",
-                id=(first.record_id or first.entry_id or "-")[:8],
-                n=len(report.problems),
-            )
-        )
-    for info, what in blob_problems:
-        STATE.err.print(
-            STATE.t(
-                "verify.blob",
-                id=info.id[:8],
-                name=info.name,
-                record=info.record_id[:8],
-                what=STATE.t(what, id=info.id[:8], reason=""),
-            ),
-            markup=False,
-        )
-    if not report.ok or blob_problems:
+    if not print_verify(STATE, locker, report, blob_problems, json_out=json_out):
         raise typer.Exit(1)
 
 

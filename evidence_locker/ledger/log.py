@@ -103,11 +103,15 @@ class VerifyReport:
     # the time-stamps' verdicts (locker/timestamps.py StampsReport), once the ledger
     # itself verified; anything with an ``ok`` property
     stamps: Any = None
+    # the newest head remembered outside the locker against this ledger
+    # (locker/newest_head.py; a ledger/consistency.py HeadCheck), None if none is
+    newest: Any = None
 
     @property
     def ok(self) -> bool:
         stamps_ok = self.stamps is None or self.stamps.ok
-        return not self.problems and self.head is not None and stamps_ok
+        newest_ok = self.newest is None or self.newest.ok
+        return not self.problems and self.head is not None and stamps_ok and newest_ok
 
 
 def header_of(row: Any) -> dict[str, Any]:
@@ -120,6 +124,11 @@ class Ledger:
     def __init__(self, keyring: KeyRing, origin: str):
         self.keyring = keyring
         self.origin = origin
+        # A head the ledger must extend before anything is appended: the newest head
+        # remembered outside the locker (locker/newest_head.py), None if unknown.
+        self.floor: Checkpoint | None = None
+        # The last head this object signed (what the caller remembers after commit).
+        self.last_note: str | None = None
 
     # -- writing ---------------------------------------------------------------------
 
@@ -169,6 +178,15 @@ class Ledger:
         )
         if not agrees:
             raise IntegrityError("error.cut_back", hint="hint.cut_back", head=head.size, rows=count)
+        floor = self.floor
+        if floor is not None and floor.size > 0:
+            if head.size < floor.size:
+                raise IntegrityError(
+                    "error.rolled_back", hint="hint.rolled_back", seen=floor.size, now=head.size
+                )
+            root = db.value(conn, "SELECT root FROM entry WHERE seq = ?", (floor.size - 1,))
+            if root is None or bytes(root) != floor.root:
+                raise IntegrityError("error.diverged", hint="hint.rolled_back", seen=floor.size)
         return frontier
 
     def append(self, conn: DbConn, pending: Sequence[PendingEntry]) -> list[int]:
@@ -215,6 +233,7 @@ class Ledger:
         for key, value in (("frontier", state), ("head", note)):
             if db.execute(conn, "UPDATE meta SET value = ? WHERE key = ?", (value, key)) == 0:
                 db.execute(conn, "INSERT INTO meta (key, value) VALUES (?, ?)", (key, value))
+        self.last_note = note
         return note
 
     # -- reading ---------------------------------------------------------------------

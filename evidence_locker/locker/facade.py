@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from evidence_locker.crypto import KeyRing
+    from evidence_locker.ledger.checkpoint import Checkpoint
+    from evidence_locker.ledger.consistency import HeadCheck
     from evidence_locker.search.hit import SearchHit
     from evidence_locker.search.index import Tokenizer
     from evidence_locker.store.blobs import BlobStore
@@ -360,6 +362,19 @@ class Locker:
     def head(self) -> str:
         """The current signed tree head (a C2SP signed note)."""
         return self._reader.head()
+
+    @property
+    def behind(self) -> HeadCheck | None:
+        """Found at unlock: the locker is older than (or diverged from) the newest head
+        this computer saw for it (locker/newest_head.py). None when all is well; writes
+        are refused until the newer copy is back or :meth:`accept_older` is called."""
+        verdict = self._session.memory.verdict
+        return verdict if verdict is not None and not verdict.ok else None
+
+    def accept_older(self) -> Checkpoint:
+        """Remember this locker's current head as the newest, on the owner's word (after
+        restoring an older backup on purpose). Returns that head."""
+        return self._session.memory.accept_current()
 
     # -- trusted time (locker/timestamps.py) ------------------------------------------
 

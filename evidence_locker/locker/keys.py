@@ -198,7 +198,7 @@ def unlock(
         if kind == "recovery":
             raise WrongPassphrase("error.wrong_recovery_key") from None
         raise WrongPassphrase() from None
-    return Session(
+    session = Session(
         database,
         crypto.KeyRing(master),
         path=directory,
@@ -206,6 +206,8 @@ def unlock(
         clock=clock,
         region=meta.get("region", "CN"),
     )
+    session.memory.check_at_unlock()  # older than the newest head seen? (newest_head.py)
+    return session
 
 
 def _read_header(database: Database) -> tuple[dict[str, str], dict[str, Any]]:

@@ -313,13 +313,16 @@ class Reader:
     # -- the ledger as a whole ---------------------------------------------------------
 
     def verify(self, *, stop_at_first: bool = False) -> VerifyReport:
-        """Recompute the ledger and check the signed head; then every time-stamp
-        (``report.stamps``), once the ledger itself is sound."""
+        """Recompute the ledger and check the signed head; then, once the ledger itself
+        is sound, every time-stamp (``report.stamps``) and the newest head remembered
+        outside the locker (``report.newest``: was it rolled back?)."""
         ledger = self.session.ledger
         with self.read() as conn:
             report = ledger.verify(conn, stop_at_first=stop_at_first)
             if report.ok:
-                report.stamps = self.timestamps.verify(conn, ledger.leaves(conn))
+                leaves = ledger.leaves(conn)
+                report.stamps = self.timestamps.verify(conn, leaves)
+                report.newest = self.session.memory.check_full(leaves)
             return report
 
     def head(self) -> str:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from evidence_locker import crypto
 from evidence_locker.errors import IntegrityError
 from evidence_locker.ledger.log import DecodedEntry, Ledger, PendingEntry
+from evidence_locker.locker.newest_head import HeadMemory
 from evidence_locker.model import micros
 from evidence_locker.store.transactions import Transactions
 
@@ -71,6 +72,7 @@ class Session:
         self.locker_id = locker_id
         self.origin = f"evidence-locker/{locker_id}"
         self.ledger = Ledger(keyring, self.origin)
+        self.memory = HeadMemory(self)  # the newest head, also kept outside the locker
         self.clock = clock
         self.region = region
         self.tx = Transactions(database, path)
@@ -91,11 +93,16 @@ class Session:
     @contextlib.contextmanager
     def write(self) -> Iterator[Any]:
         """A write transaction (driver-level statements), after :attr:`before_write`;
-        :attr:`wrote` says one committed (trusted time auto-stamps at close)."""
+        :attr:`wrote` says one committed (trusted time auto-stamps at close). A head
+        signed by it is remembered outside the locker once committed (:attr:`memory`)."""
         self.before_write()
+        self.ledger.last_note = None
         with self.tx.write() as conn:
             yield conn
         self.wrote = True
+        note, self.ledger.last_note = self.ledger.last_note, None
+        if note is not None:
+            self.memory.remember(note)
 
     def write_sa(self) -> AbstractContextManager[Connection]:
         return self.tx.write_sa()

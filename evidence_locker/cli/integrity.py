@@ -1,0 +1,102 @@
+"""``verify``'s output, with the rollback checks: the newest head seen here, earlier heads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from evidence_locker.cli.context import State
+    from evidence_locker.ledger.consistency import HeadCheck
+    from evidence_locker.ledger.log import VerifyReport
+    from evidence_locker.locker import Locker
+    from evidence_locker.model import AttachmentInfo
+
+
+def newest_line(state: State, check: HeadCheck) -> str:
+    """The verify line for the newest head remembered outside the locker."""
+    seen, now = check.head.size, check.ledger_size
+    if check.status.value == "rolled_back":
+        return state.t("verify.rolled_back", seen=seen, now=now, missing=seen - now)
+    return state.t("verify.diverged", seen=seen)
+
+
+def print_newest(state: State, check: HeadCheck | None) -> None:
+    """Say it when the locker does not extend the newest head this computer saw."""
+    if check is not None and not check.ok:
+        state.err.print(newest_line(state, check), markup=False, soft_wrap=True)
+
+
+def newest_json(check: HeadCheck | None) -> dict[str, Any] | None:
+    if check is None:
+        return None
+    return {
+        "ok": check.ok,
+        "status": check.status.value,
+        "seen_size": check.head.size,
+        "seen_root": check.head.root.hex(),
+        "ledger_size": check.ledger_size,
+    }
+
+
+def print_verify(
+    state: State,
+    locker: Locker,
+    report: VerifyReport,
+    blob_problems: Sequence[tuple[AttachmentInfo, str]],
+    *,
+    json_out: bool,
+) -> bool:
+    """``verify``'s output. "OK" only when every check passed: the ledger, the signed
+    head, every time-stamp, the newest head seen here, every attachment. Returns that."""
+    from evidence_locker.cli import render
+    from evidence_locker.cli.tsa_cmd import print_stamps, stamps_json
+    from evidence_locker.ledger.checkpoint import fingerprint
+
+    ledger_ok = not report.problems and report.head is not None
+    everything_ok = report.ok and not blob_problems
+    if json_out:
+        render.print_json(
+            {
+                "ok": everything_ok,
+                "size": report.size,
+                "root": report.head.root.hex() if report.head else None,
+                "fingerprint": fingerprint(locker.public_key),
+                "problems": [p.__dict__ for p in report.problems],
+                "attachment_problems": [
+                    {"attachment": a.id, "record_id": a.record_id, "what": what}
+                    for a, what in blob_problems
+                ],
+                "stamps": stamps_json(report.stamps),
+                "newest_seen": newest_json(report.newest),
+            }
+        )
+        return everything_ok
+    if ledger_ok:
+        assert report.head is not None
+        key = "verify.ok" if everything_ok else "verify.ledger_sound"
+        params = {"n": report.size, "root": report.head.root.hex()[:16]}
+        state.console.print(state.t(key, fp=fingerprint(locker.public_key), **params))
+        print_stamps(state, report.stamps)
+        print_newest(state, report.newest)
+    else:
+        first = report.problems[0]
+        state.err.print(
+            state.t(
+                "verify.bad",
+                what=state.t(first.what),
+                seq=first.seq if first.seq is not None else "-",
+                id=(first.record_id or first.entry_id or "-")[:8],
+                n=len(report.problems),
+            ),
+            markup=False,
+        )
+    for info, what in blob_problems:
+        detail = state.t(what, id=info.id[:8], attachment=info.id[:8], reason="")
+        line = state.t(
+            "verify.blob", id=info.id[:8], name=info.name, record=info.record_id[:8], what=detail
+        )
+        state.err.print(line, markup=False)
+    if ledger_ok and not everything_ok:
+        state.err.print(state.t("verify.not_ok"), markup=False)
+    return everything_ok
