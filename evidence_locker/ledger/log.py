@@ -46,6 +46,9 @@ _ENTRY_INSERT = f"INSERT INTO entry ({ENTRY_SELECT}) VALUES ({db.placeholders(le
 AD_PREFIX = b"evidence-locker/v1/entry/"
 # The entry kinds that are versions of a record (the others point at one, or stand alone).
 RECORD_KINDS = ("record", "correction")
+# Text read from an image attachment (OCR), targeting the attachment it read
+# (locker/reading.py, docs/file-format.md).
+OCR_KIND = "ocr"
 MAX_SEALED_BYTES = 16 * 1024 * 1024  # a bound on one entry's fields (a pasted e-mail fits)
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from evidence_locker.errors import NotFound, UsageError
 from evidence_locker.ledger.log import ENTRY_SELECT, RECORD_KINDS, DecodedEntry, VerifyReport
 from evidence_locker.locker.cases import Cases
+from evidence_locker.locker.reading import latest_readings, texts_of
 from evidence_locker.locker.session import Session
 from evidence_locker.locker.timestamps import Timestamps, trusted_time
 from evidence_locker.model import (
@@ -78,7 +79,9 @@ class Reader:
     def resolve_id(self, prefix: str) -> str:
         """A full entry id from any unique prefix of at least 4 characters."""
         text = (prefix or "").strip().lower()
-        if len(text) < 4 or not all(c in "0123456789abcdef" for c in text):
+        if len(text) < 4:  # "no record" would send the user looking for one that exists
+            raise UsageError("record.short_id", id=prefix, hint="hint.list")
+        if not all(c in "0123456789abcdef" for c in text):
             raise NotFound("record.unknown", id=prefix, hint="hint.list")
         with self.read() as conn:
             # ids are lowercase hex (checked above): a range scan on the unique index
@@ -210,6 +213,7 @@ class Reader:
 
     def attachments(self, conn: DbConn, ids: Sequence[str]) -> list[AttachmentInfo]:
         decoded = self.decode_ids(conn, ids)
+        readings = latest_readings(conn, self.decode_values, list(decoded))
         out = []
         for entry_id, d in sorted(decoded.items(), key=lambda kv: kv[1].seq):
             out.append(
@@ -224,6 +228,7 @@ class Reader:
                     added_at=utc_from_micros(d.header["logged_at"]),
                     metadata=d.value("metadata", {}) or {},
                     leaf_hash=d.leaf.hex(),
+                    ocr=readings.get(entry_id),
                 )
             )
         return out
@@ -234,10 +239,12 @@ class Reader:
             ids = [r.id for r in db.rows(conn, "SELECT id FROM entry WHERE kind = 'attachment'")]
             return self.attachments(conn, ids)
 
-    def attachment_names(self, conn: DbConn, record_id: str) -> list[str]:
+    def file_texts(self, conn: DbConn, record_id: str) -> tuple[list[str], list[str]]:
+        """A record's file names and the text read from its images, for search."""
         sql = "SELECT id FROM entry WHERE record_id = ? AND kind = 'attachment'"
         ids = [r.id for r in db.rows(conn, sql, (record_id,))]
-        return [a.name for a in self.attachments(conn, ids)]
+        infos = self.attachments(conn, ids)
+        return [a.name for a in infos], texts_of(infos)
 
     # -- many records ------------------------------------------------------------------
 

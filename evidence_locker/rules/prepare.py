@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from operator import attrgetter
 
 from evidence_locker.model import Case, Record
+from evidence_locker.rules import screenshots
 from evidence_locker.rules.numbers import org_key
 from evidence_locker.rules.text import PhraseMatcher, find_links, normalise
 
@@ -137,6 +138,8 @@ class Item:
                 rec = self.rec
                 s, c = rec.subject, rec.content
                 raw = f"{s} {c}" if s and c else (s or c or "")
+                if rec.attachments:  # text read from its screenshots (rules/screenshots.py)
+                    raw = screenshots.with_read_text(raw, rec)
                 got = self._text = normalise(raw) if raw else ""
             return got
         return self._other(fields, None)[0]

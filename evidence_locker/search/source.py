@@ -37,7 +37,9 @@ class RecordSource(Protocol):
 
     def entries_by_seq(self, conn: Any, seqs: Sequence[int]) -> list[Any]: ...
 
-    def attachment_names(self, conn: Any, record_id: str) -> list[str]: ...
+    def file_texts(self, conn: Any, record_id: str) -> tuple[list[str], list[str]]:
+        """A record's file names, and the text read from its images (latest readings)."""
+        ...
 
     def latest_version(self, conn: Any, record_id: str) -> Any:
         """The (id, seq) row of a record's newest version, or None."""

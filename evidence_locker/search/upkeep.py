@@ -1,8 +1,9 @@
 """Keeping the blind search index in step with the ledger.
 
 Every append indexes the record versions it adds under their own sequence number,
-with their files' names, in the same transaction (:meth:`IndexUpkeep.index`); a file
-attached later adds its name's tokens to the record's latest version. The index can
+with their files' names and the text read from their images, in the same transaction
+(:meth:`IndexUpkeep.index`); a file attached or read later adds its tokens to the
+record's latest version. The index can
 be rebuilt from the ledger at any time (:meth:`IndexUpkeep.rebuild`), which is also
 how a locker from before chunked postings is upgraded, once, before its first search
 or write (:meth:`IndexUpkeep.ensure`). docs/search.md describes the index.
@@ -15,7 +16,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
-from evidence_locker.ledger.log import ENTRY_SELECT, RECORD_KINDS, PendingEntry
+from evidence_locker.ledger.log import ENTRY_SELECT, OCR_KIND, RECORD_KINDS, PendingEntry
+from evidence_locker.model import OcrResult
 from evidence_locker.search.source import RecordSource
 from evidence_locker.store import database as db
 
@@ -65,24 +67,34 @@ class IndexUpkeep:
         from evidence_locker.search.index import posting_rows, searchable_fields, tokens_for
 
         batch_names: dict[str, list[str]] = defaultdict(list)
+        batch_texts: dict[str, list[str]] = defaultdict(list)
         versions_in_batch: set[str] = set()
         for p in pendings:
             if p.kind == "attachment" and p.target:
                 batch_names[p.target].append(str(p.fields.get("name", "")))
+            elif p.kind == OCR_KIND:
+                batch_texts[p.record_id].append(OcrResult.from_fields(p.fields).flowing_text)
             elif p.kind in RECORD_KINDS:
                 versions_in_batch.add(p.record_id)
         entries: list[tuple[int, set[bytes]]] = []
         for p, seq in zip(pendings, seqs, strict=True):
             if p.kind in RECORD_KINDS:
                 names = list(batch_names.get(p.record_id, ()))
+                texts = list(batch_texts.get(p.record_id, ()))
                 if p.kind == "correction":
-                    names += self.records.attachment_names(conn, p.record_id)
-                fields = searchable_fields(p.fields, names)
+                    old_names, old_texts = self.records.file_texts(conn, p.record_id)
+                    names += old_names
+                    texts += old_texts
+                fields = searchable_fields(p.fields, names, texts)
                 entries.append((seq, tokens_for(fields, self.tokenizer)))
-            elif p.kind == "attachment" and p.target and p.target not in versions_in_batch:
-                latest = self.records.latest_version(conn, p.target)
+            elif p.kind in ("attachment", OCR_KIND) and p.record_id not in versions_in_batch:
+                # a file or a reading added later: its words go to the latest version
+                latest = self.records.latest_version(conn, p.record_id)
                 if latest is not None:
-                    fields = {"attachments": str(p.fields.get("name", ""))}
+                    if p.kind == "attachment":
+                        fields = {"attachments": str(p.fields.get("name", ""))}
+                    else:
+                        fields = {"image_text": OcrResult.from_fields(p.fields).flowing_text}
                     entries.append((latest.seq, tokens_for(fields, self.tokenizer)))
         if entries:
             _insert_tokens(conn, posting_rows(seqs[0], entries))
@@ -127,12 +139,21 @@ class IndexUpkeep:
             for row in db.rows(conn, sql):
                 if row.target:
                     names[row.target].append(self.records.decode_values(row).get("name", ""))
+            latest: dict[str, tuple[str, str]] = {}  # attachment -> (record, read text)
+            sql = f"SELECT {ENTRY_SELECT} FROM entry WHERE kind = '{OCR_KIND}' ORDER BY seq"
+            for row in db.rows(conn, sql):
+                text = OcrResult.from_fields(self.records.decode_values(row)).flowing_text
+                latest[row.target] = (row.record_id, text)
+            texts: dict[str, list[str]] = defaultdict(list)
+            for record_id, text in latest.values():
+                texts[record_id].append(text)
             entries: list[tuple[int, set[bytes]]] = []
             for row in self._ledger_rows(conn):
                 if row.kind not in RECORD_KINDS:
                     continue
                 values = self.records.decode_values(row)
-                fields = searchable_fields(values, names.get(row.record_id, ()))
+                files = names.get(row.record_id, ()), texts.get(row.record_id, ())
+                fields = searchable_fields(values, *files)
                 entries.append((row.seq, tokens_for(fields, self.tokenizer)))
                 count += 1
                 if len(entries) >= chunk_size:

@@ -19,13 +19,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 
+from evidence_locker.rules import screenshots
 from evidence_locker.rules.context import Context
 from evidence_locker.rules.finding import Hit
 from evidence_locker.rules.kinds.base import Maker, templates
 from evidence_locker.rules.negation import is_negated, may_negate
-from evidence_locker.rules.prepare import Prepared
+from evidence_locker.rules.prepare import CONTENT, Item, Prepared
 from evidence_locker.rules.ruleset import Rule
-from evidence_locker.rules.text import normalise
+from evidence_locker.rules.text import PhraseMatcher, normalise
 
 # phrase -> per distinct occurrence: (longer phrases found around it, negated)
 Summary = frozenset[tuple[str, frozenset[tuple[frozenset[str], bool]]]]
@@ -137,7 +138,7 @@ def check_phrases(rules: list[Rule], prep: Prepared, ctx: Context) -> list[Hit]:
         chans = frozenset().union(*(rules[n].params["channels"] for n in idx))
         dirs = frozenset().union(*(rules[n].params["directions"] for n in idx))
         wanted = frozenset().union(*(tables[n].phrases | tables[n].benign for n in idx))
-        verdicts: dict[Summary, list[tuple[int, str, str, float]]] = {}
+        verdicts: dict[Summary, list[tuple[int, str, str, float, list[str]]]] = {}
         for it in prep.select(chans, dirs, None):
             occ = it.hits(matcher, fields)
             if not occ or wanted.isdisjoint(occ):
@@ -146,14 +147,17 @@ def check_phrases(rules: list[Rule], prep: Prepared, ctx: Context) -> list[Hit]:
             found = verdicts.get(summary)
             if found is None:
                 found = verdicts[summary] = _verdicts(summary, idx, tables, rules, tpl)
-            for n, en, zh, score in found:
+            for n, en, zh, score, phrases in found:
                 chan, direc, lo, hi = limits[n]
                 if it.channel not in chan or it.direction not in direc:
                     continue
                 if it.day < lo or it.day > hi:
                     ctx.notes.skip_not_in_force(rules[n], (it.rid,))
                     continue
-                hits.append(makers[n].one(it, en, zh, score=score))
+                hit = makers[n].one(it, en, zh, score=score)
+                if it.rec.attachments and fields == CONTENT:
+                    hit = _screenshot(hit, it, phrases, matcher)
+                hits.append(hit)
     return hits
 
 
@@ -163,8 +167,9 @@ def _verdicts(
     tables: list[_Table],
     rules: list[Rule],
     tpl: tuple[str, str],
-) -> list[tuple[int, str, str, float]]:
-    """For one summary: each rule that scores enough, with its reasons and score."""
+) -> list[tuple[int, str, str, float, list[str]]]:
+    """For one summary: each rule that scores enough, with its reasons, score and the
+    phrases that counted."""
     out = []
     for n in idx:
         table = tables[n]
@@ -190,5 +195,12 @@ def _verdicts(
             phrases="、".join(f"“{p}”" for p in found),
             score=f"{score:g}",
         )
-        out.append((n, en, zh, score))
+        out.append((n, en, zh, score, found))
     return out
+
+
+def _screenshot(hit: Hit, it: Item, phrases: list[str], matcher: PhraseMatcher) -> Hit:
+    """Name the screenshots a hit's phrases were read from (rules/screenshots.py)."""
+    rec = it.rec
+    typed = " ".join(x for x in (rec.subject, rec.content) if x)
+    return screenshots.mark(hit, rec, phrases, typed, lambda text: matcher.find(normalise(text)))
