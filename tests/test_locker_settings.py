@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -92,3 +93,41 @@ def test_config_command(cli) -> None:  # type: ignore[no-untyped-def]
     assert json.loads(cli("config", "--json").out) == {"tz": None, "rules": None}
     zh = cli("--lang", "zh", "config", "rules", "us")
     assert zh.code == 0 and "已加密保存" in zh.out
+
+
+def test_the_lockers_zone_reads_the_times_you_type(cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """On a machine set to UTC, ``config tz Asia/Shanghai`` makes ``--at 22:05`` Beijing
+    time: logged with +08:00, shown as 22:05 and a night call for the rules."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        mine = {"EVIDENCE_LOCKER_TZ": None, "TZ": "UTC"}
+        assert cli("init", env=mine).code == 0
+        assert cli("config", "tz", "Asia/Shanghai", env=mine).code == 0
+        logged = cli(
+            "log", "call", "--org", "XX银行", "--at", "2026-02-09 22:05", "--json", env=mine
+        )
+        assert logged.code == 0, logged.err
+        assert json.loads(logged.out)["occurred_at"].startswith("2026-02-09T22:05:00+08:00")
+        listed = json.loads(cli("list", "--json", "--since", "2026-02-09", env=mine).out)
+        assert len(listed) == 1
+        checked = json.loads(cli("check", "--rules", "cn", "--json", env=mine).out)
+        assert [f["kind"] for f in checked["findings"]] == ["quiet_hours"]
+        assert checked["time_zone"]["source"] == "locker"
+        # --tz for one run still wins over the locker's zone.
+        other = cli(
+            "--tz",
+            "UTC",
+            "log",
+            "call",
+            "--org",
+            "XX银行",
+            "--at",
+            "2026-02-10 12:00",
+            "--json",
+            env=mine,
+        )
+        assert json.loads(other.out)["occurred_at"].startswith("2026-02-10T12:00:00+00:00")
+    finally:
+        monkeypatch.undo()
+        time.tzset()

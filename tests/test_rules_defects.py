@@ -400,3 +400,19 @@ def test_reported_collection_wordings_are_found(rules, zone, text, kind):
         content=text,
     )
     assert kind in {f.kind for f in check([sms], rules, tz=zone)}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("【法院】您已被列为被执行人，将追究刑事责任，请立即还款", {"CN-CBA-OFFICIAL"}),
+        ("你家人都会知道的", {"CN-CBA-CONTACTS"}),
+        ("你家人不会知道的，放心", set()),
+    ],
+)
+def test_a_court_signature_and_a_family_will_know_threat(text, expected):
+    """An SMS signed 【法院】 poses as a court; "your family will all know" threatens to
+    tell them (its negation does not)."""
+    sms = rec(datetime(2026, 2, 9, 10, 0, tzinfo=SH), channel=Channel.SMS, content=text)
+    named = {r for f in check([sms], CN, tz=SH) for r in rules_of(f)}
+    assert expected <= named and (expected or not named)

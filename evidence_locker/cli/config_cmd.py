@@ -20,14 +20,20 @@ from evidence_locker.cli.context import STATE
 
 def config_cmd(
     name: Annotated[
-        str | None, typer.Argument(help="Setting: tz (your zone) or rules (cn, us, uk).")
+        str | None,
+        typer.Argument(
+            help="Setting: tz (your zone: the times you type, the rules' clock)"
+            " or rules (cn, us, uk)."
+        ),
     ] = None,
     value: Annotated[str | None, typer.Argument(help="The new value.")] = None,
     unset: Annotated[bool, typer.Option("--unset", help="Remove the setting.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Settings as JSON.")] = False,
 ) -> None:
-    """Show or change the locker's settings: tz (whose clock the rules read) and rules
-    (which law). / 查看或更改证据库设置：tz（规则按哪个时区判断）和 rules（按哪套规则）。"""
+    """Show or change the locker's settings: tz (your zone: the times you type and read,
+    the rules' clock) and rules (which law).
+    / 查看或更改证据库设置：tz（您的时区：输入和显示的时间、规则用的时区）
+    和 rules（按哪套规则）。"""
     from evidence_locker.errors import UsageError
     from evidence_locker.locker.settings import KNOWN, check_name
 

@@ -102,11 +102,12 @@ def export_pdf(
 
 
 def _flags(locker, flt, rules: str | None) -> list[dict]:  # type: ignore[no-untyped-def]
-    """The findings the dossier lists; which rule sets and zone were used (and why) is
+    """The findings the dossier lists; which rule sets and clock were used (and why) are
     printed here, so the person exporting sees what law the PDF's findings rest on."""
     names = [n.strip() for n in (rules or "").split(",") if n.strip()]
     report = check_report(locker, flt, names)
     STATE.err.print(report.choice.describe(STATE.lang), markup=False)
+    STATE.err.print(report.zone.describe(STATE.lang), markup=False)
     for note in report.notes:
         if note.kind in ("region_mismatch", "offsets"):
             STATE.err.print(note.text(STATE.lang), markup=False)

@@ -124,6 +124,9 @@ def print_report(report: CheckReport, n_selected: int) -> None:
     _para("· " + report.zone.describe(lang))
     for note in report.notes:
         _para(t("rules.cli.note") + note.text(lang), style="yellow")
+        if note.records:  # which records, so the reader can look at (or correct) them
+            sep = "：" if lang == "zh" else ": "
+            _para(f"  {t('rules.cli.records')}{sep}{_ids(note.records)}", style="yellow")
     if not findings:
         return
     _para(t("rules.cli.legend"), style="dim")
@@ -229,7 +232,11 @@ def _what(report: CheckReport, f: Finding) -> str:
 
 
 def _records(f: Finding) -> str:
-    ids = [r[: render.SHORT_ID] for r in f.records]
+    return _ids(f.records)
+
+
+def _ids(records: tuple[str, ...]) -> str:
+    ids = [r[: render.SHORT_ID] for r in records]
     shown = " ".join(ids[:_SHOWN_IDS])
     if len(ids) > _SHOWN_IDS:
         return STATE.t("rules.cli.more_records", shown=shown, more=len(ids) - _SHOWN_IDS)
