@@ -136,7 +136,7 @@ def print_report(report: CheckReport, n_selected: int) -> None:
     number = 0
     for group in groups:
         console.print()
-        console.print(_group_title(group), markup=False, style="bold")
+        _para(_group_title(group), style="bold")
         if wide:
             _group_table(report, group, number)
         else:
@@ -253,10 +253,9 @@ def _sources(f: Finding) -> list[str]:
 
 
 def _block(report: CheckReport, f: Finding, number: int) -> None:
-    """One finding: a numbered heading line, then labelled lines wrapped under it."""
+    """One finding: a numbered heading line, then labelled lines wrapped under it (no
+    trailing padding: a copied block pastes as it reads)."""
     from rich.cells import cell_len
-    from rich.padding import Padding
-    from rich.table import Table
     from rich.text import Text
 
     from evidence_locker.cli.linebreak import wrap
@@ -276,13 +275,15 @@ def _block(report: CheckReport, f: Finding, number: int) -> None:
     labels = {key: t(key) for key, _ in rows}
     label_w = max(cell_len(x) for x in labels.values())
     value_w = STATE.console.width - _INDENT - label_w - 1
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True, style="dim")
-    grid.add_column(no_wrap=True, overflow="ignore")
     for key, value in rows:
-        if value:
-            grid.add_row(labels[key], Text("\n".join(wrap(value, value_w))))
-    STATE.console.print(Padding(grid, (0, 0, 0, _INDENT)))
+        if not value:
+            continue
+        for i, line in enumerate(wrap(value, value_w)):
+            label = labels[key] if i == 0 else ""
+            out = Text(" " * _INDENT)
+            out.append(label + " " * (label_w - cell_len(label) + 1), style="dim")
+            out.append(line)
+            STATE.console.print(out, no_wrap=True, overflow="ignore")
 
 
 def _group_table(report: CheckReport, group: FindingGroup, start: int) -> None:
