@@ -80,8 +80,31 @@ class Source:
         return f"{inst}{sep}{art}" if art else inst
 
 
+class _Cited:
+    """What a rule and a reference share: a source, cited the same way, and words."""
+
+    __slots__ = ()
+    source: Source
+    description_en: str
+    description_zh: str
+
+    @property
+    def confidence(self) -> str:
+        return self.source.confidence
+
+    @property
+    def source_url(self) -> str:
+        return self.source.url
+
+    def citation(self, lang: str = "en") -> str:
+        return self.source.citation(lang)
+
+    def description(self, lang: str = "en") -> str:
+        return self.description_zh if lang == "zh" else self.description_en
+
+
 @dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(_Cited):
     """One rule: what to look for and which public text it comes from.
 
     ``in_force_from``/``in_force_until`` bound the contacts the rule judges: a contact
@@ -103,26 +126,12 @@ class Rule:
     groups: Mapping[str, PhraseGroup] = field(default_factory=dict)
 
     @property
-    def confidence(self) -> str:
-        return self.source.confidence
-
-    @property
-    def source_url(self) -> str:
-        return self.source.url
-
-    @property
     def instrument(self) -> str:
         return self.source.instrument
 
     @property
     def article(self) -> str:
         return self.source.article
-
-    def citation(self, lang: str = "en") -> str:
-        return self.source.citation(lang)
-
-    def description(self, lang: str = "en") -> str:
-        return self.description_zh if lang == "zh" else self.description_en
 
     @property
     def unverified(self) -> bool:
@@ -131,7 +140,7 @@ class Rule:
 
 
 @dataclass(frozen=True, slots=True)
-class Reference:
+class Reference(_Cited):
     """A source the rules cite as related (``see_also``) without checking it on its own.
 
     Kept as data so docs/rules.md lists it with its confidence, instead of a rule that
@@ -142,17 +151,6 @@ class Reference:
     source: Source
     description_en: str
     description_zh: str
-
-    @property
-    def confidence(self) -> str:
-        return self.source.confidence
-
-    @property
-    def source_url(self) -> str:
-        return self.source.url
-
-    def citation(self, lang: str = "en") -> str:
-        return self.source.citation(lang)
 
 
 @dataclass(frozen=True, slots=True)
