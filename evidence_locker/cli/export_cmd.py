@@ -91,6 +91,9 @@ def export_pdf(
             redact=redactions,
             flags=flags,
             progress=progress,
+            on_problem=lambda exc: STATE.err.print(
+                STATE.t("export.trusted_problem", detail=exc.render(STATE.lang)), markup=False
+            ),
         )
     _write_atomically(target, pdf, force=force)
     STATE.console.print(STATE.t("export.done", path=str(target), size=len(pdf)), markup=False)
@@ -136,6 +139,14 @@ def verify_dossier_cmd(
             "without it the dossier is only shown to be self-consistent.",
         ),
     ] = None,
+    tsa_root: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--tsa-root",
+            help="A time-stamp authority's root certificate you trust (PEM or DER; "
+            "repeatable); without it the roots the dossier lists are used and named.",
+        ),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Check a dossier from the PDF alone: signatures, every record's proof. / 校验证据档案。"""
@@ -149,7 +160,12 @@ def verify_dossier_cmd(
             raise UsageError("export.bad_fingerprint", value=expect_key) from None
     if not file.is_file():
         raise NotFound("file.missing", path=str(file))
-    report = verify_dossier(file.read_bytes(), lang=STATE.lang, expect_key=expect_key)
+    from evidence_locker.cli.tsa_cmd import trusted_json
+
+    roots = _read_roots(tsa_root or [])
+    report = verify_dossier(
+        file.read_bytes(), lang=STATE.lang, expect_key=expect_key, tsa_roots=roots
+    )
     if json_out:
         from evidence_locker.cli.render import print_json
 
@@ -166,6 +182,7 @@ def verify_dossier_cmd(
                 "failed_records": report.failed_records,
                 "signed": report.signed,
                 "endorsed": report.endorsed,
+                "trusted_time": trusted_json(report.trusted),
                 "messages": report.messages,
             }
         )
@@ -175,6 +192,18 @@ def verify_dossier_cmd(
             console.print(line, markup=False)
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _read_roots(paths: list[Path]) -> list[bytes]:
+    from evidence_locker.crypto.tsp_token import load_roots
+
+    roots: list[bytes] = []
+    for path in paths:
+        try:
+            roots += load_roots(path.read_bytes())
+        except OSError as exc:
+            raise UsageError("tsa.root_missing", path=str(path), detail=exc.strerror) from None
+    return roots
 
 
 def register(app: typer.Typer) -> None:

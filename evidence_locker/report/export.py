@@ -17,14 +17,35 @@ from typing import TYPE_CHECKING, Any, Protocol
 from evidence_locker.errors import UsageError
 from evidence_locker.ledger.bundle import EntryReveal, build_bundle
 from evidence_locker.model import AttachmentInfo, Record, RecordFilter
+from evidence_locker.report.trusted_time import embed_stamps
 
 if TYPE_CHECKING:
     from evidence_locker.crypto import KeyRing
+    from evidence_locker.errors import LockerError
+    from evidence_locker.ledger.anchors import Anchor
     from evidence_locker.ledger.log import DecodedEntry
 
 # "names" covers names read in screenshots; a typed name is a field of its own.
 REDACTIONS = ("numbers", "addresses", "ids", "names")
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
+
+
+class DossierTimestamps(Protocol):
+    """The trusted-time part of a locker (locker/timestamps.py), as a dossier uses it."""
+
+    def before_export(self, on_problem: Callable[[LockerError], None] | None = None) -> None:
+        """Stamp the current head with every configured TSA (network; never fails)."""
+        ...
+
+    def for_dossier(self, leaves: Sequence[bytes]) -> tuple[list[Anchor], dict[str, list[bytes]]]:
+        """The anchors that verify against the tree over ``leaves``, and TSA roots."""
+        ...
+
+    def timestamp_document(
+        self, pdf: bytes, on_problem: Callable[[LockerError], None] | None = None
+    ) -> bytes:
+        """The signed PDF with a document time-stamp, when a TSA gives one (network)."""
+        ...
 
 
 class DossierSource(Protocol):
@@ -51,6 +72,9 @@ class DossierSource(Protocol):
 
     def read_attachment(self, info: AttachmentInfo) -> bytes: ...
 
+    @property
+    def timestamps(self) -> DossierTimestamps: ...
+
 
 def export_dossier(
     locker: DossierSource,
@@ -65,8 +89,16 @@ def export_dossier(
     flags: Sequence[dict[str, Any]] = (),
     progress: Callable[[int, int], None] | None = None,
     invariant: bool = False,
+    trusted_time: bool = True,
+    on_problem: Callable[[LockerError], None] | None = None,
 ) -> bytes:
-    """The PDF bytes of a dossier for the records ``flt`` selects (with their history)."""
+    """The PDF bytes of a dossier for the records ``flt`` selects (with their history).
+
+    With ``trusted_time`` and a TSA configured (network): the tree head is stamped
+    first, so the dossier's own head carries tokens; the tokens exported entries need
+    are embedded (report/trusted_time.py); the signed PDF gets a document time-stamp.
+    A TSA that fails does not stop the export: ``on_problem`` hears of it.
+    """
     from evidence_locker.crypto.pdfsign import dossier_public_key
     from evidence_locker.report import fields_to_withhold, render_dossier, sign_endorsement
     from evidence_locker.report.screenshot_redaction import reading_redactor
@@ -82,7 +114,10 @@ def export_dossier(
     record_ids = {r.record_id for r in records}
     version_ids = [r.id for r in records]
     attachment_ids = [a.id for r in records if r.is_latest for a in r.attachments]
+    if trusted_time:
+        locker.timestamps.before_export(on_problem)
     decoded, leaves, note = locker.proof_material(version_ids + attachment_ids)
+    stamps, tsa_roots = locker.timestamps.for_dossier(leaves)
     reveals = []
     for entry_id in version_ids + attachment_ids:
         d = decoded[entry_id]
@@ -96,6 +131,7 @@ def export_dossier(
         leaves=leaves,
         entries=reveals,
     )
+    embed_stamps(bundle, stamps, tsa_roots, leaves, [r.seq for r in reveals])
     seed = locker.keyring.subkey("dossier")
     bundle["dossier_key_note"] = sign_endorsement(
         locker.keyring.signer, locker.origin, dossier_public_key(seed)
@@ -108,7 +144,7 @@ def export_dossier(
             return None
         return locker.read_attachment(info)
 
-    return render_dossier(
+    pdf = render_dossier(
         records,
         bundle,
         lang=lang,
@@ -124,3 +160,6 @@ def export_dossier(
         progress=progress,
         invariant=invariant,
     )
+    if trusted_time:
+        pdf = locker.timestamps.timestamp_document(pdf, on_problem)
+    return pdf
