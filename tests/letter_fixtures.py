@@ -61,8 +61,10 @@ def us_drafts() -> list[ContactDraft]:
         ),
         ContactDraft(s, at("2025-03-04 10:00", NY), organisation=org, address="+12125550100",
                      content="Pay today or we will have you arrested and tell your employer."),
+        # About the debt: one call to a relative only asking where the debtor is would be
+        # allowed (1692b), and the rules would not flag it.
         ContactDraft(c, at("2025-03-05 12:00", NY), organisation=org, address="+12125550101",
-                     third_party="my sister"),
+                     third_party="my sister", content="Told my sister I owe them a debt."),
     ]  # fmt: skip
 
 

@@ -15,7 +15,7 @@ import typer
 
 from evidence_locker.cli.context import STATE
 from evidence_locker.cli.files import check_target, write_new
-from evidence_locker.cli.options import CaseOpt, OrgOpt, SinceOpt, UntilOpt, _filter, rules_zone
+from evidence_locker.cli.options import CaseOpt, OrgOpt, SinceOpt, UntilOpt, _filter
 from evidence_locker.errors import NotFound, UsageError
 from evidence_locker.letters.kinds import REGIONS, get_kind, kind_ids, kinds_for, regions_of
 
@@ -42,11 +42,14 @@ def _region(region: str | None) -> str | None:
 
 
 def _default_region() -> str:
-    """The region of the rule set a bare ``check`` would use (timezone, else language)."""
-    from evidence_locker.rules import default_rule_set_name
+    """The region of the law a bare ``check`` reads the records against: the locker's
+    ``rules`` setting, else the region the records point to (rules/region.py), never
+    the interface language alone."""
+    from evidence_locker.rules import choose_rule_sets
 
-    zone = rules_zone()
-    return default_rule_set_name(STATE.lang, zone if isinstance(zone, str) else None)
+    locker = STATE.open_locker()
+    choice = choose_rule_sets(locker.records(), setting=locker.settings().get("rules"))
+    return choice.sets[0].name
 
 
 def _resolve_kind(kind_id: str, region: str | None):  # type: ignore[no-untyped-def]
@@ -252,7 +255,7 @@ def _draft(
         locker,
         Request(kind, flt, values, lang, now, moratorium),
         rule_sets=resolve_rule_sets([kind.region]),
-        tz=rules_zone(),
+        tz=STATE.explicit_tz,
         dossier=ref,
     )
     for label, body, limit in letter.limited:

@@ -231,7 +231,7 @@ def run_check(
     before ``--since`` still count); ``selected`` (record ids) only narrows which
     findings are returned. Rule sets: ``rule_sets`` if given, else the locker's
     ``rules`` setting, else the records' region. Zone: ``tz`` if given, else the
-    locker's ``tz`` setting, else the rule sets' default, else this computer's.
+    locker's ``tz`` setting, else the rule sets' default, else each record's own offset.
     """
     settings = settings or {}
     live = live_records(records)
