@@ -61,10 +61,8 @@ def us_drafts() -> list[ContactDraft]:
         ),
         ContactDraft(s, at("2025-03-04 10:00", NY), organisation=org, address="+12125550100",
                      content="Pay today or we will have you arrested and tell your employer."),
-        # About the debt: one call to a relative only asking where the debtor is would be
-        # allowed (1692b), and the rules would not flag it.
         ContactDraft(c, at("2025-03-05 12:00", NY), organisation=org, address="+12125550101",
-                     third_party="my sister", content="Told my sister I owe them a debt."),
+                     third_party="my sister"),
     ]  # fmt: skip
 
 
@@ -107,7 +105,9 @@ def fonts_embedded(path: Path) -> list[str]:
 
 
 def e_numbers(text: str) -> set[str]:
-    return set(re.findall(r"E-\d+", text))
+    """The E-numbers in ``text``: whole words only (a dossier id such as EL-A41E-8932
+    holds "E-8932" but cites no record)."""
+    return set(re.findall(r"(?<![A-Za-z0-9-])E-\d+(?!\d)", text))
 
 
 def local(rec: Record, tz: ZoneInfo) -> datetime:

@@ -171,6 +171,13 @@ def test_report_12321_keeps_each_sms_exactly(cn, truth):  # type: ignore[no-unty
         (["nonsense"], 2, "nonsense"),
         (["cease", "--org", COLLECTOR, "--name", "x", "--region", "xx"], 2, "xx"),
         (["cfpb", "--org", COLLECTOR, "--region", "cn"], 2, "cfpb"),
+        (["cease", "--org", COLLECTOR, "--name", "x", "--dossier", "/nonexistent/d.pdf"], 1,
+         "/nonexistent/d.pdf"),
+        (["cease", "--org", COLLECTOR, "--details", "/nonexistent/me.toml"], 1, "me.toml"),
+        (["cease", "--org", COLLECTOR, "--name", "x", "--letter-lang", "fr"], 2, "--letter-lang"),
+        (["cease", "--org", COLLECTOR, "--name", "x", "-o", __file__], 2, "--force"),
+        (["cease", "--org", COLLECTOR, "--name", "x", "--breathing-space", "2026-03-01"], 2,
+         "--breathing-space"),
     ],
 )  # fmt: skip
 def test_bad_input_is_one_clear_line(cn, args, code, says):  # type: ignore[no-untyped-def]

@@ -112,3 +112,26 @@ def test_each_cited_instrument_is_listed_once_with_its_weakest_mark() -> None:
     ]
     zh = cited_sources(cites[:2], [], ("（", "、"))
     assert zh == [(f"{cba}（third parties、night）", "S")]
+
+
+def test_a_kind_of_finding_without_its_own_sentence_is_still_stated() -> None:
+    """A rule set's new kind of finding: named by its label (the rules' own, else its
+    id) with its records' numbers, in a complaint and in a 12321 report alike."""
+    from evidence_locker.letters.facts import Concern
+
+    recs = (_rec(1, "a"), _rec(2, "b"))
+    cite = _cite("Some guideline", "identity")
+    concern = Concern("unheard_of", "low", recs, (cite,), ())
+    facts = Facts(
+        "cn", SH, ORG, (ORG,), recs, (), (concern,), {r.record_id: f"E-{r.seq}" for r in recs}
+    )
+    for lang, said in (("en", "Records flagged as “unheard_of”: E-1, E-2."),
+                       ("zh", "被标为“unheard_of”的记录：E-1、E-2。")):  # fmt: skip
+        c = Composer(facts, lang, DETAILS[0], START)
+        c.concerns()
+        assert [b.text for b in c.blocks] == [said]
+        c.basis([])
+        assert any("Some guideline" in b.text and "unheard_of" in b.text for b in c.blocks) == (
+            lang == "zh"
+        )
+    assert Composer(facts, "zh", DETAILS[0], START).kind_label("quiet_hours") == "夜间联系"

@@ -151,8 +151,8 @@ def test_dossier_annex_is_verified_and_its_numbers_used(us, tmp_path: Path):  # 
     locker = open_locker(us.path)
     with locker:
         contacts = collector_contacts(locker.records(), ACME)
-    third = next(c for c in contacts if c.third_party)
-    assert f"{manifest[third.record_id]} · 2025-03-05 12:00" in text
+    threat = next(c for c in contacts if c.content and "arrested" in c.content)
+    assert f"{manifest[threat.record_id]} · 2025-03-04 10:00" in text  # the quote's number
     assert e_numbers(text) <= set(manifest.values())
     # a changed byte: the annex does not verify, nothing is written
     broken = tmp_path / "broken.pdf"

@@ -24,26 +24,17 @@ from evidence_locker.ledger.stamp_timing import (
     timing_runs,
 )
 from evidence_locker.locker import Locker
-from evidence_locker.model import Channel, ContactDraft, micros
+from evidence_locker.model import micros
+from tests.test_timestamps import _sms
 
-from .conftest import PASSPHRASE, SHANGHAI, FakeClock
+from .conftest import PASSPHRASE, FakeClock
 
 
 def _logged_with_clock(locker_dir: Path, start: datetime, tsa, tsa_pki, n: int = 2) -> list[str]:  # type: ignore[no-untyped-def]
     """``n`` records logged with the computer's clock at ``start``, then stamped."""
     locker, _ = Locker.create(locker_dir, PASSPHRASE, clock=FakeClock(start))
     with locker:
-        ids = [
-            locker.log(
-                ContactDraft(
-                    channel=Channel.SMS,
-                    occurred_at=datetime(2025, 2, 9, 18, 43, tzinfo=SHANGHAI),
-                    address="95577",
-                    content=f"催收 {i}",
-                )
-            ).id
-            for i in range(n)
-        ]
+        ids = [locker.log(_sms(f"催收 {i}")).id for i in range(n)]
         locker.add_tsa("local", tsa.url, tsa_pki.root_pem)
         [result] = locker.stamp()
         assert result.anchor is not None, result.error
@@ -140,3 +131,23 @@ def test_runs_name_every_entry_that_stands_out_once_in_order(
             for n in range(run.first, run.last + 1)
         ]
         assert run.worst_us == max(gaps)
+
+
+def test_verify_prints_a_few_runs_of_each_kind_and_counts_the_rest(
+    cli, locker_dir: Path, tsa, tsa_pki
+) -> None:  # type: ignore[no-untyped-def]
+    clock = FakeClock()
+    locker, _ = Locker.create(locker_dir, PASSPHRASE, clock=clock)
+    with locker:
+        for i in range(16):  # old, recent, old, recent, ...: 8 separate long-lag runs
+            clock.now = datetime.now(UTC) - (timedelta(days=2) if i % 2 == 0 else timedelta(0))
+            locker.log(_sms(str(i)))
+        locker.add_tsa("local", tsa.url, tsa_pki.root_pem)
+        assert locker.stamp()[0].anchor is not None
+    verified = cli("verify")
+    assert verified.code == 0, verified.err
+    assert verified.out.count("was stamped") == 5
+    assert "entry 1 was stamped" in verified.out and "entry 9 was stamped" in verified.out
+    assert "and 3 more such ranges (verify --json lists them all)" in verified.out
+    runs = json.loads(cli("verify", "--json").out)["stamps"]["timing"]
+    assert [r["first"] for r in runs] == [1, 3, 5, 7, 9, 11, 13, 15]

@@ -81,10 +81,10 @@ class State:
         borrower in Beijing on a laptop set to UTC sets the locker's zone once, and
         "22:05" means 22:05 in Beijing from then on (issue 15)."""
         if self._tz is None:
-            self._tz = user_timezone(self.explicit_tz or self._locker_zone())
+            self._tz = user_timezone(self.explicit_tz or self.locker_zone())
         return self._tz
 
-    def _locker_zone(self) -> str | None:
+    def locker_zone(self) -> str | None:
         """The locker's ``tz`` setting (unlocking it, as the command will anyway), or
         None when there is no locker here yet."""
         from evidence_locker.locker import Locker

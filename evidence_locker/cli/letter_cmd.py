@@ -41,6 +41,19 @@ def _region(region: str | None) -> str | None:
     return value
 
 
+def _zone(region: str) -> Any:
+    """One zone for the letter's dates and the rules' clock: ``--tz``, else the
+    locker's setting, else the default of the letter's rule set (cn: Asia/Shanghai,
+    as ``check`` reads it), else this computer's. An IANA name when it has one."""
+    from evidence_locker.rules import shipped_rule_set
+
+    if STATE.explicit_tz is None and STATE.locker_zone() is None:
+        default = shipped_rule_set(region).default_timezone
+        if default:
+            return default
+    return getattr(STATE.tz, "key", None) or STATE.tz
+
+
 def _default_region() -> str:
     """The region of the law a bare ``check`` reads the records against: the locker's
     ``rules`` setting, else the region the records point to (rules/region.py), never
@@ -255,7 +268,7 @@ def _draft(
         locker,
         Request(kind, flt, values, lang, now, moratorium),
         rule_sets=resolve_rule_sets([kind.region]),
-        tz=STATE.explicit_tz,
+        tz=_zone(kind.region),
         dossier=ref,
     )
     for label, body, limit in letter.limited:

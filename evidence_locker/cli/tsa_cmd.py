@@ -130,17 +130,34 @@ def print_stamps(state: State, stamps: StampsReport | None) -> None:
     if stamps.verdicts and last < stamps.size:
         key = "verify.unstamped_one" if last + 1 == stamps.size else "verify.unstamped"
         state.console.print(state.t(key, first=last + 1, last=stamps.size), markup=False)
-    from evidence_locker.report.trusted_time import span
-
-    for run in stamps.timing:
-        key = f"verify.{run.timing.value}" + ("_one" if run.first == run.last else "")
-        gap = span(timedelta(microseconds=run.worst_us), state.lang)
-        state.console.print(state.t(key, first=run.first, last=run.last, gap=gap), markup=False)
+    print_timing(state, stamps)
     if stamps.settings_problem:
         state.err.print(state.t(stamps.settings_problem), markup=False)
     for v in stamps.verdicts:
         if not v.ok and v.problem:
             state.err.print(state.t(v.problem, **v.params), markup=False)
+
+
+TIMING_LINES = 5  # per kind; verify --json lists every run
+
+
+def print_timing(state: State, stamps: StampsReport) -> None:
+    """verify's lines on entries whose logged time stands out against their trusted
+    time (ledger/stamp_timing.py), a few per kind, then how many more."""
+    from evidence_locker.report.trusted_time import span
+
+    shown: dict[str, int] = {}
+    for run in stamps.timing:
+        kind = run.timing.value
+        shown[kind] = shown.get(kind, 0) + 1
+        if shown[kind] > TIMING_LINES:
+            continue
+        key = f"verify.{kind}" + ("_one" if run.first == run.last else "")
+        gap = span(timedelta(microseconds=run.worst_us), state.lang)
+        state.console.print(state.t(key, first=run.first, last=run.last, gap=gap), markup=False)
+    for kind, n in shown.items():
+        if n > TIMING_LINES:
+            state.console.print(state.t(f"verify.{kind}_more", n=n - TIMING_LINES), markup=False)
 
 
 # -- commands -------------------------------------------------------------------------
@@ -221,7 +238,7 @@ def tsa_list(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
             if s.last and s.last.attested_at
             else STATE.t("tsa.never")
         )
-        auto = STATE.t("tsa.auto_on" if s.config.auto else "tsa.auto_off")
+        auto = STATE.t("tsa.auto", auto=STATE.t("tsa.auto_on" if s.config.auto else "tsa.auto_off"))
         STATE.console.print(f"{s.config.name}  {s.config.url}  ({auto})", markup=False)
         for subject, sha, _start, end in s.roots:
             STATE.console.print(

@@ -62,7 +62,7 @@ def report_12321(c: Composer, d: dict[str, str], extra: dict[str, Any]) -> None:
     kinds: dict[str, list[str]] = {}
     for con in c.facts.concerns:
         for r in con.records:
-            kinds.setdefault(r.record_id, []).append(c.L(f"kind.{con.kind}"))
+            kinds.setdefault(r.record_id, []).append(c.kind_label(con.kind))
     for r in chosen[:MAX_REPORTED]:
         c.add("heading", c.nos([r]))
         c.add("item", c.L(f"{k}.number", value=r.address or c.L(f"{k}.no_number")))

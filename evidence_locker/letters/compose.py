@@ -297,11 +297,18 @@ class Composer:
         self.add("item", self.L("fact.scam_signs", n=len(c.records), nos=self.nos(c.records)))
 
     def _other(self, c: Concern) -> None:
-        key = f"rules.kind.{c.kind}"
-        label = t(key, self.lang) if key in catalog() else c.kind
+        """A kind of finding this module has no sentence for (a rule set's new kind):
+        its label and its records, nothing more."""
         self.add(
-            "item", self.L("fact.other", kind=label, n=len(c.records), nos=self.nos(c.records))
+            "item", self.L("fact.other", kind=self.kind_label(c.kind), nos=self.nos(c.records))
         )
+
+    def kind_label(self, kind: str) -> str:
+        """A kind of problem in a few words: the letters' own, else the rules' label."""
+        for key in (f"letters.kind.{kind}", f"rules.kind.{kind}"):
+            if key in catalog():
+                return t(key, self.lang)
+        return kind
 
     # -- basis, annex, ending ----------------------------------------------------------
 
@@ -324,7 +331,7 @@ class Composer:
         in Chinese, the kind of problem (the rule sets name their articles in English)."""
         out = []
         for c in self.facts.concerns:
-            label = self.L(f"kind.{c.kind}") if f"letters.kind.{c.kind}" in catalog() else ""
+            label = self.kind_label(c.kind)
             for cite in c.citations:
                 out.append((cite, label if self.lang == "zh" else cite.article))
         return out
