@@ -220,7 +220,7 @@ def _what(report: CheckReport, f: Finding) -> str:
     text = rec.content or rec.subject or rec.notes or ""
     extra: list[str] = []
     if rec.duration_s:
-        extra.append(render.duration(rec.duration_s))
+        extra.append(_lasted(rec.duration_s))
     if rec.third_party:
         extra.append(rec.third_party)
     zh = STATE.lang == "zh"
@@ -229,6 +229,17 @@ def _what(report: CheckReport, f: Finding) -> str:
     if not text:
         return label
     return f"{label}{'：' if zh else ': '}“{render.one_line(text, 160)}”"
+
+
+def _lasted(seconds: int) -> str:
+    """ "lasted 6 min" / "通话6分钟": in brackets after "call", a bare "6:00" reads as a
+    time of day."""
+    m, sec = divmod(int(seconds), 60)
+    if not m:
+        return STATE.t("rules.cli.lasted_s", s=sec)
+    if sec and m < 10:
+        return STATE.t("rules.cli.lasted_ms", m=m, s=sec)
+    return STATE.t("rules.cli.lasted_m", m=round(seconds / 60))
 
 
 def _records(f: Finding) -> str:
