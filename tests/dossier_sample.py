@@ -285,7 +285,7 @@ def export_pdf(
 
     flt = flt or RecordFilter()
     sets = resolve_rule_sets(["cn"])
-    flags = sample.locker.check(flt, rule_sets=sets, tz="Asia/Shanghai")
+    flags = sample.locker.check(flt, rule_sets=sets, tz="Asia/Shanghai").findings
     return export_dossier(
         sample.locker,
         flt,

@@ -18,7 +18,7 @@ from evidence_locker.cli.options import (
     SinceOpt,
     UntilOpt,
     _filter,
-    flags_for,
+    check_report,
 )
 from evidence_locker.errors import StorageError, UsageError
 
@@ -51,7 +51,9 @@ def export_pdf(
     rules: Annotated[
         str | None,
         typer.Option(
-            "--rules", help="Rule set for the flagged contacts: cn, us, uk (default: locale)."
+            "--rules",
+            help="Rule sets for the flagged contacts: cn, us, uk (default: the locker's,"
+            " else from the records).",
         ),
     ] = None,
     no_flags: Annotated[
@@ -132,15 +134,18 @@ def export_pdf(
 
 
 def _flags(locker, flt, rules: str | None, lang: str) -> tuple[list[dict], list[tuple[str, str]]]:  # type: ignore[no-untyped-def]
-    """The findings in the dossier's language, and the rule sets that made them."""
-    from evidence_locker.rules import default_rule_set_name, resolve_rule_sets
-
+    """The findings in the dossier's language, and the rule sets that made them (the
+    dossier states them); which rule sets and clock were used, and why, are printed
+    here too, so the person exporting sees what law the PDF's findings rest on."""
     names = [n.strip() for n in (rules or "").split(",") if n.strip()]
-    names = names or [default_rule_set_name(lang, None)]
-    sets = [
-        (rs.name, rs.title_zh if lang == "zh" else rs.title_en) for rs in resolve_rule_sets(names)
-    ]
-    return [f.to_json(lang) for f in flags_for(locker, flt, names)], sets
+    report = check_report(locker, flt, names)
+    STATE.err.print(report.choice.describe(STATE.lang), markup=False)
+    STATE.err.print(report.zone.describe(STATE.lang), markup=False)
+    for note in report.notes:
+        if note.kind in ("region_mismatch", "offsets"):
+            STATE.err.print(note.text(STATE.lang), markup=False)
+    sets = [(rs.name, rs.title_zh if lang == "zh" else rs.title_en) for rs in report.choice.sets]
+    return [f.to_json(lang) for f in report.findings], sets
 
 
 def _read_declaration(path: Path | None) -> str | None:

@@ -77,9 +77,17 @@ def number_ranges(numbers: Iterable[str]) -> str:
     return ", ".join(out)
 
 
-def kind_label(d: Dossier, kind: str) -> str:
+def kind_label(d: Dossier, kind: str, given: Any = None) -> str:
+    """The dossier's own label for a kind of finding, else the one the rules gave the
+    finding (``kind_label``, already in the dossier's language), else the kind."""
     label = d.ctx.L(f"kind.{kind}")
-    return kind if label == f"report.kind.{kind}" else label
+    if label != f"report.kind.{kind}":
+        return label
+    return str(given) if given else kind
+
+
+def _kind_of(d: Dossier, f: dict[str, Any]) -> str:
+    return kind_label(d, str(f.get("kind", "")), f.get("kind_label"))
 
 
 def severity_label(d: Dossier, value: Any) -> str:
@@ -109,7 +117,7 @@ def summary_table(d: Dossier) -> list[Any]:
             [
                 cell(severity_label(d, worst.get("severity"))),
                 cell(g.organisation),
-                cell(kind_label(d, g.kind)),
+                cell(kind_label(d, g.kind, g.findings[0].get("kind_label"))),
                 cell(str(len(g.findings))),
                 cell(number_ranges(g.numbers)),
             ]
@@ -148,7 +156,7 @@ def appendix(d: Dossier) -> list[Any]:
         rows.append(
             [
                 cell(severity_label(d, f.get("severity", ""))),
-                cell(f"{f.get('rule', '')}\n{kind_label(d, str(f.get('kind', '')))}"),
+                cell(f"{f.get('rule', '')}\n{_kind_of(d, f)}"),
                 cell(number_ranges(nos) or ", ".join(nos)),
                 cell(ctx.mask(str(f.get("reason", "")))),
                 cell(source),

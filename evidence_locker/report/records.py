@@ -144,7 +144,7 @@ def _findings(d: Dossier, rec: Record) -> list[list[Any]]:
     for f in d.findings_of.get(rec.record_id, ()):
         text = (
             f"{severity_label(d, f.get('severity'))} · "
-            f"{kind_label(d, str(f.get('kind', '')))} · {f.get('rule', '')}"
+            f"{kind_label(d, str(f.get('kind', '')), f.get('kind_label'))} · {f.get('rule', '')}"
         )
         rows.append([Cell(ctx.L("field.finding"), "cellb"), Cell(text)])
     return rows
