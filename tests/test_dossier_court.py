@@ -98,15 +98,25 @@ def test_case_dossier_names_its_case_on_the_cover_and_every_page(case_zh) -> Non
         assert "案件：card-6222" in _flat(page), f"page {n} does not name the case"
 
 
-def test_rule_set_findings_grouped_and_appendix(zh) -> None:  # type: ignore[no-untyped-def]
+def test_rule_set_findings_grouped_and_appendix(sample, zh) -> None:  # type: ignore[no-untyped-def]
+    from evidence_locker.rules import resolve_rule_sets
+
     text = pages(zh)
     assert "cn:中国" in _flat(text[0])
     summary = _flat(text[2])
     assert "规则标记的联系" in summary and "涉及记录" in summary
     timeline_page = next(i for i, t in enumerate(text) if _flat(t).startswith("时间线"))
     assert timeline_page <= 5, "the timeline must come right after a short summary"
-    appendix = _flat("".join(t for t in text if "附录：全部规则标记" in t))
-    assert "CN-" in appendix and "依据" in appendix
+    start = next(i for i, t in enumerate(text) if "附录：全部规则标记" in t)
+    end = next(i for i, t in enumerate(text) if "附录：完整性说明" in t and i > start)
+    appendix = _flat("".join(text[start:end]))
+    assert "依据" in appendix
+    sets = resolve_rule_sets(["cn"])
+    findings = sample.locker.check(RecordFilter(), rule_sets=sets, tz="Asia/Shanghai").findings
+    assert findings
+    for f in findings:  # a finding several rules make cites every one of them
+        for rule in f.rules:
+            assert rule in appendix, rule
 
 
 def test_timeline_numbers_marks_and_who(sample, zh) -> None:  # type: ignore[no-untyped-def]

@@ -152,19 +152,28 @@ def appendix(d: Dossier) -> list[Any]:
     ]
     for f in ordered:
         nos = [d.no_by_id.get(str(r), str(r)) for r in f.get("records") or ()]
-        source = "\n".join(str(x) for x in (f.get("source"), f.get("source_url")) if x)
+        rules = "\n".join(str(r) for r in f.get("rules") or [f.get("rule", "")])
         rows.append(
             [
                 cell(severity_label(d, f.get("severity", ""))),
-                cell(f"{f.get('rule', '')}\n{_kind_of(d, f)}"),
+                cell(f"{rules}\n{_kind_of(d, f)}"),
                 cell(number_ranges(nos) or ", ".join(nos)),
                 cell(ctx.mask(str(f.get("reason", "")))),
-                cell(source),
+                cell(_sources(f)),
             ]
         )
     out += table(ctx, rows, [14 * mm, 30 * mm, 20 * mm, FRAME_W - 114 * mm, 50 * mm])
     out.append(PageBreak())
     return out
+
+
+def _sources(f: dict[str, Any]) -> str:
+    """Every rule's citation and address (a finding several rules make cites each),
+    or the first one's for findings of the older shape."""
+    cited = [
+        (c.get("citation"), c.get("url")) for c in f.get("sources") or [] if isinstance(c, dict)
+    ] or [(f.get("source"), f.get("source_url"))]
+    return "\n".join(str(x) for pair in cited for x in pair if x)
 
 
 def _first(d: Dossier, f: dict[str, Any]) -> int:
