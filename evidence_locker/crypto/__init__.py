@@ -147,6 +147,12 @@ def _open(key: bytes, blob: bytes, ad: bytes) -> bytes:
         raise DecryptionFailed from None
 
 
+# The first byte of a sealed field: which associated data the caller bound (the
+# ledger's version 1 bound the entry id; version 2 also its clear columns). The cipher
+# is the same; a byte changed makes the caller build other associated data, so it fails.
+SEAL_VERSIONS = (1, 2)
+
+
 class FieldCipher:
     """Seal and open small values, bound to where they live by associated data."""
 
@@ -155,12 +161,14 @@ class FieldCipher:
     def __init__(self, key: bytes):
         self._aead = P.AESGCMSIV(key)
 
-    def seal(self, plaintext: bytes, ad: bytes) -> bytes:
+    def seal(self, plaintext: bytes, ad: bytes, *, version: int = FORMAT_VERSION) -> bytes:
+        if version not in SEAL_VERSIONS:
+            raise ValueError(f"unknown seal version {version}")
         nonce = P.random_bytes(NONCE_SIZE)
-        return bytes([FORMAT_VERSION]) + nonce + self._aead.encrypt(nonce, plaintext, ad)
+        return bytes([version]) + nonce + self._aead.encrypt(nonce, plaintext, ad)
 
     def open(self, blob: bytes, ad: bytes) -> bytes:
-        if len(blob) < 1 + NONCE_SIZE + 16 or blob[0] != FORMAT_VERSION:
+        if len(blob) < 1 + NONCE_SIZE + 16 or blob[0] not in SEAL_VERSIONS:
             raise DecryptionFailed
         try:
             return self._aead.decrypt(blob[1 : 1 + NONCE_SIZE], blob[1 + NONCE_SIZE :], ad)

@@ -15,38 +15,31 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from evidence_locker.crypto import DecryptionFailed, KeyRing, random_bytes
+from evidence_locker.crypto import DecryptionFailed, KeyRing
 from evidence_locker.errors import IntegrityError
-from evidence_locker.ledger import merkle
-from evidence_locker.ledger.canonical import SALT_SIZE, commitment, entry_leaf_hash
+from evidence_locker.ledger import merkle, sealing
+from evidence_locker.ledger.canonical import HEADER_COLUMNS, commitment, entry_leaf_hash
 from evidence_locker.ledger.checkpoint import Checkpoint, open_note, sign_note
 from evidence_locker.store import database as db
 
 if TYPE_CHECKING:
     from evidence_locker.store.database import DbConn
 
-HEADER_COLUMNS = (
-    "seq",
-    "id",
-    "kind",
-    "target",
-    "record_id",
-    "channel",
-    "direction",
-    "occurred_at",
-    "offset",
-    "logged_at",
-    "case_id",
-)
 # Every column of the ``entry`` table (store/tables.py), in the order statements use.
 ENTRY_COLUMNS = (*HEADER_COLUMNS, "dedupe", "sealed", "leaf", "root")
 # Quoted: ``offset`` is an SQL keyword.
 ENTRY_SELECT = ", ".join(f'"{c}"' for c in ENTRY_COLUMNS)
 _ENTRY_INSERT = f"INSERT INTO entry ({ENTRY_SELECT}) VALUES ({db.placeholders(len(ENTRY_COLUMNS))})"
-AD_PREFIX = b"evidence-locker/v1/entry/"
+AD_PREFIX = sealing.AD_PREFIX  # what version-1 seals bind (ledger/sealing.py)
+# The locker format new writes produce, and the ones this version reads. Format 2 seals
+# entries with their clear columns bound (ledger/sealing.py); a format-1 locker is
+# raised to 2 by its first append (older programs then refuse it instead of calling
+# every new entry tampered).
+FORMAT = "evidence-locker/2"
+READABLE_FORMATS = ("evidence-locker/1", FORMAT)
 # The entry kinds that are versions of a record (the others point at one, or stand alone).
 RECORD_KINDS = ("record", "correction")
-MAX_SEALED_BYTES = 16 * 1024 * 1024  # a bound on one entry's fields (a pasted e-mail fits)
+MAX_SEALED_BYTES = sealing.MAX_SEALED_BYTES
 
 
 @dataclass(slots=True)
@@ -132,14 +125,12 @@ class Ledger:
 
     # -- writing ---------------------------------------------------------------------
 
-    def seal(self, entry_id: str, fields: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
-        """Encrypt the fields with a fresh salt each; return the blob and commitments."""
-        from evidence_locker.ledger.canonical import sealed_plaintext
-
-        plaintext, commitments = sealed_plaintext(fields, random_bytes(SALT_SIZE * len(fields)))
-        if len(plaintext) > MAX_SEALED_BYTES:
-            raise ValueError("entry too large")
-        return self.keyring.fields.seal(plaintext, AD_PREFIX + entry_id.encode()), commitments
+    def seal(
+        self, header: dict[str, Any], fields: dict[str, Any], dedupe: str | None = None
+    ) -> tuple[bytes, bytes]:
+        """Encrypt the fields with a fresh salt each, bound to the clear ``header`` and
+        ``dedupe`` (ledger/sealing.py); return the blob and the entry's leaf hash."""
+        return sealing.seal(self.keyring.fields, header, dedupe, fields)
 
     def read_frontier(self, conn: DbConn) -> merkle.Frontier:
         sql = "SELECT value FROM meta WHERE key = 'frontier'"
@@ -201,7 +192,6 @@ class Ledger:
         seqs = []
         for p in pending:
             seq = frontier.size
-            sealed, commitments = self.seal(p.id, p.fields)
             row = {
                 "seq": seq,
                 "id": p.id,
@@ -215,11 +205,14 @@ class Ledger:
                 "logged_at": p.logged_at,
                 "case_id": p.case_id,
             }
-            leaf = entry_leaf_hash(row, commitments)
+            sealed, leaf = self.seal(row, p.fields, p.dedupe)
             frontier.append(leaf)
             rows.append((*row.values(), p.dedupe, sealed, leaf, frontier.root()))
             seqs.append(seq)
         db.execute_many(conn, _ENTRY_INSERT, rows)
+        db.execute(
+            conn, "UPDATE meta SET value = ? WHERE key = 'format' AND value <> ?", (FORMAT, FORMAT)
+        )
         self.write_head(conn, frontier)
         return seqs
 
@@ -239,27 +232,27 @@ class Ledger:
     # -- reading ---------------------------------------------------------------------
 
     def decode(self, row: Any) -> DecodedEntry:
-        """Decrypt one row. Raises DecryptionFailed if it was altered or moved."""
-        blob = row.sealed
-        plaintext = self.keyring.fields.open(blob, AD_PREFIX + row.id.encode())
-        try:
-            salted = json.loads(plaintext)["f"]
-            fields = {k: (base64.b64decode(s), v) for k, (s, v) in salted.items()}
-        except (ValueError, KeyError, TypeError):
-            raise DecryptionFailed from None
+        """Decrypt one row with its salts. Raises DecryptionFailed if it was altered
+        or moved, or if its clear columns no longer match it (ledger/sealing.py)."""
+        plaintext, legacy = sealing.open_plaintext(self.keyring.fields, row)
+        fields = sealing.salted_fields(plaintext)
+        if legacy:
+            sealing.check_legacy_leaf(row, fields)
         return DecodedEntry(header=header_of(row), fields=fields, leaf=row.leaf)
 
     def open_values(self, row: Any) -> dict[str, Any]:
         """Decrypt one row's field values only (no salts): the fast path for reading.
 
-        Authentication is the same as :meth:`decode`; the salts, needed only to
-        recompute commitments (verify, dossier), are left undecoded.
+        Authentication is the same as :meth:`decode`, clear columns included; the
+        salts, needed only to recompute commitments (verify, dossier), are left
+        undecoded, except for a version-1 entry, whose leaf is recomputed.
         """
-        plaintext = self.keyring.fields.open(row.sealed, AD_PREFIX + row.id.encode())
-        try:
-            return {k: v for k, (_, v) in json.loads(plaintext)["f"].items()}
-        except (ValueError, KeyError, TypeError):
-            raise DecryptionFailed from None
+        plaintext, legacy = sealing.open_plaintext(self.keyring.fields, row)
+        if legacy:
+            fields = sealing.salted_fields(plaintext)
+            sealing.check_legacy_leaf(row, fields)
+            return {k: v for k, (_, v) in fields.items()}
+        return sealing.plain_values(plaintext)
 
     def head_note(self, conn: DbConn) -> str:
         note = db.value(conn, "SELECT value FROM meta WHERE key = 'head'")
@@ -283,6 +276,21 @@ class Ledger:
 
     # -- verification ----------------------------------------------------------------
 
+    def dedupe_tag(self, fingerprint: str) -> str:
+        """The ``dedupe`` column for an imported entry's source fingerprint: a keyed
+        hash, so the file shows only which entries share a source, not what it is."""
+        token = self.keyring.index_token(b"dedupe\x00" + fingerprint.encode())
+        return token[:16].hex()
+
+    def _dedupe_holds(self, row: Any, decoded: DecodedEntry) -> bool:
+        """A version-1 entry's ``dedupe`` (not in its leaf, nor bound by its seal) is
+        empty or the tag of the source fingerprint sealed in it."""
+        if row.dedupe is None:
+            return True
+        source = decoded.value("source")
+        fingerprint = source.get("fingerprint") if isinstance(source, dict) else None
+        return isinstance(fingerprint, str) and row.dedupe == self.dedupe_tag(fingerprint)
+
     def verify(self, conn: DbConn, *, stop_at_first: bool = False) -> VerifyReport:
         """Recompute every leaf and root from the rows and check the signed head.
 
@@ -305,6 +313,8 @@ class Ledger:
                 leaf = entry_leaf_hash(header_of(row), commitments)
                 if leaf != row.leaf:
                     problem = "verify.leaf"
+                elif sealing.is_legacy(row) and not self._dedupe_holds(row, decoded):
+                    problem = "verify.tampered"
             except DecryptionFailed:
                 problem = "verify.tampered"
                 leaf = row.leaf

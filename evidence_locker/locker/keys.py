@@ -22,6 +22,7 @@ from evidence_locker.errors import (
     UsageError,
     WrongPassphrase,
 )
+from evidence_locker.ledger.log import READABLE_FORMATS
 from evidence_locker.locker.session import (
     DB_NAME,
     FORMAT,
@@ -171,7 +172,7 @@ def unlock(
         if not db.is_database_error(exc):
             raise
         raise IntegrityError("error.db_unreadable", path=str(directory)) from exc
-    if meta.get("format") != FORMAT or "locker_id" not in meta:
+    if meta.get("format") not in READABLE_FORMATS or "locker_id" not in meta:
         raise IntegrityError("error.db_unreadable", path=str(directory))
     locker_id = meta["locker_id"]
     if recovery_key is not None:
