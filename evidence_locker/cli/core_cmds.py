@@ -446,11 +446,22 @@ def verify_cmd(
             "(an older backup restored): take its head as the newest from now on.",
         ),
     ] = False,
+    against: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--against",
+            metavar="FILE",
+            help="A dossier, a backup or a saved tree head of this locker: prove the ledger "
+            "still extends it (repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Recompute every hash and the signature; name the first bad record. / 校验完整性。"""
-    from evidence_locker.cli.integrity import print_verify
+    from evidence_locker.care.against import verify_against
+    from evidence_locker.cli.integrity import print_against, print_verify
 
     locker = STATE.open_locker()
+    earlier = [verify_against(locker, path) for path in against or ()]
     report = locker.verify()
     if accept_older and report.newest is not None and not report.newest.ok:
         seen = report.newest.head.size
@@ -459,7 +470,10 @@ def verify_cmd(
         STATE.console.print(STATE.t("verify.accepted_older", now=head.size, seen=seen))
     ledger_ok = not report.problems and report.head is not None
     blob_problems = locker.verify_blobs() if ledger_ok else []
-    if not print_verify(STATE, locker, report, blob_problems, json_out=json_out):
+    ok = print_verify(STATE, locker, report, blob_problems, json_out=json_out, against=earlier)
+    if not json_out:
+        print_against(STATE, earlier)
+    if not ok:
         raise typer.Exit(1)
 
 

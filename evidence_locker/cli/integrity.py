@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from evidence_locker.care.against import AgainstResult
     from evidence_locker.cli.context import State
     from evidence_locker.ledger.consistency import HeadCheck
     from evidence_locker.ledger.log import VerifyReport
@@ -46,15 +47,18 @@ def print_verify(
     blob_problems: Sequence[tuple[AttachmentInfo, str]],
     *,
     json_out: bool,
+    against: Sequence[AgainstResult] = (),
 ) -> bool:
     """``verify``'s output. "OK" only when every check passed: the ledger, the signed
-    head, every time-stamp, the newest head seen here, every attachment. Returns that."""
+    head, every time-stamp, the newest head seen here, every attachment, and every
+    earlier head given with ``--against`` (:func:`print_against` prints those).
+    Returns that."""
     from evidence_locker.cli import render
     from evidence_locker.cli.tsa_cmd import print_stamps, stamps_json
     from evidence_locker.ledger.checkpoint import fingerprint
 
     ledger_ok = not report.problems and report.head is not None
-    everything_ok = report.ok and not blob_problems
+    everything_ok = report.ok and not blob_problems and all(a.ok for a in against)
     if json_out:
         render.print_json(
             {
@@ -69,6 +73,7 @@ def print_verify(
                 ],
                 "stamps": stamps_json(report.stamps),
                 "newest_seen": newest_json(report.newest),
+                "against": [against_json(a) for a in against],
             }
         )
         return everything_ok
@@ -100,3 +105,35 @@ def print_verify(
     if ledger_ok and not everything_ok:
         state.err.print(state.t("verify.not_ok"), markup=False)
     return everything_ok
+
+
+def against_line(state: State, result: AgainstResult) -> str:
+    check = result.check
+    params = {
+        "path": str(result.path),
+        "kind": state.t(f"against.kind.{result.kind}"),
+        "size": check.head.size,
+        "now": check.ledger_size,
+        "root": check.head.root.hex()[:16],
+        "proof": len(check.proof),
+    }
+    return state.t(f"against.{check.status.value}", **params)
+
+
+def print_against(state: State, results: Sequence[AgainstResult]) -> None:
+    for result in results:
+        out = state.console if result.ok else state.err
+        out.print(against_line(state, result), markup=False, soft_wrap=True)
+
+
+def against_json(result: AgainstResult) -> dict[str, Any]:
+    check = result.check
+    return {
+        "file": str(result.path),
+        "kind": result.kind,
+        "status": check.status.value,
+        "size": check.head.size,
+        "root": check.head.root.hex(),
+        "ledger_size": check.ledger_size,
+        "proof": [h.hex() for h in check.proof],
+    }

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evidence_locker.ledger.log import DecodedEntry, Ledger, PendingEntry, VerifyReport
-from evidence_locker.locker import checking, keys
+from evidence_locker.locker import checking, earlier_heads, keys
 from evidence_locker.locker.attachments import Attachments
 from evidence_locker.locker.cases import Cases
 from evidence_locker.locker.records import Reader, RecordHistory
@@ -354,6 +354,11 @@ class Locker:
         are refused until the newer copy is back or :meth:`accept_older` is called."""
         verdict = self._session.memory.verdict
         return verdict if verdict is not None and not verdict.ok else None
+
+    def check_against(self, note: str) -> HeadCheck:
+        """Does the ledger extend ``note``, a head signed by this locker earlier (from a
+        dossier or a backup)? A consistency proof decides (locker/earlier_heads.py)."""
+        return earlier_heads.check_against(self._session, note)
 
     def accept_older(self) -> Checkpoint:
         """Remember this locker's current head as the newest, on the owner's word (after
