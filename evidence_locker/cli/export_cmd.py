@@ -124,8 +124,17 @@ def verify_dossier_cmd(
         ),
     ] = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
+    against: Annotated[
+        Path | None,
+        typer.Option(
+            "--against",
+            metavar="OLD.pdf",
+            help="An earlier dossier of the same locker: prove this one extends it.",
+        ),
+    ] = None,
 ) -> None:
     """Check a dossier from the PDF alone: signatures, every record's proof. / 校验证据档案。"""
+    from evidence_locker.cli.integrity import dossier_link_for, link_json, print_link
     from evidence_locker.errors import NotFound
     from evidence_locker.report import parse_fingerprint, verify_dossier
 
@@ -136,7 +145,9 @@ def verify_dossier_cmd(
             raise UsageError("export.bad_fingerprint", value=expect_key) from None
     if not file.is_file():
         raise NotFound("file.missing", path=str(file))
-    report = verify_dossier(file.read_bytes(), lang=STATE.lang, expect_key=expect_key)
+    pdf = file.read_bytes()
+    report = verify_dossier(pdf, lang=STATE.lang, expect_key=expect_key)
+    link = dossier_link_for(pdf, against) if against is not None else None
     if json_out:
         from evidence_locker.cli.render import print_json
 
@@ -154,13 +165,15 @@ def verify_dossier_cmd(
                 "signed": report.signed,
                 "endorsed": report.endorsed,
                 "messages": report.messages,
+                "against": link_json(link),
             }
         )
     else:
         console = STATE.console if report.ok else STATE.err
         for line in report.messages:
             console.print(line, markup=False)
-    if not report.ok:
+        print_link(STATE, link, against)
+    if not report.ok or (link is not None and not link.ok):
         raise typer.Exit(1)
 
 

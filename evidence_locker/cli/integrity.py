@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from evidence_locker.care.against import AgainstResult
     from evidence_locker.cli.context import State
-    from evidence_locker.ledger.consistency import HeadCheck
+    from evidence_locker.ledger.consistency import DossierLink, HeadCheck
     from evidence_locker.ledger.log import VerifyReport
     from evidence_locker.locker import Locker
     from evidence_locker.model import AttachmentInfo
@@ -136,4 +137,39 @@ def against_json(result: AgainstResult) -> dict[str, Any]:
         "root": check.head.root.hex(),
         "ledger_size": check.ledger_size,
         "proof": [h.hex() for h in check.proof],
+    }
+
+
+def dossier_link_for(pdf: bytes, older: Path) -> DossierLink:
+    """``verify-dossier --against OLD``: the older dossier must exist; then the link."""
+    from evidence_locker.errors import NotFound
+    from evidence_locker.report.against import dossier_link
+
+    if not older.is_file():
+        raise NotFound("file.missing", path=str(older))
+    return dossier_link(pdf, older.read_bytes())
+
+
+def print_link(state: State, link: DossierLink | None, older: Path | None) -> None:
+    if link is None:
+        return
+    params = {
+        "path": str(older),
+        "old": link.old_size if link.old_size is not None else "?",
+        "new": link.new_size if link.new_size is not None else "?",
+        "proof": link.proof_hashes,
+    }
+    out = state.console if link.ok else state.err
+    out.print(state.t(f"link.{link.status.value}", **params), markup=False, soft_wrap=True)
+
+
+def link_json(link: DossierLink | None) -> dict[str, Any] | None:
+    if link is None:
+        return None
+    return {
+        "ok": link.ok,
+        "status": link.status.value,
+        "old_size": link.old_size,
+        "new_size": link.new_size,
+        "proof_hashes": link.proof_hashes,
     }

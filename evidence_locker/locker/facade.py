@@ -360,6 +360,16 @@ class Locker:
         dossier or a backup)? A consistency proof decides (locker/earlier_heads.py)."""
         return earlier_heads.check_against(self._session, note)
 
+    def earlier_heads(self) -> list[tuple[str, int]]:
+        """Every anchored head (time-stamped, or exported in a dossier) as (signed note,
+        size): a new dossier carries a consistency proof back to each."""
+        return earlier_heads.earlier_notes(self._session)
+
+    def record_export(self, note: str, pdf: bytes) -> bool:
+        """Keep the head a dossier was made from as an anchor; False when the locker
+        cannot be written (the dossier is still good)."""
+        return earlier_heads.record_export(self._session, note, pdf)
+
     def accept_older(self) -> Checkpoint:
         """Remember this locker's current head as the newest, on the owner's word (after
         restoring an older backup on purpose). Returns that head."""

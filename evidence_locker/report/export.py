@@ -50,6 +50,14 @@ class DossierSource(Protocol):
 
     def read_attachment(self, info: AttachmentInfo) -> bytes: ...
 
+    def earlier_heads(self) -> list[tuple[str, int]]:
+        """Heads anchored before (time-stamps, earlier dossiers): (signed note, size)."""
+        ...
+
+    def record_export(self, note: str, pdf: bytes) -> bool:
+        """Keep this dossier's head as an anchor (False when the locker is read-only)."""
+        ...
+
 
 def export_dossier(
     locker: DossierSource,
@@ -93,6 +101,8 @@ def export_dossier(
         checkpoint_note=note,
         leaves=leaves,
         entries=reveals,
+        # a consistency proof back to every earlier anchored head (issue 13, item 3)
+        anchors=locker.earlier_heads(),
     )
     seed = locker.keyring.subkey("dossier")
     bundle["dossier_key_note"] = sign_endorsement(
@@ -106,7 +116,7 @@ def export_dossier(
             return None
         return locker.read_attachment(info)
 
-    return render_dossier(
+    pdf = render_dossier(
         records,
         bundle,
         lang=lang,
@@ -121,3 +131,5 @@ def export_dossier(
         progress=progress,
         invariant=invariant,
     )
+    locker.record_export(note, pdf)  # later dossiers prove they extend this one
+    return pdf
