@@ -297,7 +297,24 @@ def _diagnose_open(
         _scan(report, db, locker, attachments, salvage_to, listed=ledger_ok)
     if ledger_ok:
         attachments = _attachment_index(locker)
+        _check_index(report, locker)
     _check_blobs(report, locker, attachments, blob_dir)
+
+
+def _check_index(report: DoctorReport, locker: Any) -> None:
+    """The search index against the ledger (search/audit.py): stale or tampered rows
+    make search miss records while everything else checks out."""
+    audit = locker.check_index()
+    if audit.ok:
+        report.add("ok", "doctor.index_ok", n=audit.entries)
+        return
+    if audit.wrong:
+        seqs = ", ".join(str(s) for s in audit.wrong[:10])
+        report.add("damaged", "doctor.index_bad", what="index.wrong", n=len(audit.wrong), seqs=seqs)
+    if audit.strays:
+        report.add("damaged", "doctor.index_bad", what="index.strays", n=len(audit.strays))
+    if audit.malformed:
+        report.add("damaged", "doctor.index_bad", what="index.malformed", n=audit.malformed)
 
 
 def _attachment_index(locker: Any) -> dict[str, Any]:

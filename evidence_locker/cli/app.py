@@ -34,7 +34,7 @@ MODULE_OF = {
     ),
     **dict.fromkeys(("attach", "attachments", "extract"), "attach_cmd"),
     "import": "import_cmd",
-    "search": "search_cmd",
+    **dict.fromkeys(("search", "rebuild-index"), "search_cmd"),
     **dict.fromkeys(("export", "verify-dossier"), "export_cmd"),
     **dict.fromkeys(("check", "rules"), "rules_cmd"),
     **dict.fromkeys(("backup", "restore", "doctor"), "backup_cmd"),

@@ -455,6 +455,10 @@ def verify_cmd(
             "still extends it (repeatable).",
         ),
     ] = None,
+    deep: Annotated[
+        bool,
+        typer.Option("--deep", help="Also rebuild the search index in memory and compare it."),
+    ] = False,
 ) -> None:
     """Recompute every hash and the signature; name the first bad record. / 校验完整性。"""
     from evidence_locker.care.against import verify_against
@@ -470,7 +474,10 @@ def verify_cmd(
         STATE.console.print(STATE.t("verify.accepted_older", now=head.size, seen=seen))
     ledger_ok = not report.problems and report.head is not None
     blob_problems = locker.verify_blobs() if ledger_ok else []
-    ok = print_verify(STATE, locker, report, blob_problems, json_out=json_out, against=earlier)
+    index = locker.check_index() if deep and ledger_ok else None
+    ok = print_verify(
+        STATE, locker, report, blob_problems, json_out=json_out, against=earlier, index=index
+    )
     if not json_out:
         print_against(STATE, earlier)
     if not ok:

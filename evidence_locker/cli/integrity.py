@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from evidence_locker.ledger.log import VerifyReport
     from evidence_locker.locker import Locker
     from evidence_locker.model import AttachmentInfo
+    from evidence_locker.search.audit import IndexAudit
 
 
 def newest_line(state: State, check: HeadCheck) -> str:
@@ -49,6 +50,7 @@ def print_verify(
     *,
     json_out: bool,
     against: Sequence[AgainstResult] = (),
+    index: IndexAudit | None = None,
 ) -> bool:
     """``verify``'s output. "OK" only when every check passed: the ledger, the signed
     head, every time-stamp, the newest head seen here, every attachment, and every
@@ -60,6 +62,7 @@ def print_verify(
 
     ledger_ok = not report.problems and report.head is not None
     everything_ok = report.ok and not blob_problems and all(a.ok for a in against)
+    everything_ok = everything_ok and (index is None or index.ok)
     if json_out:
         render.print_json(
             {
@@ -75,6 +78,7 @@ def print_verify(
                 "stamps": stamps_json(report.stamps),
                 "newest_seen": newest_json(report.newest),
                 "against": [against_json(a) for a in against],
+                "index": None if index is None else index_json(index),
             }
         )
         return everything_ok
@@ -103,6 +107,8 @@ def print_verify(
             "verify.blob", id=info.id[:8], name=info.name, record=info.record_id[:8], what=detail
         )
         state.err.print(line, markup=False)
+    if index is not None:
+        print_index(state, index)
     if ledger_ok and not everything_ok:
         state.err.print(state.t("verify.not_ok"), markup=False)
     return everything_ok
@@ -172,4 +178,36 @@ def link_json(link: DossierLink | None) -> dict[str, Any] | None:
         "old_size": link.old_size,
         "new_size": link.new_size,
         "proof_hashes": link.proof_hashes,
+    }
+
+
+def index_lines(state: State, audit: IndexAudit) -> list[tuple[bool, str]]:
+    """``(ok, line)`` for the search index audit (verify --deep, doctor)."""
+    if audit.ok:
+        return [(True, state.t("index.ok", n=audit.entries))]
+    out = []
+    if audit.wrong:
+        first = ", ".join(str(s) for s in audit.wrong[:10])
+        out.append((False, state.t("index.wrong", n=len(audit.wrong), seqs=first)))
+    if audit.strays:
+        out.append((False, state.t("index.strays", n=len(audit.strays))))
+    if audit.malformed:
+        out.append((False, state.t("index.malformed", n=audit.malformed)))
+    return out
+
+
+def print_index(state: State, audit: IndexAudit) -> None:
+    for ok, line in index_lines(state, audit):
+        (state.console if ok else state.err).print(line, markup=False, soft_wrap=True)
+    if not audit.ok:
+        state.err.print(f"{state.t('cli.hint')}: {state.t('hint.rebuild_index')}", markup=False)
+
+
+def index_json(audit: IndexAudit) -> dict[str, Any]:
+    return {
+        "ok": audit.ok,
+        "entries": audit.entries,
+        "wrong": audit.wrong,
+        "strays": audit.strays,
+        "malformed": audit.malformed,
     }

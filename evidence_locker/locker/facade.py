@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from evidence_locker.crypto import KeyRing
     from evidence_locker.ledger.checkpoint import Checkpoint
     from evidence_locker.ledger.consistency import HeadCheck
+    from evidence_locker.search.audit import IndexAudit
     from evidence_locker.search.hit import SearchHit
     from evidence_locker.search.index import Tokenizer
     from evidence_locker.store.blobs import BlobStore
@@ -276,6 +277,11 @@ class Locker:
     def rebuild_index(self) -> int:
         """Drop and rebuild the search index from the ledger. Returns the entries indexed."""
         return self._search.upkeep.rebuild()
+
+    def check_index(self) -> IndexAudit:
+        """Rebuild the search index in memory and compare it with the stored one: stale
+        or tampered entries, strays, unreadable rows (search/audit.py)."""
+        return self._search.check_index()
 
     # -- attachments -------------------------------------------------------------------
 

@@ -39,6 +39,10 @@ class RecordSource(Protocol):
 
     def attachment_names(self, conn: Any, record_id: str) -> list[str]: ...
 
+    def version_seqs(self, conn: Any, record_id: str) -> list[int]:
+        """The sequence numbers of every version of a record, oldest first."""
+        ...
+
     def latest_version(self, conn: Any, record_id: str) -> Any:
         """The (id, seq) row of a record's newest version, or None."""
         ...

@@ -80,10 +80,12 @@ class IndexUpkeep:
                 fields = searchable_fields(p.fields, names)
                 entries.append((seq, tokens_for(fields, self.tokenizer)))
             elif p.kind == "attachment" and p.target and p.target not in versions_in_batch:
-                latest = self.records.latest_version(conn, p.target)
-                if latest is not None:
-                    fields = {"attachments": str(p.fields.get("name", ""))}
-                    entries.append((latest.seq, tokens_for(fields, self.tokenizer)))
+                # every version of the record, as a rebuild indexes them (so that
+                # audit.py can hold the index to one rule)
+                fields = {"attachments": str(p.fields.get("name", ""))}
+                tokens = tokens_for(fields, self.tokenizer)
+                for seq in self.records.version_seqs(conn, p.target):
+                    entries.append((seq, tokens))
         if entries:
             _insert_tokens(conn, posting_rows(seqs[0], entries))
 
@@ -97,11 +99,7 @@ class IndexUpkeep:
         if self.postings_ok:
             return
         with self.records.read() as conn:
-            if db.dialect_of(conn) == "sqlite":
-                sql = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
-            else:
-                sql = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
-            ready = bool(db.value(conn, sql, ("search_posting",)))
+            ready = has_postings(conn)
         if not ready:
             self.rebuild()
         self.postings_ok = True
@@ -113,7 +111,7 @@ class IndexUpkeep:
         and a compaction: a locker filled by many single ``log`` calls holds one chunk
         per entry and token; rebuilt, one chunk per token per ~1,000 entries.
         """
-        from evidence_locker.search.index import posting_rows, searchable_fields, tokens_for
+        from evidence_locker.search.index import posting_rows
         from evidence_locker.store.tables import SearchPosting
 
         chunk_size = 1000
@@ -122,18 +120,9 @@ class IndexUpkeep:
             SearchPosting.__table__.create(conn, checkfirst=True)
             conn.execute(SearchPosting.__table__.delete())
             conn.exec_driver_sql("DROP TABLE IF EXISTS search_token")
-            names: dict[str, list[str]] = defaultdict(list)
-            sql = f"SELECT {ENTRY_SELECT} FROM entry WHERE kind = 'attachment' ORDER BY seq"
-            for row in db.rows(conn, sql):
-                if row.target:
-                    names[row.target].append(self.records.decode_values(row).get("name", ""))
             entries: list[tuple[int, set[bytes]]] = []
-            for row in self._ledger_rows(conn):
-                if row.kind not in RECORD_KINDS:
-                    continue
-                values = self.records.decode_values(row)
-                fields = searchable_fields(values, names.get(row.record_id, ()))
-                entries.append((row.seq, tokens_for(fields, self.tokenizer)))
+            for seq, tokens in self.expected(conn):
+                entries.append((seq, tokens))
                 count += 1
                 if len(entries) >= chunk_size:
                     _insert_tokens(conn, posting_rows(entries[0][0], entries))
@@ -142,6 +131,36 @@ class IndexUpkeep:
                 _insert_tokens(conn, posting_rows(entries[0][0], entries))
         self.postings_ok = True
         return count
+
+    def expected(self, conn: DbConn) -> Iterator[tuple[int, set[bytes]]]:
+        """``(seq, tokens)`` of every record version, from the ledger: the index as it
+        should be (what :meth:`rebuild` writes, and what search/audit.py compares).
+
+        A version holds the tokens of its searched fields and of the names of all its
+        record's files, whenever they were attached.
+        """
+        from evidence_locker.search.index import searchable_fields, tokens_for
+
+        names: dict[str, list[str]] = defaultdict(list)
+        sql = f"SELECT {ENTRY_SELECT} FROM entry WHERE kind = 'attachment' ORDER BY seq"
+        for row in db.rows(conn, sql):
+            if row.target:
+                names[row.target].append(self.records.decode_values(row).get("name", ""))
+        for row in self._ledger_rows(conn):
+            if row.kind not in RECORD_KINDS:
+                continue
+            values = self.records.decode_values(row)
+            fields = searchable_fields(values, names.get(row.record_id, ()))
+            yield row.seq, tokens_for(fields, self.tokenizer)
+
+
+def has_postings(conn: DbConn) -> bool:
+    """Whether the chunked index table exists (else: a locker from before it)."""
+    if db.dialect_of(conn) == "sqlite":
+        sql = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
+    else:
+        sql = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
+    return bool(db.value(conn, sql, ("search_posting",)))
 
 
 def _insert_tokens(conn: DbConn, rows: list[tuple[bytes, int, bytes]]) -> None:
