@@ -56,7 +56,7 @@ class Event(StrEnum):
     REPAYMENT_PLAN = "repayment_plan"  # a plan was agreed
 
 
-APPS = ("wechat", "qq", "whatsapp", "alipay", "telegram", "line", "other")
+APPS = ("wechat", "qq", "imessage", "whatsapp", "alipay", "telegram", "line", "other")
 
 # Sensitive fields: always encrypted at rest, committed to the ledger one by one
 # (salted), and searchable. Order is the display order.

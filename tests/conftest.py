@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import json
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -98,6 +100,18 @@ def cli(
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture
+def ready(cli: Callable[..., CliResult]) -> Callable[..., CliResult]:
+    """The in-process CLI on a freshly initialised locker."""
+    assert cli("init").code == 0
+    return cli
+
+
+def records(cli: Callable[..., CliResult]) -> list[dict[str, Any]]:
+    """Every record of the locker, as ``list --json`` prints them."""
+    return json.loads(cli("list", "--json").out)
 
 
 # -- a local RFC 3161 time-stamp authority (tests/tsa_server.py) ----------------------

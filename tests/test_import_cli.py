@@ -8,19 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import SHARED
+from .conftest import SHARED, records
 
 FIXTURES = Path(__file__).parent / "fixtures" / "imports"
-
-
-@pytest.fixture
-def ready(cli):  # type: ignore[no-untyped-def]
-    assert cli("init").code == 0
-    return cli
-
-
-def records(cli) -> list[dict]:  # type: ignore[no-untyped-def]
-    return json.loads(cli("list", "--json").out)
 
 
 def test_sms_backup_twice_and_overlapping_adds_nothing_new(ready) -> None:  # type: ignore[no-untyped-def]

@@ -258,3 +258,16 @@ def test_real_truncated_backup_fails_with_line() -> None:
     assert len(seen) == 41 + 8
     mms = next(d for d in only_drafts(seen) if d.source and d.source.entry == "mms #7")
     assert mms.attachments[0].mime == "image/png" and mms.attachments[0].data
+
+
+def test_an_unknown_declared_encoding_is_a_format_error(tmp_path: Path) -> None:
+    """Found by the mutation property test: expat asks Python for the codec, and an
+    unknown name raised LookupError out of the importer."""
+    path = tmp_path / "x.xml"
+    path.write_bytes(
+        b"<?xml version='1.0' encoding='TF-8' standalone='yes' ?>\n<calls count=\"1\">"
+        b'<call number="1" duration="1" date="1739066400000" type="1"/></calls>'
+    )
+    with pytest.raises(FormatError) as info:
+        list(open_importer(path, options=ImportOptions(timezone="UTC")).iter_drafts())
+    assert info.value.key == "import.xml_unknown_encoding" and "x.xml" in str(info.value)

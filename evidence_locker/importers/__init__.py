@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from evidence_locker.errors import FormatError, NotFound, UsageError
@@ -24,6 +25,7 @@ from evidence_locker.model import ContactDraft
 from evidence_locker.parsing.phones import national_digits, normalise_address_text
 
 from ._common import Filters, Importer, ImportOptions, Rejected, parse_column_map
+from ._sqlite import SQLITE_MAGIC
 
 __all__ = [
     "FORMATS",
@@ -36,9 +38,27 @@ __all__ = [
     "normalise_address_text",
     "open_importer",
     "parse_column_map",
+    "secrets_needed",
 ]
 
-FORMATS = ("sms-backup", "eml", "mbox", "csv", "wechat-csv", "gvoice-html")
+# format name -> (module, class), imported only when that format is used.
+_CLASSES: dict[str, tuple[str, str]] = {
+    "sms-backup": ("sms_backup", "SmsBackupImporter"),
+    "eml": ("email_import", "EmlImporter"),
+    "mbox": ("email_import", "MboxImporter"),
+    "csv": ("csv_import", "CsvImporter"),
+    "wechat-csv": ("wechat", "WeChatCsvImporter"),
+    "wechatmsg-csv": ("wechat", "WeChatMsgCsvImporter"),
+    "gvoice-html": ("gvoice", "GoogleVoiceImporter"),
+    "iphone-backup": ("iphone_backup", "IphoneBackupImporter"),
+    "iphone-sms": ("iphone_sms", "SmsDbImporter"),
+    "iphone-calls": ("iphone_calls", "CallHistoryImporter"),
+    "qq-txt": ("qq", "QQTxtImporter"),
+    "qq-json": ("qq", "QQJsonImporter"),
+    "calllog-json": ("calllog_json", "CallLogJsonImporter"),
+    "imap": ("imap", "ImapImporter"),
+}
+FORMATS = tuple(_CLASSES)
 _SNIFF_BYTES = 16 * 1024
 _EMAIL_HEADERS = (
     b"from:",
@@ -53,11 +73,20 @@ _EMAIL_HEADERS = (
     b"content-type:",
 )
 WECHAT_COLUMNS = ("MsgSvrID", "is_sender", "CreateTime")
+WECHATMSG_COLUMNS = ("localId", "TalkerId", "IsSender", "StrContent")
 
 
 def detect_format(path: str | os.PathLike[str]) -> str:
-    """The format of ``path`` judged by its first bytes, never by its extension."""
+    """The format of ``path`` judged by its content, never by its extension."""
+    if isinstance(path, str) and path.lower().startswith(("imap://", "imaps://")):
+        return "imap"
     p = Path(path)
+    if p.is_dir():
+        from .iphone_backup import is_backup_folder
+
+        if is_backup_folder(p):
+            return "iphone-backup"
+        raise FormatError("import.unknown_folder", file=p.name)
     try:
         with p.open("rb") as fh:
             head = fh.read(_SNIFF_BYTES)
@@ -68,6 +97,8 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     for bom in (b"\xef\xbb\xbf",):
         if head.startswith(bom):
             head = head[len(bom) :]
+    if head.startswith(SQLITE_MAGIC):
+        return _sqlite_format(p)
     lower = head.lower()
     stripped = lower.lstrip()
     if stripped.startswith(b"<"):
@@ -75,6 +106,10 @@ def detect_format(path: str | os.PathLike[str]) -> str:
             return "sms-backup"
         if b"hchatlog" in lower or b'class="haudio"' in lower or b"google.com/voice" in lower:
             return "gvoice-html"
+    if stripped.startswith(b"[") and b'"duration"' in head and b'"number"' in head:
+        return "calllog-json"
+    if stripped.startswith(b"{") and b'"chatInfo"' in head and b'"messages"' in head:
+        return "qq-json"
     if head.startswith(b"From ") and b"\n" in head:
         return "mbox"
     if _looks_like_email(head):
@@ -84,9 +119,35 @@ def detect_format(path: str | os.PathLike[str]) -> str:
         first = text.splitlines()[0] if text.splitlines() else ""
         if all(col in first for col in WECHAT_COLUMNS):
             return "wechat-csv"
+        if all(col in first for col in WECHATMSG_COLUMNS):
+            return "wechatmsg-csv"
+        from .qq import looks_like_qq_txt
+
+        if looks_like_qq_txt(text):
+            return "qq-txt"
         if any(sep in first for sep in (",", "\t", ";", "|")) and "<" not in first[:1]:
             return "csv"
-    raise FormatError("import.unknown_format", file=p.name)
+        from .csv_import import has_header_row
+
+        if has_header_row(text.splitlines()):  # title lines above the header (carrier bills)
+            return "csv"
+    raise FormatError("import.unknown_format", file=p.name, known=", ".join(FORMATS))
+
+
+def _sqlite_format(path: Path) -> str:
+    """Which iPhone database a SQLite file is, by its tables."""
+    from ._sqlite import open_file, tables
+
+    conn = open_file(path, path.name)
+    try:
+        have = tables(conn)
+    finally:
+        conn.close()
+    if {"message", "handle"} <= have:
+        return "iphone-sms"
+    if "ZCALLRECORD" in have:
+        return "iphone-calls"
+    raise FormatError("import.unknown_format", file=path.name, known=", ".join(FORMATS))
 
 
 def _looks_like_email(head: bytes) -> bool:
@@ -124,27 +185,44 @@ def open_importer(
     options: ImportOptions | None = None,
 ) -> Importer:
     """The importer for ``path``: ``format`` if given, else the detected one."""
-    from .csv_import import CsvImporter, WeChatCsvImporter
-    from .email_import import EmlImporter, MboxImporter
-    from .gvoice import GoogleVoiceImporter
-    from .sms_backup import SmsBackupImporter
+    import importlib
 
-    classes: dict[str, type[Importer]] = {
-        "sms-backup": SmsBackupImporter,
-        "eml": EmlImporter,
-        "mbox": MboxImporter,
-        "csv": CsvImporter,
-        "wechat-csv": WeChatCsvImporter,
-        "gvoice-html": GoogleVoiceImporter,
-    }
     name = format or detect_format(path)
-    if name not in classes:
+    if name not in _CLASSES:
         raise UsageError("import.bad_format", format=name, known=", ".join(FORMATS))
-    return classes[name](path, options or ImportOptions())
+    module, cls = _CLASSES[name]
+    importer: type[Importer] = getattr(importlib.import_module(f"{__name__}.{module}"), cls)
+    return importer(path, options or ImportOptions())
 
 
-def matches(draft: ContactDraft, filters: Filters) -> bool:
-    """Whether ``draft`` passes the user's filters (counted as "skipped by filter" if not)."""
+def secrets_needed(path: str | os.PathLike[str], format: str | None = None) -> tuple[str, ...]:
+    """The secrets (``ImportOptions.secret`` keys) that importing ``path`` will ask for,
+    so that a caller can ask for them before it starts drawing progress."""
+    name = format or _quiet_format(path)
+    if name == "imap":
+        return ("imap_password",)
+    if name == "iphone-backup":
+        from .iphone_backup import is_encrypted
+
+        return ("backup_password",) if is_encrypted(Path(path)) else ()
+    return ()
+
+
+def _quiet_format(path: str | os.PathLike[str]) -> str | None:
+    try:
+        return detect_format(path)
+    except (FormatError, NotFound):
+        return None  # the import itself will say what is wrong
+
+
+def matches(
+    draft: ContactDraft, filters: Filters, *, fold: Callable[[str], str] = str.casefold
+) -> bool:
+    """Whether ``draft`` passes the user's filters (counted as "skipped by filter" if not).
+
+    ``fold`` normalises both sides of the name and keyword tests; the import passes the
+    search normaliser, so that ``--keyword 還款`` finds 还款 exactly as ``search`` would.
+    """
     if filters.empty:
         return True
     if filters.since and draft.occurred_at < filters.since:
@@ -154,13 +232,13 @@ def matches(draft: ContactDraft, filters: Filters) -> bool:
     if filters.addresses and not _address_matches(draft.address, filters.addresses):
         return False
     if filters.names:
-        who = (draft.counterpart or "").casefold()
-        if not any(n.casefold() in who for n in filters.names):
+        who = fold(draft.counterpart or "")
+        if not any(fold(n) in who for n in filters.names):
             return False
     if filters.keywords:
         text = "\n".join(x for x in (draft.subject, draft.content, draft.counterpart) if x)
-        text = text.casefold()
-        if not any(k.casefold() in text for k in filters.keywords):
+        text = fold(text)
+        if not any(fold(k) in text for k in filters.keywords):
             return False
     return True
 

@@ -10,11 +10,11 @@ import hashlib
 import json
 import os
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from evidence_locker.errors import FormatError, UsageError
@@ -45,6 +45,17 @@ class Filters:
     since: datetime | None = None
     until: datetime | None = None
 
+    def __post_init__(self) -> None:
+        # "95577,10690000123" is two numbers, as a repeated option is: no address, e-mail
+        # or wildcard holds a comma, and a comma list filtered out everything before.
+        split = tuple(
+            part.strip()
+            for value in self.addresses
+            for part in value.replace("，", ",").split(",")
+            if part.strip()
+        )
+        object.__setattr__(self, "addresses", split)
+
     @property
     def empty(self) -> bool:
         return not (self.addresses or self.names or self.keywords or self.since or self.until)
@@ -64,6 +75,11 @@ class ImportOptions:
     own_addresses: tuple[str, ...] = ()  # the user's own e-mail addresses (direction)
     channel: str | None = None  # CSV: channel of every row when no column says it
     filters: Filters = field(default_factory=Filters)
+    # Asks for a secret the input needs ("backup_password", "imap_password"); None when
+    # nobody can answer (no terminal): the importer then says what is missing.
+    secret: Callable[[str], str | None] | None = None
+    tls_ca_file: str | None = None  # IMAP: a private CA to trust besides the system's
+    resume: Mapping[str, Any] = field(default_factory=dict)  # where the last import ended
     max_text_chars: int = MAX_TEXT_CHARS
     max_attachment_bytes: int = MAX_ATTACHMENT_BYTES
     max_message_bytes: int = MAX_MESSAGE_BYTES
@@ -193,17 +209,28 @@ class Importer:
     def __init__(self, path: str | os.PathLike[str], options: ImportOptions) -> None:
         self.path = Path(path)
         self.options = options
-        self.file_name = self.path.name
+        self.file_name, self.file_sha256 = self._identify()
+        # Provenance of the entries being read when it is not the input itself (the
+        # sms.db inside an iPhone backup): (name, SHA-256).
+        self.part: tuple[str, str] | None = None
+        self.zone = options.zone()
+        self._fingerprint = Fingerprinter()
+        self._reading: IO[bytes] | None = None
+        self._size = 0
+        self.rows_read: tuple[int, int] | None = None  # (done, total) for database inputs
+
+    def _identify(self) -> tuple[str, str]:
+        """The input's name and SHA-256, as the summary and each record's source show it."""
         try:
-            self.file_sha256 = file_sha256(self.path)
+            return self.path.name, file_sha256(self.path)
         except FileNotFoundError as exc:
             from evidence_locker.errors import NotFound
 
-            raise NotFound("import.no_file", file=str(path)) from exc
+            raise NotFound("import.no_file", file=str(self.path)) from exc
+        except IsADirectoryError as exc:
+            raise FormatError("import.unknown_folder", file=self.path.name) from exc
         except OSError as exc:
-            raise FormatError("import.unreadable", file=self.file_name, detail=str(exc)) from exc
-        self.zone = options.zone()
-        self._fingerprint = Fingerprinter()
+            raise FormatError("import.unreadable", file=self.path.name, detail=str(exc)) from exc
 
     def iter_drafts(self) -> Iterator[ContactDraft | Rejected]:
         self._fingerprint = Fingerprinter()
@@ -212,12 +239,39 @@ class Importer:
     def _entries(self) -> Iterator[ContactDraft | Rejected]:
         raise NotImplementedError
 
+    def resume_state(self) -> dict[str, Any] | None:
+        """For sources read incrementally (a mailbox): what to remember once the import
+        is committed, handed back as ``ImportOptions.resume`` next time. None: nothing."""
+        return None
+
+    def open_input(self) -> IO[bytes]:
+        """The input opened for reading, remembered so that :meth:`progress` can tell how
+        far the reading has come."""
+        fh = self.path.open("rb")
+        self._reading, self._size = fh, os.fstat(fh.fileno()).st_size
+        return fh
+
+    def progress(self) -> tuple[int, int] | None:
+        """(done, total) of the reading in some unit (bytes, rows), or None if unknown."""
+        if self.rows_read is not None:
+            return self.rows_read
+        fh = self._reading
+        if fh is None or fh.closed or not self._size:
+            return None
+        return min(fh.tell(), self._size), self._size
+
+    def fingerprint(self, kind: str, *parts: Any) -> str:
+        """The entry's fingerprint (see :class:`Fingerprinter`), for readers that work
+        for an importer (the databases of an iPhone backup)."""
+        return self._fingerprint(kind, *parts)
+
     def source(self, entry: str, fingerprint: str) -> Source:
+        name, digest = self.part or (self.file_name, self.file_sha256)
         return Source(
             kind="import",
             format=self.name,
-            file_name=self.file_name,
-            file_sha256=self.file_sha256,
+            file_name=name,
+            file_sha256=digest,
             entry=entry,
             fingerprint=fingerprint,
         )
@@ -235,8 +289,61 @@ class Importer:
             raise TooLarge(what, len(value), self.options.max_text_chars)
         return value
 
+    def sibling_file(self, reference: str) -> AttachmentDraft | None:
+        """A file an export refers to (a picture, a voice note) beside the input, or None.
+
+        Only files inside the input's folder are read: a reference that climbs out of it
+        (``..``, an absolute path elsewhere, a link) is treated as absent.
+        """
+        folder = self.path.parent.resolve()
+        try:
+            target = (folder / reference.replace("\\", "/")).resolve()
+        except (OSError, ValueError):
+            return None
+        if not target.is_relative_to(folder) or not target.is_file():
+            return None
+        size = target.stat().st_size
+        if size > self.options.max_attachment_bytes:
+            raise TooLarge(target.name, size, self.options.max_attachment_bytes)
+        return AttachmentDraft(name=target.name, data=target.read_bytes())
+
     def bound_attachment(self, attachment: AttachmentDraft) -> AttachmentDraft:
         size = len(attachment.data or b"")
         if size > self.options.max_attachment_bytes:
             raise TooLarge(attachment.name, size, self.options.max_attachment_bytes)
         return attachment
+
+
+def epoch_millis(raw: Any, zone: tzinfo) -> datetime | None:
+    """Epoch milliseconds (a number or its digits) in ``zone``; None if not one."""
+    try:
+        millis = int(str(raw).strip())
+    except (TypeError, ValueError):
+        return None
+    if millis <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(millis / 1000, UTC).astimezone(zone)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+class ItemBound:
+    """A binary file read by a streaming parser that yields items (ijson): raises
+    :class:`evidence_locker.errors.FormatError` when more than ``limit`` bytes go by
+    without an item, so that one crafted value cannot make the parser build a string
+    of any size. Call :meth:`item` after each item."""
+
+    def __init__(self, raw: IO[bytes], limit: int, file_name: str) -> None:
+        self._raw, self._limit, self._file = raw, limit, file_name
+        self._since = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        self._since += len(data)
+        if self._since > self._limit:
+            raise FormatError("import.json_item_too_large", file=self._file, limit=self._limit)
+        return data
+
+    def item(self) -> None:
+        self._since = 0

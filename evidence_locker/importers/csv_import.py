@@ -12,16 +12,14 @@ import codecs
 import csv
 import itertools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import ClassVar
 
 from evidence_locker.errors import FormatError, UsageError
 from evidence_locker.model import Channel, ContactDraft, Direction, Outcome
 from evidence_locker.parsing.phones import normalise_address_text
 
 from ._common import Importer, Rejected, TooLarge
-from ._text import html_to_text
 
 FIELDS = (
     "occurred_at",
@@ -121,10 +119,40 @@ _DURATION_ZH = re.compile(
 )
 _SNIFF = 64 * 1024
 _HEADER_SEARCH_ROWS = 20
+_DELIMITERS = (",", "\t", ";", "|")
 
 
 def _key(header: str) -> str:
     return "".join(header.split()).casefold().strip("\ufeff")
+
+
+_TIME_HEADERS = frozenset(_key(a) for a in HEADER_ALIASES["occurred_at"] + HEADER_ALIASES["date"])
+
+
+def choose_delimiter(lines: Sequence[str]) -> str:
+    """The separator of a table whose first lines may be titles without any: the one
+    that splits some line of the first 20 into the most cells (the header row)."""
+    best, most = ",", 0
+    for line in lines[:_HEADER_SEARCH_ROWS]:
+        for delimiter in _DELIMITERS:
+            count = line.count(delimiter)
+            if count > most:
+                best, most = delimiter, count
+    return best
+
+
+def has_header_row(lines: Sequence[str]) -> bool:
+    """Whether one of the first 20 lines is a header row naming a time column.
+
+    How a table with title lines above its header (carrier bills) is recognised when
+    its first line has no separator at all.
+    """
+    head = lines[:_HEADER_SEARCH_ROWS]
+    delimiter = choose_delimiter(head)
+    for cells in csv.reader(head, delimiter=delimiter):
+        if len(cells) >= 2 and any(_key(c) in _TIME_HEADERS for c in cells):
+            return True
+    return False
 
 
 def detect_encoding(head: bytes) -> str:
@@ -181,7 +209,7 @@ class _CsvBase(Importer):
             return
         decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
         number = 0
-        with self.path.open("rb") as fh:
+        with self.open_input() as fh:
             try:
                 for number, raw in enumerate(fh, start=1):  # noqa: B007 - used after the loop
                     yield decoder.decode(raw)
@@ -202,9 +230,9 @@ class _CsvBase(Importer):
         lines = self._lines(encoding)
         line = 0
         try:
-            first = next(lines, "")
-            delimiter = max((",", "\t", ";", "|"), key=first.count)
-            reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter)
+            head = list(itertools.islice(lines, _HEADER_SEARCH_ROWS))
+            delimiter = choose_delimiter(head)
+            reader = csv.reader(itertools.chain(head, lines), delimiter=delimiter)
             for cells in reader:
                 start = line + 1
                 line = reader.line_num
@@ -336,14 +364,16 @@ class CsvImporter(_CsvBase):
         self, mapping: Mapping[str, int], line: int, cells: list[str]
     ) -> ContactDraft | Rejected:
         entry = f"line {line}"
+        needed = max(mapping.values()) + 1
+        if len(cells) < needed:  # a cut or mis-split row: its cells would land in wrong fields
+            return Rejected(
+                entry, line, "import.short_row", {"cells": len(cells), "needed": needed}
+            )
 
         def cell(name: str) -> str | None:
             index = mapping.get(name)
-            if index is None or index >= len(cells):
-                return None
-            return cells[index].strip() or None
+            return None if index is None else (cells[index].strip() or None)
 
-        # A mapped column missing from a short row is an empty cell, as spreadsheets write.
         raw_when = cell("occurred_at")
         if raw_when is None and cell("date"):
             raw_when = f"{cell('date')} {cell('time') or ''}".strip()
@@ -401,94 +431,4 @@ class CsvImporter(_CsvBase):
             content=content,
             duration_s=duration,
             **{k: v for k, v in fields.items() if v is not None},
-        )
-
-
-class WeChatCsvImporter(_CsvBase):
-    """PyWxDump's CSV: ``id,MsgSvrID,type_name,is_sender,talker,room_name,msg,src,CreateTime``."""
-
-    name = "wechat-csv"
-    REQUIRED: ClassVar[tuple[str, ...]] = ("is_sender", "talker", "room_name", "msg", "CreateTime")
-    TEXT_TYPES: ClassVar[tuple[str, ...]] = ("文本", "引用回复", "")
-
-    def _entries(self) -> Iterator[ContactDraft | Rejected]:
-        columns: dict[str, int] | None = None
-        for line, cells in self._rows():
-            if columns is None:
-                columns = {name.strip().lstrip("\ufeff"): i for i, name in enumerate(cells)}
-                for required in self.REQUIRED:
-                    if required not in columns:
-                        raise FormatError(
-                            "import.missing_column",
-                            file=self.file_name,
-                            column=required,
-                            field=required,
-                            header=",".join(cells)[:200],
-                        )
-                continue
-            if not any(c.strip() for c in cells):
-                continue
-            yield self._row(columns, line, cells)
-        if columns is None:
-            raise FormatError("import.empty_csv", file=self.file_name)
-
-    def _row(
-        self, columns: Mapping[str, int], line: int, cells: list[str]
-    ) -> ContactDraft | Rejected:
-        entry = f"line {line}"
-
-        def cell(name: str) -> str:
-            index = columns.get(name)
-            return cells[index].strip() if index is not None and index < len(cells) else ""
-
-        raw_when = cell("CreateTime")
-        try:
-            when = self._parse_when(raw_when)
-        except (ValueError, OverflowError, OSError):
-            return Rejected(entry, line, "import.bad_date", {"value": raw_when})
-        sender = cell("is_sender")
-        if sender not in ("0", "1"):
-            return Rejected(entry, line, "import.bad_direction", {"value": sender})
-        direction = Direction.OUTGOING if sender == "1" else Direction.INCOMING
-        kind, msg, src = (
-            cell("type_name"),
-            cells[columns["msg"]] if columns["msg"] < len(cells) else "",
-            cell("src"),
-        )
-        room, talker = cell("room_name"), cell("talker")
-        if kind in self.TEXT_TYPES:
-            content = msg or None
-        elif kind == "系统通知":
-            content = html_to_text(msg) or None
-        else:
-            content = f"[{kind}]" + (f" {msg}" if msg and msg != kind and msg not in kind else "")
-        notes = [f"WeChat type: {kind}"] if kind and kind != "文本" else []
-        if src:
-            notes.append(f"src: {src}")
-        group = room.endswith("@chatroom")
-        if group:
-            notes.append(f"Group chat: {room}")
-        try:
-            content = self.bound_text("msg", content)
-        except TooLarge as exc:
-            return exc.rejected(entry, line)
-        server_id = cell("MsgSvrID")
-        if server_id and server_id != "0":
-            fingerprint = self._fingerprint("wechat", server_id)
-        else:
-            fingerprint = self._fingerprint("wechat-row", raw_when, sender, talker, room, msg)
-        return self.draft(
-            entry=entry,
-            fingerprint=fingerprint,
-            channel=Channel.MESSAGE,
-            app="wechat",
-            occurred_at=when,
-            direction=direction,
-            outcome=Outcome.CONNECTED,
-            counterpart=(talker if direction is Direction.INCOMING else None)
-            if group
-            else room or None,
-            address=room or talker or None,
-            content=content,
-            notes="\n".join(notes) or None,
         )

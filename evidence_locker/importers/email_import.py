@@ -38,6 +38,13 @@ _PARSE_ERRORS = (
 )
 _FROM_LINE_DATE = re.compile(rb"^From \S*\s+(\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4})")
 _QUOTED_FROM = re.compile(rb"^>+From ")
+# The stdlib parser recurses once per nested multipart (feedparser._parsegen), so a
+# crafted message nested a thousand deep raised RecursionError and ended the whole mbox
+# import. Nesting depth cannot exceed the number of multipart headers, which a regex
+# counts without parsing; real mail has a handful (a digest is one container).
+MAX_MIME_CONTAINERS = 100
+_MULTIPART_HEADER = re.compile(rb"^content-type:\s*multipart/", re.IGNORECASE | re.MULTILINE)
+_ANY_QUOTED_FROM = re.compile(rb"^>+From ", re.MULTILINE)
 
 
 def decode_header_text(raw: str) -> str:
@@ -79,11 +86,18 @@ class _EmailBase(Importer):
             return TooLarge("message", len(raw), self.options.max_message_bytes).rejected(
                 entry, line
             )
+        too_deep = Rejected(entry, line, "import.mime_too_deep", {"limit": MAX_MIME_CONTAINERS})
+        if len(_MULTIPART_HEADER.findall(raw)) > MAX_MIME_CONTAINERS:
+            return too_deep
         try:
             msg = BytesParser(policy=policy.default).parsebytes(raw)
             return self._draft_from(msg, raw, entry, line, fallback_date)
         except TooLarge as exc:
             return exc.rejected(entry, line)
+        except RecursionError:
+            # Nesting the count above does not see (message/rfc822 chains, nested
+            # comments in a header): the same verdict, for this message only.
+            return too_deep
         except _PARSE_ERRORS as exc:
             return Rejected(entry, line, "import.bad_message", {"detail": type(exc).__name__})
 
@@ -125,8 +139,16 @@ class _EmailBase(Importer):
         if message_id:
             notes.append(f"Message-ID: {message_id}")
         if message_id:
+            # The header alone is not enough: mailers reuse Message-IDs for different mails.
+            # The body's bytes (not the whole message: copies of one mail differ in the
+            # Received/Status headers each mailbox adds) tell those apart.
             fingerprint = self._fingerprint(
-                "email", message_id, header.get("date"), sender_addr.lower()
+                "email-content",
+                message_id,
+                header.get("date"),
+                sender_addr.lower(),
+                header.get("subject"),
+                _body_digest(raw),
             )
         else:
             normal = raw.replace(b"\r\n", b"\n").strip()
@@ -160,11 +182,11 @@ class _EmailBase(Importer):
                     stack[0:0] = [p for p in payload if isinstance(p, Message)]
                 continue
             filename = _filename(part)
-            disposition = part.get_content_disposition()
-            if (
-                ctype in ("text/plain", "text/html")
-                and disposition != "attachment"
-                and not filename
+            # Some mailers name the body part (``name="msg.1"``) without any
+            # Content-Disposition: only an explicit "attachment" keeps text out of the body.
+            # A named body is also kept as the file it was named as.
+            if ctype in ("text/plain", "text/html") and (
+                part.get_content_disposition() != "attachment"
             ):
                 data = part.get_payload(decode=True)
                 text = decode_bytes(
@@ -172,10 +194,12 @@ class _EmailBase(Importer):
                 )
                 if ctype == "text/plain" and plain is None:
                     plain = text
-                    continue
-                if ctype == "text/html" and html is None:
+                    if not filename:
+                        continue
+                elif ctype == "text/html" and html is None:
                     html = text
-                    continue
+                    if not filename:
+                        continue
             if ctype == "message/rfc822":
                 inner = part.get_payload()
                 first = inner[0] if isinstance(inner, list) and inner else None
@@ -190,6 +214,14 @@ class _EmailBase(Importer):
                 self.bound_attachment(AttachmentDraft(name=name, data=data, mime=ctype))
             )
         return plain, html, attachments
+
+
+def _body_digest(raw: bytes) -> str:
+    """SHA-256 of a message's body bytes (after the header block), line ends as LF and
+    ``>From `` quoting removed (mbox flavours quote differently; a saved .eml not at all)."""
+    normal = raw.replace(b"\r\n", b"\n")
+    _, _, body = normal.partition(b"\n\n")
+    return hashlib.sha256(_ANY_QUOTED_FROM.sub(b"From ", body.strip())).hexdigest()
 
 
 def _split_params(value: str) -> dict[str, str]:
@@ -311,7 +343,7 @@ class MboxImporter(_EmailBase):
         start_line = 0
         from_date: datetime | None = None
         previous_blank = True
-        with self.path.open("rb") as fh:
+        with self.open_input() as fh:
             for number, line in enumerate(fh, start=1):
                 if line.startswith(b"From ") and (previous_blank or _FROM_LINE_DATE.match(line)):
                     if index:

@@ -150,6 +150,45 @@ class _SurrogateFixer:
 _READ_SIZE = 1 << 16
 
 
+class TokenTooLarge(Exception):
+    """One tag (with its attributes) longer than the bound: the file is refused."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+def feed_chunks(read: Callable[[int], bytes], limit: int) -> Iterator[tuple[bytes, bool]]:
+    """``(chunk, last)`` pairs to hand to expat, in linear time however long a tag is.
+
+    Expat (2.5, before "reparse deferral") rescans an unfinished token from its start on
+    every call, so a 32 MB attribute fed 64 KiB at a time was rescanned 500 times (21 s;
+    200 MB never finished). Here a call waits until it brings at least as many new bytes
+    as the unfinished tail expat holds (everything after the last ``>``), so the rescans
+    add up to at most twice the file's size. A tail over ``limit`` bytes raises
+    :class:`TokenTooLarge` before more of it is read: memory stays within twice the bound.
+    """
+    pending = 0  # bytes after the last ">" handed on: what expat would rescan
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        data = read(_READ_SIZE)
+        parts.append(data)
+        size += len(data)
+        if pending + size > limit and b">" not in data:
+            raise TokenTooLarge(pending + size)
+        if data and size < pending:
+            continue
+        chunk = b"".join(parts)
+        parts.clear()
+        size = 0
+        end = chunk.rfind(b">")
+        pending = pending + len(chunk) if end < 0 else len(chunk) - end - 1
+        yield chunk, not data
+        if not data:
+            return
+
+
 class _Node:
     """One element of a record: its tag, its attributes and, for ``<mms>``, every
     element inside it in document order (``<part>``, ``<addr>``...). Lighter than an
@@ -239,14 +278,27 @@ class SmsBackupImporter(Importer):
 
         parser = _expat_parser(self.file_name, start, end)
         broken: expat.ExpatError | None = None
-        with self.path.open("rb") as raw:
-            fixer = _SurrogateFixer(raw)
+        with self.open_input() as raw:
+            chunks = feed_chunks(_SurrogateFixer(raw).read, self.options.max_message_bytes)
             while broken is None:
-                data = fixer.read(_READ_SIZE)
                 try:
-                    parser.Parse(data, not data)
+                    data, last = next(chunks)
+                except TokenTooLarge as exc:
+                    raise FormatError(
+                        "import.token_too_large",
+                        file=self.file_name,
+                        line=parser.CurrentLineNumber,
+                        size=exc.size,
+                        limit=self.options.max_message_bytes,
+                    ) from exc
+                try:
+                    parser.Parse(data, last)
                 except expat.ExpatError as exc:
                     broken = exc  # the records that ended before it still go first
+                except LookupError as exc:  # the XML declaration names an unknown encoding
+                    raise FormatError(
+                        "import.xml_unknown_encoding", file=self.file_name, detail=str(exc)
+                    ) from exc
                 for node in finished:
                     counters[node.tag] += 1
                     self.counted += 1
@@ -256,7 +308,7 @@ class SmsBackupImporter(Importer):
                     except TooLarge as exc:
                         yield exc.rejected(entry, None)
                 finished.clear()
-                if not data:
+                if last:
                     break
         if broken is not None:
             raise FormatError(

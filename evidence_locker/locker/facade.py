@@ -182,11 +182,12 @@ class Locker:
         dry_run: bool = False,
         flush_every: int = 1000,
         keep_ids: bool = True,
+        on_added: Callable[[ContactDraft], None] | None = None,
     ) -> BatchResult:
         """Store many contacts in ONE transaction, skipping ones already imported
         (:meth:`.writing.Writer.log_batch`)."""
         return self._writer.log_batch(
-            drafts, dry_run=dry_run, flush_every=flush_every, keep_ids=keep_ids
+            drafts, dry_run=dry_run, flush_every=flush_every, keep_ids=keep_ids, on_added=on_added
         )
 
     def correct(self, record_id: str, *, reason: str, changes: dict[str, Any]) -> Record:

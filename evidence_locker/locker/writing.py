@@ -8,7 +8,7 @@ contacts in one transaction, skipping those whose source fingerprint is already 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -111,6 +111,7 @@ class Writer:
         dry_run: bool = False,
         flush_every: int = 1000,
         keep_ids: bool = True,
+        on_added: Callable[[ContactDraft], None] | None = None,
     ) -> BatchResult:
         """Store many contacts in ONE transaction, skipping ones already imported.
 
@@ -121,9 +122,11 @@ class Writer:
         rolled back. ``dry_run`` counts what would be added and writes nothing.
         ``keep_ids=False`` puts ``""`` in ``added`` for each record instead of its id
         (as ``dry_run`` does): 100k ids would hold ~10 MB for the whole import.
+        ``on_added`` is called with each draft that is (or, dry, would be) added: what
+        ``import --dry-run`` lists.
         """
         if dry_run:
-            return self._count_batch(drafts)
+            return self._count_batch(drafts, on_added)
         result = BatchResult()
         with self.files.write_with_files() as (conn, stored), DeferredSync() as sync:
             logged_at = self.session.now_us()
@@ -142,6 +145,8 @@ class Writer:
                         known.add(pending.dedupe)
                     pendings.append(pending)
                     result.added.append(pending.id if keep_ids else "")
+                    if on_added is not None:
+                        on_added(draft)
                     files = self.files.store(pending.id, draft.attachments, logged_at, stored, sync)
                     pendings.extend(files)
                     result.attachments += len(files)
@@ -157,7 +162,11 @@ class Writer:
             sync.finish()  # every blob durable under its name before the commit
         return result
 
-    def _count_batch(self, drafts: Iterable[ContactDraft]) -> BatchResult:
+    def _count_batch(
+        self,
+        drafts: Iterable[ContactDraft],
+        on_added: Callable[[ContactDraft], None] | None = None,
+    ) -> BatchResult:
         """What :meth:`log_batch` would add, read in one transaction, nothing written."""
         result = BatchResult()
         seen: set[str] = set()
@@ -173,6 +182,8 @@ class Writer:
                 if tag is not None:
                     seen.add(tag)
                 result.added.append("")
+                if on_added is not None:
+                    on_added(draft)
         return result
 
     def _known_dedupe(self, conn: DbConn, tags: Sequence[str]) -> set[str]:
