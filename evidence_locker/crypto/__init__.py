@@ -203,10 +203,14 @@ class KeyRing:
     Each purpose has its own HKDF label, so no key is ever used for two jobs.
     """
 
-    # "anchor": receipts on stored time-stamps; "settings": the TSA list and its roots
+    # "anchor": receipts on stored time-stamps; "settings": the TSA list and its roots;
+    # "index" keys the search tokens of what the counterpart wrote (and the dedupe
+    # tags), "index-sent" and "index-own" those of the user's words (search/spaces.py)
     PURPOSES = (
         "field",
         "index",
+        "index-sent",
+        "index-own",
         "attachment",
         "signing",
         "backup",
@@ -224,6 +228,7 @@ class KeyRing:
         self.attachment_key = self.subkey("attachment")
         self.fields = FieldCipher(self.field_key)
         self.signer = Signer(self.subkey("signing"))
+        self._space_keys: dict[str, bytes] = {}
 
     def subkey(self, purpose: str) -> bytes:
         if purpose not in self.PURPOSES:
@@ -242,8 +247,18 @@ class KeyRing:
         return P.hmac_sha256(self.subkey(purpose), data)
 
     def index_token(self, data: bytes) -> bytes:
-        """Keyed hash for the blind search index (HMAC-SHA256)."""
+        """Keyed hash for the blind search index (HMAC-SHA256), ``received`` space."""
         return P.hmac_sha256(self.index_key, data)
+
+    def space_token(self, space: str, data: bytes) -> bytes:
+        """Keyed hash for the blind search index in one token space: ``received``
+        (the index key), ``sent`` or ``own`` (keys of their own, derived on first use)."""
+        if space == "received":
+            return P.hmac_sha256(self.index_key, data)
+        key = self._space_keys.get(space)
+        if key is None:
+            key = self._space_keys[space] = self.subkey(f"index-{space}")
+        return P.hmac_sha256(key, data)
 
 
 def random_bytes(n: int) -> bytes:

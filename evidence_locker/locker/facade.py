@@ -61,7 +61,7 @@ class Locker:
             self._reader,
             write_sa=session.write_sa,
             ledger_rows=session.ledger_rows,
-            token_fn=session.keyring.index_token,
+            token_fn=session.keyring.space_token,
             driver=session.driver,
         )
         # the search index follows every write, in the write's own transaction

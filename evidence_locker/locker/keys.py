@@ -84,6 +84,7 @@ def create(
         os.chmod(directory, 0o700)
     except OSError as exc:
         raise StorageError("storage.mkdir", path=str(directory), detail=exc.strerror) from exc
+    from evidence_locker.search.upkeep import INDEX_FORMAT
     from evidence_locker.store import engine as store_engine
 
     database = _database_for(directory, database_url)
@@ -107,6 +108,7 @@ def create(
                     ("created_at", str(now)),
                     ("region", region),
                     ("public_key", keyring.signer.public_key.hex()),
+                    ("index_format", INDEX_FORMAT),
                 ],
             )
             write_keyslots(conn, master, locker_id, now, passphrase, recovery_key)

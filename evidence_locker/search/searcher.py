@@ -31,7 +31,7 @@ class Searcher:
         *,
         write_sa: Callable[[], AbstractContextManager[Any]],
         ledger_rows: Callable[[DbConn], Iterator[Any]],
-        token_fn: Callable[[bytes], bytes],
+        token_fn: Callable[[str, bytes], bytes],
         driver: Callable[[], Any],
     ):
         self.upkeep = IndexUpkeep(

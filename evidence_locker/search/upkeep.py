@@ -21,15 +21,20 @@ from evidence_locker.store import database as db
 
 if TYPE_CHECKING:
     from evidence_locker.search.index import Tokenizer
+    from evidence_locker.search.spaces import SpaceTokenizers
     from evidence_locker.store.database import DbConn
+
+# The index's format: "2" keys each field in its token space (search/spaces.py);
+# "1" (no ``index_format`` in meta) keyed everything alike, and is rebuilt.
+INDEX_FORMAT = "2"
 
 
 class IndexUpkeep:
     """The index of one unlocked locker: its tokenizer, and the writes that keep it.
 
     ``write_sa`` opens a SQLAlchemy write transaction (the rebuild's DDL needs it);
-    ``ledger_rows`` yields every entry row in order; ``token_fn`` is the locker's
-    keyed index-token function.
+    ``ledger_rows`` yields every entry row in order; ``token_fn(space, data)`` is the
+    locker's keyed index-token function (one key per token space: search/spaces.py).
     """
 
     def __init__(
@@ -38,23 +43,30 @@ class IndexUpkeep:
         *,
         write_sa: Callable[[], AbstractContextManager[Any]],
         ledger_rows: Callable[[DbConn], Iterator[Any]],
-        token_fn: Callable[[bytes], bytes],
+        token_fn: Callable[[str, bytes], bytes],
     ):
         self.records = records
         self._write_sa = write_sa
         self._ledger_rows = ledger_rows
         self._token_fn = token_fn
-        self._tokenizer: Tokenizer | None = None
-        self.postings_ok = False  # the chunked search index exists (checked once)
+        self._spaces: SpaceTokenizers | None = None
+        self.postings_ok = False  # the index is in this version's format (checked once)
+
+    @property
+    def spaces(self) -> SpaceTokenizers:
+        """Keyed, truncated tokens, one tokenizer per token space (search/spaces.py)."""
+        if self._spaces is None:
+            from evidence_locker.search.spaces import SpaceTokenizers
+
+            self._spaces = SpaceTokenizers(self._token_fn)
+        return self._spaces
 
     @property
     def tokenizer(self) -> Tokenizer:
-        """Keyed, truncated tokens for the blind search index (one per unlocked locker)."""
-        if self._tokenizer is None:
-            from evidence_locker.search.index import Tokenizer
+        """The ``received`` space's tokenizer (what the counterpart wrote)."""
+        from evidence_locker.search.spaces import RECEIVED
 
-            self._tokenizer = Tokenizer(self._token_fn)
-        return self._tokenizer
+        return self.spaces.by_space[RECEIVED]
 
     def index(self, conn: DbConn, pendings: Sequence[PendingEntry], seqs: Sequence[int]) -> None:
         """Index record versions under their own seq, with their files' names.
@@ -62,7 +74,7 @@ class IndexUpkeep:
         A file attached later adds its name's tokens to the record's latest version.
         One posting chunk per token for the whole call, keyed by its first seq.
         """
-        from evidence_locker.search.index import posting_rows, searchable_fields, tokens_for
+        from evidence_locker.search.index import posting_rows
 
         batch_names: dict[str, list[str]] = defaultdict(list)
         versions_in_batch: set[str] = set()
@@ -77,29 +89,30 @@ class IndexUpkeep:
                 names = list(batch_names.get(p.record_id, ()))
                 if p.kind == "correction":
                     names += self.records.attachment_names(conn, p.record_id)
-                fields = searchable_fields(p.fields, names)
-                entries.append((seq, tokens_for(fields, self.tokenizer)))
+                tokens = self.spaces.entry_tokens(p.fields, names, p.channel, p.direction)
+                entries.append((seq, tokens))
             elif p.kind == "attachment" and p.target and p.target not in versions_in_batch:
                 # every version of the record, as a rebuild indexes them (so that
                 # audit.py can hold the index to one rule)
-                fields = {"attachments": str(p.fields.get("name", ""))}
-                tokens = tokens_for(fields, self.tokenizer)
+                tokens = self.spaces.name_tokens(str(p.fields.get("name", "")))
                 for seq in self.records.version_seqs(conn, p.target):
                     entries.append((seq, tokens))
         if entries:
             _insert_tokens(conn, posting_rows(seqs[0], entries))
 
     def ensure(self) -> None:
-        """Rebuild the search index once if this locker predates chunked postings.
+        """Rebuild the search index once if it is not in this version's format.
 
-        Such a locker has only the per-entry ``search_token`` table. Every search and
-        write calls this first (one query per Locker), so the rebuild, which needs
-        SQLAlchemy for its DDL, runs in its own transaction before them.
+        A locker from before chunked postings has only the per-entry ``search_token``
+        table; one from before token spaces has ``index_format`` absent (version 1).
+        Every search and write calls this first (one query per Locker), so the
+        rebuild, which needs SQLAlchemy for its DDL, runs in its own transaction
+        before them.
         """
         if self.postings_ok:
             return
         with self.records.read() as conn:
-            ready = has_postings(conn)
+            ready = has_postings(conn) and index_format(conn) == INDEX_FORMAT
         if not ready:
             self.rebuild()
         self.postings_ok = True
@@ -129,6 +142,7 @@ class IndexUpkeep:
                     entries = []
             if entries:
                 _insert_tokens(conn, posting_rows(entries[0][0], entries))
+            set_index_format(conn)
         self.postings_ok = True
         return count
 
@@ -139,8 +153,6 @@ class IndexUpkeep:
         A version holds the tokens of its searched fields and of the names of all its
         record's files, whenever they were attached.
         """
-        from evidence_locker.search.index import searchable_fields, tokens_for
-
         names: dict[str, list[str]] = defaultdict(list)
         sql = f"SELECT {ENTRY_SELECT} FROM entry WHERE kind = 'attachment' ORDER BY seq"
         for row in db.rows(conn, sql):
@@ -150,8 +162,23 @@ class IndexUpkeep:
             if row.kind not in RECORD_KINDS:
                 continue
             values = self.records.decode_values(row)
-            fields = searchable_fields(values, names.get(row.record_id, ()))
-            yield row.seq, tokens_for(fields, self.tokenizer)
+            names_ = names.get(row.record_id, ())
+            yield row.seq, self.spaces.entry_tokens(values, names_, row.channel, row.direction)
+
+
+def index_format(conn: DbConn) -> str:
+    """The ``index_format`` the stored index was built in ("1" when absent)."""
+    found = db.value(conn, "SELECT value FROM meta WHERE key = 'index_format'")
+    return "1" if found is None else str(found)
+
+
+def set_index_format(conn: DbConn) -> None:
+    """Record that the index is in this version's format (inside the write)."""
+    sql = "UPDATE meta SET value = ? WHERE key = 'index_format'"
+    if db.execute(conn, sql, (INDEX_FORMAT,)) == 0:
+        db.execute(
+            conn, "INSERT INTO meta (key, value) VALUES ('index_format', ?)", (INDEX_FORMAT,)
+        )
 
 
 def has_postings(conn: DbConn) -> bool:
