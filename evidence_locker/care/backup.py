@@ -432,7 +432,10 @@ def unlock_header(
         raise WrongPassphrase(
             "error.wrong_recovery_key" if kind == "recovery" else "error.wrong_passphrase"
         ) from None
-    return crypto.KeyRing(master)
+    from evidence_locker.locker.keys import keyring_for
+
+    signing = header.slots.get("signing")
+    return keyring_for(master, signing["wrapped"] if signing else None, header.locker_id)
 
 
 class _Payload:

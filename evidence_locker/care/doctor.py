@@ -261,11 +261,22 @@ def diagnose(
         _check_blobs(report, raw, attachments, path / BLOB_DIR)
     else:
         with locker:
-            _diagnose_open(report, locker, db, path / BLOB_DIR, bool(problems), salvage_to)
+            _diagnose_open(report, locker, db, locker.blobs.directory, bool(problems), salvage_to)
+            _rotation_leftovers(report, locker, path)
     temps = _temp_files(path)
     if temps:
         report.add("warning", "doctor.temp", n=len(temps), names=", ".join(temps[:10]))
     return report
+
+
+def _rotation_leftovers(report: DoctorReport, locker: Any, path: Path) -> None:
+    """Folders an interrupted key rotation left (locker/rotation.py): never evidence;
+    the next rotation removes them."""
+    from evidence_locker.locker.rotation import leftovers
+
+    found = leftovers(path, locker.keyring)
+    if found:
+        report.add("warning", "doctor.rotation_leftovers", n=len(found), names=", ".join(found))
 
 
 def _diagnose_open(

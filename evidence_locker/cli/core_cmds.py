@@ -491,6 +491,14 @@ def passwd_cmd(
     new_recovery_key: Annotated[
         bool, typer.Option("--new-recovery-key", help="Also replace the recovery key.")
     ] = False,
+    rotate: Annotated[
+        bool,
+        typer.Option(
+            "--rotate",
+            help="Also change the master key: re-encrypt everything, so the old "
+            "passphrase opens no copy made from now on (prints a new recovery key).",
+        ),
+    ] = False,
 ) -> None:
     """Set a new passphrase (unlock with the old one or the recovery key). / 修改口令。"""
     from evidence_locker.locker import Locker
@@ -507,6 +515,11 @@ def passwd_cmd(
     else:
         locker = STATE.open_locker()
     new = STATE.ask_secret("secret.new_passphrase", env=NEW_PASSPHRASE_ENV, confirm=True)
+    if rotate:
+        recovery_key = locker.rotate_keys(new)
+        STATE.console.print(STATE.t("passwd.rotated"))
+        _print_recovery_key(recovery_key)
+        return
     locker.change_passphrase(new)
     STATE.console.print(STATE.t("passwd.done"))
     if new_recovery_key:

@@ -211,6 +211,8 @@ class KeyRing:
         "index",
         "index-sent",
         "index-own",
+        "signing-carry",  # wraps a signing key kept across a key rotation
+        "key-id",  # names the master key in the locker (a write checks it is current)
         "attachment",
         "signing",
         "backup",
@@ -219,15 +221,20 @@ class KeyRing:
         "settings",
     )
 
-    def __init__(self, master: bytes):
+    def __init__(self, master: bytes, *, signing_seed: bytes | None = None):
+        """``signing_seed``: the locker's signing key when it was kept across a key
+        rotation (the identity dossiers name must not change); else derived."""
         if len(master) != KEY_SIZE:
             raise ValueError("master key must be 32 bytes")
+        if signing_seed is not None and len(signing_seed) != KEY_SIZE:
+            raise ValueError("signing seed must be 32 bytes")
         self._master = master
         self.field_key = self.subkey("field")
         self.index_key = self.subkey("index")
         self.attachment_key = self.subkey("attachment")
         self.fields = FieldCipher(self.field_key)
-        self.signer = Signer(self.subkey("signing"))
+        self.signing_seed = signing_seed or self.subkey("signing")
+        self.signer = Signer(self.signing_seed)
         self._space_keys: dict[str, bytes] = {}
 
     def subkey(self, purpose: str) -> bytes:
@@ -238,6 +245,12 @@ class KeyRing:
     @property
     def master(self) -> bytes:
         return self._master
+
+    @property
+    def key_id(self) -> str:
+        """A name for this master key (reveals nothing of it): stored in the locker, so
+        a process still holding a rotated-out key notices before it writes."""
+        return self.subkey("key-id")[:16].hex()
 
     def mac(self, purpose: str, data: bytes) -> bytes:
         """HMAC-SHA256 of ``data`` under the ``purpose`` subkey ("anchor", "settings"):

@@ -153,6 +153,9 @@ class Ledger:
         nothing is written. Four indexed look-ups and one signature check.
         """
         frontier = self.read_frontier(conn)
+        key_id = db.value(conn, "SELECT value FROM meta WHERE key = 'key_id'")
+        if key_id is not None and key_id != self.keyring.key_id:  # rotated since unlock
+            raise IntegrityError("error.keys_rotated", hint="hint.reopen")
         try:
             head = open_note(self.head_note(conn), self.origin, self.keyring.signer.public_key)
         except ValueError:

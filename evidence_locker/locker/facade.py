@@ -50,6 +50,10 @@ class Locker:
     """An unlocked locker. Use :meth:`create` or :meth:`open`; close when done."""
 
     def __init__(self, session: Session):
+        self._attach(session)
+
+    def _attach(self, session: Session) -> None:
+        """Build the parts over ``session`` (again after a key rotation)."""
         self._session = session
         self._cases = Cases(session)
         self.timestamps = Timestamps(session)
@@ -407,6 +411,18 @@ class Locker:
     def new_recovery_key(self) -> str:
         """Replace the recovery key (the old one stops working). Shown once."""
         return self._keys.new_recovery_key()
+
+    def rotate_keys(self, new_passphrase: str) -> str:
+        """A new master key: every sealed value, blob, index token and key slot rewritten
+        under it in one crash-safe step (locker/rotation.py), the signing key kept. The
+        old passphrase and recovery key stop working; returns the new recovery key
+        (shown once). Other processes holding this locker open must reopen it."""
+        from evidence_locker.locker import rotation
+
+        self._search.forget_decrypted()
+        session, recovery_key = rotation.rotate(self._session, new_passphrase)
+        self._attach(session)
+        return recovery_key
 
     # -- merging a backup (evidence_locker/care/backup.py) ----------------------------
 

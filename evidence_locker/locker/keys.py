@@ -58,6 +58,23 @@ def slot_context(kind: str, locker_id: str) -> bytes:
     return f"evidence-locker/v1/keyslot/{kind}/{locker_id}".encode()
 
 
+def keyring_for(master: bytes, signing_wrapped: bytes | None, locker_id: str) -> crypto.KeyRing:
+    """The key ring of a master key; with the ``signing`` slot of a locker whose keys
+    were rotated, the signing key it carries (passwd --rotate keeps the identity)."""
+    if signing_wrapped is None:
+        return crypto.KeyRing(master)
+    plain = crypto.KeyRing(master)
+    try:
+        seed = crypto.unwrap_key(
+            plain.subkey("signing-carry"),
+            bytes(signing_wrapped),
+            context=slot_context("signing", locker_id),
+        )
+    except crypto.DecryptionFailed:
+        raise IntegrityError("error.bad_header", detail="the signing key slot") from None
+    return crypto.KeyRing(master, signing_seed=seed)
+
+
 def _database_for(path: Path, database_url: str | None) -> Database:
     if database_url:
         return Database(url=database_url)
@@ -109,6 +126,7 @@ def create(
                     ("region", region),
                     ("public_key", keyring.signer.public_key.hex()),
                     ("index_format", INDEX_FORMAT),
+                    ("key_id", keyring.key_id),
                 ],
             )
             write_keyslots(conn, master, locker_id, now, passphrase, recovery_key)
@@ -201,9 +219,11 @@ def unlock(
         if kind == "recovery":
             raise WrongPassphrase("error.wrong_recovery_key") from None
         raise WrongPassphrase() from None
+    signing = slots.get("signing")
+    keyring = keyring_for(master, signing.wrapped if signing else None, locker_id)
     session = Session(
         database,
-        crypto.KeyRing(master),
+        keyring,
         path=directory,
         locker_id=locker_id,
         clock=clock,

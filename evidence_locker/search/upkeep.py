@@ -11,7 +11,7 @@ or write (:meth:`IndexUpkeep.ensure`). docs/search.md describes the index.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -124,24 +124,13 @@ class IndexUpkeep:
         and a compaction: a locker filled by many single ``log`` calls holds one chunk
         per entry and token; rebuilt, one chunk per token per ~1,000 entries.
         """
-        from evidence_locker.search.index import posting_rows
         from evidence_locker.store.tables import SearchPosting
 
-        chunk_size = 1000
-        count = 0
         with self._write_sa() as conn:
             SearchPosting.__table__.create(conn, checkfirst=True)
             conn.execute(SearchPosting.__table__.delete())
             conn.exec_driver_sql("DROP TABLE IF EXISTS search_token")
-            entries: list[tuple[int, set[bytes]]] = []
-            for seq, tokens in self.expected(conn):
-                entries.append((seq, tokens))
-                count += 1
-                if len(entries) >= chunk_size:
-                    _insert_tokens(conn, posting_rows(entries[0][0], entries))
-                    entries = []
-            if entries:
-                _insert_tokens(conn, posting_rows(entries[0][0], entries))
+            count = write_postings(conn, self.expected(conn))
             set_index_format(conn)
         self.postings_ok = True
         return count
@@ -164,6 +153,24 @@ class IndexUpkeep:
             values = self.records.decode_values(row)
             names_ = names.get(row.record_id, ())
             yield row.seq, self.spaces.entry_tokens(values, names_, row.channel, row.direction)
+
+
+def write_postings(conn: DbConn, entries: Iterable[tuple[int, set[bytes]]]) -> int:
+    """Insert the postings of ``(seq, tokens)`` entries, one chunk per ~1,000 entries
+    (inside the caller's write transaction, on an empty table). Returns the count."""
+    from evidence_locker.search.index import posting_rows
+
+    count = 0
+    batch: list[tuple[int, set[bytes]]] = []
+    for entry in entries:
+        batch.append(entry)
+        count += 1
+        if len(batch) >= 1000:
+            _insert_tokens(conn, posting_rows(batch[0][0], batch))
+            batch = []
+    if batch:
+        _insert_tokens(conn, posting_rows(batch[0][0], batch))
+    return count
 
 
 def index_format(conn: DbConn) -> str:

@@ -8,8 +8,11 @@ writers can never compute the same sequence number.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
@@ -74,6 +77,31 @@ def create_schema(engine: Engine) -> None:
             conn.execute(text(_PG_TRIGGERS[0]))
             for table in APPEND_ONLY_TABLES:
                 conn.execute(text(_PG_TRIGGERS[1].format(t=table)))
+
+
+@contextlib.contextmanager
+def append_only_lifted(conn: Any) -> Iterator[None]:
+    """Let the caller's write transaction update the append-only tables, then restore
+    the triggers, inside that same transaction (DDL is transactional on both engines:
+    a crash or an error leaves them as they were).
+
+    Only for a key rotation (locker/rotation.py), which re-seals every entry under a new
+    key without changing what any leaf hash covers.
+    """
+    from evidence_locker.store import database as db
+
+    postgres = db.dialect_of(conn) == "postgresql"
+    for table in APPEND_ONLY_TABLES:
+        if postgres:
+            db.execute(conn, f"ALTER TABLE {table} DISABLE TRIGGER {table}_append_only")
+        else:
+            db.execute(conn, f"DROP TRIGGER IF EXISTS {table}_no_update")
+    yield
+    for table in APPEND_ONLY_TABLES:
+        if postgres:
+            db.execute(conn, f"ALTER TABLE {table} ENABLE TRIGGER {table}_append_only")
+        else:
+            db.execute(conn, _SQLITE_TRIGGERS[0].format(t=table))
 
 
 def secure_file_modes(directory: Path) -> None:
