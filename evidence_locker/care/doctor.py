@@ -18,6 +18,7 @@ writes them to a JSON file (plaintext, by the user's choice, like ``extract``).
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import sqlite3
@@ -29,7 +30,7 @@ from types import SimpleNamespace
 from typing import Any, Literal
 
 from evidence_locker import crypto
-from evidence_locker.errors import FormatError, IntegrityError, LockerError
+from evidence_locker.errors import FormatError, IntegrityError, LockerError, StorageError
 from evidence_locker.ledger.canonical import commitment, entry_leaf_hash
 from evidence_locker.ledger.log import header_of
 
@@ -95,6 +96,26 @@ def _temp_files(directory: Path) -> list[str]:
     return sorted(found)
 
 
+# set by diagnose(read_only=True) for its own run (``doctor --read-only``)
+_READ_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("read_only", default=False)
+
+
+def _read_only(db: Path) -> bool:
+    from evidence_locker.store.connect import looks_read_only, read_only_wanted
+
+    return _READ_ONLY.get() or read_only_wanted() or looks_read_only(db)
+
+
+def _open(db: Path) -> sqlite3.Connection:
+    """A connection to the file; on a read-only copy, one that writes nothing at all
+    (no journal, no shared-memory file: store/database.py ``read_only_uri``)."""
+    from evidence_locker.store.database import read_only_uri
+
+    if _read_only(db):
+        return sqlite3.connect(read_only_uri(db), timeout=30, uri=True)
+    return sqlite3.connect(db, timeout=30)
+
+
 def _connect(db: Path) -> sqlite3.Connection:
     """A read-only connection that still reads a file shorter than its header says.
 
@@ -102,7 +123,7 @@ def _connect(db: Path) -> sqlite3.Connection:
     it, only the pages that are really gone fail. ``query_only`` keeps doctor from
     ever writing.
     """
-    conn = sqlite3.connect(db, timeout=30)
+    conn = _open(db)
     conn.execute("PRAGMA query_only=ON")
     conn.execute("PRAGMA writable_schema=ON")
     return conn
@@ -138,10 +159,18 @@ def _unlock_raw(
     )
 
 
+def _storage_problem(problems: list[str]) -> bool:
+    """SQLite's refusal to open the file for a reason of the disk or the mount (full,
+    read-only, no shared memory), which says nothing about the locker's state."""
+    text = " ".join(problems).lower()
+    words = ("disk is full", "disk i/o error", "readonly", "read-only", "unable to open")
+    return any(w in text for w in words)
+
+
 def check_database(db: Path, *, quick: bool = False) -> list[str]:
     """SQLite's own verdict on the file: an empty list when it is sound."""
     try:
-        conn = sqlite3.connect(db, timeout=30)
+        conn = _open(db)
         try:
             pragma = "quick_check" if quick else "integrity_check"
             rows = [r[0] for r in conn.execute(f"PRAGMA {pragma}(50)")]
@@ -227,27 +256,53 @@ def diagnose(
     recovery_key: str | None = None,
     quick: bool = False,
     salvage_to: str | os.PathLike[str] | None = None,
+    read_only: bool = False,
 ) -> DoctorReport:
     """Check a locker directory and report; optionally export every intact entry.
 
     Raises only for a wrong passphrase (nothing can be checked then); every kind of
-    damage is a finding in the report.
+    damage is a finding in the report. ``read_only``: write nothing to the locker
+    (also when it is write-blocked: then it says so, and reads it as it is).
     """
+    token = _READ_ONLY.set(read_only)
+    try:
+        return _diagnose(Path(directory).expanduser(), passphrase, recovery_key, quick, salvage_to)
+    finally:
+        _READ_ONLY.reset(token)
+
+
+def _diagnose(
+    path: Path,
+    passphrase: str | None,
+    recovery_key: str | None,
+    quick: bool,
+    salvage_to: str | os.PathLike[str] | None,
+) -> DoctorReport:
     from evidence_locker.locker import BLOB_DIR, DB_NAME, Locker
 
-    path = Path(directory).expanduser()
     report = DoctorReport()
     db = path / DB_NAME
     if not db.is_file():
         report.add("damaged", "doctor.db_missing", path=str(path))
         return report
+    read_only = _read_only(db)
+    if read_only:
+        report.add("ok", "doctor.read_only")
     problems = check_database(db, quick=quick)
+    if problems and _storage_problem(problems):
+        report.add("warning", "doctor.cannot_open", detail="; ".join(problems[:3]))
+        return report
     if problems:
         report.add("damaged", "doctor.db_bad", detail="; ".join(problems[:3]))
     else:
         report.add("ok", "doctor.db_ok")
     try:
-        locker = Locker.open(path, passphrase=passphrase, recovery_key=recovery_key)
+        locker = Locker.open(
+            path, passphrase=passphrase, recovery_key=recovery_key, read_only=read_only or None
+        )
+    except StorageError as exc:  # the disk or the mount, not the locker: say so
+        report.add("warning", "doctor.cannot_open", detail=exc.render("en"))
+        return report
     except IntegrityError:
         # the normal open refuses a damaged file; read the key slots directly instead
         raw = _unlock_raw(db, passphrase, recovery_key)

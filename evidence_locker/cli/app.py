@@ -86,6 +86,15 @@ def _global_options(
         ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    read_only: Annotated[
+        bool,
+        typer.Option(
+            "--read-only",
+            envvar="EVIDENCE_LOCKER_READ_ONLY",
+            help="Never write to the locker (a forensic copy); a write-blocked locker is "
+            "opened so anyway.",
+        ),
+    ] = False,
 ) -> None:
     """Keep an encrypted, tamper-evident record of debt-collection contacts.
 
@@ -98,6 +107,7 @@ def _global_options(
     STATE.locker_dir = locker.expanduser() if locker else None
     STATE.database_url = database_url
     STATE.debug = debug
+    STATE.read_only = read_only
 
 
 def build_app(args: list[str] | None = None) -> typer.Typer:

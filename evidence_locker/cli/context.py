@@ -53,6 +53,7 @@ class State:
     locker_dir: Path | None = None
     database_url: str | None = None
     debug: bool = False
+    read_only: bool = False  # --read-only: never write to the locker
     _locker: Locker | None = None
     _tz: tzinfo | None = None
     _console: Console | None = None
@@ -135,7 +136,10 @@ class State:
                 raise LockerMissing(path=str(directory), hint="hint.init")
             passphrase = self.ask_secret("secret.passphrase", env=PASSPHRASE_ENV)
             self._locker = Locker.open(
-                directory, passphrase=passphrase, database_url=self.database_url
+                directory,
+                passphrase=passphrase,
+                database_url=self.database_url,
+                read_only=True if self.read_only else None,
             )
             self.warn_if_behind(self._locker)
         return self._locker

@@ -48,7 +48,7 @@ class Attachments:
         """Finish a key rotation's folder swap that a crash interrupted, then remove
         ciphertext a killed writer left behind; an hour's margin spares a blob another
         process is writing right now."""
-        if self.session.path is None:
+        if self.session.path is None or self.session.database.read_only:
             return
         from evidence_locker.locker.rotation import finish_swap
 

@@ -103,14 +103,20 @@ class Locker:
         recovery_key: str | None = None,
         database_url: str | None = None,
         clock: Clock = utc_now,
+        read_only: bool | None = None,
     ) -> Locker:
-        """Unlock with the passphrase or the recovery key. One error for any wrong key."""
+        """Unlock with the passphrase or the recovery key. One error for any wrong key.
+
+        ``read_only``: never write to the locker (True), or decide from the files and
+        ``EVIDENCE_LOCKER_READ_ONLY`` (None): a write-blocked copy can be read, searched,
+        verified and exported; a write says it is read-only."""
         session = keys.unlock(
             path,
             passphrase=passphrase,
             recovery_key=recovery_key,
             database_url=database_url,
             clock=clock,
+            read_only=read_only,
         )
         locker = cls(session)
         locker._files.sweep_left_behind()
@@ -139,6 +145,11 @@ class Locker:
     @property
     def path(self) -> Path | None:
         return self._session.path
+
+    @property
+    def read_only(self) -> bool:
+        """Opened so that nothing is written (a write-blocked copy, or asked for)."""
+        return self._session.database.read_only
 
     @property
     def locker_id(self) -> str:

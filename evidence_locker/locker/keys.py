@@ -75,10 +75,10 @@ def keyring_for(master: bytes, signing_wrapped: bytes | None, locker_id: str) ->
     return crypto.KeyRing(master, signing_seed=seed)
 
 
-def _database_for(path: Path, database_url: str | None) -> Database:
+def _database_for(path: Path, database_url: str | None, read_only: bool | None = False) -> Database:
     if database_url:
         return Database(url=database_url)
-    return Database(path / DB_NAME)
+    return Database(path / DB_NAME, read_only=read_only)
 
 
 def create(
@@ -179,19 +179,24 @@ def unlock(
     recovery_key: str | None = None,
     database_url: str | None = None,
     clock: Clock = utc_now,
+    read_only: bool | None = None,
 ) -> Session:
-    """Unlock with the passphrase or the recovery key. One error for any wrong key."""
+    """Unlock with the passphrase or the recovery key. One error for any wrong key.
+
+    ``read_only`` None: read-only when the database cannot be written (a write-blocked
+    copy) or ``EVIDENCE_LOCKER_READ_ONLY`` asks for it; then nothing is ever written.
+    """
     directory = Path(path) if path is not None else default_locker_dir()
     if database_url is None and not exists(directory):
         raise LockerMissing(path=str(directory), hint="hint.init")
     os.umask(0o077)
-    database = _database_for(directory, database_url)
+    database = _database_for(directory, database_url, read_only)
     try:
         meta, slots = _read_header(database)
     except Exception as exc:
         if not db.is_database_error(exc):
             raise
-        raise IntegrityError("error.db_unreadable", path=str(directory)) from exc
+        raise _unreadable(exc, directory, database) from exc
     if meta.get("format") not in READABLE_FORMATS or "locker_id" not in meta:
         raise IntegrityError("error.db_unreadable", path=str(directory))
     locker_id = meta["locker_id"]
@@ -231,6 +236,25 @@ def unlock(
     )
     session.memory.check_at_unlock()  # older than the newest head seen? (newest_head.py)
     return session
+
+
+def _unreadable(exc: BaseException, directory: Path, database: Database) -> Exception:
+    """Why the header could not be read: the disk or the mount, said as such, before
+    concluding that the file is damaged (issue 13: "damaged" was a misdiagnosis)."""
+    message = db.error_text(exc).lower()
+    if "disk is full" in message or "disk i/o error" in message:
+        import shutil
+
+        try:
+            free = f"{shutil.disk_usage(directory).free // 1024} KiB"
+        except OSError:
+            free = "?"
+        return StorageError("storage.io", path=str(directory), detail=db.error_text(exc), free=free)
+    if database.read_only and "unable to open" in message:
+        return StorageError("storage.read_only_wal", path=str(directory))
+    if "readonly" in message or "read-only" in message:
+        return StorageError("storage.read_only", path=str(directory))
+    return IntegrityError("error.db_unreadable", path=str(directory))
 
 
 def _read_header(database: Database) -> tuple[dict[str, str], dict[str, Any]]:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
+from evidence_locker.errors import StorageError
 from evidence_locker.ledger.log import ENTRY_SELECT, RECORD_KINDS, PendingEntry
 from evidence_locker.search.source import RecordSource
 from evidence_locker.store import database as db
@@ -51,6 +52,7 @@ class IndexUpkeep:
         self._token_fn = token_fn
         self._spaces: SpaceTokenizers | None = None
         self.postings_ok = False  # the index is in this version's format (checked once)
+        self.usable = True  # False: out of date and cannot be rebuilt (read-only)
 
     @property
     def spaces(self) -> SpaceTokenizers:
@@ -114,7 +116,13 @@ class IndexUpkeep:
         with self.records.read() as conn:
             ready = has_postings(conn) and index_format(conn) == INDEX_FORMAT
         if not ready:
-            self.rebuild()
+            try:
+                self.rebuild()
+            except StorageError as exc:
+                if exc.key != "storage.read_only":
+                    raise
+                # a read-only copy with an older index: search reads every entry
+                self.usable = False
         self.postings_ok = True
 
     def rebuild(self) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -46,8 +47,20 @@ _PG_TRIGGERS = [
 APPEND_ONLY_TABLES = ("entry", "anchor")
 
 
-def sqlite_engine(path: Path) -> Engine:
-    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+def sqlite_engine(path: Path, *, read_only: bool = False) -> Engine:
+    if read_only:
+        from evidence_locker.store.database import read_only_uri
+
+        engine = create_engine(
+            "sqlite://",
+            creator=lambda: sqlite3.connect(
+                read_only_uri(path), timeout=BUSY_TIMEOUT_MS / 1000, uri=True
+            ),
+        )
+    else:
+        engine = create_engine(
+            f"sqlite:///{path}", connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}
+        )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]

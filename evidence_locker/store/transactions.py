@@ -38,6 +38,7 @@ class Transactions:
         statements that need SQLAlchemy (DDL of the search index rebuild)."""
         from sqlalchemy.exc import OperationalError
 
+        self.refuse_if_read_only()
         conn = self.database.engine.connect()
         conn.info["write"] = True
         try:
@@ -60,6 +61,7 @@ class Transactions:
     @contextlib.contextmanager
     def write(self) -> Iterator[Any]:
         """A write transaction whose statements are driver-level (``store/database.py``)."""
+        self.refuse_if_read_only()
         conn = self.database.driver()
         if conn is None:
             with self.write_sa() as sa_conn:
@@ -92,8 +94,15 @@ class Transactions:
         finally:
             conn.close()
 
+    def refuse_if_read_only(self) -> None:
+        """A locker opened read-only (write-blocked, or asked for) is never written."""
+        if getattr(self.database, "read_only", False):
+            raise StorageError("storage.read_only", path=str(self.where))
+
     def storage_error(self, exc: Exception) -> StorageError:
         message = db.error_text(exc)
+        if "readonly" in message or "read-only" in message:
+            return StorageError("storage.read_only", path=str(self.where))
         if "locked" in message or "busy" in message:
             return StorageError("storage.busy", path=str(self.where))
         if "full" in message or "disk" in message:
