@@ -17,6 +17,8 @@ from enum import StrEnum
 from typing import Any
 
 from evidence_locker.errors import UsageError
+from evidence_locker.parsing.phones import phone_forms
+from evidence_locker.parsing.read_text import Box, OcrLine, OcrResult  # noqa: F401 (re-exported)
 
 
 class Channel(StrEnum):
@@ -207,6 +209,7 @@ class AttachmentInfo:
     added_at: datetime | None = None
     metadata: dict[str, Any] = field(default_factory=dict)  # EXIF capture time, audio duration
     leaf_hash: str | None = None
+    ocr: OcrResult | None = None  # the latest reading of an image's text, machine-made
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -220,6 +223,7 @@ class AttachmentInfo:
             "added_at": self.added_at.isoformat() if self.added_at else None,
             "metadata": self.metadata,
             "leaf_hash": self.leaf_hash,
+            "ocr": self.ocr.to_fields() if self.ocr else None,
         }
 
 
@@ -368,12 +372,16 @@ def text_filter(flt: RecordFilter) -> TextTest | None:
     exact = flt.address
     if not (org or who or exact):
         return None
+    # A number matches however it was typed (138 0013 8000, +86 13800138000), as in search.
+    who_forms = (who, *phone_forms(who)) if who else ()
 
     def test(organisation: Any, counterpart: Any, address: Any) -> bool:
         if org and org not in str(organisation or "").casefold():
             return False
-        if who and who not in f"{counterpart or ''}\n{address or ''}".casefold():
-            return False
+        if who:
+            seen = f"{counterpart or ''}\n{address or ''}".casefold()
+            if not any(form in seen for form in who_forms):
+                return False
         return not (exact and address != exact)
 
     return test

@@ -102,6 +102,20 @@ def cli(
     return run
 
 
+@pytest.fixture(scope="session")
+def ocr_engine():
+    """The installed OCR engine, loaded once; skipped without the ocr extra, but never in CI."""
+    import os
+
+    from evidence_locker.ocr import engine_installed, get_engine
+
+    if not engine_installed():
+        if os.environ.get("CI"):
+            pytest.fail("the ocr extra must be installed in CI (.ci/run installs '.[ocr]')")
+        pytest.skip("the ocr extra is not installed (pip install 'evidence-locker[ocr]')")
+    return get_engine()
+
+
 @pytest.fixture
 def ready(cli: Callable[..., CliResult]) -> Callable[..., CliResult]:
     """The in-process CLI on a freshly initialised locker."""

@@ -164,7 +164,7 @@ def test_relative_times(ready) -> None:  # type: ignore[no-untyped-def]
     "args,code,needle",
     [
         (("log", "fax"), 2, "No such command"),
-        (("log", "sms", "--number", "95577"), 2, "--content is required for sms"),
+        (("log", "sms", "--number", "95577"), 2, "log sms needs --content"),
         (
             ("log", "sms", "--number", "1", "--content", "x", "--at", "2025-02-30 10:00"),
             2,

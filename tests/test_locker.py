@@ -194,8 +194,9 @@ def test_filters(locker: Locker) -> None:
 def test_unknown_and_ambiguous_ids(locker: Locker) -> None:
     with pytest.raises(NotFound):
         locker.get("ffffffff")
-    with pytest.raises(NotFound):
+    with pytest.raises(UsageError) as short:  # too short to be a prefix: not "no record"
         locker.get("zz")
+    assert short.value.key == "record.short_id"
     for _ in range(40):
         locker.log(sms("x"))
     prefixes = [r.id[:4] for r in locker.records()]

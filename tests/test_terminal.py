@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+PASSPHRASE = "终于 correct horse"
 
 
 class Terminal:
@@ -99,30 +100,91 @@ def test_init_asks_twice_hides_input_and_log_prompts_for_missing_fields(tmp_path
     env = env_for(tmp_path)
     term = Terminal(["init"], env)
     term.expect("Choose a passphrase:")
-    term.send("first try")
+    term.send("short")  # under the 12 characters the guide recommends: warned, asked again
+    term.expect("only 5 characters")
+    term.expect("Choose a longer one?")
+    term.send("y")
+    term.expect("Choose a passphrase:")
+    term.send("first try, long enough")
     term.expect("Repeat it:")
     term.send("typo")
     term.expect("differ")
     term.expect("Choose a passphrase:")
-    term.send("终于 correct")
+    term.send(PASSPHRASE)
     term.expect("Repeat it:")
-    term.send("终于 correct")
+    term.send(PASSPHRASE)
     assert term.finish() == 0
     assert "Recovery key" in term.seen
-    assert "终于 correct" not in term.seen and "first try" not in term.seen  # never echoed
+    assert PASSPHRASE not in term.seen and "first try" not in term.seen  # never echoed
 
-    term = Terminal(["log", "sms", "--org", "XX农商银行"], env)
-    term.expect("Phone number or address")
-    term.send("95577")
+    term = Terminal(["log", "sms"], env)  # each missing option asked for, in turn
     term.expect("What was said or written")
     term.send("您的贷款已逾期")
+    term.expect("Phone number or address")
+    term.send("95577")
     term.expect("Passphrase:")
-    term.send("终于 correct")
+    term.send(PASSPHRASE)
     assert term.finish() == 0
     assert "Logged SMS" in term.seen
 
-    term = Terminal(["--lang", "zh", "list"], env)
+    term = Terminal(["--lang", "zh", "list"], env)  # three tries at the prompt
+    for left in ("2", "1"):
+        term.expect("口令：")
+        term.send("wrong")
+        term.expect(f"口令错误；请重试（还剩 {left} 次）")
     term.expect("口令：")
-    term.send("wrong")
+    term.send("wrong again")
     assert term.finish() == 1
-    assert "口令错误" in term.seen
+    assert "错误: 口令错误" in term.seen
+
+    term = Terminal(["list"], env)
+    term.expect("Passphrase:")
+    term.send("wrong")
+    term.expect("try again (2 left)")
+    term.send(PASSPHRASE)
+    assert term.finish() == 0
+    assert "您的贷款已逾期" in term.seen
+
+
+def test_init_can_keep_a_short_passphrase(tmp_path: Path) -> None:
+    term = Terminal(["init"], env_for(tmp_path))
+    term.expect("Choose a passphrase:")
+    term.send("short")
+    term.expect("Choose a longer one?")
+    term.send("n")
+    term.expect("Repeat it:")
+    term.send("short")
+    assert term.finish() == 0 and "Recovery key" in term.seen
+
+
+def test_a_pasted_sms_is_shown_and_confirmed_at_a_terminal(tmp_path: Path) -> None:
+    env = env_for(tmp_path)
+    subprocess.run(
+        [sys.executable, "-m", "evidence_locker", "init"],
+        env={**env, "EVIDENCE_LOCKER_PASSPHRASE": PASSPHRASE},
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    for answer, code in (("n", 1), ("y", 0)):
+        term = Terminal(
+            ["log", "sms", "--paste"], {**env, "EVIDENCE_LOCKER_PASSPHRASE": PASSPHRASE}
+        )
+        term.expect("Paste the message")
+        os.write(term.master, "95577 2025-02-09 18:43\n【XX农商银行】您的贷款已逾期\n".encode())
+        os.write(term.master, b"\x04")  # Ctrl-D on an empty line ends the paste
+        term.expect("Read from the pasted text:")
+        term.expect("XX农商银行")
+        term.expect("2025-02-09 18:43")
+        term.expect("Log this?")
+        term.send(answer)
+        assert term.finish() == code
+    listed = subprocess.run(
+        [sys.executable, "-m", "evidence_locker", "list", "--json"],
+        env={**env, "EVIDENCE_LOCKER_PASSPHRASE": PASSPHRASE},
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert listed.stdout.count('"organisation": "XX农商银行"') == 1  # "n" logged nothing

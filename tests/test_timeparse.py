@@ -10,7 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evidence_locker.errors import UsageError
-from evidence_locker.parsing.times import parse_bound, parse_duration, parse_moment
+from evidence_locker.parsing.times import (
+    When,
+    parse_bound,
+    parse_duration,
+    parse_moment,
+    parse_when,
+)
 
 SHANGHAI = timezone(timedelta(hours=8))
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=SHANGHAI)
@@ -99,3 +105,119 @@ def test_durations(text: str, seconds: int) -> None:
 def test_bad_durations(bad: str) -> None:
     with pytest.raises(UsageError):
         parse_duration(bad)
+
+
+# -- days and times in words (evidence_locker.parsing.timewords) ------------------------------
+
+CN_DIGITS = "零一二三四五六七八九"
+
+
+def cn_numeral(n: int) -> str:
+    """How people write 0-59 in Chinese numerals: 三, 十, 十五, 二十三."""
+    tens, ones = divmod(n, 10)
+    if tens == 0:
+        return CN_DIGITS[ones]
+    return (CN_DIGITS[tens] if tens > 1 else "") + "十" + (CN_DIGITS[ones] if ones else "")
+
+
+@settings(max_examples=100, deadline=None)
+@given(n=st.integers(min_value=0, max_value=99))
+def test_chinese_numerals_read_back(n: int) -> None:
+    from evidence_locker.parsing.timewords import cn_number
+
+    assert cn_number(cn_numeral(n)) == n
+    assert cn_number(str(n)) == n
+
+
+def chinese_clock(hour: int, minute: int, numerals: bool) -> str:
+    """A 24-hour time written as a Chinese speaker does: a part of the day, a 12-hour
+    hour with 点, and 半 / 一刻 / N分 for the minutes."""
+    if hour < 6:
+        period, h = "凌晨", hour or 12
+    elif hour < 12:
+        period, h = "上午", hour
+    elif hour == 12:
+        period, h = "中午", 12
+    elif hour < 18:
+        period, h = "下午", hour - 12
+    else:
+        period, h = "晚上", hour - 12
+
+    def num(n: int) -> str:
+        return cn_numeral(n) if numerals else str(n)
+
+    words = {0: "", 30: "半", 15: "一刻", 45: "三刻"}
+    tail = words[minute] if minute in words else f"{num(minute)}分"
+    return f"{period}{num(h)}点{tail}"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    when=st.datetimes(min_value=datetime(2024, 3, 2), max_value=datetime(2025, 3, 1, 11, 59)),
+    numerals=st.booleans(),
+    with_year=st.booleans(),
+    space=st.sampled_from(["", " "]),
+)
+def test_any_chinese_day_and_clock_round_trips(
+    when: datetime, numerals: bool, with_year: bool, space: str
+) -> None:
+    """``[2025年]2月9日 下午6点43分``: every minute of the past year written in Chinese
+    (with the part of the day, Arabic or Chinese numerals) is read back as that minute."""
+    when = when.replace(second=0, microsecond=0)
+    year = f"{when.year}年" if with_year else ""
+    clock = chinese_clock(when.hour, when.minute, numerals)
+    text = f"{year}{when.month}月{when.day}日{space}{clock}"
+    assert parse_when(text, tz=SHANGHAI, now=NOW) == When(when.replace(tzinfo=SHANGHAI), True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(days_back=st.integers(min_value=0, max_value=20), hour=st.integers(0, 23))
+def test_relative_days_in_both_languages_agree(days_back: int, hour: int) -> None:
+    """``N天前`` and ``N days ago`` name the same day, its time unknown; a day word with
+    a clock (``昨天 21:00``, ``yesterday 9pm``) gives that hour."""
+    day = (NOW - timedelta(days=days_back)).replace(hour=0)
+    for text in (f"{days_back}天前", f"{days_back} days ago"):
+        assert parse_when(text, tz=SHANGHAI, now=NOW) == When(day, False)
+    yesterday = (NOW - timedelta(days=1)).replace(hour=hour)
+    twelve = f"{hour % 12 or 12}{'am' if hour < 12 else 'pm'}"
+    for text in (f"昨天 {hour}:00", f"yesterday {twelve}", f"昨天{chinese_clock(hour, 0, True)}"):
+        assert parse_when(text, tz=SHANGHAI, now=NOW) == When(yesterday, True)
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [  # NOW is Saturday 1 March 2025
+        ("上周五", datetime(2025, 2, 21)),
+        ("上上周一", datetime(2025, 2, 10)),
+        ("这周一", datetime(2025, 2, 24)),
+        ("周五", datetime(2025, 2, 28)),
+        ("星期六", datetime(2025, 3, 1)),
+        ("last Friday", datetime(2025, 2, 28)),
+        ("last Saturday", datetime(2025, 2, 22)),
+        ("friday", datetime(2025, 2, 28)),
+        ("Feb 9", datetime(2025, 2, 9)),
+        ("12月24日", datetime(2024, 12, 24)),  # no year, not yet this year: last year's
+        ("9 February 2025", datetime(2025, 2, 9)),
+        ("大前天", datetime(2025, 2, 26)),
+        ("三天前", datetime(2025, 2, 26)),
+    ],
+)
+def test_named_days(text: str, day: datetime) -> None:
+    assert parse_when(text, tz=SHANGHAI, now=NOW) == When(day.replace(tzinfo=SHANGHAI), False)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["下午25点", "上午15点", "2月30日", "Feb 30", "Feb 9 18", "02/09/2025", "下周五", "banana 9pm"],
+)
+def test_impossible_words_are_refused(bad: str) -> None:
+    with pytest.raises(UsageError) as err:
+        moment(bad)
+    assert err.value.key == "time.bad" and err.value.params["value"] == bad
+
+
+def test_a_day_in_the_future_is_refused_but_today_is_not() -> None:
+    assert parse_when("今天", tz=SHANGHAI, now=NOW).time_known is False
+    with pytest.raises(UsageError) as err:
+        moment("下午3点")  # NOW is noon
+    assert err.value.key == "time.future"

@@ -41,7 +41,8 @@ class AgainstResult:
 
 def head_in_file(locker: Locker, path: Path) -> tuple[str, str]:
     """``(kind, signed note)`` from a dossier PDF, a backup of this locker, or a note."""
-    from evidence_locker.care.backup import MAGIC, backup_head, read_header
+    from evidence_locker.care.backup import MAGIC, read_header
+    from evidence_locker.care.backup.unpack import backup_head
 
     try:
         with open(path, "rb") as fh:

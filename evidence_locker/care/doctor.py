@@ -77,7 +77,7 @@ class DoctorReport:
 
 
 def _temp_files(directory: Path) -> list[str]:
-    from evidence_locker.care.backup import TEMP_PREFIX, TEMP_SUFFIX
+    from evidence_locker.care.backup.format import TEMP_PREFIX, TEMP_SUFFIX
     from evidence_locker.store.blobs import TEMP_PREFIX as BLOB_TMP
     from evidence_locker.store.blobs import TEMP_SUFFIX as BLOB_SUFFIX
 
@@ -133,7 +133,7 @@ def _unlock_raw(
     db: Path, passphrase: str | None, recovery_key: str | None
 ) -> SimpleNamespace | None:
     """Unlock from the key slots read directly, when the normal open gave up."""
-    from evidence_locker.care.backup import BackupHeader, unlock_header
+    from evidence_locker.care.backup.format import BackupHeader, unlock_header
     from evidence_locker.ledger.log import Ledger
 
     try:

@@ -14,7 +14,7 @@ import typer
 from evidence_locker.cli.context import DATABASE_URL_ENV, STATE
 from evidence_locker.locale.messages import detect_lang
 
-COMMAND_MODULES = ("core_cmds",)
+COMMAND_MODULES = ("core_cmds", "log_cmd")
 OPTIONAL_MODULES = (
     "search_cmd",
     "import_cmd",
@@ -22,6 +22,7 @@ OPTIONAL_MODULES = (
     "export_cmd",
     "rules_cmd",
     "backup_cmd",
+    "ocr_cmd",
     "tsa_cmd",
 )
 # Which module defines each top-level command. Building typer's command tree costs
@@ -29,15 +30,17 @@ OPTIONAL_MODULES = (
 # of the command it runs; help and unknown commands get everything.
 MODULE_OF = {
     **dict.fromkeys(
-        ("init", "log", "list", "show", "correct", "delete", "case", "verify", "passwd"),
+        ("init", "list", "show", "correct", "delete", "case", "verify", "passwd"),
         "core_cmds",
     ),
     **dict.fromkeys(("attach", "attachments", "extract"), "attach_cmd"),
+    "log": "log_cmd",
     "import": "import_cmd",
     **dict.fromkeys(("search", "rebuild-index"), "search_cmd"),
     **dict.fromkeys(("export", "verify-dossier"), "export_cmd"),
     **dict.fromkeys(("check", "rules"), "rules_cmd"),
     **dict.fromkeys(("backup", "restore", "doctor"), "backup_cmd"),
+    "ocr": "ocr_cmd",
     **dict.fromkeys(("tsa", "stamp"), "tsa_cmd"),
 }
 _VALUE_OPTIONS = ("--locker", "--lang", "--tz", "--database-url")
@@ -58,6 +61,14 @@ def command_word(args: list[str]) -> str | None:
             continue
         return word
     return None
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from evidence_locker import __version__
+
+        print(f"evidence-locker {__version__}")
+        raise typer.Exit(0)
 
 
 def _global_options(
@@ -93,6 +104,12 @@ def _global_options(
             envvar="EVIDENCE_LOCKER_READ_ONLY",
             help="Never write to the locker (a forensic copy); a write-blocked locker is "
             "opened so anyway.",
+        ),
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
         ),
     ] = False,
 ) -> None:

@@ -17,13 +17,18 @@ def attach_cmd(
     caption: Annotated[str | None, typer.Option("--caption", help="What the file shows.")] = None,
 ) -> None:
     """Attach files (screenshot, recording, letter scan) to a record. / 为记录添加附件。"""
+    from evidence_locker.cli.ocr_cmd import print_readings
+
     locker = STATE.open_locker()
+    stored = []
     for path in files:
         info = locker.attach(record_id, path, caption=caption)
+        stored.append(info)
         STATE.console.print(
             STATE.t("attach.done", name=info.name, size=info.size, sha=info.sha256[:16]),
             markup=False,
         )
+    print_readings(locker, stored)
 
 
 def attachments_cmd(

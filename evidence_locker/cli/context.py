@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -26,6 +27,10 @@ PASSPHRASE_ENV = "EVIDENCE_LOCKER_PASSPHRASE"
 NEW_PASSPHRASE_ENV = "EVIDENCE_LOCKER_NEW_PASSPHRASE"
 RECOVERY_ENV = "EVIDENCE_LOCKER_RECOVERY_KEY"
 DATABASE_URL_ENV = "EVIDENCE_LOCKER_DATABASE_URL"
+# The shortest passphrase docs/user-guide recommends: the locker file can be copied and
+# guessed at offline, and Argon2id only slows each guess down.
+MIN_PASSPHRASE = 12
+PROMPT_TRIES = 3
 
 
 def user_timezone(name: str | None = None) -> tzinfo:
@@ -120,10 +125,41 @@ class State:
             if not first:
                 self.err.print(self.t("init.empty_passphrase"))
                 continue
+            if len(first) < MIN_PASSPHRASE and not self._keep_short(len(first)):
+                continue
             second = getpass.getpass(self.t("secret.repeat") + " ")
             if first == second:
                 return first
             self.err.print(self.t("secret.mismatch"))
+
+    def ask_new_passphrase(self, key: str, *, env: str) -> str:
+        """A new passphrase, typed twice; a short one gets a warning (and, at a
+        terminal, the chance to choose another)."""
+        value = self.ask_secret(key, env=env, confirm=True)
+        if env in os.environ and len(value) < MIN_PASSPHRASE:
+            self.err.print(self.t("secret.short", n=len(value), min=MIN_PASSPHRASE), markup=False)
+        return value
+
+    def _keep_short(self, length: int) -> bool:
+        import typer
+
+        self.err.print(self.t("secret.short", n=length, min=MIN_PASSPHRASE), markup=False)
+        return not typer.confirm(self.t("secret.choose_again"), default=True, err=True)
+
+    def unlock(self, key: str, *, env: str, attempt: Callable[[str], Locker]) -> Locker:
+        """``attempt(secret)`` with the secret from the environment (once) or typed at
+        the prompt (up to three tries, as sudo and ssh allow)."""
+        from evidence_locker.errors import WrongPassphrase
+
+        tries = 1 if env in os.environ else PROMPT_TRIES
+        for left in range(tries - 1, -1, -1):
+            try:
+                return attempt(self.ask_secret(key, env=env))
+            except WrongPassphrase as exc:
+                if not left:
+                    raise
+                self.err.print(self.t("secret.try_again", what=exc.render(self.lang), n=left))
+        raise AssertionError("unreachable")
 
     def open_locker(self) -> Locker:
         if self._locker is None:
@@ -134,12 +170,15 @@ class State:
                 from evidence_locker.errors import LockerMissing
 
                 raise LockerMissing(path=str(directory), hint="hint.init")
-            passphrase = self.ask_secret("secret.passphrase", env=PASSPHRASE_ENV)
-            self._locker = Locker.open(
-                directory,
-                passphrase=passphrase,
-                database_url=self.database_url,
-                read_only=True if self.read_only else None,
+            self._locker = self.unlock(
+                "secret.passphrase",
+                env=PASSPHRASE_ENV,
+                attempt=lambda secret: Locker.open(
+                    directory,
+                    passphrase=secret,
+                    database_url=self.database_url,
+                    read_only=True if self.read_only else None,
+                ),
             )
             self.warn_if_behind(self._locker)
         return self._locker

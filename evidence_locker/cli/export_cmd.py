@@ -43,7 +43,10 @@ def export_pdf(
     ] = None,
     redact: Annotated[
         str | None,
-        typer.Option("--redact", help="Mask third parties' data: numbers, addresses, ids."),
+        typer.Option(
+            "--redact",
+            help="Mask third parties' data: numbers, addresses, ids, names (in screenshots).",
+        ),
     ] = None,
     rules: Annotated[
         str | None,

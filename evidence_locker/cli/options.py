@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -22,6 +23,14 @@ def _enum(kind: type, value: str | None, key: str) -> Any:
     except ValueError:
         choices = ", ".join(m.value for m in kind)
         raise UsageError(key, value=value, choices=choices) from None
+
+
+def _read_content(value: str | None) -> str | None:
+    """``-`` reads the content from standard input (a pasted SMS, a long e-mail)."""
+    if value == "-":
+        data = sys.stdin.read()
+        return data.rstrip("\n") if data.strip() else None
+    return value
 
 
 def _filter(

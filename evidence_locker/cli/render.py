@@ -27,6 +27,15 @@ def when(dt: datetime, tz: tzinfo, *, seconds: bool = False) -> str:
     return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M") + f" {off}"
 
 
+def occurred(state: State, r: Record, *, seconds: bool = False) -> str:
+    """When a contact happened; a day whose time is unknown shows as that day and
+    "time unknown" in the record's own offset (converting its midnight to another zone
+    would move it to another day), never as 00:00."""
+    if r.time_known:
+        return when(r.occurred_at, state.tz, seconds=seconds)
+    return state.t("time.unknown", day=r.occurred_at.date().isoformat())
+
+
 def duration(seconds: int | None) -> str:
     if seconds is None:
         return ""
@@ -68,6 +77,7 @@ CSV_COLUMNS = (
     "channel",
     "direction",
     "occurred_at",
+    "time_known",
     "logged_at",
     "counterpart",
     "organisation",
@@ -89,6 +99,21 @@ CSV_COLUMNS = (
     "deleted",
     "leaf_hash",
 )
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK...,
+# +cmd|...): an SMS a collector wrote must not run on the lawyer's machine (OWASP,
+# "CSV Injection"). Such a text cell gets a leading apostrophe, which spreadsheets hide.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """One CSV cell: lists joined with ``;``, None empty, formula-like text made inert."""
+    if isinstance(value, list):
+        value = ";".join(str(v) for v in value)
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def print_csv(records: Iterable[Record]) -> None:
@@ -96,13 +121,9 @@ def print_csv(records: Iterable[Record]) -> None:
     writer.writerow(CSV_COLUMNS)
     for r in records:
         data = r.to_json()
-        row = []
-        for col in CSV_COLUMNS:
-            value = data.get(col)
-            if isinstance(value, list):
-                value = ";".join(str(v) for v in value)
-            row.append("" if value is None else value)
-        writer.writerow(row)
+        if not r.time_known:  # the day alone, never a made-up 00:00
+            data["occurred_at"] = r.occurred_at.date().isoformat()
+        writer.writerow([csv_cell(data.get(col)) for col in CSV_COLUMNS])
 
 
 def channel_label(state: State, r: Record) -> str:
@@ -138,7 +159,7 @@ def records_table(state: State, records: Sequence[Record], *, title: str | None 
             summary = f"[{duration(r.duration_s)}] {summary}"
         table.add_row(
             r.id[:SHORT_ID],
-            when(r.occurred_at, state.tz),
+            occurred(state, r),
             channel_label(state, r),
             one_line(who, 40),
             one_line(summary),

@@ -23,6 +23,7 @@ from evidence_locker.errors import UsageError
 
 SHOWN_FIELDS = ("subject", "content", "notes", "location", "tags", "attachments")
 CONTEXT = 60
+QUIT_WORDS = ("", "q", ":q", "quit", "exit", "退出")  # what ends search -i
 
 
 def search_cmd(
@@ -93,7 +94,7 @@ def search_cmd(
             except UsageError as exc:  # a bad query: say why and ask again
                 STATE.err.print(f"{STATE.t('cli.error')}: {exc.render(STATE.lang)}", markup=False)
         query = _next_query()
-        if query.strip() in ("", ":q", "quit", "exit", "退出"):
+        if query.strip().lower() in QUIT_WORDS:
             return
 
 
@@ -141,7 +142,7 @@ def _run(locker, query: str, flt, cap: int | None, *, flagged: bool, json_out: b
         who = " · ".join(x for x in (r.organisation, r.counterpart, r.address) if x)
         head = Text()
         head.append(r.id[:8], style="bold")
-        head.append(f"  {render.when(r.occurred_at, STATE.tz)}  {render.channel_label(STATE, r)}  ")
+        head.append(f"  {render.occurred(STATE, r)}  {render.channel_label(STATE, r)}  ")
         head.append(_highlighted(who, _spans_for(spans_by_field, r)))
         marks = render.marks(STATE, r)
         if marks:

@@ -39,6 +39,9 @@ FORMAT = "evidence-locker/2"
 READABLE_FORMATS = ("evidence-locker/1", FORMAT)
 # The entry kinds that are versions of a record (the others point at one, or stand alone).
 RECORD_KINDS = ("record", "correction")
+# Text read from an image attachment (OCR), targeting the attachment it read
+# (locker/reading.py, docs/file-format.md).
+OCR_KIND = "ocr"
 MAX_SEALED_BYTES = sealing.MAX_SEALED_BYTES
 
 

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from evidence_locker import crypto
 from evidence_locker.errors import IntegrityError, NotFound, UsageError
 from evidence_locker.ledger.log import PendingEntry
+from evidence_locker.locker import reading
+from evidence_locker.locker.reading import TextReader
 from evidence_locker.locker.records import Reader
 from evidence_locker.locker.session import BLOB_DIR, Session, new_id
 from evidence_locker.model import AttachmentDraft, AttachmentInfo
@@ -33,6 +35,9 @@ class Attachments:
         self.session = session
         self.reader = reader
         self._blobs: BlobStore | None = None
+        # Reads the text of images as they are attached (locker/reading.py); None
+        # stores files without reading them.
+        self.text_reader: TextReader | None = TextReader()
 
     @property
     def blobs(self) -> BlobStore:
@@ -58,6 +63,12 @@ class Attachments:
 
     # -- storing -----------------------------------------------------------------------
 
+    def read_new(self, drafts: Sequence[AttachmentDraft]) -> reading.DraftReadings:
+        """Read the images among new files, before their write transaction opens."""
+        if self.text_reader is None or not drafts:
+            return {}
+        return self.text_reader.read_drafts(drafts)
+
     def store(
         self,
         record_id: str,
@@ -65,13 +76,15 @@ class Attachments:
         logged_at: int,
         stored: list[str],
         sync: DeferredSync | None = None,
+        readings: reading.DraftReadings | None = None,
     ) -> list[PendingEntry]:
         """Encrypt each file into the blob store; return their ledger entries.
 
         The blob id is the attachment entry's id, which the stream cipher binds into
         the blob's key: a blob moved under another attachment's name fails. With
         ``sync`` (an import) the fsyncs run on its worker thread and the caller
-        calls ``sync.finish()`` before committing.
+        calls ``sync.finish()`` before committing. ``readings`` (from
+        :meth:`read_new`) add an ``ocr`` entry after each image's own.
         """
         if not files:
             return []
@@ -107,7 +120,7 @@ class Attachments:
                     fields={k: v for k, v in fields.items() if v not in (None, "", {})},
                 )
             )
-        return out
+        return out + reading.readings_for(out, readings or {}, new_id)
 
     @contextlib.contextmanager
     def write_with_files(self) -> Iterator[tuple[DbConn, list[str]]]:
@@ -130,24 +143,19 @@ class Attachments:
                 self.blobs.delete(blob_id)
 
     def attach(
-        self,
-        record_id: str,
-        path: str | os.PathLike[str],
-        *,
-        caption: str | None = None,
-        name: str | None = None,
+        self, record_id: str, file_path: Path, caption: str | None, name: str | None
     ) -> AttachmentInfo:
         """Attach a file to an existing record: a new ledger leaf with its SHA-256."""
         history = self.reader.get(record_id)
         if history.deleted:
             raise UsageError("attach.deleted", id=record_id[:8])
-        file_path = Path(path)
         if not file_path.is_file():
             raise NotFound("file.missing", path=str(file_path))
         draft = AttachmentDraft(name=name or file_path.name, path=str(file_path), caption=caption)
+        readings = self.read_new([draft])
         with self.write_with_files() as (conn, stored):
             now = self.session.now_us()
-            entries = self.store(history.latest.record_id, [draft], now, stored)
+            entries = self.store(history.latest.record_id, [draft], now, stored, readings=readings)
             self.session.append(conn, entries)
         return next(a for a in self.reader.get(record_id).attachments if a.id == entries[0].id)
 

@@ -28,15 +28,8 @@ class Cases:
         """Read the cases again next time (a case may have been added)."""
         self._cache = None
 
-    def add(
-        self,
-        name: str,
-        *,
-        creditor: str | None = None,
-        account: str | None = None,
-        amount: str | None = None,
-        notes: str | None = None,
-    ) -> Case:
+    def add(self, name: str, **details: str | None) -> Case:
+        """A new case; ``details`` are its creditor, account, amount and notes."""
         name = (name or "").strip()
         if not name:
             raise UsageError("case.name_required")
@@ -44,17 +37,7 @@ class Cases:
         with s.write() as conn:
             if any(c.name == name for c in self.in_tx(conn).values()):
                 raise UsageError("case.exists", name=name)
-            fields = {
-                k: v
-                for k, v in {
-                    "name": name,
-                    "creditor": creditor,
-                    "account": account,
-                    "amount": amount,
-                    "notes": notes,
-                }.items()
-                if v
-            }
+            fields = {k: v for k, v in {"name": name, **details}.items() if v}
             case_id = new_id()
             pending = PendingEntry(
                 id=case_id, kind="case", record_id=case_id, logged_at=s.now_us(), fields=fields

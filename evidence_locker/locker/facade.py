@@ -9,8 +9,9 @@ Records are append-only: :meth:`Locker.correct` appends a new version pointing a
 old one, :meth:`Locker.delete` appends a tombstone. Every write is one transaction.
 
 This class is a facade: each method is one call into a part of this package
-(``keys``, ``cases``, ``records``, ``attachments``, ``writing``) or into the search
-the locker keeps (``search/searcher.py``). docs/architecture.md maps them.
+(``keys``, ``cases``, ``records``, ``attachments``, ``writing``, ``timestamps``) or
+into the search the locker keeps (``search/searcher.py``). docs/architecture.md maps
+them.
 """
 
 from __future__ import annotations
@@ -20,24 +21,32 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evidence_locker.ledger.log import DecodedEntry, Ledger, PendingEntry, VerifyReport
+from evidence_locker.ledger.log import DecodedEntry, PendingEntry, VerifyReport
 from evidence_locker.locker import checking, earlier_heads, keys
 from evidence_locker.locker.attachments import Attachments
 from evidence_locker.locker.cases import Cases
+from evidence_locker.locker.reading import Readings, ReadReport, TextReader
 from evidence_locker.locker.records import Reader, RecordHistory
 from evidence_locker.locker.session import Clock, Session, utc_now
 from evidence_locker.locker.timestamps import StampResult, Timestamps, TsaStatus
 from evidence_locker.locker.tsa_settings import TsaConfig
 from evidence_locker.locker.writing import BatchResult, Writer
-from evidence_locker.model import AttachmentInfo, Case, ContactDraft, Record, RecordFilter
+from evidence_locker.model import (
+    AttachmentInfo,
+    Case,
+    ContactDraft,
+    OcrResult,
+    Record,
+    RecordFilter,
+)
 from evidence_locker.search.searcher import Searcher
+from evidence_locker.search.upkeep import IndexUpkeep
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from sqlalchemy.engine import Engine
 
-    from evidence_locker.crypto import KeyRing
     from evidence_locker.ledger.checkpoint import Checkpoint
     from evidence_locker.ledger.consistency import HeadCheck
     from evidence_locker.search.audit import IndexAudit
@@ -55,19 +64,26 @@ class Locker:
     def _attach(self, session: Session) -> None:
         """Build the parts over ``session`` (again after a key rotation)."""
         self._session = session
+        # fixed for the life of the unlocked locker
+        self.path = session.path
+        self.locker_id = session.locker_id
+        self.origin = session.origin
+        self.keyring = session.keyring
+        self.ledger = session.ledger
         self._cases = Cases(session)
         self.timestamps = Timestamps(session)
         self._reader = Reader(session, self._cases, self.timestamps)
         self._files = Attachments(session, self._reader)
         self._writer = Writer(session, self._cases, self._reader, self._files)
+        self._readings = Readings(session, self._reader, self._files)
         self._keys = keys.KeySlots(session)
-        self._search = Searcher(
+        upkeep = IndexUpkeep(
             self._reader,
             write_sa=session.write_sa,
             ledger_rows=session.ledger_rows,
             token_fn=session.keyring.space_token,
-            driver=session.driver,
         )
+        self._search = Searcher(self._reader, upkeep, session.driver)
         # the search index follows every write, in the write's own transaction
         session.before_write = self._search.upkeep.ensure
         session.after_append = self._search.upkeep.index
@@ -89,9 +105,7 @@ class Locker:
         region: str = "CN",
     ) -> tuple[Locker, str]:
         """Make a new locker. Returns it and the recovery key (shown once, never stored)."""
-        session, recovery_key = keys.create(
-            path, passphrase, database_url=database_url, clock=clock, region=region
-        )
+        session, recovery_key = keys.create(path, passphrase, database_url, clock, region)
         return cls(session), recovery_key
 
     @classmethod
@@ -110,14 +124,7 @@ class Locker:
         ``read_only``: never write to the locker (True), or decide from the files and
         ``EVIDENCE_LOCKER_READ_ONLY`` (None): a write-blocked copy can be read, searched,
         verified and exported; a write says it is read-only."""
-        session = keys.unlock(
-            path,
-            passphrase=passphrase,
-            recovery_key=recovery_key,
-            database_url=database_url,
-            clock=clock,
-            read_only=read_only,
-        )
+        session = keys.unlock(path, passphrase, recovery_key, database_url, clock, read_only)
         locker = cls(session)
         locker._files.sweep_left_behind()
         return locker
@@ -139,33 +146,13 @@ class Locker:
 
     @property
     def engine(self) -> Engine:
-        """The SQLAlchemy engine (built on first use: see store/database.py)."""
+        """The SQLAlchemy engine (built on first use: see store/connect.py)."""
         return self._session.database.engine
-
-    @property
-    def path(self) -> Path | None:
-        return self._session.path
 
     @property
     def read_only(self) -> bool:
         """Opened so that nothing is written (a write-blocked copy, or asked for)."""
         return self._session.database.read_only
-
-    @property
-    def locker_id(self) -> str:
-        return self._session.locker_id
-
-    @property
-    def origin(self) -> str:
-        return self._session.origin
-
-    @property
-    def keyring(self) -> KeyRing:
-        return self._session.keyring
-
-    @property
-    def ledger(self) -> Ledger:
-        return self._session.ledger
 
     @property
     def region(self) -> str:
@@ -201,9 +188,7 @@ class Locker:
     ) -> BatchResult:
         """Store many contacts in ONE transaction, skipping ones already imported
         (:meth:`.writing.Writer.log_batch`)."""
-        return self._writer.log_batch(
-            drafts, dry_run=dry_run, flush_every=flush_every, keep_ids=keep_ids, on_added=on_added
-        )
+        return self._writer.log_batch(drafts, dry_run, flush_every, keep_ids, on_added)
 
     def correct(self, record_id: str, *, reason: str, changes: dict[str, Any]) -> Record:
         """Append a new version of a record; the original stays in the ledger."""
@@ -314,7 +299,7 @@ class Locker:
         name: str | None = None,
     ) -> AttachmentInfo:
         """Attach a file to an existing record: a new ledger leaf with its SHA-256."""
-        return self._files.attach(record_id, path, caption=caption, name=name)
+        return self._files.attach(record_id, Path(path), caption, name)
 
     def attachment(self, attachment_id: str) -> AttachmentInfo:
         return self._files.info(attachment_id)
@@ -336,6 +321,37 @@ class Locker:
     def verify_blobs(self) -> list[tuple[AttachmentInfo, str]]:
         """Decrypt every attachment and compare its SHA-256 with the ledger."""
         return self._files.verify()
+
+    # -- text read from images (locker/reading.py) ---------------------------------------
+
+    @property
+    def text_reader(self) -> TextReader | None:
+        """Reads the text of images as ``log`` and ``attach`` store them; None: don't."""
+        return self._files.text_reader
+
+    @text_reader.setter
+    def text_reader(self, reader: TextReader | None) -> None:
+        self._files.text_reader = reader
+
+    def add_reading(self, info: AttachmentInfo, result: OcrResult) -> str:
+        """Append a reading of an attachment's image (a new ``ocr`` entry); its id."""
+        return self._readings.add(info, result)
+
+    def read_texts(
+        self,
+        ids: Sequence[str] = (),
+        *,
+        redo: bool | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ReadReport:
+        """Read the text of images already in the locker (``evidence-locker ocr``).
+
+        ``ids`` are records or attachments (any unique prefix); none means every image
+        of every record not deleted. Images named by id are read again (a new
+        version); with no ids, images already read are skipped unless ``redo``. Each
+        reading is committed on its own, so an interrupted run keeps what it read.
+        """
+        return self._readings.read(ids, redo=redo, progress=progress)
 
     # -- rules -------------------------------------------------------------------------
 
@@ -435,7 +451,7 @@ class Locker:
         self._attach(session)
         return recovery_key
 
-    # -- merging a backup (evidence_locker/care/backup.py) ----------------------------
+    # -- merging a backup (evidence_locker/care/backup/merge.py) ----------------------
 
     def entry_ids(self) -> set[str]:
         """Every entry id in the ledger (a merge adds only the ones missing here)."""

@@ -29,7 +29,6 @@ from evidence_locker.locker.session import (
     Clock,
     Session,
     new_id,
-    utc_now,
 )
 from evidence_locker.model import micros
 from evidence_locker.store import database as db
@@ -82,12 +81,7 @@ def _database_for(path: Path, database_url: str | None, read_only: bool | None =
 
 
 def create(
-    path: Path | str | None,
-    passphrase: str,
-    *,
-    database_url: str | None = None,
-    clock: Clock = utc_now,
-    region: str = "CN",
+    path: Path | str | None, passphrase: str, database_url: str | None, clock: Clock, region: str
 ) -> tuple[Session, str]:
     """A new locker's session and its recovery key (shown once, never stored)."""
     directory = Path(path) if path is not None else default_locker_dir()
@@ -173,12 +167,11 @@ def write_keyslots(
 
 
 def unlock(
-    path: Path | str | None = None,
-    *,
-    passphrase: str | None = None,
-    recovery_key: str | None = None,
-    database_url: str | None = None,
-    clock: Clock = utc_now,
+    path: Path | str | None,
+    passphrase: str | None,
+    recovery_key: str | None,
+    database_url: str | None,
+    clock: Clock,
     read_only: bool | None = None,
 ) -> Session:
     """Unlock with the passphrase or the recovery key. One error for any wrong key.

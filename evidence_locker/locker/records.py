@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from evidence_locker.errors import NotFound, UsageError
 from evidence_locker.ledger.log import ENTRY_SELECT, RECORD_KINDS, DecodedEntry, VerifyReport
 from evidence_locker.locker.cases import Cases
+from evidence_locker.locker.reading import latest_readings, texts_of
 from evidence_locker.locker.session import Session
 from evidence_locker.locker.timestamps import Timestamps, trusted_time
 from evidence_locker.model import (
@@ -78,7 +79,9 @@ class Reader:
     def resolve_id(self, prefix: str) -> str:
         """A full entry id from any unique prefix of at least 4 characters."""
         text = (prefix or "").strip().lower()
-        if len(text) < 4 or not all(c in "0123456789abcdef" for c in text):
+        if len(text) < 4:  # "no record" would send the user looking for one that exists
+            raise UsageError("record.short_id", id=prefix, hint="hint.list")
+        if not all(c in "0123456789abcdef" for c in text):
             raise NotFound("record.unknown", id=prefix, hint="hint.list")
         with self.read() as conn:
             # ids are lowercase hex (checked above): a range scan on the unique index
@@ -101,13 +104,13 @@ class Reader:
         return found[0] if found else None
 
     @staticmethod
-    def version_seqs(conn: DbConn, record_id: str) -> list[int]:
-        """The sequence numbers of every version of a record, oldest first."""
+    def versions(conn: DbConn, record_id: str) -> list[tuple[int, str, str]]:
+        """``(seq, channel, direction)`` of every version of a record, oldest first."""
         sql = (
-            "SELECT seq FROM entry WHERE record_id = ? AND kind IN ('record', 'correction')"
-            " ORDER BY seq"
+            "SELECT seq, channel, direction FROM entry"
+            " WHERE record_id = ? AND kind IN ('record', 'correction') ORDER BY seq"
         )
-        return [int(r[0]) for r in db.tuples(conn, sql, (record_id,))]
+        return [(int(r[0]), r[1], r[2]) for r in db.tuples(conn, sql, (record_id,))]
 
     @staticmethod
     def entries_by_seq(conn: DbConn, seqs: Sequence[int]) -> list[Any]:
@@ -219,6 +222,7 @@ class Reader:
 
     def attachments(self, conn: DbConn, ids: Sequence[str]) -> list[AttachmentInfo]:
         decoded = self.decode_ids(conn, ids)
+        readings = latest_readings(conn, self.decode_values, list(decoded))
         out = []
         for entry_id, d in sorted(decoded.items(), key=lambda kv: kv[1].seq):
             out.append(
@@ -233,6 +237,7 @@ class Reader:
                     added_at=utc_from_micros(d.header["logged_at"]),
                     metadata=d.value("metadata", {}) or {},
                     leaf_hash=d.leaf.hex(),
+                    ocr=readings.get(entry_id),
                 )
             )
         return out
@@ -243,10 +248,12 @@ class Reader:
             ids = [r.id for r in db.rows(conn, "SELECT id FROM entry WHERE kind = 'attachment'")]
             return self.attachments(conn, ids)
 
-    def attachment_names(self, conn: DbConn, record_id: str) -> list[str]:
+    def file_texts(self, conn: DbConn, record_id: str) -> tuple[list[str], list[str]]:
+        """A record's file names and the text read from its images, for search."""
         sql = "SELECT id FROM entry WHERE record_id = ? AND kind = 'attachment'"
         ids = [r.id for r in db.rows(conn, sql, (record_id,))]
-        return [a.name for a in self.attachments(conn, ids)]
+        infos = self.attachments(conn, ids)
+        return [a.name for a in infos], texts_of(infos)
 
     # -- many records ------------------------------------------------------------------
 

@@ -35,6 +35,10 @@ if TYPE_CHECKING:
     from evidence_locker.store.database import DbConn
 
 
+# Told of each draft a batch adds (or, dry, would add): the import's preview.
+OnAdded = Callable[[ContactDraft], None]
+
+
 @dataclass
 class BatchResult:
     """What :meth:`Locker.log_batch` did: ids of the records added, in order."""
@@ -92,11 +96,14 @@ class Writer:
         entry per file are then committed in one transaction. If anything fails the
         new blobs are removed, so the locker holds all of it or none of it.
         """
+        readings = self.files.read_new(draft.attachments)  # slow: before the transaction
         with self.files.write_with_files() as (conn, stored):
             draft = self.prepare(draft, conn)
             logged_at = self.session.now_us()
             pending = self._pending_for(draft, conn, logged_at)
-            files = self.files.store(pending.id, draft.attachments, logged_at, stored)
+            files = self.files.store(
+                pending.id, draft.attachments, logged_at, stored, readings=readings
+            )
             seqs = self.session.append(conn, [pending, *files])
             # read back from the row written, built as every read builds records
             sql = f"SELECT {ENTRY_SELECT} FROM entry WHERE seq = ?"
@@ -107,11 +114,10 @@ class Writer:
     def log_batch(
         self,
         drafts: Iterable[ContactDraft],
-        *,
-        dry_run: bool = False,
-        flush_every: int = 1000,
-        keep_ids: bool = True,
-        on_added: Callable[[ContactDraft], None] | None = None,
+        dry_run: bool,
+        flush_every: int,
+        keep_ids: bool,
+        on_added: OnAdded | None,
     ) -> BatchResult:
         """Store many contacts in ONE transaction, skipping ones already imported.
 

@@ -85,3 +85,18 @@ def national_digits(address: str) -> str | None:
 def looks_like_phone(text: str) -> bool:
     compact = _SEPARATORS.sub("", text.strip()).replace("＋", "+")
     return bool(_DIALLABLE.match(compact)) and len(compact.lstrip("+")) >= 3
+
+
+def phone_forms(text: str, region: str = DEFAULT_REGION) -> tuple[str, ...]:
+    """The spellings of a typed number as stored addresses hold it, for filters.
+
+    ``138 0013 8000``, ``+86 13800138000`` and ``13800138000`` all give forms found in
+    the stored ``+8613800138000`` (digits without separators, E.164, the national
+    number), as search matches numbers however written. Text that is not a number gives ().
+    """
+    if not looks_like_phone(text):
+        return ()
+    compact = _SEPARATORS.sub("", text.strip()).replace("＋", "+")
+    normal = normalise_address(compact, region) or compact
+    national = national_digits(normal)
+    return tuple(sorted({compact, normal, *([national] if national else [])}))

@@ -1,32 +1,35 @@
 """Reading the times and durations people type.
 
 Accepted for a moment: ISO 8601 (with or without an offset), ``YYYY-MM-DD HH:MM``,
-``YYYY/MM/DD HH:MM`` (one-digit months, days and hours too: ``2025/2/9 9:05``), a
-bare date, a bare ``HH:MM`` (today), ``now``, and ``today 15:30`` /
-``yesterday 21:10`` (also 今天 / 昨天 / 前天 / 现在). Parsing is strict (stdlib
-``datetime.fromisoformat``): an impossible date is an error, never a guess. Times
-without an offset are in the user's timezone; the offset that applied then is kept
-with the record.
+``YYYY/MM/DD HH:MM`` (one-digit months, days and hours too: ``2025/2/9 9:05``), a bare
+``HH:MM`` (today), ``now`` / ``现在``, and days and times in words, Chinese or English
+(``昨天 下午3点``, ``2月9日 18:43``, ``上周五 9:00``, ``3 days ago``, ``last Friday 9pm``,
+``Feb 9 6:43pm``: :mod:`evidence_locker.parsing.timewords`). A day written without a time
+(``2025-02-09``, ``前天``) is a day whose time is unknown, never midnight: the result
+says so (:class:`When`). Parsing is strict: an impossible date is an error, never a
+guess. Times without an offset are in the user's timezone; the offset that applied
+then is kept with the record.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, tzinfo
+import unicodedata
+from datetime import datetime, time, timedelta, tzinfo
+from typing import NamedTuple
 
 from evidence_locker.errors import UsageError
 
-_RELATIVE_DAYS = {
-    "today": 0,
-    "今天": 0,
-    "今日": 0,
-    "yesterday": 1,
-    "昨天": 1,
-    "昨日": 1,
-    "前天": 2,
-}
-_NOW = {"now", "现在", "刚才"}
+_NOW = {"now", "现在", "刚才", "刚刚"}
 FUTURE_TOLERANCE = timedelta(minutes=10)
+
+
+class When(NamedTuple):
+    """A moment typed by the user; ``time_known`` is False when only its day was given
+    (``at`` is then the start of that day)."""
+
+    at: datetime
+    time_known: bool = True
 
 
 def _localize(naive: datetime, tz: tzinfo) -> datetime:
@@ -34,46 +37,65 @@ def _localize(naive: datetime, tz: tzinfo) -> datetime:
 
 
 def _pad_clock(text: str) -> str:
-    """``9:05`` -> ``09:05`` (ISO wants two-digit hours; people type one), ``：`` -> ``:``."""
-    return re.sub(r"(^|[ T])(\d)(?=:)", r"\g<1>0\2", text.replace("：", ":"))
+    """``9:05`` -> ``09:05`` (ISO wants two-digit hours; people type one)."""
+    return re.sub(r"(^|[ T])(\d)(?=:)", r"\g<1>0\2", text)
 
 
-def _parse_clock(text: str, original: str) -> time:
-    try:
-        return time.fromisoformat(_pad_clock(text.strip()))
-    except ValueError:
-        raise UsageError("time.bad", value=original, hint="time.hint") from None
+def _refused(text: str) -> UsageError:
+    return UsageError("time.bad", value=text, hint="time.hint")
+
+
+def parse_when(text: str, *, tz: tzinfo, now: datetime, allow_future: bool = False) -> When:
+    """When a contact happened, and whether its time of day was given.
+
+    Raises UsageError naming the text on anything odd, with a hint of the accepted forms.
+    """
+    # NFKC: full-width digits and colons (１８：４３) as typed by Chinese input methods.
+    raw = unicodedata.normalize("NFKC", text).strip()
+    if not raw:
+        raise _refused(text)
+    local_now = now.astimezone(tz)
+    if raw.lower() in _NOW:
+        return When(local_now)
+    result = _iso(raw, tz)
+    if result is None:
+        from evidence_locker.parsing.timewords import read_words
+
+        try:
+            words = read_words(raw, local_now.replace(tzinfo=None))
+        except ValueError:
+            raise _refused(text) from None
+        if words is None:
+            raise _refused(text)
+        result = When(_localize(words.at, tz), words.time_known)
+    if not allow_future:
+        late = (
+            result.at > now + FUTURE_TOLERANCE
+            if result.time_known
+            else result.at.date() > local_now.date()
+        )
+        if late:
+            raise UsageError("time.future", value=text)
+    return result
 
 
 def parse_moment(text: str, *, tz: tzinfo, now: datetime, allow_future: bool = False) -> datetime:
-    """When a contact happened. Raises UsageError naming the text on anything odd."""
-    raw = text.strip()
-    lowered = raw.lower()
-    if not raw:
-        raise UsageError("time.bad", value=text, hint="time.hint")
-    if lowered in _NOW:
-        return now.astimezone(tz)
-    result: datetime | None = None
-    for word, days_back in _RELATIVE_DAYS.items():
-        if lowered.startswith(word):
-            rest = raw[len(word) :].strip()
-            day = now.astimezone(tz).date() - timedelta(days=days_back)
-            clock = _parse_clock(rest, text) if rest else time(0, 0)
-            result = _localize(datetime.combine(day, clock), tz)
-            break
-    if result is None and re.fullmatch(r"\d{1,2}[:：]\d{2}(:\d{2})?", raw):
-        result = _localize(datetime.combine(now.astimezone(tz).date(), _parse_clock(raw, text)), tz)
-    if result is None:
-        candidate = _pad_clock(raw.replace("/", "-"))
-        candidate = re.sub(r"^(\d{4})-(\d{1,2})-(\d{1,2})", _pad_date, candidate)
-        try:
-            parsed = datetime.fromisoformat(candidate)
-        except ValueError:
-            raise UsageError("time.bad", value=text, hint="time.hint") from None
-        result = parsed if parsed.tzinfo else _localize(parsed, tz)
-    if not allow_future and result > now + FUTURE_TOLERANCE:
-        raise UsageError("time.future", value=text)
-    return result
+    """The moment alone (a day without a time is the start of that day)."""
+    return parse_when(text, tz=tz, now=now, allow_future=allow_future).at
+
+
+def _iso(raw: str, tz: tzinfo) -> When | None:
+    """ISO 8601 and its everyday spellings (slashes, one-digit parts), or None."""
+    candidate = _pad_clock(raw.replace("/", "-"))
+    candidate, dated = re.subn(r"^(\d{4})-(\d{1,2})-(\d{1,2})", _pad_date, candidate)
+    if not dated:
+        return None
+    try:
+        parsed = datetime.fromisoformat(candidate)
+    except ValueError:
+        return None  # the words reader has the last say (and names the text if it fails)
+    when = parsed if parsed.tzinfo else _localize(parsed, tz)
+    return When(when, time_known=bool(re.search(r"\d[T ]\d", candidate)))
 
 
 def _pad_date(m: re.Match[str]) -> str:
@@ -81,17 +103,12 @@ def _pad_date(m: re.Match[str]) -> str:
 
 
 def parse_bound(text: str, *, tz: tzinfo, now: datetime, end: bool = False) -> datetime:
-    """A --since/--until bound. A bare date means the whole day (inclusive)."""
-    raw = text.strip().replace("/", "-")
-    if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", raw):
-        raw = re.sub(r"^(\d{4})-(\d{1,2})-(\d{1,2})", _pad_date, raw)
-        try:
-            day = date.fromisoformat(raw)
-        except ValueError:
-            raise UsageError("time.bad", value=text, hint="time.hint") from None
-        clock = time(23, 59, 59, 999999) if end else time(0, 0)
-        return _localize(datetime.combine(day, clock), tz)
-    return parse_moment(text, tz=tz, now=now, allow_future=True)
+    """A --since/--until bound. A day without a time means the whole day (inclusive)."""
+    when = parse_when(text, tz=tz, now=now, allow_future=True)
+    if when.time_known:
+        return when.at
+    clock = time(23, 59, 59, 999999) if end else time(0, 0)
+    return _localize(datetime.combine(when.at.date(), clock), tz)
 
 
 _UNIT_SECONDS = {

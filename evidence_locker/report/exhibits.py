@@ -61,6 +61,8 @@ def exhibits(
                 listed.append(_listed_row(ctx, no, att, note))
                 continue
             block = [ctx.p(caption, "label"), img]
+            if ctx.redact:  # only a blacked-out copy gets this far
+                block.append(ctx.p(ctx.L("exhibit.redacted"), "note"))
             if att.caption:
                 block.append(ctx.p(mask_text(att.caption, ctx.redact), "note"))
             yield KeepTogether(block)

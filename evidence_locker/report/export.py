@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from evidence_locker.crypto import KeyRing
     from evidence_locker.ledger.log import DecodedEntry
 
-REDACTIONS = ("numbers", "addresses", "ids")
+# "names" covers names read in screenshots; a typed name is a field of its own.
+REDACTIONS = ("numbers", "addresses", "ids", "names")
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 
 
@@ -76,6 +77,7 @@ def export_dossier(
     """The PDF bytes of a dossier for the records ``flt`` selects (with their history)."""
     from evidence_locker.crypto.pdfsign import dossier_public_key
     from evidence_locker.report import fields_to_withhold, render_dossier, sign_endorsement
+    from evidence_locker.report.screenshot_redaction import reading_redactor
 
     unknown = set(redact) - set(REDACTIONS)
     if unknown:
@@ -126,6 +128,7 @@ def export_dossier(
         tz=tz,
         flags=flags,
         images=images,
+        image_redactor=reading_redactor(redact) if redact else None,
         redact=frozenset(redact),
         signing_seed=seed,
         progress=progress,

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from evidence_locker.errors import UsageError
 from evidence_locker.locale.messages import catalog, t
 from evidence_locker.model import Record
+from evidence_locker.rules import screenshots
 from evidence_locker.rules.flag import SEVERITY_RANK, Flag
 from evidence_locker.rules.numbers import OfficialNumbers, as_official_numbers, org_key
 from evidence_locker.rules.ruleset import Rule, RuleSet
@@ -116,6 +117,8 @@ class _Item:
                 rec = self.rec
                 s, c = rec.subject, rec.content
                 raw = f"{s} {c}" if s and c else (s or c or "")
+                if rec.attachments:  # text read from its screenshots (rules/screenshots.py)
+                    raw = screenshots.with_read_text(raw, rec)
                 got = self._text = normalise(raw) if raw else ""
             return got
         return self._other(fields, None)[0]
@@ -704,8 +707,19 @@ def check_phrases(rules: list[Rule], prep: _Prepared, ctx: _Context) -> list[Fla
             for rule, make, en, zh, sev, score in found:
                 rp = rule.params
                 if it.channel in rp["channels"] and it.direction in rp["directions"]:
-                    flags.append(make.one(it, en, zh, sev, score))
+                    flag = make.one(it, en, zh, sev, score)
+                    if it.rec.attachments and fields == _CONTENT:
+                        mine = [p for p in hits if any(rules[n] is rule for n, _ in table[p])]
+                        flag = _mark_screenshot(flag, it, mine, matcher)
+                    flags.append(flag)
     return flags
+
+
+def _mark_screenshot(flag: Flag, it: _Item, phrases: list[str], matcher: Any) -> Flag:
+    """Name the screenshots a flag's phrases were read from (rules/screenshots.py)."""
+    rec = it.rec
+    typed = " ".join(x for x in (rec.subject, rec.content) if x)
+    return screenshots.mark(flag, rec, phrases, typed, lambda text: matcher.find(normalise(text)))
 
 
 def _phrase_verdicts(

@@ -130,8 +130,8 @@ class BlindSearch:
                         sql = "SELECT record_id FROM entry WHERE kind = 'attachment'"
                         with_files = {r.record_id for r in db.rows(conn, sql)}
                     if row.record_id in with_files:
-                        names = self.records.attachment_names(conn, row.record_id)
-                        fields = searchable_fields(values, names)
+                        files = self.records.file_texts(conn, row.record_id)
+                        fields = searchable_fields(values, *files)
                         found = confirm_text(query, normalized_text(fields))
                 if found:
                     matched.append((row, fields))

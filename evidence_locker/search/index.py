@@ -49,6 +49,7 @@ SEARCHED_FIELDS: tuple[str, ...] = (
     "location",
     "tags",
     "attachments",
+    "image_text",  # text read from image attachments (OCR), see locker/reading.py
 )
 # Stop intersecting posting lists once this few candidates are left: decrypting a
 # handful of rows costs less than decoding another list.
@@ -184,16 +185,20 @@ def _as_tokenizer(token_fn: TokenFn | Tokenizer) -> Tokenizer:
 
 
 def searchable_fields(
-    values: Mapping[str, Any], attachment_names: Iterable[str] = ()
+    values: Mapping[str, Any],
+    attachment_names: Iterable[str] = (),
+    image_texts: Iterable[str] = (),
 ) -> dict[str, str]:
     """The searched fields of a decrypted entry as ``{name: text}`` (empty ones left out).
 
     ``values`` is the decrypted sensitive-field dict (``ContactDraft.sensitive_values()``
-    shape); attachment file names come from the attachment table.
+    shape); attachment file names come from the attachment entries, and the text read
+    from its images from their ``ocr`` entries.
     """
     out: dict[str, str] = {}
+    extra = {"attachments": list(attachment_names), "image_text": list(image_texts)}
     for name in SEARCHED_FIELDS:
-        value = list(attachment_names) if name == "attachments" else values.get(name)
+        value = extra[name] if name in extra else values.get(name)
         if isinstance(value, list | tuple):
             value = ", ".join(str(v) for v in value if v)
         if value:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from evidence_locker.store.database import DbConn
 
 # Entries that change how a record reads: its versions, its tombstone, its files.
-VIEW_KINDS = ("record", "correction", "tombstone", "attachment")
+VIEW_KINDS = ("record", "correction", "tombstone", "attachment", "ocr")
 
 
 class KeptView:

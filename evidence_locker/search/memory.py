@@ -45,7 +45,8 @@ def record_fields(record: Record) -> dict[str, str]:
         "location": record.location,
         "tags": record.tags,
     }
-    return searchable_fields(values, [a.name for a in record.attachments])
+    texts = [a.ocr.flowing_text for a in record.attachments if a.ocr is not None and a.ocr.lines]
+    return searchable_fields(values, [a.name for a in record.attachments], texts)
 
 
 class DecryptedView:

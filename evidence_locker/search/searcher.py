@@ -8,8 +8,7 @@ writes so the index follows every append.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from evidence_locker.model import RecordFilter, check_range
@@ -21,22 +20,13 @@ from evidence_locker.search.upkeep import IndexUpkeep
 
 if TYPE_CHECKING:
     from evidence_locker.search.audit import IndexAudit
-    from evidence_locker.store.database import DbConn
 
 
 class Searcher:
-    def __init__(
-        self,
-        records: RecordSource,
-        *,
-        write_sa: Callable[[], AbstractContextManager[Any]],
-        ledger_rows: Callable[[DbConn], Iterator[Any]],
-        token_fn: Callable[[str, bytes], bytes],
-        driver: Callable[[], Any],
-    ):
-        self.upkeep = IndexUpkeep(
-            records, write_sa=write_sa, ledger_rows=ledger_rows, token_fn=token_fn
-        )
+    """``driver`` opens a new sqlite3 connection of the locker (None on PostgreSQL)."""
+
+    def __init__(self, records: RecordSource, upkeep: IndexUpkeep, driver: Callable[[], Any]):
+        self.upkeep = upkeep
         self.blind = BlindSearch(records, self.upkeep)
         self.kept = KeptView(records, self.upkeep, driver)
 

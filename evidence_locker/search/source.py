@@ -37,10 +37,12 @@ class RecordSource(Protocol):
 
     def entries_by_seq(self, conn: Any, seqs: Sequence[int]) -> list[Any]: ...
 
-    def attachment_names(self, conn: Any, record_id: str) -> list[str]: ...
+    def file_texts(self, conn: Any, record_id: str) -> tuple[list[str], list[str]]:
+        """A record's file names, and the text read from its images (latest readings)."""
+        ...
 
-    def version_seqs(self, conn: Any, record_id: str) -> list[int]:
-        """The sequence numbers of every version of a record, oldest first."""
+    def versions(self, conn: Any, record_id: str) -> list[tuple[int, str, str]]:
+        """``(seq, channel, direction)`` of every version of a record, oldest first."""
         ...
 
     def latest_version(self, conn: Any, record_id: str) -> Any:

@@ -8,9 +8,9 @@ searched field is keyed in one of three spaces, each with its own HKDF-derived k
 
 - ``received``: what the counterpart wrote or is known by: the content and subject of
   an incoming message, and the counterpart, organisation and address of any incoming
-  contact;
+  contact and the text read from its images;
 - ``sent``: what the user sent (the recipient has it): the content and subject of an
-  outgoing message, and who it went to;
+  outgoing message, who it went to and the text of its images;
 - ``own``: what only the user wrote: notes, tags, the location, file names, the
   account of a call or a visit, and whatever else has no direction.
 
@@ -28,7 +28,9 @@ from evidence_locker.search.index import Tokenizer, searchable_fields, tokens_fo
 RECEIVED, SENT, OWN = "received", "sent", "own"
 SPACES = (RECEIVED, SENT, OWN)
 _MESSAGE_FIELDS = frozenset(("content", "subject"))
-_PARTY_FIELDS = frozenset(("counterpart", "organisation", "address"))
+# who the contact was with, and what its images show (a screenshot of their message,
+# a photo of their letter or card): known to the counterpart of an incoming contact
+_PARTY_FIELDS = frozenset(("counterpart", "organisation", "address", "image_text"))
 _ACCOUNTS = frozenset(("call", "visit"))  # their content is the user's own account
 
 
@@ -60,9 +62,10 @@ class SpaceTokenizers:
         attachment_names: Iterable[str],
         channel: str | None,
         direction: str | None,
+        image_texts: Iterable[str] = (),
     ) -> set[bytes]:
         """All index tokens of one record version, each field in its space."""
-        fields = searchable_fields(values, attachment_names)
+        fields = searchable_fields(values, attachment_names, image_texts)
         grouped: dict[str, dict[str, str]] = {}
         for name, text in fields.items():
             grouped.setdefault(space_of(name, channel, direction), {})[name] = text
@@ -71,9 +74,12 @@ class SpaceTokenizers:
             out |= tokens_for(part, self.by_space[space])
         return out
 
-    def name_tokens(self, name: str) -> set[bytes]:
-        """The tokens of a file name (own space), for a file attached later."""
-        return tokens_for({"attachments": name}, self.by_space[OWN])
+    def field_tokens(
+        self, field: str, text: str, channel: str | None, direction: str | None
+    ) -> set[bytes]:
+        """The tokens of one field of a version (a file name or a text read from an
+        image, added later), in that field's space."""
+        return tokens_for({field: text}, self.by_space[space_of(field, channel, direction)])
 
 
 def _bound(token_fn: Callable[[str, bytes], bytes], space: str) -> Callable[[bytes], bytes]:

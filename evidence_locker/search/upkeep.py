@@ -1,8 +1,9 @@
 """Keeping the blind search index in step with the ledger.
 
 Every append indexes the record versions it adds under their own sequence number,
-with their files' names, in the same transaction (:meth:`IndexUpkeep.index`); a file
-attached later adds its name's tokens to the record's latest version. The index can
+with their files' names and the text read from their images, in the same transaction
+(:meth:`IndexUpkeep.index`); a file attached or read later adds its tokens to the
+record's latest version. The index can
 be rebuilt from the ledger at any time (:meth:`IndexUpkeep.rebuild`), which is also
 how a locker from before chunked postings is upgraded, once, before its first search
 or write (:meth:`IndexUpkeep.ensure`). docs/search.md describes the index.
@@ -16,7 +17,8 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from evidence_locker.errors import StorageError
-from evidence_locker.ledger.log import ENTRY_SELECT, RECORD_KINDS, PendingEntry
+from evidence_locker.ledger.log import ENTRY_SELECT, OCR_KIND, RECORD_KINDS, PendingEntry
+from evidence_locker.model import OcrResult
 from evidence_locker.search.source import RecordSource
 from evidence_locker.store import database as db
 
@@ -79,25 +81,35 @@ class IndexUpkeep:
         from evidence_locker.search.index import posting_rows
 
         batch_names: dict[str, list[str]] = defaultdict(list)
+        batch_texts: dict[str, list[str]] = defaultdict(list)
         versions_in_batch: set[str] = set()
         for p in pendings:
             if p.kind == "attachment" and p.target:
                 batch_names[p.target].append(str(p.fields.get("name", "")))
+            elif p.kind == OCR_KIND:
+                batch_texts[p.record_id].append(OcrResult.from_fields(p.fields).flowing_text)
             elif p.kind in RECORD_KINDS:
                 versions_in_batch.add(p.record_id)
         entries: list[tuple[int, set[bytes]]] = []
         for p, seq in zip(pendings, seqs, strict=True):
             if p.kind in RECORD_KINDS:
                 names = list(batch_names.get(p.record_id, ()))
+                texts = list(batch_texts.get(p.record_id, ()))
                 if p.kind == "correction":
-                    names += self.records.attachment_names(conn, p.record_id)
-                tokens = self.spaces.entry_tokens(p.fields, names, p.channel, p.direction)
+                    old_names, old_texts = self.file_words(conn, p.record_id)
+                    names += old_names
+                    texts += old_texts
+                tokens = self.spaces.entry_tokens(p.fields, names, p.channel, p.direction, texts)
                 entries.append((seq, tokens))
-            elif p.kind == "attachment" and p.target and p.target not in versions_in_batch:
-                # every version of the record, as a rebuild indexes them (so that
-                # audit.py can hold the index to one rule)
-                tokens = self.spaces.name_tokens(str(p.fields.get("name", "")))
-                for seq in self.records.version_seqs(conn, p.target):
+            elif p.kind in ("attachment", OCR_KIND) and p.record_id not in versions_in_batch:
+                # a file or a reading added later: its words go to every version of the
+                # record, as a rebuild indexes them (audit.py holds the index to one rule)
+                if p.kind == "attachment":
+                    field, text = "attachments", str(p.fields.get("name", ""))
+                else:
+                    field, text = "image_text", OcrResult.from_fields(p.fields).flowing_text
+                for seq, channel, direction in self.records.versions(conn, p.record_id):
+                    tokens = self.spaces.field_tokens(field, text, channel, direction)
                     entries.append((seq, tokens))
         if entries:
             _insert_tokens(conn, posting_rows(seqs[0], entries))
@@ -147,20 +159,42 @@ class IndexUpkeep:
         """``(seq, tokens)`` of every record version, from the ledger: the index as it
         should be (what :meth:`rebuild` writes, and what search/audit.py compares).
 
-        A version holds the tokens of its searched fields and of the names of all its
-        record's files, whenever they were attached.
+        A version holds the tokens of its searched fields, of the names of all its
+        record's files and of every text read from their images, whenever they were
+        attached or read (a later reading does not take an earlier one's tokens away:
+        the index only grows; search confirms every candidate on the latest texts).
         """
-        names: dict[str, list[str]] = defaultdict(list)
-        sql = f"SELECT {ENTRY_SELECT} FROM entry WHERE kind = 'attachment' ORDER BY seq"
-        for row in db.rows(conn, sql):
-            if row.target:
-                names[row.target].append(self.records.decode_values(row).get("name", ""))
+        names, texts = self._words(conn, None)
         for row in self._ledger_rows(conn):
             if row.kind not in RECORD_KINDS:
                 continue
             values = self.records.decode_values(row)
-            names_ = names.get(row.record_id, ())
-            yield row.seq, self.spaces.entry_tokens(values, names_, row.channel, row.direction)
+            extra = names.get(row.record_id, ()), row.channel, row.direction
+            yield row.seq, self.spaces.entry_tokens(values, *extra, texts.get(row.record_id, ()))
+
+    def file_words(self, conn: DbConn, record_id: str) -> tuple[list[str], list[str]]:
+        """One record's file names and every text read from its images."""
+        names, texts = self._words(conn, record_id)
+        return names.get(record_id, []), texts.get(record_id, [])
+
+    def _words(
+        self, conn: DbConn, record_id: str | None
+    ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        """File names and read texts by record (of one record, or all)."""
+        names: dict[str, list[str]] = defaultdict(list)
+        texts: dict[str, list[str]] = defaultdict(list)
+        sql = f"SELECT {ENTRY_SELECT} FROM entry WHERE kind IN ('attachment', '{OCR_KIND}')"
+        params: tuple[str, ...] = ()
+        if record_id is not None:
+            sql += " AND record_id = ?"
+            params = (record_id,)
+        for row in db.rows(conn, sql + " ORDER BY seq", params):
+            values = self.records.decode_values(row)
+            if row.kind == "attachment" and row.target:
+                names[row.target].append(str(values.get("name", "")))
+            elif row.kind == OCR_KIND:
+                texts[row.record_id].append(OcrResult.from_fields(values).flowing_text)
+        return names, texts
 
 
 def write_postings(conn: DbConn, entries: Iterable[tuple[int, set[bytes]]]) -> int:

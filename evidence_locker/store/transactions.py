@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from evidence_locker.errors import StorageError
@@ -58,16 +59,20 @@ class Transactions:
         finally:
             conn.close()
 
-    @contextlib.contextmanager
-    def write(self) -> Iterator[Any]:
+    def write(self) -> AbstractContextManager[Any]:
         """A write transaction whose statements are driver-level (``store/database.py``)."""
         self.refuse_if_read_only()
         conn = self.database.driver()
-        if conn is None:
-            with self.write_sa() as sa_conn:
-                yield sa_conn
-            return
-        try:
+        return self.write_sa() if conn is None else self._immediate(conn)
+
+    def read(self) -> AbstractContextManager[Any]:
+        """A read transaction: one snapshot for all its (driver-level) statements."""
+        conn = self.database.driver()
+        return self.database.engine.connect() if conn is None else _snapshot(conn)
+
+    @contextlib.contextmanager
+    def _immediate(self, conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+        with contextlib.closing(conn):
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 yield conn
@@ -77,22 +82,6 @@ class Transactions:
             finally:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-        finally:
-            conn.close()
-
-    @contextlib.contextmanager
-    def read(self) -> Iterator[Any]:
-        """A read transaction: one snapshot for all its (driver-level) statements."""
-        conn = self.database.driver()
-        if conn is None:
-            with self.database.engine.connect() as sa_conn:
-                yield sa_conn
-            return
-        try:
-            conn.execute("BEGIN")
-            yield conn
-        finally:
-            conn.close()
 
     def refuse_if_read_only(self) -> None:
         """A locker opened read-only (write-blocked, or asked for) is never written."""
@@ -108,3 +97,10 @@ class Transactions:
         if "full" in message or "disk" in message:
             return StorageError("storage.full", path=str(self.where), detail=message)
         return StorageError("storage.write", path=str(self.where), detail=message)
+
+
+@contextlib.contextmanager
+def _snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    with contextlib.closing(conn):
+        conn.execute("BEGIN")
+        yield conn
