@@ -280,8 +280,7 @@ class Locker:
         return self._search.upkeep.rebuild()
 
     def check_index(self) -> IndexAudit:
-        """Rebuild the search index in memory and compare it with the stored one: stale
-        or tampered entries, strays, unreadable rows (search/audit.py)."""
+        """The search index against one rebuilt in memory (search/audit.py)."""
         return self._search.check_index()
 
     # -- attachments -------------------------------------------------------------------
@@ -387,30 +386,24 @@ class Locker:
 
     @property
     def behind(self) -> HeadCheck | None:
-        """Found at unlock: the locker is older than (or diverged from) the newest head
-        this computer saw for it (locker/newest_head.py). None when all is well; writes
-        are refused until the newer copy is back or :meth:`accept_older` is called."""
+        """Older than (or diverged from) the newest head seen here (newest_head.py)."""
         verdict = self._session.memory.verdict
         return verdict if verdict is not None and not verdict.ok else None
 
     def check_against(self, note: str) -> HeadCheck:
-        """Does the ledger extend ``note``, a head signed by this locker earlier (from a
-        dossier or a backup)? A consistency proof decides (locker/earlier_heads.py)."""
+        """Does the ledger extend ``note``, an earlier head? (locker/earlier_heads.py)"""
         return earlier_heads.check_against(self._session, note)
 
     def earlier_heads(self) -> list[tuple[str, int]]:
-        """Every anchored head (time-stamped, or exported in a dossier) as (signed note,
-        size): a new dossier carries a consistency proof back to each."""
+        """Every anchored head as (signed note, size): a dossier proves it extends them."""
         return earlier_heads.earlier_notes(self._session)
 
     def record_export(self, note: str, pdf: bytes) -> bool:
-        """Keep the head a dossier was made from as an anchor; False when the locker
-        cannot be written (the dossier is still good)."""
+        """Keep a dossier's head as an anchor; False on a read-only locker."""
         return earlier_heads.record_export(self._session, note, pdf)
 
     def accept_older(self) -> Checkpoint:
-        """Remember this locker's current head as the newest, on the owner's word (after
-        restoring an older backup on purpose). Returns that head."""
+        """Take the current head as the newest (an older backup restored on purpose)."""
         return self._session.memory.accept_current()
 
     # -- trusted time (locker/timestamps.py) ------------------------------------------
@@ -440,10 +433,8 @@ class Locker:
         return self._keys.new_recovery_key()
 
     def rotate_keys(self, new_passphrase: str) -> str:
-        """A new master key: every sealed value, blob, index token and key slot rewritten
-        under it in one crash-safe step (locker/rotation.py), the signing key kept. The
-        old passphrase and recovery key stop working; returns the new recovery key
-        (shown once). Other processes holding this locker open must reopen it."""
+        """A new master key, everything rewritten under it (locker/rotation.py); returns
+        the new recovery key. Other processes holding the locker open must reopen it."""
         from evidence_locker.locker import rotation
 
         self._search.forget_decrypted()
