@@ -96,26 +96,47 @@ def passphrase_kek(passphrase: str, params: KdfParams) -> bytes:
 
 
 # -- recovery key -------------------------------------------------------------------
-# 160 random bits, printed as 8 groups of 4 base32 letters: easy to write on paper.
-# Full entropy, so HKDF (not a slow KDF) is the right way to make a key from it.
+# 160 random bits, printed as 8 groups of 4 base32 letters, then a ninth group that
+# checks them (20 bits of SHA-256): easy to write on paper, and a letter copied wrong
+# is caught as a typo instead of looking like a wrong key. Keys printed before the
+# check group (8 groups) are still accepted. Full entropy, so HKDF (not a slow KDF) is
+# the right way to make a key from it.
 
 RECOVERY_BYTES = 20
+_CHECK_CHARS = 4
+
+
+class RecoveryKeyMistyped(ValueError):
+    """The check group does not match the other eight: a letter was copied wrong."""
+
+
+def _check_group(raw: bytes) -> str:
+    digest = hashlib.sha256(b"evidence-locker/recovery-key-check\x00" + raw).digest()
+    return base64.b32encode(digest[:5]).decode()[:_CHECK_CHARS]
 
 
 def new_recovery_key() -> str:
-    raw = base64.b32encode(P.random_bytes(RECOVERY_BYTES)).decode()
-    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+    raw = P.random_bytes(RECOVERY_BYTES)
+    text = base64.b32encode(raw).decode() + _check_group(raw)
+    return "-".join(text[i : i + 4] for i in range(0, len(text), 4))
 
 
 def parse_recovery_key(text: str) -> bytes:
+    """The 20 key bytes. ValueError if it is not a recovery key at all;
+    :class:`RecoveryKeyMistyped` if its check group says a letter is wrong."""
     cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
     cleaned = cleaned.replace("0", "O").replace("1", "I").replace("8", "B")
+    body, check = cleaned[:32], cleaned[32:]
+    if len(check) not in (0, _CHECK_CHARS):
+        raise ValueError("not a recovery key")
     try:
-        raw = base64.b32decode(cleaned)
+        raw = base64.b32decode(body)
     except ValueError as exc:
         raise ValueError("not a recovery key") from exc
     if len(raw) != RECOVERY_BYTES:
         raise ValueError("not a recovery key")
+    if check and check != _check_group(raw):
+        raise RecoveryKeyMistyped("the check group does not match")
     return raw
 
 

@@ -195,11 +195,9 @@ def unlock(
     locker_id = meta["locker_id"]
     if recovery_key is not None:
         slot, kind = slots.get("recovery"), "recovery"
-        try:
-            salt = bytes.fromhex(json.loads(slot.kdf)["salt"]) if slot else b""
-            kek = crypto.recovery_kek(recovery_key, salt)
-        except (ValueError, KeyError):
-            raise WrongPassphrase("error.wrong_recovery_key") from None
+        if slot is None:
+            raise IntegrityError("error.no_recovery_slot", hint="hint.no_recovery_slot")
+        kek = recovery_kek_of(recovery_key, json.loads(slot.kdf))
     else:
         slot, kind = slots.get("passphrase"), "passphrase"
         if slot is None:
@@ -229,6 +227,17 @@ def unlock(
     )
     session.memory.check_at_unlock()  # older than the newest head seen? (newest_head.py)
     return session
+
+
+def recovery_kek_of(recovery_key: str, kdf: dict[str, Any]) -> bytes:
+    """The recovery slot's key-encryption key; a key mistyped (its check group) is
+    said as such, anything else is one "wrong recovery key"."""
+    try:
+        return crypto.recovery_kek(recovery_key, bytes.fromhex(kdf["salt"]))
+    except crypto.RecoveryKeyMistyped:
+        raise UsageError("error.recovery_key_typo") from None
+    except (ValueError, KeyError, TypeError):
+        raise WrongPassphrase("error.wrong_recovery_key") from None
 
 
 def _unreadable(exc: BaseException, directory: Path, database: Database) -> Exception:
