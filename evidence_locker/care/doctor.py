@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Literal
 
+from evidence_locker.care import leftovers
 from evidence_locker.care.rawfile import (
     READ_ONLY,
     check_database,
@@ -86,6 +88,10 @@ def _temp_files(directory: Path) -> list[str]:
         p.name
         for p in directory.iterdir()
         if p.name.startswith(TEMP_PREFIX) and p.name.endswith(TEMP_SUFFIX)
+    ]
+    # a killed restore's work folder sits beside the locker it was making
+    found += [
+        str(p) for p in leftovers.find(directory.parent, f"{TEMP_PREFIX}restore-", TEMP_SUFFIX)
     ]
     blobs = directory / "blobs"
     if blobs.is_dir():
@@ -249,8 +255,11 @@ def _scan(
     tmp = None
     if salvage_to is not None:
         target = Path(salvage_to).expanduser()
-        tmp = target.with_name(f".{target.name}.part")
-        out = open(tmp, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+        # created exclusively, 0600, under a random name: nobody can have put a file or
+        # a symbolic link there for the plaintext to be written through
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        tmp = Path(name)
+        out = open(fd, "w", encoding="utf-8")  # noqa: SIM115 - closed below
         head = {"locker_id": locker.locker_id, "salvaged_at": datetime.now(UTC).isoformat()}
         out.write(json.dumps(head)[:-1] + ', "entries": [\n')
     n_records = 0

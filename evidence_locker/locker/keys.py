@@ -57,6 +57,15 @@ def slot_context(kind: str, locker_id: str) -> bytes:
     return f"evidence-locker/v1/keyslot/{kind}/{locker_id}".encode()
 
 
+def _has_anything(directory: Path) -> bool:
+    try:
+        return any(directory.iterdir())
+    except (FileNotFoundError, NotADirectoryError):
+        return directory.is_symlink() or directory.exists()  # a file in its place
+    except OSError:
+        return False  # unreadable: mkdir below says why
+
+
 def keyring_for(master: bytes, signing_wrapped: bytes | None, locker_id: str) -> crypto.KeyRing:
     """The key ring of a master key; with the ``signing`` slot of a locker whose keys
     were rotated, the signing key it carries (passwd --rotate keeps the identity)."""
@@ -89,6 +98,10 @@ def create(
         raise UsageError("init.empty_passphrase")
     if database_url is None and exists(directory):
         raise LockerExists(path=str(directory))
+    if database_url is None and _has_anything(directory):
+        # a locker takes over its folder (owner-only modes on every file): never
+        # someone's documents, nor files a symbolic link there points at
+        raise UsageError("init.not_empty", path=str(directory))
     os.umask(0o077)
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -121,5 +121,5 @@ def secure_file_modes(directory: Path) -> None:
     """Owner-only modes for the locker directory and every file SQLite made in it."""
     os.chmod(directory, 0o700)
     for child in directory.iterdir():
-        if child.is_file():
+        if child.is_file() and not child.is_symlink():  # never through a link
             os.chmod(child, 0o600)
