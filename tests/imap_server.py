@@ -138,8 +138,12 @@ class DovecotServer:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def add_user(self, user: str, password: str) -> None:
+        """Add a login. Dovecot looks at the passwd-file at most once per clock
+        second, so this returns only after the second it was written in has
+        passed: a login in that same second could still miss the new user."""
         with (self.root / "passwd").open("a", encoding="utf-8") as fh:
             fh.write(f"{user}:{{PLAIN}}{password}::::::\n")
+        time.sleep(1.05 - time.time() % 1)
         home = self.root / "home" / user
         for sub in ("cur", "new", "tmp"):
             (home / "Maildir" / sub).mkdir(parents=True, exist_ok=True)
