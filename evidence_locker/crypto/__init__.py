@@ -240,6 +240,7 @@ class KeyRing:
         "dossier",
         "anchor",
         "settings",
+        "meta",  # MACs of the clear settings init writes (ledger/meta_seal.py)
     )
 
     def __init__(self, master: bytes, *, signing_seed: bytes | None = None):
@@ -274,9 +275,9 @@ class KeyRing:
         return self.subkey("key-id")[:16].hex()
 
     def mac(self, purpose: str, data: bytes) -> bytes:
-        """HMAC-SHA256 of ``data`` under the ``purpose`` subkey ("anchor", "settings"):
+        """HMAC-SHA256 of ``data`` under the ``purpose`` subkey ("anchor", "settings", "meta"):
         state kept beside the ledger that someone without the keys must not forge."""
-        if purpose not in ("anchor", "settings"):
+        if purpose not in ("anchor", "settings", "meta"):
             raise ValueError(f"no MAC key for {purpose!r}")
         return P.hmac_sha256(self.subkey(purpose), data)
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from evidence_locker.crypto import DecryptionFailed, KeyRing
 from evidence_locker.errors import IntegrityError
-from evidence_locker.ledger import merkle, sealing
+from evidence_locker.ledger import merkle, meta_seal, sealing
 from evidence_locker.ledger.canonical import HEADER_COLUMNS, commitment, entry_leaf_hash
 from evidence_locker.ledger.checkpoint import Checkpoint, open_note, sign_note
 from evidence_locker.store import database as db
@@ -216,9 +216,11 @@ class Ledger:
             rows.append((*row.values(), p.dedupe, sealed, leaf, frontier.root()))
             seqs.append(seq)
         db.execute_many(conn, _ENTRY_INSERT, rows)
-        db.execute(
+        upgraded = db.execute(
             conn, "UPDATE meta SET value = ? WHERE key = 'format' AND value <> ?", (FORMAT, FORMAT)
         )
+        if upgraded:  # a format-1 locker's first write: its settings sealed from now on
+            meta_seal.seal(conn, self.keyring)
         self.write_head(conn, frontier)
         return seqs
 
@@ -297,6 +299,15 @@ class Ledger:
         fingerprint = source.get("fingerprint") if isinstance(source, dict) else None
         return isinstance(fingerprint, str) and row.dedupe == self.dedupe_tag(fingerprint)
 
+    def _frontier_holds(self, conn: DbConn, frontier: merkle.Frontier) -> bool:
+        """Whether the stored frontier (what the next write appends to) is the one the
+        rows give; a write refuses a frontier that is not (checked_frontier)."""
+        try:
+            stored = self.read_frontier(conn)
+        except (IntegrityError, ValueError, TypeError, KeyError, AttributeError):
+            return False
+        return stored.size == frontier.size and stored.stack == frontier.stack
+
     def verify(self, conn: DbConn, *, stop_at_first: bool = False) -> VerifyReport:
         """Recompute every leaf and root from the rows and check the signed head.
 
@@ -305,6 +316,7 @@ class Ledger:
         report = VerifyReport()
         frontier = merkle.Frontier()
         expected_seq = 0
+        sealed_v2 = False  # any entry sealed in version 2: the settings were sealed too
         for row in self.rows(conn):
             if row.seq != expected_seq:
                 report.problems.append(Problem(expected_seq, None, None, "verify.missing"))
@@ -324,6 +336,7 @@ class Ledger:
             except DecryptionFailed:
                 problem = "verify.tampered"
                 leaf = row.leaf
+            sealed_v2 = sealed_v2 or not sealing.is_legacy(row)
             frontier.append(leaf)
             if problem is None and frontier.root() != row.root:
                 problem = "verify.position"
@@ -332,14 +345,25 @@ class Ledger:
                 if stop_at_first:
                     return report
         report.size = frontier.size
+        report.head = self._check_head(conn, frontier, report.problems)
+        if not report.problems and not self._frontier_holds(conn, frontier):
+            report.problems.append(Problem(None, None, None, "verify.frontier"))
+        for what in meta_seal.problems(conn, self.keyring, must_be_sealed=sealed_v2):
+            report.problems.append(Problem(None, None, None, what))
+        return report
+
+    def _check_head(
+        self, conn: DbConn, frontier: merkle.Frontier, problems: list[Problem]
+    ) -> Checkpoint | None:
+        """The signed head, once its signature holds; what it disagrees on goes into
+        ``problems``."""
         try:
             head = open_note(self.head_note(conn), self.origin, self.keyring.signer.public_key)
         except ValueError:
-            report.problems.append(Problem(None, None, None, "verify.head_signature"))
-            return report
+            problems.append(Problem(None, None, None, "verify.head_signature"))
+            return None
         if head.size > frontier.size:  # the newest entries were deleted
-            report.problems.append(Problem(head.size, None, None, "verify.cut_back"))
+            problems.append(Problem(head.size, None, None, "verify.cut_back"))
         elif head.size != frontier.size or head.root != frontier.root():
-            report.problems.append(Problem(head.size, None, None, "verify.head_mismatch"))
-        report.head = head
-        return report
+            problems.append(Problem(head.size, None, None, "verify.head_mismatch"))
+        return head

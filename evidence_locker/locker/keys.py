@@ -137,7 +137,10 @@ def create(
                 ],
             )
             write_keyslots(conn, master, locker_id, now, passphrase, recovery_key)
+            from evidence_locker.ledger import meta_seal
             from evidence_locker.ledger.merkle import Frontier
+
+            meta_seal.seal(conn, keyring)
 
             session.ledger.write_head(conn, Frontier())
     except Exception as exc:

@@ -229,6 +229,9 @@ def _resave_settings(conn: DbConn, session: Session, new: crypto.KeyRing) -> Non
     tsas = tsa_settings.load(conn, session.keyring, session.origin)
     if tsas:
         tsa_settings.save(conn, tsas, new, session.origin)
+    from evidence_locker.ledger import meta_seal
+
+    meta_seal.seal(conn, new)  # format 2 from now on, like any first write
 
 
 def _rewrite_index(conn: DbConn, session: Session, new: crypto.KeyRing) -> None:
