@@ -89,3 +89,18 @@ def test_a_format_1_locker_is_sealed_by_its_first_write_and_rotation_keeps_it(
     assert problems(copy, "a new passphrase 新口令") == []
     edit_meta(copy, "UPDATE meta SET value = 'GB' WHERE key = 'region'")
     assert problems(copy, "a new passphrase 新口令") == ["verify.meta.region"]
+
+
+def test_no_write_under_a_changed_region(closed: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    edit_meta(closed, "UPDATE meta SET value = 'US' WHERE key = 'region'")
+    r = cli("log", "sms", "--number", "95577", "--at", "2025-02-05 10:00", "--content", "催款")
+    assert r.code == 1 and "settings" in r.err and "Traceback" not in r.err
+    with Locker.open(closed, passphrase=PASSPHRASE) as opened:
+        assert len(opened.records()) == 1
+    assert problems(closed) == ["verify.meta.region"]
+    # made to look like format 1 with the seal deleted: the newest entry tells
+    edit_meta(closed, "DELETE FROM meta WHERE key = 'sealed_meta'")
+    edit_meta(closed, "UPDATE meta SET value = 'evidence-locker/1' WHERE key = 'format'")
+    r = cli("log", "sms", "--number", "95577", "--at", "2025-02-05 10:00", "--content", "催款")
+    assert r.code == 1 and "settings" in r.err
+    assert problems(closed) == ["verify.meta.unsealed"]

@@ -175,6 +175,12 @@ class Ledger:
         )
         if not agrees:
             raise IntegrityError("error.cut_back", hint="hint.cut_back", head=head.size, rows=count)
+        # the region decides how the numbers written now are read: never write under a
+        # setting someone changed (the newest entry says whether it must be sealed)
+        newest = db.value(conn, "SELECT sealed FROM entry WHERE seq = ?", (head.size - 1,))
+        v2 = newest is not None and not sealing.is_legacy_seal(newest)
+        if meta_seal.problems(conn, self.keyring, must_be_sealed=v2):
+            raise IntegrityError("error.meta_changed", hint="hint.meta_changed")
         floor = self.floor
         if floor is not None and floor.size > 0:
             if head.size < floor.size:

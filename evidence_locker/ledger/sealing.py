@@ -88,8 +88,12 @@ def seal(
 
 def is_legacy(row: Any) -> bool:
     """Whether the row's seal binds only its id (version 1)."""
-    blob = row.sealed
-    return len(blob) > 0 and blob[0] == 1
+    return is_legacy_seal(row.sealed)
+
+
+def is_legacy_seal(blob: Any) -> bool:
+    """Whether a ``sealed`` value is of version 1."""
+    return isinstance(blob, bytes | bytearray | memoryview) and len(blob) > 0 and blob[0] == 1
 
 
 def open_plaintext(cipher: FieldCipher, row: Any) -> tuple[bytes, bool]:
