@@ -90,3 +90,35 @@ def test_locker_on_postgres(pg_url: str, tmp_path: Path) -> None:
     )
     assert [h.record.id for h in again.search("逾期")] == [later.id, fixed.id]
     again.close()
+
+
+def test_stamps_on_postgres(pg_url: str, tmp_path: Path, tsa, tsa_pki) -> None:  # type: ignore[no-untyped-def]
+    """Trusted time on the shared server: the anchor table, its first-layout upgrade
+    (ALTER TABLE on PostgreSQL), settings, verify and the records' trusted times."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    engine.dispose()
+    locker, _ = Locker.create(tmp_path / "blobs", PASSPHRASE, database_url=pg_url)
+    with locker.engine.begin() as conn:  # the layout of lockers made before stamps
+        conn.exec_driver_sql("DROP TABLE anchor")
+        conn.exec_driver_sql(
+            "CREATE TABLE anchor (id SERIAL PRIMARY KEY, size INTEGER NOT NULL,"
+            " note VARCHAR NOT NULL, created_at BIGINT NOT NULL, destination VARCHAR)"
+        )
+    locker.log(
+        ContactDraft(
+            channel=Channel.SMS,
+            occurred_at=datetime(2025, 2, 9, 18, 43, tzinfo=SHANGHAI),
+            content="还款提醒",
+        )
+    )
+    locker.add_tsa("local", tsa.url, tsa_pki.root_pem)
+    [result] = locker.stamp()
+    assert result.anchor is not None and result.anchor.id is not None
+    report = locker.verify()
+    assert report.ok and [(a, b) for a, b, _ in report.stamps.ranges()] == [(1, 1)]
+    assert locker.records()[0].existed_by_tsa == "local"
+    locker.close()

@@ -16,7 +16,7 @@ from evidence_locker.errors import IntegrityError, NotFound, UsageError
 from evidence_locker.ledger import anchors as anchor_store
 from evidence_locker.locker import Locker
 from evidence_locker.model import Channel, ContactDraft
-from tests.tsa_server import Behaviour, TsaServer, unused_port
+from tests.tsa_server import Behaviour, TsaServer, make_pki, unused_port
 
 from .conftest import PASSPHRASE, SHANGHAI
 
@@ -95,6 +95,34 @@ def test_a_failed_stamp_stores_nothing_and_leaves_the_locker_unchanged(
     assert _anchor_count(locker_dir) == 0
     assert stamped.head() == head
     assert _db_rows(locker_dir, "SELECT seq, leaf FROM entry ORDER BY seq") == before
+
+
+def test_an_expired_root_is_refused_when_added(locker: Locker, tsa, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    old = make_pki(tmp_path / "old", root_not_after=datetime(2020, 1, 1, tzinfo=UTC))
+    with pytest.raises(UsageError) as info:
+        locker.add_tsa("old", tsa.url, old.root_pem)
+    assert info.value.key == "tsa.root_expired" and "2020-01-01" in str(info.value)
+    assert locker.tsas() == []
+
+
+def test_a_root_expired_by_the_time_of_the_token_stores_nothing(
+    locker: Locker, locker_dir: Path, tmp_path: Path
+) -> None:
+    """Valid when added (the locker's clock is in 2025), expired at the token's genTime."""
+    now = datetime.now(UTC)
+    pki = make_pki(
+        tmp_path / "lapsed",
+        root_not_after=now - timedelta(days=1),
+        tsa_not_after=now + timedelta(days=300),
+    )
+    with TsaServer(pki) as server:
+        locker.add_tsa("lapsed", server.url, pki.root_pem)
+        locker.log(_sms("one"))
+        [result] = locker.stamp()
+        assert server.requests == 1
+    assert result.anchor is None and result.error is not None
+    assert result.error.key == "tsa.token.root_expired" and "\n" not in str(result.error)
+    assert _anchor_count(locker_dir) == 0
 
 
 def test_stamp_without_a_tsa_or_with_an_unknown_name(locker: Locker) -> None:
@@ -229,6 +257,7 @@ def test_a_stamped_head_from_another_history_is_named(
         ("UPDATE anchor SET destination = 'other'", "tsa.token.untrusted"),
         ("UPDATE anchor SET proof = substr(proof, 1, 100)", "tsa.token.malformed"),
         ("UPDATE anchor SET mac = zeroblob(32)", "stamp.receipt"),
+        ("UPDATE anchor SET kind = 'opentimestamps'", "stamp.unknown_kind"),
     ],
 )
 def test_edited_anchor_rows_are_reported(
@@ -242,6 +271,21 @@ def test_edited_anchor_rows_are_reported(
     [verdict] = stamped.verify().stamps.verdicts
     assert verdict.problem == problem
     assert stamped.records()[0].existed_by is None  # the receipt no longer holds
+
+
+def test_without_auto_only_stamp_asks_the_tsa(locker_dir: Path, tsa, tsa_pki, clock) -> None:  # type: ignore[no-untyped-def]
+    with Locker.create(locker_dir, PASSPHRASE, clock=clock)[0] as locker:
+        locker.add_tsa("local", tsa.url, tsa_pki.root_pem)
+        first = locker.log(_sms("one"))
+        locker.correct(first.id, reason="typo", changes={"content": "one, corrected"})
+        locker.records()
+        assert locker.verify().ok
+    with Locker.open(locker_dir, passphrase=PASSPHRASE) as again:
+        again.log(_sms("two"))
+    assert tsa.requests == 0 and _anchor_count(locker_dir) == 0
+    with Locker.open(locker_dir, passphrase=PASSPHRASE) as again:
+        again.stamp()
+    assert tsa.requests == 1
 
 
 def test_auto_stamp_at_close_and_silently_queued_when_offline(

@@ -26,6 +26,10 @@ def test_add_list_stamp_verify_show(cli, tsa, tsa_pki) -> None:  # type: ignore[
     assert "Test TSA Root" in added.out and "SHA-256" in added.out
     listed = json.loads(cli("tsa", "list", "--json").out)
     assert listed[0]["name"] == "local" and listed[0]["unstamped"] == 3
+    plain = cli("tsa", "list").out
+    assert (
+        f"local  {tsa.url}  (auto-stamp off)" in plain and "entries waiting for a stamp: 3" in plain
+    )
     stamped = cli("stamp")
     assert stamped.code == 0, stamped.err
     assert re.search(
@@ -82,3 +86,23 @@ def test_usage_errors(cli, tsa, tsa_pki, tmp_path: Path) -> None:  # type: ignor
     assert r.code == 2
     r = cli("tsa", "remove", "nobody")
     assert r.code == 1 and "nobody" in r.err
+
+
+def test_verify_fails_on_a_stamp_it_cannot_trust(cli, tsa, tsa_pki, locker_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """A stored token whose TSA name was edited to one with no configured root: verify
+    says "not trusted" in one line and exits 1, and no record claims its time."""
+    import sqlite3
+
+    _init_and_log(cli, 2)
+    cli("tsa", "add", "local", tsa.url, "--root", str(tsa_pki.root_path))
+    assert cli("stamp").code == 0
+    with sqlite3.connect(locker_dir / "locker.db") as conn:
+        conn.execute("DROP TRIGGER anchor_no_update")
+        conn.execute("UPDATE anchor SET destination = 'elsewhere'")
+    r = cli("verify")
+    assert r.code == 1
+    [line] = [x for x in r.err.splitlines() if "elsewhere" in x]
+    assert "not trusted" in line and "Traceback" not in r.err
+    assert "existed no later than" not in r.out
+    records = json.loads(cli("list", "--json").out)
+    assert all(rec["existed_no_later_than"] is None for rec in records)

@@ -235,6 +235,20 @@ def test_root_expired_while_the_tsa_certificate_claims_more(tmp_path: Path) -> N
     assert check.problem == T.TokenProblem.ROOT_EXPIRED
 
 
+def test_a_token_stays_trusted_after_its_certificates_expire(tmp_path: Path) -> None:
+    """Evidence outlives certificates: the path is judged at genTime, not today."""
+    import time
+
+    end = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=4)
+    brief = make_pki(tmp_path / "brief", root_not_after=end, tsa_not_after=end, stranger=False)
+    token = _token(brief)
+    roots = T.load_roots(brief.root_pem)
+    assert T.check_token(token, DATA, roots).trusted
+    time.sleep(max(0.0, (end - datetime.now(UTC)).total_seconds()) + 1.1)
+    later = T.check_token(token, DATA, roots)
+    assert later.trusted and later.info is not None and later.info.gen_time < end
+
+
 def test_token_for_other_data_fails_the_imprint(token: bytes, roots: list[bytes]) -> None:
     assert T.check_token(token, DATA + b"x", roots).problem == T.TokenProblem.IMPRINT
 

@@ -345,6 +345,7 @@ class TsaServer:
         self.behaviour = behaviour
         self.slow_s = slow_s
         self.requests = 0
+        self.busy_s = 0.0  # time spent making answers: the "network" side of a request
         self.last_response: bytes | None = None
         self._lock = threading.Lock()
         server = self
@@ -353,7 +354,9 @@ class TsaServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
+                started = time.perf_counter()
                 status, ctype, payload = server.answer(self.headers.get("Content-Type"), body)
+                server.busy_s += time.perf_counter() - started
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", ctype)

@@ -24,6 +24,7 @@ OPTIONAL_MODULES = (
     "backup_cmd",
     "ocr_cmd",
     "tsa_cmd",
+    "letter_cmd",
 )
 # Which module defines each top-level command. Building typer's command tree costs
 # ~2 ms per command (it evaluates every annotation), so a run builds only the module
@@ -42,6 +43,7 @@ MODULE_OF = {
     **dict.fromkeys(("backup", "restore", "doctor"), "backup_cmd"),
     "ocr": "ocr_cmd",
     **dict.fromkeys(("tsa", "stamp"), "tsa_cmd"),
+    "letter": "letter_cmd",
 }
 _VALUE_OPTIONS = ("--locker", "--lang", "--tz", "--database-url")
 

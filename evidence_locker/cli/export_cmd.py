@@ -89,6 +89,9 @@ def export_pdf(
             redact=redactions,
             flags=flags,
             progress=progress,
+            on_problem=lambda exc: STATE.err.print(
+                STATE.t("export.trusted_problem", detail=exc.render(STATE.lang)), markup=False
+            ),
         )
     _write_atomically(target, pdf, force=force)
     STATE.console.print(STATE.t("export.done", path=str(target), size=len(pdf)), markup=False)
@@ -126,6 +129,14 @@ def verify_dossier_cmd(
             "without it the dossier is only shown to be self-consistent.",
         ),
     ] = None,
+    tsa_root: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--tsa-root",
+            help="A time-stamp authority's root certificate you trust (PEM or DER; "
+            "repeatable); without it the roots the dossier lists are used and named.",
+        ),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
     against: Annotated[
         Path | None,
@@ -148,8 +159,11 @@ def verify_dossier_cmd(
             raise UsageError("export.bad_fingerprint", value=expect_key) from None
     if not file.is_file():
         raise NotFound("file.missing", path=str(file))
+    from evidence_locker.cli.tsa_cmd import trusted_json
+
+    roots = _read_roots(tsa_root or [])
     pdf = file.read_bytes()
-    report = verify_dossier(pdf, lang=STATE.lang, expect_key=expect_key)
+    report = verify_dossier(pdf, lang=STATE.lang, expect_key=expect_key, tsa_roots=roots)
     link = dossier_link_for(pdf, against) if against is not None else None
     if json_out:
         from evidence_locker.cli.render import print_json
@@ -167,6 +181,7 @@ def verify_dossier_cmd(
                 "failed_records": report.failed_records,
                 "signed": report.signed,
                 "endorsed": report.endorsed,
+                "trusted_time": trusted_json(report.trusted),
                 "messages": report.messages,
                 "against": link_json(link),
             }
@@ -178,6 +193,18 @@ def verify_dossier_cmd(
         print_link(STATE, link, against)
     if not report.ok or (link is not None and not link.ok):
         raise typer.Exit(1)
+
+
+def _read_roots(paths: list[Path]) -> list[bytes]:
+    from evidence_locker.crypto.tsp_token import load_roots
+
+    roots: list[bytes] = []
+    for path in paths:
+        try:
+            roots += load_roots(path.read_bytes())
+        except OSError as exc:
+            raise UsageError("tsa.root_missing", path=str(path), detail=exc.strerror) from None
+    return roots
 
 
 def register(app: typer.Typer) -> None:

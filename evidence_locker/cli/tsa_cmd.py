@@ -12,7 +12,7 @@ import typer
 from evidence_locker.cli import render
 from evidence_locker.cli.context import STATE, State
 from evidence_locker.errors import UsageError
-from evidence_locker.model import utc_from_micros
+from evidence_locker.model import micros, utc_from_micros
 
 if TYPE_CHECKING:
     from evidence_locker.locker.timestamps import StampsReport
@@ -22,9 +22,6 @@ tsa_app = typer.Typer(
     help="Time-stamp authorities (RFC 3161) that fix when entries existed. / 可信时间戳机构。",
     no_args_is_help=True,
 )
-# a record logged this much after the trusted time that covers it had a fast clock;
-# smaller gaps are the usual skew between a computer and a TSA
-CLOCK_TOLERANCE = timedelta(seconds=60)
 
 
 def utc_text(dt: datetime) -> str:
@@ -32,31 +29,20 @@ def utc_text(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def gap_text(state: State, delta: timedelta) -> str:
-    """A span people read: ``3 d 4 h``, ``2 h 5 min``, ``40 s`` (or 3 天 4 小时...)."""
-    seconds = int(abs(delta).total_seconds())
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return state.t("gap.days", d=days, h=hours)
-    if hours:
-        return state.t("gap.hours", h=hours, m=minutes)
-    if minutes:
-        return state.t("gap.minutes", m=minutes)
-    return state.t("gap.seconds", s=secs)
-
-
 def trusted_time_text(state: State, r: Record) -> str | None:
     """The ``show`` line: when a TSA says the record existed, and what that bounds:
     logged_at can be early (backdated) by at most the gap; a logged_at after the
     trusted time means the clock was ahead."""
+    from evidence_locker.ledger.stamp_timing import Timing, classify
+    from evidence_locker.report.trusted_time import span
+
     if r.existed_by is None:
         return None
     gap = r.existed_by - r.logged_at
-    key = "show.clock_ahead" if gap < -CLOCK_TOLERANCE else "show.existed_by"
+    ahead = classify(micros(r.logged_at), micros(r.existed_by)) is Timing.CLOCK_AHEAD
+    key = "show.clock_ahead" if ahead else "show.existed_by"
     time = render.when(r.existed_by, state.tz, seconds=True)
-    return state.t(key, time=time, tsa=r.existed_by_tsa, gap=gap_text(state, gap))
+    return state.t(key, time=time, tsa=r.existed_by_tsa, gap=span(gap, state.lang))
 
 
 def stamps_json(stamps: StampsReport | None) -> dict[str, Any] | None:
@@ -74,12 +60,54 @@ def stamps_json(stamps: StampsReport | None) -> dict[str, Any] | None:
             }
             for first, last, cover in stamps.ranges()
         ],
+        "timing": [
+            {
+                "first": run.first,
+                "last": run.last,
+                "what": run.timing.value,
+                "largest_gap_s": run.worst_us // 1_000_000,
+            }
+            for run in stamps.timing
+        ],
         "problems": [
             {"anchor": v.anchor.id, "tsa": v.anchor.destination, "what": v.problem, **v.params}
             for v in [*stamps.verdicts, *stamps.exports]
             if not v.ok
         ],
         "exported_heads": len(stamps.exports),
+    }
+
+
+def trusted_json(report: Any) -> dict[str, Any] | None:
+    """verify-dossier --json's "trusted_time": ranges, document stamps, problems."""
+    if report is None:
+        return None
+
+    def finding(f: Any) -> dict[str, Any]:
+        return {
+            "tsa": f.tsa,
+            "size": f.size,
+            "time": f.time.isoformat() if f.time else None,
+            "problem": f.problem,
+            "root_sha256": f.root_sha256,
+        }
+
+    from evidence_locker.ledger.anchors import ranges
+
+    return {
+        "ok": report.ok,
+        "roots": "given" if report.pinned else "listed in the dossier",
+        "ranges": [
+            {
+                "first": a,
+                "last": b,
+                "existed_no_later_than": _iso(c.attested_at),
+                "tsa": c.destination,
+            }
+            for a, b, c in ranges(report.covers)
+        ],
+        "stamps": [finding(f) for f in report.stamps],
+        "document_timestamps": [finding(f) for f in report.document],
     }
 
 
@@ -103,11 +131,34 @@ def print_stamps(state: State, stamps: StampsReport | None) -> None:
     if stamps.verdicts and last < stamps.size:
         key = "verify.unstamped_one" if last + 1 == stamps.size else "verify.unstamped"
         state.console.print(state.t(key, first=last + 1, last=stamps.size), markup=False)
+    print_timing(state, stamps)
     if stamps.settings_problem:
         state.err.print(state.t(stamps.settings_problem), markup=False)
     for v in [*stamps.verdicts, *stamps.exports]:
         if not v.ok and v.problem:
             state.err.print(state.t(v.problem, **v.params), markup=False)
+
+
+TIMING_LINES = 5  # per kind; verify --json lists every run
+
+
+def print_timing(state: State, stamps: StampsReport) -> None:
+    """verify's lines on entries whose logged time stands out against their trusted
+    time (ledger/stamp_timing.py), a few per kind, then how many more."""
+    from evidence_locker.report.trusted_time import span
+
+    shown: dict[str, int] = {}
+    for run in stamps.timing:
+        kind = run.timing.value
+        shown[kind] = shown.get(kind, 0) + 1
+        if shown[kind] > TIMING_LINES:
+            continue
+        key = f"verify.{kind}" + ("_one" if run.first == run.last else "")
+        gap = span(timedelta(microseconds=run.worst_us), state.lang)
+        state.console.print(state.t(key, first=run.first, last=run.last, gap=gap), markup=False)
+    for kind, n in shown.items():
+        if n > TIMING_LINES:
+            state.console.print(state.t(f"verify.{kind}_more", n=n - TIMING_LINES), markup=False)
 
 
 # -- commands -------------------------------------------------------------------------
@@ -188,7 +239,7 @@ def tsa_list(json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
             if s.last and s.last.attested_at
             else STATE.t("tsa.never")
         )
-        auto = STATE.t("tsa.auto_on" if s.config.auto else "tsa.auto_off")
+        auto = STATE.t("tsa.auto", auto=STATE.t("tsa.auto_on" if s.config.auto else "tsa.auto_off"))
         STATE.console.print(f"{s.config.name}  {s.config.url}  ({auto})", markup=False)
         for subject, sha, _start, end in s.roots:
             STATE.console.print(

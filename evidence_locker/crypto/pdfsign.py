@@ -264,10 +264,11 @@ def _zero_padded(pdf: bytes, byte_range: list[int]) -> bool:
 
 
 def check_pdf_signature(pdf: bytes) -> PdfSignatureCheck:
-    """Check there is exactly one signature, intact, valid, covering the whole file."""
+    """Check there is exactly one signature, intact, valid, covering the whole file (or
+    all of it but document time-stamps appended after it: :func:`_stamped_after`)."""
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-        sigs = reader.embedded_signatures
+        sigs = reader.embedded_regular_signatures
         if len(sigs) != 1:
             return PdfSignatureCheck(False, None, None, f"{len(sigs)} signatures, expected 1")
         sig = sigs[0]
@@ -277,14 +278,34 @@ def check_pdf_signature(pdf: bytes) -> PdfSignatureCheck:
         raw = cert.public_key.dump()  # DER SubjectPublicKeyInfo
         if not (status.intact and status.valid):
             return PdfSignatureCheck(False, raw, None, "signature does not match the file")
-        if status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
-            return PdfSignatureCheck(False, raw, None, "signature does not cover the whole file")
         br = [int(x) for x in sig.sig_object["/ByteRange"]]
+        if status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
+            br = _stamped_after(pdf, reader, status, br)
         if br[0] != 0 or br[2] + br[3] != len(pdf) or not _zero_padded(pdf, br):
             return PdfSignatureCheck(False, raw, None, "signature does not cover the whole file")
         return PdfSignatureCheck(True, raw, status.signer_reported_dt)
     except Exception as exc:
         return PdfSignatureCheck(False, None, None, f"unreadable signature ({type(exc).__name__})")
+
+
+def _stamped_after(pdf: bytes, reader: PdfFileReader, status: object, br: list[int]) -> list[int]:
+    """When the signature covers its revision but not the file: the byte range that
+    must then cover the file, or ``br`` (which fails the caller's check).
+
+    Only document time-stamps (``/DocTimeStamp``, crypto/pdf_timestamp.py) may follow
+    the signature: pyHanko's difference analysis must find nothing beyond them
+    (modification level LTA_UPDATES), the signature's own /Contents must be intact,
+    and the last time-stamp must cover the whole file.
+    """
+    from pyhanko.sign.diff_analysis import ModificationLevel
+
+    stamps = reader.embedded_timestamp_signatures
+    level = getattr(status, "modification_level", None)
+    if not stamps or level not in (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES):
+        return br
+    if br[0] != 0 or not _zero_padded(pdf, br):
+        return br
+    return [int(x) for x in stamps[-1].sig_object["/ByteRange"]]
 
 
 def fingerprint_sha256(data: bytes) -> str:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from asn1crypto import cms, core, tsp
 
 from evidence_locker.crypto import _primitives as P
-from evidence_locker.crypto.tsp_token import TokenCheck, check_token, read_token
+from evidence_locker.crypto.tsp_token import TokenCheck, check_token_digest, read_token
 from evidence_locker.errors import LockerError, UsageError
 
 HASH_ALGORITHM = "sha256"
@@ -49,12 +49,19 @@ class TimestampError(LockerError):
 
 def build_request(data: bytes, nonce: int) -> bytes:
     """A DER TimeStampReq for SHA-256(data), asking for the TSA's certificate."""
+    return build_digest_request(hashlib.sha256(data).digest(), nonce)
+
+
+def build_digest_request(digest: bytes, nonce: int) -> bytes:
+    """A DER TimeStampReq for a SHA-256 ``digest`` computed elsewhere."""
+    if len(digest) != hashlib.sha256().digest_size:
+        raise ValueError("a SHA-256 digest is 32 bytes")
     return tsp.TimeStampReq(
         {
             "version": 1,
             "message_imprint": {
                 "hash_algorithm": {"algorithm": HASH_ALGORITHM},
-                "hashed_message": hashlib.sha256(data).digest(),
+                "hashed_message": digest,
             },
             "nonce": nonce,
             "cert_req": True,
@@ -137,12 +144,18 @@ def request_token(
     Everything that could make the token worthless raises TimestampError naming
     the reason, so the caller never stores an unverified token.
     """
+    return request_token_for_digest(url, hashlib.sha256(data).digest(), roots, timeout=timeout)
+
+
+def request_token_for_digest(
+    url: str, digest: bytes, roots: Sequence[bytes], *, timeout: float = 10.0
+) -> tuple[bytes, TokenCheck]:
+    """:func:`request_token` for data known by its SHA-256 only (a PDF's byte ranges)."""
     nonce = new_nonce()
-    response = post_request(url, build_request(data, nonce), timeout=timeout)
+    response = post_request(url, build_digest_request(digest, nonce), timeout=timeout)
     token = token_from_response(response, url=url, nonce=nonce)
-    check = check_token(token, data, roots)
+    check = check_token_digest(token, digest, roots)
     if not check.trusted:
-        raise TimestampError(
-            check.problem or "tsa.failed", source=url, url=url, detail=check.detail
-        )
+        problem = check.problem or "tsa.failed"
+        raise TimestampError(problem, source=url, url=url, detail=check.detail)
     return token, check

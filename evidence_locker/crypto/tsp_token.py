@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -266,6 +266,13 @@ def check_token(token: bytes, data: bytes, roots: Sequence[bytes]) -> TokenCheck
     return check_tokens([(token, data)], roots)[0]
 
 
+def check_token_digest(token: bytes, digest: bytes, roots: Sequence[bytes]) -> TokenCheck:
+    """Verify ``token`` over data known only by its SHA-256 ``digest`` (a PDF document
+    time-stamp, whose byte ranges pyHanko hashes)."""
+    paths = _PathCache(roots)
+    return _check_one(token, lambda algo: digest if algo == "sha256" else None, paths)
+
+
 def check_tokens(items: Sequence[tuple[bytes, bytes]], roots: Sequence[bytes]) -> list[TokenCheck]:
     """Verify many (token, data) pairs against ``roots``; one verdict each, in order.
 
@@ -274,24 +281,36 @@ def check_tokens(items: Sequence[tuple[bytes, bytes]], roots: Sequence[bytes]) -
     was valid: with revocation not consulted, the verdict cannot differ there.
     """
     paths = _PathCache(roots)
-    return [_check_one(token, data, paths) for token, data in items]
+    return [_check_one(token, _hashing(data), paths) for token, data in items]
 
 
-def _check_one(token: bytes, data: bytes, paths: _PathCache) -> TokenCheck:
+def _hashing(data: bytes) -> Callable[[str], bytes | None]:
+    """The expected imprint of ``data`` for a token's hash algorithm."""
+    return lambda algo: _HASHES[algo](data).digest() if algo in _HASHES else None
+
+
+def _check_one(
+    token: bytes, expected: Callable[[str], bytes | None], paths: _PathCache
+) -> TokenCheck:
     try:
         parsed = _parse(token)
         info = _info(parsed)
     except _MALFORMED_ERRORS as exc:
         return TokenCheck(None, TokenProblem.MALFORMED, detail=str(exc))
     try:
-        return _judge(parsed, info, data, paths)
+        return _judge(parsed, info, expected, paths)
     except _MALFORMED_ERRORS as exc:
         return TokenCheck(info, TokenProblem.MALFORMED, detail=str(exc)[:200])
 
 
-def _judge(parsed: _Parsed, info: TokenInfo, data: bytes, paths: _PathCache) -> TokenCheck:
-    hash_fn = _HASHES.get(info.hash_algorithm)
-    if hash_fn is None or hash_fn(data).digest() != info.imprint:
+def _judge(
+    parsed: _Parsed,
+    info: TokenInfo,
+    expected: Callable[[str], bytes | None],
+    paths: _PathCache,
+) -> TokenCheck:
+    want = expected(info.hash_algorithm)
+    if want is None or want != info.imprint:
         return TokenCheck(info, TokenProblem.IMPRINT)
     cert, cert_der = parsed.signer, parsed.signer_der
     if cert is None or cert_der is None:

@@ -205,6 +205,18 @@ def earliest_covers(anchors: Sequence[Anchor]) -> list[Cover]:
     return steps
 
 
+def ranges(steps: Sequence[Cover]) -> list[tuple[int, int, Cover]]:
+    """``(first, last, cover)`` with 1-based entry numbers: "entries first-last existed
+    no later than cover's time"."""
+    out = []
+    start = 1
+    for cover in steps:
+        if cover.size >= start:
+            out.append((start, cover.size, cover))
+            start = cover.size + 1
+    return out
+
+
 def cover_of(steps: Sequence[Cover], seq: int) -> Cover | None:
     """The earliest cover of entry ``seq`` (see :func:`earliest_covers`)."""
     i = bisect.bisect_right(steps, seq, key=lambda c: c.size)

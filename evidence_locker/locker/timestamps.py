@@ -19,7 +19,7 @@ stored tree, without re-verifying every token.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,7 @@ from evidence_locker.ledger import anchors as anchor_store
 from evidence_locker.ledger.anchors import EXPORTED, Anchor, Cover
 from evidence_locker.ledger.checkpoint import Checkpoint, open_note
 from evidence_locker.ledger.consistency import HeadCheck, HeadStatus, check_heads
+from evidence_locker.ledger.stamp_timing import TimingRun, timing_runs
 from evidence_locker.locker import tsa_settings
 from evidence_locker.locker.tsa_settings import TsaConfig
 from evidence_locker.model import micros, utc_from_micros
@@ -84,6 +85,7 @@ class StampsReport:
     """Every anchor's verdict, the trusted times they establish, and the ledger size."""
 
     size: int
+    timing: list[TimingRun] = field(default_factory=list)  # logged vs trusted time
     verdicts: list[StampVerdict] = field(default_factory=list)
     covers: list[Cover] = field(default_factory=list)
     settings_problem: str | None = None
@@ -97,13 +99,7 @@ class StampsReport:
 
     def ranges(self) -> list[tuple[int, int, Cover]]:
         """``(first, last, cover)`` with 1-based entry numbers, as verify prints them."""
-        out = []
-        start = 1
-        for cover in self.covers:
-            if cover.size >= start:
-                out.append((start, cover.size, cover))
-                start = cover.size + 1
-        return out
+        return anchor_store.ranges(self.covers)
 
 
 class Timestamps:
@@ -120,13 +116,22 @@ class Timestamps:
         return tsa_settings.load(conn, self._session.keyring, self._session.origin)
 
     def add(self, name: str, url: str, root_pem: bytes, *, auto: bool = False) -> TsaConfig:
-        """Configure a TSA: its name, URL and the root(s) its tokens must chain to."""
-        from evidence_locker.crypto.tsp_token import load_roots
+        """Configure a TSA: its name, URL and the root(s) its tokens must chain to.
 
+        A root that has expired is refused here: every token under it would be
+        reported untrusted, so storing it would only postpone the message."""
+        from evidence_locker.crypto.tsp_token import certificate_summary, load_roots
+
+        roots = load_roots(root_pem)
+        now = utc_from_micros(self._session.now_us())
+        summaries = [certificate_summary(r) for r in roots]
+        if all(not_after < now for _s, _h, _b, not_after in summaries):
+            subject, _sha, _before, not_after = summaries[0]
+            raise UsageError("tsa.root_expired", subject=subject, date=f"{not_after:%Y-%m-%d}")
         new = TsaConfig(
             name=name,
             url=url,
-            roots=tuple(load_roots(root_pem)),
+            roots=tuple(roots),
             auto=auto,
             added_at=self._session.now_us(),
         )
@@ -286,6 +291,63 @@ class Timestamps:
                 sound.append(a)
         return anchor_store.earliest_covers(sound)
 
+    def for_dossier(self, leaves: Sequence[bytes]) -> tuple[list[Anchor], dict[str, list[bytes]]]:
+        """What a dossier embeds: the anchors that verify in full against the tree
+        over ``leaves``, and the roots of every TSA they or the active settings name.
+
+        A stamp made after ``leaves`` were read covers more entries and fails the
+        consistency check against them, so it stays out: all describe one tree."""
+        with self._session.read() as conn:
+            report = self.verify(conn, leaves)
+            sound = [v.anchor for v in report.verdicts if v.ok]
+            try:
+                tsas = self._settings(conn)
+            except IntegrityError:
+                return sound, {}
+        names = {a.destination for a in sound} | {t.name for t in tsas if t.active}
+        return sound, {n: tsa_settings.roots_for(tsas, n) for n in sorted(names)}
+
+    def _active(self, on_problem: Callable[[LockerError], None] | None) -> list[TsaConfig]:
+        """The active TSAs; none (reported to ``on_problem``) if the settings fail
+        their check: an export goes on without trusted time rather than not at all."""
+        try:
+            with self._session.read() as conn:
+                return [t for t in self._settings(conn) if t.active]
+        except IntegrityError as exc:
+            if on_problem is not None:
+                on_problem(exc)
+            return []
+
+    def before_export(self, on_problem: Callable[[LockerError], None] | None = None) -> None:
+        """Stamp the current head with every active TSA before a dossier is built,
+        so the head it carries has its own tokens. Never fails: a TSA that does not
+        answer (or a read-only locker that cannot store) is reported to
+        ``on_problem``."""
+        if not self._active(on_problem):
+            return
+        try:
+            results = self.stamp()
+        except LockerError as exc:
+            results = [StampResult("-", error=exc)]
+        for r in results:
+            if r.error is not None and on_problem is not None:
+                on_problem(r.error)
+
+    def timestamp_document(
+        self, pdf: bytes, on_problem: Callable[[LockerError], None] | None = None
+    ) -> bytes:
+        """``pdf`` with a PAdES document time-stamp from the first active TSA that
+        gives one (network), or unchanged when none is configured or none answers."""
+        from evidence_locker.crypto.pdf_timestamp import add_document_timestamp
+
+        for t in self._active(on_problem):
+            try:
+                return add_document_timestamp(pdf, t.url, t.roots, timeout=STAMP_TIMEOUT_S)[0]
+            except LockerError as exc:
+                if on_problem is not None:
+                    on_problem(exc)
+        return pdf
+
     def verify(self, conn: DbConn, leaves: Sequence[bytes]) -> StampsReport:
         """Check every anchor in full against the ledger whose leaves are given."""
         from evidence_locker.crypto.tsp_token import check_tokens
@@ -324,6 +386,8 @@ class Timestamps:
             if verdict.ok:
                 sound.append(a)
         report.covers = anchor_store.earliest_covers(sound)
+        logged = db.tuples(conn, "SELECT seq, logged_at FROM entry ORDER BY seq")
+        report.timing = timing_runs(((int(s), int(t)) for s, t in logged), report.covers)
         return report
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Paragraph
 
+from evidence_locker.ledger.anchors import Cover
 from evidence_locker.locale.messages import t
 from evidence_locker.model import Record
 from evidence_locker.report.fieldtext import format_field, format_occurred, format_when
@@ -70,6 +71,8 @@ class RenderContext:
     withheld: dict[str, frozenset[str]]  # version id -> withheld field names
     entries: dict[str, dict[str, Any]]  # version id -> bundle entry
     styles: dict[str, ParagraphStyle] = field(default_factory=make_styles)
+    # the earliest trusted time of each entry, as steps (report/trusted_time.py)
+    trusted: list[Cover] = field(default_factory=list)
 
     def L(self, key: str, **params: object) -> str:
         return t(f"report.{key}", self.lang, **params)

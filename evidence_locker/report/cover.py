@@ -16,6 +16,7 @@ from evidence_locker.ledger.checkpoint import Checkpoint, fingerprint
 from evidence_locker.report.context import Contact, RenderContext
 from evidence_locker.report.fonts import markup
 from evidence_locker.report.layout import FRAME_W, Cell, table
+from evidence_locker.report.trusted_time import cover_rows
 
 
 def cover(
@@ -54,6 +55,7 @@ def cover(
                 f"{checkpoint.origin}\n{checkpoint.size}\n{checkpoint.root.hex()}",
             )
         )
+    rows += cover_rows(ctx)
     if bundle.get("public_key"):
         rows.append((ctx.L("cover.key"), fingerprint(base64.b64decode(bundle["public_key"]))))
     if dossier_key is not None:

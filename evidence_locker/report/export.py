@@ -17,14 +17,35 @@ from typing import TYPE_CHECKING, Any, Protocol
 from evidence_locker.errors import UsageError
 from evidence_locker.ledger.bundle import EntryReveal, build_bundle
 from evidence_locker.model import AttachmentInfo, Record, RecordFilter
+from evidence_locker.report.trusted_time import embed_stamps
 
 if TYPE_CHECKING:
     from evidence_locker.crypto import KeyRing
+    from evidence_locker.errors import LockerError
+    from evidence_locker.ledger.anchors import Anchor
     from evidence_locker.ledger.log import DecodedEntry
 
 # "names" covers names read in screenshots; a typed name is a field of its own.
 REDACTIONS = ("numbers", "addresses", "ids", "names")
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
+
+
+class DossierTimestamps(Protocol):
+    """The trusted-time part of a locker (locker/timestamps.py), as a dossier uses it."""
+
+    def before_export(self, on_problem: Callable[[LockerError], None] | None = None) -> None:
+        """Stamp the current head with every configured TSA (network; never fails)."""
+        ...
+
+    def for_dossier(self, leaves: Sequence[bytes]) -> tuple[list[Anchor], dict[str, list[bytes]]]:
+        """The anchors that verify against the tree over ``leaves``, and TSA roots."""
+        ...
+
+    def timestamp_document(
+        self, pdf: bytes, on_problem: Callable[[LockerError], None] | None = None
+    ) -> bytes:
+        """The signed PDF with a document time-stamp, when a TSA gives one (network)."""
+        ...
 
 
 class DossierSource(Protocol):
@@ -59,6 +80,9 @@ class DossierSource(Protocol):
         """Keep this dossier's head as an anchor (False when the locker is read-only)."""
         ...
 
+    @property
+    def timestamps(self) -> DossierTimestamps: ...
+
 
 def export_dossier(
     locker: DossierSource,
@@ -73,8 +97,16 @@ def export_dossier(
     flags: Sequence[dict[str, Any]] = (),
     progress: Callable[[int, int], None] | None = None,
     invariant: bool = False,
+    trusted_time: bool = True,
+    on_problem: Callable[[LockerError], None] | None = None,
 ) -> bytes:
-    """The PDF bytes of a dossier for the records ``flt`` selects (with their history)."""
+    """The PDF bytes of a dossier for the records ``flt`` selects (with their history).
+
+    With ``trusted_time`` and a TSA configured (network): the tree head is stamped
+    first, so the dossier's own head carries tokens; the tokens exported entries need
+    are embedded (report/trusted_time.py); the signed PDF gets a document time-stamp.
+    A TSA that fails does not stop the export: ``on_problem`` hears of it.
+    """
     from evidence_locker.crypto.pdfsign import dossier_public_key
     from evidence_locker.report import fields_to_withhold, render_dossier, sign_endorsement
     from evidence_locker.report.screenshot_redaction import reading_redactor
@@ -90,7 +122,10 @@ def export_dossier(
     record_ids = {r.record_id for r in records}
     version_ids = [r.id for r in records]
     attachment_ids = [a.id for r in records if r.is_latest for a in r.attachments]
+    if trusted_time:
+        locker.timestamps.before_export(on_problem)
     decoded, leaves, note = locker.proof_material(version_ids + attachment_ids)
+    stamps, tsa_roots = locker.timestamps.for_dossier(leaves)
     reveals = []
     for entry_id in version_ids + attachment_ids:
         d = decoded[entry_id]
@@ -106,6 +141,7 @@ def export_dossier(
         # a consistency proof back to every earlier anchored head (issue 13, item 3)
         anchors=locker.earlier_heads(),
     )
+    embed_stamps(bundle, stamps, tsa_roots, leaves, [r.seq for r in reveals])
     seed = locker.keyring.subkey("dossier")
     bundle["dossier_key_note"] = sign_endorsement(
         locker.keyring.signer, locker.origin, dossier_public_key(seed)
@@ -134,5 +170,7 @@ def export_dossier(
         progress=progress,
         invariant=invariant,
     )
-    locker.record_export(note, pdf)  # later dossiers prove they extend this one
+    if trusted_time:
+        pdf = locker.timestamps.timestamp_document(pdf, on_problem)
+    locker.record_export(note, pdf)  # the file handed out: later dossiers extend its head
     return pdf

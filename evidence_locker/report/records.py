@@ -14,6 +14,7 @@ from evidence_locker.report.fieldtext import heading_start
 from evidence_locker.report.layout import FRAME_W, Cell, table
 from evidence_locker.report.page import PageMark
 from evidence_locker.report.redact import mask_text
+from evidence_locker.report.trusted_time import record_row
 
 
 def record_full(ctx: RenderContext, c: Contact, done: int) -> list[Any]:
@@ -50,6 +51,8 @@ def record_full(ctx: RenderContext, c: Contact, done: int) -> list[Any]:
             ),
         ],
     ]
+    label, when = record_row(ctx, rec)
+    rows.append([Cell(label, "cellb"), Cell(when)])
     for name in DETAIL_FIELDS:
         v = ctx.value(rec, name)
         extra = corrections(name)

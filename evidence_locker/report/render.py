@@ -35,6 +35,7 @@ from evidence_locker.report.pdfio import PROOFS_NAME, Attachment, add_attachment
 from evidence_locker.report.records import record_full
 from evidence_locker.report.summary import summary
 from evidence_locker.report.timeline import timeline
+from evidence_locker.report.trusted_time import covers_from_bundle, expert_files
 
 
 class EmptyDossier(ValueError):
@@ -99,7 +100,12 @@ def render_dossier(
     }
     withheld = {vid: frozenset((e.get("withheld") or {}).keys()) for vid, e in entries.items()}
     ctx = RenderContext(
-        lang=lang, tz=tz, redact=frozenset(redact), withheld=withheld, entries=entries
+        lang=lang,
+        tz=tz,
+        redact=frozenset(redact),
+        withheld=withheld,
+        entries=entries,
+        trusted=covers_from_bundle(bundle),
     )
     contacts = group_contacts(records)
     no_by_id: dict[str, str] = {}
@@ -198,7 +204,8 @@ def render_dossier(
             json.dumps(embedded, ensure_ascii=False, sort_keys=True, indent=1).encode(),
             "application/json",
             "evidence-locker proof bundle",
-        )
+        ),
+        *expert_files(bundle),
     ]
     if signing_seed is None:
         out = attach(pdf, files, generated_at)

@@ -20,6 +20,7 @@ import base64
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,12 @@ from evidence_locker.report.fieldtext import comparable
 from evidence_locker.report.manifest import MANIFEST_KEY, Manifest, read_manifest
 from evidence_locker.report.pagetext import PageText
 from evidence_locker.report.pdfio import PROOFS_NAME, read_attachment
+from evidence_locker.report.trusted_time import (
+    StampFinding,
+    TrustedTimeReport,
+    check_trusted_time,
+    trusted_lines,
+)
 
 _HEX = re.compile(r"^[0-9a-f]+$")
 
@@ -53,6 +60,7 @@ class DossierReport:
     signed: bool = False
     endorsed: bool = False
     key_matches_expected: bool | None = None  # None: no key was expected
+    trusted: TrustedTimeReport | None = None  # the time-stamps (report/trusted_time.py)
 
 
 def parse_fingerprint(text: str) -> str:
@@ -64,14 +72,24 @@ def parse_fingerprint(text: str) -> str:
     return digits
 
 
-def verify_dossier(pdf: bytes, *, lang: str = "en", expect_key: str | None = None) -> DossierReport:
+def verify_dossier(
+    pdf: bytes,
+    *,
+    lang: str = "en",
+    expect_key: str | None = None,
+    tsa_roots: Sequence[bytes] = (),
+) -> DossierReport:
     """Verify a dossier from its bytes alone. Never raises on hostile input.
 
     ``expect_key`` is the locker key fingerprint the claimant gave separately
-    (:func:`parse_fingerprint` form); ValueError if it is not one.
+    (:func:`parse_fingerprint` form); ValueError if it is not one. ``tsa_roots``
+    (DER) are the time-stamp authorities' roots the reader trusts; without them the
+    roots the dossier lists judge its tokens, and the report says so.
     """
     expected = parse_fingerprint(expect_key) if expect_key is not None else None
-    return _Verifier(pdf, lang, expected).run()
+    verifier = _Verifier(pdf, lang, expected)
+    verifier.tsa_roots = list(tsa_roots)
+    return verifier.run()
 
 
 class _Verifier:
@@ -81,6 +99,7 @@ class _Verifier:
         self.expected = expected
         self.rep = DossierReport()
         self.failed = False
+        self.tsa_roots: list[bytes] = []
 
     def fail(self, key: str, **params: object) -> None:
         self.failed = True
@@ -103,6 +122,7 @@ class _Verifier:
             rep.format_version = manifest.version
         self._proofs(data, manifest)
         self._endorsement(data, sig)
+        self._trusted_time(data)
         if manifest is not None and sig.ok:
             self._pages(data, manifest)
         if self.expected is not None and rep.fingerprint is not None:
@@ -193,6 +213,17 @@ class _Verifier:
             for vid in sorted(present - set(no_by_version) - exhibits):
                 self.fail("bundle_failed", detail=f"entry {vid} is not listed in the dossier")
 
+    def _trusted_time(self, data: dict[str, Any]) -> None:
+        """Every time-stamp token and document time-stamp (report/trusted_time.py)."""
+        report = check_trusted_time(data, self.pdf, self.tsa_roots)
+        self.rep.trusted = report
+        for f in (*report.stamps, *report.document):
+            if f.problem is not None:
+                self.fail("trusted_failed", tsa=f.tsa, size=f.size, problem=self.problem(f))
+
+    def problem(self, finding: StampFinding) -> str:
+        return t(finding.problem or "", self.lang, source=finding.tsa, size=finding.size, id="-")
+
     def _endorsement(self, data: dict[str, Any], sig: PdfSignatureCheck) -> None:
         if not sig.ok:
             return
@@ -255,6 +286,7 @@ class _Verifier:
                 lines.append(self.say("key_matches", fingerprint=rep.fingerprint))
             else:
                 lines.append(self.say("self_consistent", fingerprint=rep.fingerprint))
+            lines += trusted_lines(rep.trusted, self.say)
             rep.messages[:0] = lines
         return rep
 
