@@ -50,12 +50,27 @@ class Outcome(StrEnum):
 
 
 class Event(StrEnum):
-    """Things the user did that change what collectors may do afterwards."""
+    """Steps that change what collectors may do afterwards.
 
-    CEASE_REQUEST = "cease_request"  # a written request to stop contact
-    DISPUTE = "dispute"  # the debt is disputed in writing
+    Mostly the user's own (a letter, a call); a few are someone else's that the user
+    logs because the rules need them (a debt adviser starting a breathing space, the
+    collector mailing verification). Whether a request was written is the channel of
+    the record that carries it: a letter, e-mail, SMS or app message is written; a call
+    or visit is oral.
+    """
+
+    CEASE_REQUEST = "cease_request"  # a request to stop contact
+    DISPUTE = "dispute"  # the debt is disputed
     ATTORNEY = "attorney"  # notice that a lawyer represents the user
     REPAYMENT_PLAN = "repayment_plan"  # a plan was agreed
+    REFUSES_TO_PAY = "refuses_to_pay"  # notice that the user refuses to pay (US 1692c(c))
+    NO_CALLS = "no_calls"  # a request not to be called (US 1006.14(h), UK CONC 7.9.4R)
+    NO_TEXTS = "no_texts"  # a request not to be sent SMS or app messages
+    NO_EMAIL = "no_email"  # a request not to be e-mailed
+    WRITING_ONLY = "writing_only"  # a request to be contacted in writing only
+    VERIFICATION = "verification"  # the collector mailed verification of the debt (1692g(b))
+    BREATHING_SPACE = "breathing_space"  # a UK debt-respite moratorium started (SI 2020/1311)
+    BREATHING_SPACE_END = "breathing_space_end"  # the moratorium ended or was cancelled
 
 
 APPS = ("wechat", "qq", "imessage", "whatsapp", "alipay", "telegram", "line", "other")

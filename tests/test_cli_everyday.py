@@ -30,7 +30,7 @@ def two_callers(ready):  # type: ignore[no-untyped-def]
             "--number",
             number,
             "--at",
-            "2025-02-10 23:30",
+            "2026-02-10 23:30",  # the CBA guideline (night rule) is in force from 2026-01-30
             "--content",
             f"催收 {marker}",
         )
@@ -54,7 +54,7 @@ def test_check_and_export_counterpart_take_a_number_however_written(
     for typed in ("138 0013 8000", "+86 13800138000"):
         r = two_callers("check", "--rules", "cn", "--counterpart", typed, "--json")
         assert r.code == 0, r.err
-        flagged = {rid for flag in json.loads(r.out) for rid in flag["records"]}
+        flagged = {rid for f in json.loads(r.out)["findings"] for rid in f["records"]}
         assert flagged == {wanted}  # the night call of that number, not the other's
     out = tmp_path / "d.pdf"
     r = two_callers(

@@ -58,3 +58,27 @@ def test_uk_complaint_states_the_flagged_contacts_and_the_ombudsman_route(  # ty
     assert "Financial Ombudsman Service" in text and "eight weeks" in text
     assert "six months" in text and "DISP 1.6.2R" in text
     assert "not legal advice" in text and "StepChange" in text  # free help, every page
+
+
+def test_closing_and_name_and_a_heading_and_its_text_share_a_page() -> None:
+    """However long the letter, the closing is never left at a page's foot without
+    the name under it, nor a heading without the text it heads."""
+    from datetime import UTC, datetime
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from evidence_locker.letters.document import Block, Letter
+    from evidence_locker.letters.pdf import render_pdf
+
+    for n in range(26, 40):
+        blocks = [Block("title", "Complaint"), *(Block("para", f"Line {i}.") for i in range(n))]
+        blocks += [Block("heading", "Headed"), Block("para", "Under the heading.")]
+        blocks += [Block("sign", "Yours faithfully,\nAnn Smith")]
+        letter = Letter("complaint", "uk", "en", "Complaint", blocks, "Not legal advice.")
+        pdf = render_pdf(letter, generated_at=datetime(2026, 1, 1, tzinfo=UTC), invariant=True)
+        pages = [p.extract_text() for p in PdfReader(BytesIO(pdf)).pages]
+        on = {w: [i for i, p in enumerate(pages) if w in p] for w in
+              ("Yours faithfully", "Ann Smith", "Headed", "Under the heading")}  # fmt: skip
+        assert on["Yours faithfully"] == on["Ann Smith"], n
+        assert on["Headed"] == on["Under the heading"], n

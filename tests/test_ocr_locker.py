@@ -100,11 +100,11 @@ def test_verify_names_a_tampered_reading(with_shot, locker: Locker, locker_dir: 
 def test_rules_see_the_read_text_and_say_where(with_shot, locker: Locker):
     from evidence_locker.rules import shipped_rule_set
 
-    flags = locker.check(rule_sets=[shipped_rule_set("cn")], tz="Asia/Shanghai")
-    threats = [f for f in flags if "后果自负" in f.reason_zh]
-    assert threats, [f.reason_en for f in flags]
-    assert "in the screenshot wechat.png" in threats[0].reason_en
-    assert "截图 wechat.png" in threats[0].reason_zh
+    report = locker.check(rule_sets=[shipped_rule_set("cn")], tz="Asia/Shanghai")
+    threats = [f for f in report.findings if "后果自负" in f.reason("zh")]
+    assert threats, [f.reason("en") for f in report.findings]
+    assert "in the screenshot wechat.png" in threats[0].reason("en")
+    assert "截图 wechat.png" in threats[0].reason("zh")
 
 
 def test_ocr_all_is_interruptible_and_resumes(locker: Locker, ocr_engine, tmp_path: Path):

@@ -32,9 +32,15 @@ end = "13:00"
 """
 
 
-def _flags(result) -> list[dict]:  # type: ignore[no-untyped-def]
+def _report(result) -> dict:  # type: ignore[no-untyped-def]
     assert result.code == 0, result.err
-    return json.loads(result.out)
+    data = json.loads(result.out)
+    assert data["format"] == "evidence-locker/check" and data["version"] == 2
+    return data
+
+
+def _flags(result) -> list[dict]:  # type: ignore[no-untyped-def]
+    return _report(result)["findings"]
 
 
 def _logged(result) -> str:  # type: ignore[no-untyped-def]
@@ -46,91 +52,158 @@ def _logged(result) -> str:  # type: ignore[no-untyped-def]
 def _by_rule(flags: list[dict]) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
     for f in flags:
-        out.setdefault(f["rule"], []).append(f)
+        for rule in f["rules"]:
+            out.setdefault(rule, []).append(f)
     return out
 
 
-def test_check_flags_night_calls_floods_third_parties_and_scam_signs(cli, tmp_path: Path):  # type: ignore[no-untyped-def]
-    assert cli("init").code == 0
-    night = _logged(
-        cli(
-            "log", "call", "--number", "13800138000", "--org", "XX银行",
-            "--at", "2025-02-09 22:47", "--content", "还款提醒", "--json",
-        )
-    )  # fmt: skip
-    flood = [
-        _logged(
-            cli(
-                "log", "call", "--number", "13800138001", "--outcome", "missed",
-                "--at", f"2025-02-10 09:{i:02d}", "--json",
+def _history(locker_dir: Path) -> dict[str, object]:
+    """A night call, seven unanswered calls from rotating numbers, a report by mother:
+    logged through the library in one unlocking (the CLI would unlock nine times)."""
+    from datetime import datetime
+
+    from evidence_locker.locker import Locker
+    from evidence_locker.model import Channel, ContactDraft, Outcome
+    from tests.conftest import PASSPHRASE, SHANGHAI
+
+    def at(text: str) -> datetime:
+        return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
+
+    locker, _ = Locker.create(locker_dir, PASSPHRASE)
+    with locker:
+        night = locker.log(
+            ContactDraft(
+                Channel.CALL,
+                at("2026-02-09 22:47"),
+                organisation="XX银行",
+                address="+8613800138000",
+                content="还款提醒",
             )
-        )
-        for i in range(7)
-    ]  # fmt: skip
-    mum = _logged(
-        cli(
-            "log", "sms", "--number", "10690000", "--at", "2025-02-10 12:30",
-            "--content", "请转告你儿子尽快还款", "--third-party", "母亲", "--json",
-        )
-    )  # fmt: skip
+        ).record_id
+        flood = [
+            locker.log(
+                ContactDraft(
+                    Channel.CALL,
+                    at(f"2026-02-10 09:{i:02d}"),
+                    organisation="XX银行",
+                    address=f"+86138001381{i:02d}",
+                    outcome=Outcome.MISSED,
+                )
+            ).record_id
+            for i in range(7)
+        ]
+        mum = locker.log(
+            ContactDraft(
+                Channel.SMS,
+                at("2026-02-10 12:30"),
+                address="10690000",
+                content="请转告你儿子尽快还款",
+                third_party="母亲",
+            )
+        ).record_id
+    return {"night": night, "flood": flood, "mum": mum}
 
-    flags = _flags(cli("check", "--rules", "cn", "--json"))
+
+def test_check_json_is_one_finding_per_record_and_kind(cli, locker_dir, tmp_path: Path):  # type: ignore[no-untyped-def]
+    h = _history(locker_dir)
+    night, flood, mum = h["night"], h["flood"], h["mum"]
+    report = _report(cli("check", "--rules", "cn", "--json"))
+    assert report["time_zone"] == {
+        "name": "Asia/Shanghai",
+        "source": "option",
+        "text": report["time_zone"]["text"],
+    }
+    assert (
+        report["rule_sets"][0]["name"] == "cn" and report["rule_sets_chosen"]["source"] == "option"
+    )
+    flags = report["findings"]
     rules = _by_rule(flags)
-    assert all({"rule", "records", "reason", "source", "severity"} <= set(f) for f in flags)
-    assert all(f["possible"] is True for f in flags)
+    keys = {"id", "kind", "rules", "records", "reason", "reasons", "sources", "severity"}
+    assert all(keys <= set(f) and f["possible"] is True for f in flags)
     [time_flag] = rules["CN-CBA-TIME"]
-    assert time_flag["records"] == [night]
+    assert time_flag["records"] == [night] and time_flag["rules"] == ["CN-CBA-TIME", "CN-GB-TIME"]
     assert "22:47" in time_flag["reason"] and "22:00–08:00" in time_flag["reason"]
-    assert time_flag["severity"] == "medium" and "China Banking Association" in time_flag["source"]
+    assert time_flag["severity"] == "medium"
+    assert [s["confidence"] for s in time_flag["sources"]] == ["S", "S"]
+    assert "China Banking Association" in time_flag["sources"][0]["citation"]
     [freq] = rules["CN-CBA-FREQ"]
-    assert freq["records"] == flood and "7th unanswered call on 2025-02-10" in freq["reason"]
-    assert {f["records"][0] for f in rules["CN-CBA-3P"]} == {mum}
-    assert "母亲" in rules["CN-CBA-3P"][0]["reason"]
+    assert freq["records"] == flood and "7th unanswered call on 2026-02-10" in freq["reason"]
+    assert "from 7 numbers" in freq["reason"]  # one collector, seven numbers
+    [third] = rules["CN-CBA-3P"]
+    assert third["records"] == [mum] and "母亲" in third["reason"]
     assert "MY-LUNCH" not in rules  # only the named set
-    # Six calls would not have been a flag: the 7th is what the rule counts.
-    assert all(r in flood for r in freq["records"])
-
-    # No --rules: the default set from the timezone (Asia/Shanghai, set by the fixture).
-    human = cli("check")
-    assert human.code == 0
-    first_line = human.out.splitlines()[0]
-    assert "Possible issues" in first_line and "not a legal conclusion" in first_line
-    assert "CN-CBA-TIME" in human.out and night[:8] in human.out
-    zh = cli("--lang", "zh", "check")
-    assert "可能" in zh.out and "不构成法律结论" in zh.out and "22:47" in zh.out
+    # In Chinese, the sources are Chinese too (the instrument keeps its original title).
+    zh = _report(cli("--lang", "zh", "check", "--rules", "cn", "--json"))
+    [zh_time] = _by_rule(zh["findings"])["CN-CBA-TIME"]
+    assert zh_time["sources"][0]["citation"].startswith(
+        "中国银行业协会《金融机构个人消费类贷款催收"
+    )
+    assert "已核对原文" not in zh_time["sources"][0]["confidence_text"]
+    assert zh_time["kind_label"] == "夜间或不便时间联系"
 
     # --since narrows what is shown: the night call of the 9th is gone, the flood stays.
-    since = _by_rule(_flags(cli("check", "--rules", "cn", "--since", "2025-02-10", "--json")))
+    since = _by_rule(_flags(cli("check", "--rules", "cn", "--since", "2026-02-10", "--json")))
     assert "CN-CBA-TIME" not in since and "CN-CBA-FREQ" in since
 
     # A rule file alone: only its rules. The SMS at 12:30 is inside its lunch window.
     mine = tmp_path / "mine.toml"
     mine.write_text(MY_RULES, encoding="utf-8")
     own = _flags(cli("check", "--rules-file", str(mine), "--json"))
-    assert [(f["rule"], f["records"]) for f in own] == [("MY-LUNCH", [mum])]
+    assert [(f["rules"], f["records"]) for f in own] == [(["MY-LUNCH"], [mum])]
 
     # Official numbers: a call "from XX银行" on a mobile number is a possible scam sign.
     numbers = tmp_path / "numbers.toml"
     numbers.write_text('["XX银行"]\nnumbers = ["95588"]\n', encoding="utf-8")
     scam = _by_rule(_flags(cli("check", "--rules", "cn,uk", "--numbers", str(numbers), "--json")))
-    assert [f["records"] for f in scam["CN-CBA-SCAM"]] == [[night]]
-    assert "not among the official numbers" in scam["CN-CBA-SCAM"][0]["reason"]
+    assert night in [r for f in scam["CN-SCAM"] for r in f["records"]]
+    assert "not among the official numbers" in scam["CN-SCAM"][0]["reason"]
     assert "UK-TIME-ANALOG" in scam  # the comma list named two sets
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_check_report_reads_at_80_columns(cli, locker_dir, lang):  # type: ignore[no-untyped-def]
+    h = _history(locker_dir)
+    out = cli("--lang", lang, "check", env={"COLUMNS": "80"})
+    assert out.code == 0, out.err
+    lines = out.out.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    text = out.out
+    # Which law and whose clock, how to read the marks, then blocks by group.
+    if lang == "en":
+        assert "chosen from the records" in text and "Asia/Shanghai" in text
+        assert "[V] read in the primary text" in text and "score" in text
+        assert "Why it may breach" in text and "Sources" in text and "[S] China Banking" in text
+        assert "XX银行 · too many contacts · 1 finding(s)" in text
+    else:
+        assert "根据记录选择" in text and "Asia/Shanghai" in text
+        assert "[V] 已核对原文" in text and "评分" in text
+        assert "可能违规的原因" in text and "依据" in text and "中国银行业协会《" in text
+        assert "XX银行 · 联系过于频繁 · 1 项" in text
+        assert "possible" not in text and "Possible" not in text
+    # Worst first: the high third-party finding before the medium night call.
+    assert text.index(h["mum"][:8]) < text.index(h["night"][:8])
+
+
+def test_check_report_uses_a_table_on_a_wide_terminal(cli, locker_dir):  # type: ignore[no-untyped-def]
+    _history(locker_dir)
+    wide = cli("check", env={"COLUMNS": "160"})
+    assert wide.code == 0 and "┃" in wide.out and "Why it may breach" in wide.out
+    assert max(len(line) for line in wide.out.splitlines()) <= 160
 
 
 def test_deleted_and_corrected_records_are_judged_by_their_latest_version(cli):  # type: ignore[no-untyped-def]
     assert cli("init").code == 0
     gone = _logged(
-        cli("log", "call", "--number", "13800138000", "--at", "2025-02-09 23:00", "--json")
+        cli("log", "call", "--number", "13800138000", "--at", "2026-02-09 23:00", "--json")
     )
     moved = _logged(
-        cli("log", "call", "--number", "13800138000", "--at", "2025-02-09 23:30", "--json")
+        cli("log", "call", "--number", "13800138000", "--at", "2026-02-09 23:30", "--json")
     )
     before = _by_rule(_flags(cli("check", "--rules", "cn", "--json")))
     assert {f["records"][0] for f in before["CN-CBA-TIME"]} == {gone, moved}
 
     assert cli("delete", gone, "--reason", "logged twice").code == 0
-    corrected = cli("correct", moved, "--at", "2025-02-09 10:00", "--reason", "wrong time")
+    corrected = cli("correct", moved, "--at", "2026-02-09 10:00", "--reason", "wrong time")
     assert corrected.code == 0, corrected.err
 
     assert _flags(cli("check", "--rules", "cn", "--json")) == []
@@ -157,6 +230,20 @@ def test_an_event_before_the_selection_still_counts(cli):  # type: ignore[no-unt
     assert [f["records"] for f in shown["US-CEASE"]] == [[call, letter]]
     assert "2025-06-01" in shown["US-CEASE"][0]["reason"]
     assert _flags(cli("check", "--rules", "us", "--org", "Other Agency", "--json")) == []
+
+
+def test_us_law_on_chinese_records_is_said_so(cli, locker_dir):  # type: ignore[no-untyped-def]
+    _history(locker_dir)
+    report = _report(cli("check", "--rules", "us", "--json"))
+    [note] = [n for n in report["notes"] if n["kind"] == "region_mismatch"]
+    assert "CN" in note["text"] and "--rules cn" in note["text"]
+    human = cli("check", "--rules", "us", env={"COLUMNS": "80"})
+    assert "not CN law" in " ".join(human.out.split())
+    # export pdf says it too, with the rule sets and the clock its findings rest on.
+    exported = cli("export", "pdf", "-o", str(locker_dir.parent / "d.pdf"), "--rules", "us")
+    said = " ".join(exported.err.split())
+    assert exported.code == 0, exported.err
+    assert "not CN law" in said and "rule sets us" in said and "Asia/Shanghai" in said
 
 
 def test_a_malformed_rule_file_is_one_line_naming_file_rule_and_field(cli, tmp_path: Path):  # type: ignore[no-untyped-def]
@@ -201,3 +288,15 @@ def test_rules_list(cli, tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_every_confidence_has_words(lang: str) -> None:
     for c in CONFIDENCES:
         assert t(f"rules.confidence.{c}", lang) != f"rules.confidence.{c}"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_event_and_kind_has_words(lang: str) -> None:
+    from evidence_locker.model import Event
+    from evidence_locker.rules.schema import KINDS
+
+    for e in Event:
+        for prefix in ("rules.event", "report.event"):
+            assert t(f"{prefix}.{e.value}", lang) != f"{prefix}.{e.value}"
+    for kind in KINDS:
+        assert t(f"rules.kind.{kind}", lang) != f"rules.kind.{kind}"

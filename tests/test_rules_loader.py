@@ -7,7 +7,7 @@ import pytest
 from evidence_locker.errors import FormatError, UsageError
 from evidence_locker.rules import (
     OfficialNumbers,
-    default_rule_set_name,
+    choose_rule_sets,
     load_official_numbers,
     load_rule_file,
     resolve_rule_sets,
@@ -192,14 +192,47 @@ def test_official_numbers_from_plain_dict():
     assert nums.for_org("ＸＸ银行") is not None and nums.for_org("YY") is None
 
 
+def _rec(n: int, **kw):  # type: ignore[no-untyped-def]
+    from datetime import datetime, timedelta, timezone
+
+    from evidence_locker.model import Channel, Direction, Record
+
+    when = datetime(2025, 3, 1, 10, tzinfo=timezone(timedelta(hours=kw.pop("offset", 8))))
+    return Record(
+        id=f"v{n}",
+        record_id=f"r{n}",
+        seq=n,
+        channel=Channel.SMS,
+        direction=Direction.INCOMING,
+        occurred_at=when,
+        logged_at=when,
+        **kw,
+    )
+
+
 @pytest.mark.parametrize(
-    ("lang", "tz", "expected"),
+    ("records", "expected"),
     [
-        ("zh", None, "cn"),
-        ("en", "America/Chicago", "us"),
-        ("en", "Europe/London", "uk"),
-        ("en", "Asia/Shanghai", "cn"),
+        ([_rec(1, address="+8613800138000", content="请还款")], "cn"),
+        ([_rec(1, address="+12025550100", content="Pay now", offset=-5)], "us"),
+        ([_rec(1, address="+447700900123", content="Pay now", offset=0)], "uk"),
+        # A Chinese speaker in New York: US numbers and offsets outweigh the language.
+        (
+            [_rec(n, address="+12025550100", content="请尽快还款", offset=-5) for n in range(3)],
+            "us",
+        ),
+        ([], "cn"),  # nothing to go on: the fallback, and the report says so
     ],
 )
-def test_default_rule_set_name(lang, tz, expected):
-    assert default_rule_set_name(lang, tz) == expected
+def test_rule_set_chosen_from_the_records_not_the_language(records, expected):
+    choice = choose_rule_sets(records)
+    assert [rs.name for rs in choice.sets] == [expected]
+    assert choice.source == ("records" if records else "fallback")
+    assert choice.describe("zh") and choice.describe("en")
+
+
+def test_rule_set_setting_and_names_win_over_the_records():
+    cn = [_rec(1, address="+8613800138000", content="请还款")]
+    assert choose_rule_sets(cn, setting="us").source == "locker"
+    assert [rs.name for rs in choose_rule_sets(cn, setting="us,uk").sets] == ["us", "uk"]
+    assert [rs.name for rs in choose_rule_sets(cn, names=["uk"], setting="us").sets] == ["uk"]

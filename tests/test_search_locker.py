@@ -306,7 +306,7 @@ def test_search_only_flagged(cli) -> None:  # type: ignore[no-untyped-def]
         "--content",
         "还款 night call",
         "--at",
-        "2025-02-09 23:10",
+        "2026-02-09 23:10",  # the rules apply from when their sources took effect
     )
     cli(
         "log",
@@ -316,7 +316,7 @@ def test_search_only_flagged(cli) -> None:  # type: ignore[no-untyped-def]
         "--content",
         "还款 day call",
         "--at",
-        "2025-02-10 11:00",
+        "2026-02-10 11:00",
     )
     assert len(json.loads(cli("search", "还款", "--json").out)) == 2
     only = json.loads(cli("search", "还款", "--flagged", "--json").out)

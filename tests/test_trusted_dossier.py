@@ -11,6 +11,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from tests.tsa_server import Behaviour, unused_port
 
@@ -199,3 +201,50 @@ def test_each_altered_stamp_in_a_bundle_is_named(dossier: Path) -> None:
         report = check_trusted_time(data, pdf)
         assert not report.ok and report.stamps[0].problem == problem, problem
         assert [c.size for c in report.covers] == [3]  # the intact stamp still counts
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+def test_hostile_stamp_items_never_raise_and_never_count(dossier: Path) -> None:
+    """Any JSON in place of a stamp's field, a whole stamp, or the roots: a finding, not
+    an exception, and never a trusted time the intact tokens do not give."""
+    from evidence_locker.report.pdfio import PROOFS_NAME, read_attachment
+    from evidence_locker.report.trusted_time import check_trusted_time
+
+    pdf = dossier.read_bytes()
+    original = json.loads(read_attachment(pdf, PROOFS_NAME) or b"{}")
+    intact = {(c.size, c.attested_at) for c in check_trusted_time(original, pdf).covers}
+
+    @settings(max_examples=40, deadline=None)
+    @example(where="list", key="kind", value=5)  # not a list at all
+    @example(where="list", key="kind", value="abc")
+    @example(where="roots", key="kind", value=[1])
+    @given(
+        where=st.sampled_from(["field", "item", "list", "roots"]),
+        key=st.sampled_from(["kind", "tsa", "checkpoint", "size", "time", "token", "consistency"]),
+        value=_JSON,
+    )
+    def attack(where: str, key: str, value: object) -> None:
+        data = json.loads(json.dumps(original))
+        if where == "field":
+            data["timestamps"][0][key] = value
+        elif where == "item":
+            data["timestamps"][0] = value
+        elif where == "list":
+            data["timestamps"] = value
+        else:
+            data["tsa_roots"] = value
+        report = check_trusted_time(data, pdf)
+        assert {(c.size, c.attested_at) for c in report.covers} <= intact
+        garbled = where == "item" or (where == "list" and value)  # empty: no stamps
+        if garbled and value != original["timestamps"]:
+            assert not report.ok  # a garbled stamp list is a finding, never silence
+
+    attack()

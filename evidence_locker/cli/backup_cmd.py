@@ -58,7 +58,9 @@ def backup_cmd(
                 STATE.t(
                     "backup.verified",
                     path=str(file),
-                    created=info.created_at.astimezone(STATE.tz).isoformat(timespec="seconds"),
+                    created=info.created_at.astimezone(STATE.system_tz).isoformat(
+                        timespec="seconds"
+                    ),
                     entries=info.size,
                     blobs=info.blobs,
                     size=_size(info.blob_bytes),

@@ -77,9 +77,33 @@ class State:
 
     @property
     def tz(self) -> tzinfo:
+        """The zone the times a user types and reads are on: ``--tz`` (or
+        EVIDENCE_LOCKER_TZ), else the locker's ``config tz``, else the system's. A
+        borrower in Beijing on a laptop set to UTC sets the locker's zone once, and
+        "22:05" means 22:05 in Beijing from then on (issue 15)."""
         if self._tz is None:
-            self._tz = user_timezone(self.tz_name)
+            self._tz = user_timezone(self.explicit_tz or self.locker_zone())
         return self._tz
+
+    def locker_zone(self) -> str | None:
+        """The locker's ``tz`` setting (unlocking it, as the command will anyway), or
+        None when there is no locker here yet."""
+        from evidence_locker.locker import Locker
+
+        if self.database_url is None and not Locker.exists(self.resolved_dir()):
+            return None
+        return self.open_locker().settings().get("tz")
+
+    @property
+    def system_tz(self) -> tzinfo:
+        """The zone for commands that do not open the locker (``backup --verify``)."""
+        return self._tz or user_timezone(self.explicit_tz)
+
+    @property
+    def explicit_tz(self) -> str | None:
+        """The zone the user gave for this run (``--tz`` or EVIDENCE_LOCKER_TZ), if any:
+        the rules prefer it to the locker's setting; the system zone comes last."""
+        return self.tz_name or os.environ.get("EVIDENCE_LOCKER_TZ") or None
 
     def now(self) -> datetime:
         return datetime.now(self.tz)

@@ -18,7 +18,7 @@ from evidence_locker.cli.options import (
     SinceOpt,
     UntilOpt,
     _filter,
-    flags_for,
+    check_report,
 )
 from evidence_locker.errors import StorageError, UsageError
 
@@ -51,7 +51,9 @@ def export_pdf(
     rules: Annotated[
         str | None,
         typer.Option(
-            "--rules", help="Rule set for the flagged contacts: cn, us, uk (default: locale)."
+            "--rules",
+            help="Rule sets for the flagged contacts: cn, us, uk (default: the locker's,"
+            " else from the records).",
         ),
     ] = None,
     no_flags: Annotated[
@@ -103,8 +105,16 @@ def export_pdf(
 
 
 def _flags(locker, flt, rules: str | None) -> list[dict]:  # type: ignore[no-untyped-def]
+    """The findings the dossier lists; which rule sets and clock were used (and why) are
+    printed here, so the person exporting sees what law the PDF's findings rest on."""
     names = [n.strip() for n in (rules or "").split(",") if n.strip()]
-    return [f.to_json(STATE.lang) for f in flags_for(locker, flt, names)]
+    report = check_report(locker, flt, names)
+    STATE.err.print(report.choice.describe(STATE.lang), markup=False)
+    STATE.err.print(report.zone.describe(STATE.lang), markup=False)
+    for note in report.notes:
+        if note.kind in ("region_mismatch", "offsets"):
+            STATE.err.print(note.text(STATE.lang), markup=False)
+    return [f.to_json(STATE.lang) for f in report.findings]
 
 
 def _write_atomically(target: Path, data: bytes, *, force: bool) -> None:

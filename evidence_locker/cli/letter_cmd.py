@@ -41,18 +41,28 @@ def _region(region: str | None) -> str | None:
     return value
 
 
-def _zone() -> Any:
-    """The user's zone (``--tz``, the locker's setting, this computer's): the letter's
-    dates and the rules' clock are the same one. An IANA name when it has one."""
+def _zone(region: str) -> Any:
+    """One zone for the letter's dates and the rules' clock: ``--tz``, else the
+    locker's setting, else the default of the letter's rule set (cn: Asia/Shanghai,
+    as ``check`` reads it), else this computer's. An IANA name when it has one."""
+    from evidence_locker.rules import shipped_rule_set
+
+    if STATE.explicit_tz is None and STATE.locker_zone() is None:
+        default = shipped_rule_set(region).default_timezone
+        if default:
+            return default
     return getattr(STATE.tz, "key", None) or STATE.tz
 
 
 def _default_region() -> str:
-    """The region of the rule set a bare ``check`` would use (timezone, else language)."""
-    from evidence_locker.rules import default_rule_set_name
+    """The region of the law a bare ``check`` reads the records against: the locker's
+    ``rules`` setting, else the region the records point to (rules/region.py), never
+    the interface language alone."""
+    from evidence_locker.rules import choose_rule_sets
 
-    zone = _zone()
-    return default_rule_set_name(STATE.lang, zone if isinstance(zone, str) else None)
+    locker = STATE.open_locker()
+    choice = choose_rule_sets(locker.records(), setting=locker.settings().get("rules"))
+    return choice.sets[0].name
 
 
 def _resolve_kind(kind_id: str, region: str | None):  # type: ignore[no-untyped-def]
@@ -258,7 +268,7 @@ def _draft(
         locker,
         Request(kind, flt, values, lang, now, moratorium),
         rule_sets=resolve_rule_sets([kind.region]),
-        tz=_zone(),
+        tz=_zone(kind.region),
         dossier=ref,
     )
     for label, body, limit in letter.limited:

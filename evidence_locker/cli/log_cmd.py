@@ -148,7 +148,10 @@ def _make_log_command(channel: Channel):
         event: Annotated[
             str | None,
             typer.Option(
-                "--event", help="Your own step: cease_request, dispute, attorney, repayment_plan."
+                "--event",
+                help="A step the rules use: cease_request, refuses_to_pay, dispute,"
+                " verification, attorney, no_calls, no_texts, no_email, writing_only,"
+                " repayment_plan, breathing_space, breathing_space_end (docs/rules.md).",
             ),
         ] = None,
         notes: Annotated[str | None, typer.Option("--notes", help="Your notes.")] = None,

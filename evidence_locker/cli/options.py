@@ -81,16 +81,12 @@ UntilOpt = Annotated[str | None, typer.Option("--until", help="Up to this date/t
 CaseOpt = Annotated[str | None, typer.Option("--case", help="Only this case (name or id).")]
 
 
-def rules_zone() -> Any:
-    """The user's zone for the rule engine: its IANA name when it has one, else the object."""
-    tz = STATE.tz
-    return getattr(tz, "key", None) or tz
+def check_report(
+    locker: Any, flt: RecordFilter | None = None, names: list[str] | None = None
+) -> Any:
+    """The rules' report on ``flt`` with ``names`` (else the locker's or the records'
+    rule sets), on the zone the user gave for this run (else the locker's...)."""
+    from evidence_locker.rules import resolve_rule_sets
 
-
-def flags_for(locker: Any, flt: RecordFilter | None = None, names: list[str] | None = None) -> list:
-    """Possible-misconduct flags touching ``flt``, with ``names`` or the default rule set."""
-    from evidence_locker.rules import default_rule_set_name, resolve_rule_sets
-
-    zone = rules_zone()
-    names = names or [default_rule_set_name(STATE.lang, zone if isinstance(zone, str) else None)]
-    return locker.check(flt, rule_sets=resolve_rule_sets(names), tz=zone)
+    sets = resolve_rule_sets(names) if names else None
+    return locker.check(flt, rule_sets=sets, tz=STATE.explicit_tz)

@@ -1,10 +1,12 @@
 """The ``check`` and ``rules list`` commands: flag possible misconduct, show the rules.
 
-``check`` runs the rule engine over the whole locker (latest, non-deleted versions),
-then shows the flags that concern the selected records: a window of days, a call
-count or a cease letter before ``--since`` still counts, and ``--org`` narrows what is
-shown, not what the rules know. Every line says "possible"; nothing here is a legal
-conclusion.
+``check`` asks the locker for the rules' report (the rules judge the whole locker;
+``--org`` or ``--since`` narrow what is shown, not what the rules know) and prints it
+for the person who will read it: which law and whose clock, how to read the marks,
+what was left out, a summary by organisation and kind, then one block per finding
+(when, who, what happened, why it may breach, the sources). A terminal of 120
+columns or more gets a table per group instead of blocks. Every line says "possible";
+nothing here is a legal conclusion.
 """
 
 from __future__ import annotations
@@ -24,21 +26,23 @@ from evidence_locker.cli.options import (
     SinceOpt,
     UntilOpt,
     _filter,
-    rules_zone,
 )
 
 if TYPE_CHECKING:
     from evidence_locker.model import Record
-    from evidence_locker.rules import Flag
+    from evidence_locker.rules import CheckReport, Finding, FindingGroup
 
 _SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan"}
+_WIDE = 120  # columns from which groups are tables
+_SHOWN_IDS = 4
+_INDENT = 5  # a finding's lines sit under its number
 
 RulesOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--rules",
-        help="Rule sets: cn, us, uk (repeat or comma list). Default: from your timezone"
-        " and language, unless --rules-file is given.",
+        help="Rule sets: cn, us, uk (repeat or comma list). Default: the locker's setting"
+        " (config rules), else the region the records point to.",
     ),
 ]
 RulesFileOpt = Annotated[
@@ -51,11 +55,6 @@ def _set_names(rules: list[str] | None) -> list[str]:
     return [p.strip().lower() for item in rules or () for p in item.split(",") if p.strip()]
 
 
-def _when(flag: Flag) -> str:
-    """``2025-02-09 22:47`` from the flag's ISO time (already on the debtor's clock)."""
-    return flag.first_at[:16].replace("T", " ")
-
-
 def check_cmd(
     rules: RulesOpt = None,
     rules_file: RulesFileOpt = None,
@@ -63,7 +62,8 @@ def check_cmd(
         Path | None,
         typer.Option(
             "--numbers",
-            help="TOML file of each organisation's official numbers, for the scam-sign rules.",
+            help="TOML file of each organisation's official numbers and web sites,"
+            " for the scam-sign rules.",
         ),
     ] = None,
     verified_only: Annotated[
@@ -76,84 +76,240 @@ def check_cmd(
     since: SinceOpt = None,
     until: UntilOpt = None,
     case: CaseOpt = None,
-    json_out: Annotated[bool, typer.Option("--json", help="JSON array of flags.")] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="The report as JSON (docs/rules.md).")
+    ] = False,
 ) -> None:
     """Flag possible misconduct: night contacts, call floods, third parties, threats,
     scams. Possible issues for a person to review, never a legal conclusion.
     / 标出可能的违规催收（夜间联系、频繁来电、联系第三人、威胁、诈骗迹象），仅供人工复核。"""
-    from evidence_locker.rules import (
-        default_rule_set_name,
-        load_official_numbers,
-        resolve_rule_sets,
-    )
+    from evidence_locker.rules import RuleSetChoice, load_official_numbers, resolve_rule_sets
 
-    tz = rules_zone()
-    names = _set_names(rules)
-    files = list(rules_file or ())
-    if not names and not files:
-        names = [default_rule_set_name(STATE.lang, tz if isinstance(tz, str) else None)]
+    names, files = _set_names(rules), list(rules_file or ())
     # Read every file first: a typo in a rule file is reported before the passphrase.
-    rule_sets = resolve_rule_sets(names, files)
+    choice = (
+        RuleSetChoice(tuple(resolve_rule_sets(names, files)), "option") if names or files else None
+    )
     official = load_official_numbers(numbers) if numbers is not None else None
     flt = _filter(
         channel=channel, org=org, counterpart=counterpart, since=since, until=until, case=case
     )
     locker = STATE.open_locker()
-    flags = locker.check(
+    report = locker.check(
         flt,
-        rule_sets=rule_sets,
-        tz=tz,
+        rule_sets=choice,
+        tz=STATE.explicit_tz,
         official_numbers=official,
         include_unverified=not verified_only,
     )
-    selected: list[Record] = locker.records(flt)
     if json_out:
-        render.print_json([f.to_json(STATE.lang) for f in flags])
+        render.print_json(report.to_json(STATE.lang))
         return
-    set_names = ", ".join(rs.name for rs in rule_sets)
-    if not flags:
-        STATE.console.print(STATE.t("rules.cli.none", n=len(selected), sets=set_names))
+    selected: list[Record] = locker.records(flt)
+    print_report(report, len(selected))
+
+
+def print_report(report: CheckReport, n_selected: int) -> None:
+    """The report as a borrower reads it (see the module docstring)."""
+    console, t, lang = STATE.console, STATE.t, STATE.lang
+    findings = report.findings
+    concerned = {r for f in findings for r in f.records}
+    if findings:
+        header = t("rules.cli.header", findings=len(findings), records=len(concerned), n=n_selected)
+        _para(header, style="bold")
+    else:
+        _para(t("rules.cli.none", n=n_selected))
+    _para(t("rules.cli.disclaimer"))
+    _para("· " + report.choice.describe(lang))
+    _para("· " + report.zone.describe(lang))
+    for note in report.notes:
+        _para(t("rules.cli.note") + note.text(lang), style="yellow")
+        if note.records:  # which records, so the reader can look at (or correct) them
+            sep = "：" if lang == "zh" else ": "
+            _para(f"  {t('rules.cli.records')}{sep}{_ids(note.records)}", style="yellow")
+    if not findings:
         return
-    tz_name = getattr(STATE.tz, "key", None) or str(STATE.tz)
-    STATE.console.print(STATE.t("rules.cli.header", sets=set_names, tz=tz_name), markup=False)
-    _flags_table(flags)
-    # Records of the selection that some flag names (a frequency flag may also name
-    # records outside it, which the count leaves out).
-    concerned = {r for f in flags for r in f.records} & {r.record_id for r in selected}
-    STATE.console.print(
-        STATE.t("rules.cli.count", flags=len(flags), records=len(concerned), n=len(selected))
+    _para(t("rules.cli.legend"), style="dim")
+    groups = report.groups()
+    _summary(groups)
+    wide = console.width >= _WIDE
+    number = 0
+    for group in groups:
+        console.print()
+        _para(_group_title(group), style="bold")
+        if wide:
+            _group_table(report, group, number)
+        else:
+            for i, f in enumerate(group.findings, number + 1):
+                _block(report, f, i)
+        number += group.count
+    if any("U" in c.rule.confidence for f in findings for c in f.citations):
+        _para(t("rules.cli.unverified_note"), style="dim")
+
+
+def _para(text: str, style: str | None = None) -> None:
+    """A paragraph broken where Chinese and English text may break (cli/linebreak.py)."""
+    from evidence_locker.cli.linebreak import wrap
+
+    for line in wrap(text, STATE.console.width):
+        STATE.console.print(line, markup=False, style=style, no_wrap=True, overflow="ignore")
+
+
+def _severity(sev: str) -> str:
+    return STATE.t(f"rules.severity.{sev}")
+
+
+def _group_title(group: FindingGroup) -> str:
+    t = STATE.t
+    return t(
+        "rules.cli.group",
+        org=group.organisation or t("rules.cli.no_org"),
+        kind=t(f"rules.kind.{group.kind}"),
+        count=group.count,
+        severity=_severity(group.severity),
     )
-    if any("U" in f.confidence for f in flags):
-        STATE.console.print(STATE.t("rules.cli.unverified_note"), markup=False)
 
 
-def _flags_table(flags: list[Flag]) -> None:
+def _summary(groups: list[FindingGroup]) -> None:
+    from rich.text import Text
+
+    STATE.console.print(STATE.t("rules.cli.summary"), markup=False)
+    for g in groups:
+        line = Text("  ")
+        line.append(f"{_severity(g.severity):<7}", style=_SEVERITY_STYLE[g.severity])
+        line.append(f"{g.count:>3}  {g.organisation or STATE.t('rules.cli.no_org')} — ")
+        line.append(STATE.t(f"rules.kind.{g.kind}"))
+        STATE.console.print(line)
+
+
+def _when(report: CheckReport, f: Finding) -> str:
+    rec = report.lookup.get(f.records[0])
+    if rec is not None and not rec.time_known:
+        return f"{f.first_at[:10]} ({STATE.t('rules.cli.time_unknown')})"
+    return f.first_at[:16].replace("T", " ")
+
+
+def _who(report: CheckReport, f: Finding) -> str:
+    rec = report.lookup.get(f.records[0])
+    if rec is None:
+        return f.organisation or ""
+    parts = [rec.organisation or f.organisation, rec.counterpart]
+    if (
+        len(f.records) == 1
+        or len({report.lookup[r].address for r in f.records if r in report.lookup}) == 1
+    ):
+        parts.append(rec.address)
+    return " · ".join(p for p in parts if p)
+
+
+def _what(report: CheckReport, f: Finding) -> str:
+    """The record itself in one line, or the span of a group of contacts."""
+    recs = [report.lookup[r] for r in f.records if r in report.lookup]
+    if not recs:
+        return ""
+    if len(recs) > 1 and f.kind == "frequency":
+        times = [r.occurred_at.astimezone(report.zone.zone) for r in recs]
+        return STATE.t(
+            "rules.cli.contacts",
+            n=len(recs),
+            first=min(times).strftime("%Y-%m-%d %H:%M"),
+            last=max(times).strftime("%Y-%m-%d %H:%M"),
+        )
+    rec = recs[0]
+    label = render.channel_label(STATE, rec)
+    text = rec.content or rec.subject or rec.notes or ""
+    extra: list[str] = []
+    if rec.duration_s:
+        extra.append(render.duration(rec.duration_s))
+    if rec.third_party:
+        extra.append(rec.third_party)
+    zh = STATE.lang == "zh"
+    if extra:
+        label += f"（{'，'.join(extra)}）" if zh else f" ({', '.join(extra)})"
+    if not text:
+        return label
+    return f"{label}{'：' if zh else ': '}“{render.one_line(text, 160)}”"
+
+
+def _records(f: Finding) -> str:
+    return _ids(f.records)
+
+
+def _ids(records: tuple[str, ...]) -> str:
+    ids = [r[: render.SHORT_ID] for r in records]
+    shown = " ".join(ids[:_SHOWN_IDS])
+    if len(ids) > _SHOWN_IDS:
+        return STATE.t("rules.cli.more_records", shown=shown, more=len(ids) - _SHOWN_IDS)
+    return shown
+
+
+def _sources(f: Finding) -> list[str]:
+    # In Chinese no space after the mark: a space is where the terminal would break.
+    sep = "" if STATE.lang == "zh" else " "
+    return [
+        f"[{c.rule.confidence}]{sep}{c.rule.citation(STATE.lang)} ({c.rule.id})"
+        for c in f.citations
+    ]
+
+
+def _block(report: CheckReport, f: Finding, number: int) -> None:
+    """One finding: a numbered heading line, then labelled lines wrapped under it (no
+    trailing padding: a copied block pastes as it reads)."""
+    from rich.cells import cell_len
+    from rich.text import Text
+
+    from evidence_locker.cli.linebreak import wrap
+
+    t = STATE.t
+    head = Text(f"{number:>3}. ")
+    head.append(_severity(f.severity).upper(), style=_SEVERITY_STYLE[f.severity])
+    head.append(f"  {_when(report, f)}  ·  {t('rules.cli.score', score=f'{f.score:.3g}')}")
+    STATE.console.print(head)
+    rows = [
+        ("rules.cli.who", _who(report, f)),
+        ("rules.cli.what", _what(report, f)),
+        ("rules.cli.why", "\n".join(f.reasons(STATE.lang))),
+        ("rules.cli.sources", "\n".join(_sources(f))),
+        ("rules.cli.records", _records(f)),
+    ]
+    labels = {key: t(key) for key, _ in rows}
+    label_w = max(cell_len(x) for x in labels.values())
+    value_w = STATE.console.width - _INDENT - label_w - 1
+    for key, value in rows:
+        if not value:
+            continue
+        for i, line in enumerate(wrap(value, value_w)):
+            label = labels[key] if i == 0 else ""
+            out = Text(" " * _INDENT)
+            out.append(label + " " * (label_w - cell_len(label) + 1), style="dim")
+            out.append(line)
+            STATE.console.print(out, no_wrap=True, overflow="ignore")
+
+
+def _group_table(report: CheckReport, group: FindingGroup, start: int) -> None:
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(header_style="bold", show_lines=False)
-    for key in ("rules.col.rule", "rules.col.severity", "rules.col.when", "rules.col.records"):
-        table.add_column(STATE.t(key), no_wrap=True)
-    table.add_column(STATE.t("rules.col.reason"), overflow="fold", ratio=3)
-    table.add_column(STATE.t("rules.col.source"), overflow="fold", ratio=2)
-    for f in flags:
-        ids = [r[: render.SHORT_ID] for r in f.records]
-        shown = " ".join(ids[:4]) + (f" +{len(ids) - 4}" if len(ids) > 4 else "")
-        sev = STATE.t(f"rules.severity.{f.severity}")
+    t = STATE.t
+    table = Table(header_style="bold", show_lines=True)
+    table.add_column("#", no_wrap=True)
+    table.add_column(t("rules.cli.severity"), no_wrap=True)
+    table.add_column(t("rules.cli.when"), no_wrap=True)
+    table.add_column(t("rules.cli.who"), overflow="fold", ratio=1, min_width=12)
+    table.add_column(t("rules.cli.what"), overflow="fold", ratio=2, min_width=16)
+    table.add_column(t("rules.cli.why"), overflow="fold", ratio=3, min_width=20)
+    table.add_column(t("rules.cli.sources"), overflow="fold", ratio=2, min_width=16)
+    for i, f in enumerate(group.findings, start + 1):
         table.add_row(
-            _escape(f"{f.rule} [{f.confidence}]"),
-            f"[{_SEVERITY_STYLE[f.severity]}]{sev}[/]",
-            _when(f),
-            shown,
-            _escape(f.reason(STATE.lang)),
-            _escape(f.source),
+            str(i),
+            Text(_severity(f.severity), style=_SEVERITY_STYLE[f.severity]),
+            f"{_when(report, f)}\n{_records(f)}",
+            Text(_who(report, f)),
+            Text(_what(report, f)),
+            Text("\n".join(f.reasons(STATE.lang))),
+            Text("\n".join(_sources(f))),
         )
     STATE.console.print(table)
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
 
 
 rules_app = typer.Typer(
@@ -176,33 +332,38 @@ def rules_list_cmd(
         render.print_json(described)
         return
     from rich.table import Table
+    from rich.text import Text
 
+    t = STATE.t
     for rs in described:
-        tz = STATE.t("rules.list.tz", tz=rs["default_timezone"]) if rs["default_timezone"] else ""
+        tz = t("rules.list.tz", tz=rs["default_timezone"]) if rs["default_timezone"] else ""
         STATE.console.print(
-            STATE.t(
-                "rules.list.set", name=rs["name"], title=rs["title"], count=len(rs["rules"]), tz=tz
-            ),
+            t("rules.list.set", name=rs["name"], title=rs["title"], count=len(rs["rules"]), tz=tz),
             markup=False,
             style="bold",
         )
         table = Table(header_style="bold")
         table.add_column("id", no_wrap=True)
         for key in ("rules.col.kind", "rules.col.severity", "rules.col.confidence"):
-            table.add_column(STATE.t(key), no_wrap=True)
-        table.add_column(STATE.t("rules.col.description"), overflow="fold", ratio=3)
-        table.add_column(STATE.t("rules.col.source"), overflow="fold", ratio=2)
+            table.add_column(t(key), no_wrap=True)
+        table.add_column(t("rules.col.description"), overflow="fold", ratio=3)
+        table.add_column(t("rules.col.source"), overflow="fold", ratio=2)
         for r in rs["rules"]:
+            when = ""
+            if r["in_force_from"]:
+                when = "\n" + t("rules.list.in_force", date=r["in_force_from"])
+            elif r["in_force_until"]:
+                when = "\n" + t("rules.list.until", date=r["in_force_until"])
             table.add_row(
                 r["id"],
                 r["kind"],
-                STATE.t(f"rules.severity.{r['severity']}"),
+                t(f"rules.severity.{r['severity']}"),
                 r["confidence"],
-                _escape(r["description"]),
-                _escape(f"{r['source']} <{r['source_url']}>"),
+                Text(r["description"]),
+                Text(f"{r['source']} <{r['source_url']}>{when}"),
             )
         STATE.console.print(table)
-    STATE.console.print(STATE.t("rules.list.legend"), markup=False)
+    STATE.console.print(t("rules.list.legend"), markup=False)
 
 
 def register(app: typer.Typer) -> None:

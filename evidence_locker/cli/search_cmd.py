@@ -17,7 +17,7 @@ from evidence_locker.cli.options import (
     SinceOpt,
     UntilOpt,
     _filter,
-    flags_for,
+    check_report,
 )
 from evidence_locker.errors import UsageError
 
@@ -123,7 +123,7 @@ def _warm(locker) -> None:  # type: ignore[no-untyped-def]
 def _run(locker, query: str, flt, cap: int | None, *, flagged: bool, json_out: bool) -> None:  # type: ignore[no-untyped-def]
     """One search, printed as a list of highlighted matches (or JSON)."""
     if flagged:
-        concerned = {r for f in flags_for(locker) for r in f.records}
+        concerned = {r for f in check_report(locker).findings for r in f.records}
         hits = [h for h in locker.search(query, flt, limit=None) if h.record.record_id in concerned]
         hits = hits[:cap] if cap else hits
     else:

@@ -20,7 +20,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import SimpleDocTemplate, Spacer
+from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer
 
 from evidence_locker.letters.document import Letter
 from evidence_locker.locale.messages import t
@@ -90,16 +90,24 @@ def render_pdf(letter: Letter, *, generated_at: datetime, invariant: bool = Fals
 
 
 def _story(letter: Letter, ctx: RenderContext) -> list[Any]:
+    """The blocks as flowables. A heading stays with the block after it, and the
+    closing with the name under it: neither is left alone at the foot of a page."""
     story: list[Any] = []
     blocks = letter.blocks
+    heading: Any = None
     for i, b in enumerate(blocks):
         style = _STYLE_OF.get(b.style, b.style)
         if b.style == "sign":  # a closing, then the name: one line each
             first, *rest = b.text.split("\n")
-            story.append(ctx.para(first, style))
-            story.extend(ctx.para(line, "meta") for line in rest)
+            lines = [ctx.para(first, style), *(ctx.para(line, "meta") for line in rest)]
+            flow: Any = KeepTogether(lines)
+        else:
+            flow = ctx.para(f"• {b.text}" if b.style == "item" else b.text, style)
+        if b.style == "heading" and i + 1 < len(blocks):
+            heading = flow
             continue
-        story.append(ctx.para(f"• {b.text}" if b.style == "item" else b.text, style))
+        story.append(KeepTogether([heading, flow]) if heading is not None else flow)
+        heading = None
         if b.style == "meta" and (i + 1 == len(blocks) or blocks[i + 1].style != "meta"):
             story.append(Spacer(1, 3 * mm))  # the letterhead ends
     return story

@@ -2,40 +2,44 @@
 
 The rules always judge the whole locker (latest versions, deleted records out): a
 cease letter or the calls of a rolling window before ``--since`` still count. The
-selection only decides which flags are returned: those naming a selected record.
+selection only decides which findings are returned: those naming a selected record.
+The locker adds what only it knows: its cases (an institution with its agencies, a
+debt) and its settings (the zone, the rule sets; locker/settings.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from evidence_locker.locker.cases import Cases
 from evidence_locker.locker.records import Reader
+from evidence_locker.locker.settings import Settings
 from evidence_locker.model import RecordFilter
 
 
 def check(
     reader: Reader,
+    cases: Cases,
+    settings: Settings,
     flt: RecordFilter | None,
     *,
-    rule_sets: Any,
-    tz: Any,
+    rule_sets: Any = None,
+    tz: Any = None,
     official_numbers: Any = None,
     include_unverified: bool = True,
-) -> list[Any]:
-    """Possible misconduct, worst first (``evidence_locker.rules.Flag`` objects)."""
-    from evidence_locker.rules import check as run_rules
-    from evidence_locker.rules import live_records
+) -> Any:
+    """An ``evidence_locker.rules.CheckReport`` (see ``rules.run_check``)."""
+    from evidence_locker.rules import run_check
 
     flt = flt or RecordFilter()
-    everything = live_records(list(reader.iter_records()))
-    flags = run_rules(
-        everything,
-        rule_sets,
+    selected = None if flt == RecordFilter() else {r.record_id for r in reader.iter_records(flt)}
+    return run_check(
+        reader.iter_records(),
+        selected=selected,
+        cases=cases.by_id(),
+        rule_sets=rule_sets,
         tz=tz,
+        settings=settings.read(),
         official_numbers=official_numbers,
         include_unverified=include_unverified,
     )
-    if flt != RecordFilter():
-        wanted = {r.record_id for r in reader.iter_records(flt)}
-        flags = [f for f in flags if not wanted.isdisjoint(f.records)]
-    return flags

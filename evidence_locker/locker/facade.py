@@ -9,9 +9,9 @@ Records are append-only: :meth:`Locker.correct` appends a new version pointing a
 old one, :meth:`Locker.delete` appends a tombstone. Every write is one transaction.
 
 This class is a facade: each method is one call into a part of this package
-(``keys``, ``cases``, ``records``, ``attachments``, ``writing``, ``timestamps``) or
-into the search the locker keeps (``search/searcher.py``). docs/architecture.md maps
-them.
+(``keys``, ``cases``, ``records``, ``attachments``, ``writing``, ``timestamps``,
+``settings``) or into the search the locker keeps (``search/searcher.py``).
+docs/architecture.md maps them.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from evidence_locker.locker.cases import Cases
 from evidence_locker.locker.reading import Readings, ReadReport, TextReader
 from evidence_locker.locker.records import Reader, RecordHistory
 from evidence_locker.locker.session import Clock, Session, utc_now
+from evidence_locker.locker.settings import Settings
 from evidence_locker.locker.timestamps import StampResult, Timestamps, TsaStatus
 from evidence_locker.locker.tsa_settings import TsaConfig
 from evidence_locker.locker.writing import BatchResult, Writer
@@ -77,6 +78,7 @@ class Locker:
         self._writer = Writer(session, self._cases, self._reader, self._files)
         self._readings = Readings(session, self._reader, self._files)
         self._keys = keys.KeySlots(session)
+        self._settings = Settings(session)
         upkeep = IndexUpkeep(
             self._reader,
             write_sa=session.write_sa,
@@ -358,21 +360,34 @@ class Locker:
         self,
         flt: RecordFilter | None = None,
         *,
-        rule_sets: Any,
-        tz: Any,
+        rule_sets: Any = None,
+        tz: Any = None,
         official_numbers: Any = None,
         include_unverified: bool = True,
-    ) -> list[Any]:
-        """Possible misconduct, worst first (``evidence_locker.rules.Flag`` objects), for
-        the records ``flt`` selects, judged against the whole locker (locker/checking.py)."""
+    ) -> Any:
+        """Possible misconduct: an ``evidence_locker.rules.CheckReport`` (findings worst
+        first, the zone and rule sets used and why, notes) for the records ``flt``
+        selects, judged against the whole locker (locker/checking.py)."""
         return checking.check(
             self._reader,
+            self._cases,
+            self._settings,
             flt,
             rule_sets=rule_sets,
             tz=tz,
             official_numbers=official_numbers,
             include_unverified=include_unverified,
         )
+
+    # -- settings (locker/settings.py) ---------------------------------------------------
+
+    def settings(self) -> dict[str, str]:
+        """The locker's settings (``tz``, ``rules``), sealed and verified like records."""
+        return self._settings.read()
+
+    def set_setting(self, name: str, value: str | None) -> str | None:
+        """Set (None or "": unset) a locker setting; returns the value as stored."""
+        return self._settings.write(name, value)
 
     # -- integrity ---------------------------------------------------------------------
 

@@ -246,7 +246,10 @@ def check_trusted_time(
     except (KeyError, TypeError, ValueError):
         head = None
     sound = []
-    for i, item in enumerate(data.get(BUNDLE_KEY) or []):
+    items = data.get(BUNDLE_KEY) or []
+    if not isinstance(items, list):  # one finding for the whole key, not one per char
+        items = [None]
+    for i, item in enumerate(items):
         finding = _check_stamp(item, head, origin if head else "", public_key if head else b"")
         if finding.problem is None:
             roots = list(pinned_roots) or listed.get(str(item.get("tsa")), [])

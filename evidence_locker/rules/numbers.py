@@ -7,6 +7,7 @@ back of their card or the bank's website) can say, so it is a small TOML file th
     ["XX农商银行"]
     numbers = ["96008", "+86 400 123 4567"]
     emails = ["bank.example.cn"]          # optional: official e-mail domains
+    websites = ["bank.example.cn"]        # optional: official web sites (links)
     aliases = ["XX农商行"]                  # optional: other spellings of the name
 
 A plain dict ``{"XX农商银行": ["96008", ...]}`` works too (for tests and the CLI).
@@ -41,6 +42,16 @@ def _digits(s: str) -> str:
     return _NON_DIGIT.sub("", s)
 
 
+def _one_edit(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with exactly one letter changed, added or dropped."""
+    if a == b or abs(len(a) - len(b)) > 1 or len(b) < 3:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
 @dataclass(frozen=True, slots=True)
 class OfficialContacts:
     """The official numbers and e-mail domains of one organisation."""
@@ -48,6 +59,32 @@ class OfficialContacts:
     name: str
     numbers: tuple[str, ...]  # digits only
     email_domains: tuple[str, ...]
+    websites: tuple[str, ...] = ()
+
+    @property
+    def domains(self) -> tuple[str, ...]:
+        """Every domain the organisation owns: its web sites and e-mail domains."""
+        return tuple(dict.fromkeys((*self.websites, *self.email_domains)))
+
+    def owns_host(self, host: str) -> bool:
+        h = host.casefold().rstrip(".")
+        return any(h == d or h.endswith("." + d) for d in self.domains)
+
+    def imitated_by(self, host: str) -> str | None:
+        """The official domain ``host`` imitates, if it looks like one without being it:
+        the brand label inside another name (``icbc-pay.top``) or one letter off
+        (``1cbc.com.cn``). Public guides call such links the mark of a fake sender."""
+        h = host.casefold().rstrip(".")
+        if self.owns_host(h):
+            return None
+        labels = h.replace("-", ".").split(".")
+        for d in self.domains:
+            brand = d.split(".")[0]
+            if len(brand) < 3:
+                continue
+            if brand in h or any(_one_edit(brand, lab) for lab in labels):
+                return d
+        return None
 
     def is_official(self, address: str) -> bool:
         """Whether ``address`` (a phone number or an e-mail address) is one of these."""
@@ -100,12 +137,12 @@ class OfficialNumbers:
                     "rules.bad_numbers", file=file, org=name, field="-", detail="expected a table"
                 )
             for key in value:
-                if key not in ("numbers", "emails", "aliases"):
+                if key not in ("numbers", "emails", "websites", "aliases"):
                     raise FormatError(
                         "rules.bad_numbers", file=file, org=name, field=key, detail="unknown field"
                     )
             lists: dict[str, list[str]] = {}
-            for key in ("numbers", "emails", "aliases"):
+            for key in ("numbers", "emails", "websites", "aliases"):
                 items = value.get(key, [])
                 if not isinstance(items, list | tuple) or not all(
                     isinstance(i, str) for i in items
@@ -127,18 +164,24 @@ class OfficialNumbers:
                     field="numbers",
                     detail="a number without digits",
                 )
-            if not numbers and not lists["emails"]:
+            if not numbers and not lists["emails"] and not lists["websites"]:
                 raise FormatError(
                     "rules.bad_numbers",
                     file=file,
                     org=name,
                     field="numbers",
-                    detail="no numbers or emails",
+                    detail="no numbers, emails or websites",
                 )
             domains = tuple(
                 e.strip().casefold().lstrip("@").split("@")[-1] for e in lists["emails"]
             )
-            entries.append(OfficialContacts(name=name, numbers=numbers, email_domains=domains))
+            sites = tuple(
+                w.strip().casefold().split("://")[-1].split("/")[0].removeprefix("www.")
+                for w in lists["websites"]
+            )
+            entries.append(
+                OfficialContacts(name=name, numbers=numbers, email_domains=domains, websites=sites)
+            )
             for alias in lists["aliases"]:
                 aliases[alias] = name
         return cls(entries, aliases)

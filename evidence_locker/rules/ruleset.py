@@ -2,9 +2,11 @@
 
 A rule set is a TOML file (``rules/sets/*.toml`` shipped, or the user's own) with a
 top-level ``jurisdiction``, ``name``, ``title_en``/``title_zh`` and an array of
-``[[rules]]``. Each rule names its kind, its source (instrument, article, URL,
-confidence) and the kind's ``params``. Validation is strict (unknown keys are errors)
-so that a typo in a threshold never silently turns a rule off; every error names the
+``[[rules]]``. Each rule names its kind, its source (instrument and article, in the
+original and in Chinese, URL, confidence, the date the source took effect) and the
+kind's ``params`` (see ``schema.py``). Phrase rules name meaning groups of the shared
+phrasebook; a file may add its own ``[groups.ID]``. Validation is strict (unknown keys
+are errors) so that a typo never silently turns a rule off; every error names the
 file, the rule and the field.
 """
 
@@ -12,9 +14,9 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -22,52 +24,114 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from evidence_locker.errors import FormatError, UsageError
-from evidence_locker.model import Channel, Direction, Event, Outcome
+from evidence_locker.rules.phrasebook import PhraseGroup, parse_groups, shipped_groups
+from evidence_locker.rules.schema import KINDS, SEVERITIES, Ctx, day, parse_params, str_list, text
 
-SEVERITIES = ("low", "medium", "high")
 # V = read in the primary text, S = secondary sources, U = unverified; "V/U" means
 # partly verified, partly not (say which part in the description).
 CONFIDENCES = ("V", "S", "U", "V/S", "V/U", "S/U")
-KINDS = ("quiet_hours", "frequency", "after_event", "third_party", "phrases", "scam_signs")
-
-# Outcome shorthands usable in ``outcomes`` lists. "unknown" stands for a record whose
-# outcome was not logged: a hand-typed call usually has none, and it still was an attempt.
-_UNANSWERED = ("missed", "voicemail", "rejected", "blocked")
-OUTCOME_GROUPS: dict[str, tuple[str, ...]] = {
-    "connected": ("connected",),
-    "unanswered": _UNANSWERED,
-    "attempted": ("connected", *_UNANSWERED, "unknown"),
-    "any": (*(o.value for o in Outcome), "unknown"),
-}
-_OUTCOME_TOKENS = {o.value for o in Outcome} | set(OUTCOME_GROUPS) | {"unknown"}
 
 _ID_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,63}$")
-_TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
-
-SCAM_CHECKS = ("unofficial_sender", "links", "short_links", "personal_account")
+# Params that name phrase groups (checked against the phrasebook and the file's own).
+_GROUP_PARAMS = (
+    "groups",
+    "allowed_groups",
+    "debt_groups",
+    "account_groups",
+    "payment_groups",
+    "disclosure_groups",
+)
 
 
 @dataclass(frozen=True, slots=True)
-class Rule:
-    """One rule: what to look for and which public text it comes from."""
+class Source:
+    """Where a rule or reference comes from, in the original and in Chinese.
+
+    ``instrument_zh`` keeps the instrument's original title inside the Chinese one
+    (``英国《1970年司法行政法》Administration of Justice Act 1970``), so a lawyer can
+    find the text whatever language the report is in.
+    """
+
+    instrument: str
+    article: str
+    url: str
+    confidence: str
+    instrument_zh: str = ""
+    article_zh: str = ""
+
+    def title(self, lang: str = "en") -> str:
+        """The instrument without its trailing date or parenthesis: what a note names."""
+        text = (self.instrument_zh or self.instrument) if lang == "zh" else self.instrument
+        text = re.sub(r",?\s*\d{4}-\d{2}-\d{2}$", "", text.strip())
+        for open_, close in (("(", ")"), ("（", "）")):
+            if text.endswith(close) and open_ in text:
+                text = text[: text.rindex(open_)].rstrip(" ,")
+                break
+        return text
+
+    def citation(self, lang: str = "en") -> str:
+        """The short source line a finding carries: instrument and article."""
+        if lang == "zh":
+            inst = self.instrument_zh or self.instrument
+            art = self.article_zh or self.article
+        else:
+            inst, art = self.instrument, self.article
+        sep = "，" if lang == "zh" else ", "
+        return f"{inst}{sep}{art}" if art else inst
+
+
+class _Cited:
+    """What a rule and a reference share: a source, cited the same way, and words."""
+
+    __slots__ = ()
+    source: Source
+    description_en: str
+    description_zh: str
+
+    @property
+    def confidence(self) -> str:
+        return self.source.confidence
+
+    @property
+    def source_url(self) -> str:
+        return self.source.url
+
+    def citation(self, lang: str = "en") -> str:
+        return self.source.citation(lang)
+
+    def description(self, lang: str = "en") -> str:
+        return self.description_zh if lang == "zh" else self.description_en
+
+
+@dataclass(frozen=True, slots=True)
+class Rule(_Cited):
+    """One rule: what to look for and which public text it comes from.
+
+    ``in_force_from``/``in_force_until`` bound the contacts the rule judges: a contact
+    made before its source took effect is not judged by it (the report says so).
+    ``groups`` holds the phrase groups its params name, resolved at load time.
+    """
 
     id: str
     kind: str
-    instrument: str
-    article: str
+    source: Source
     description_en: str
     description_zh: str
-    source_url: str
-    confidence: str
     severity: str
     params: Mapping[str, Any] = field(default_factory=dict)
     see_also: tuple[str, ...] = ()
     jurisdiction: str = ""
+    in_force_from: date | None = None
+    in_force_until: date | None = None
+    groups: Mapping[str, PhraseGroup] = field(default_factory=dict)
 
     @property
-    def citation(self) -> str:
-        """The short source line a flag carries: instrument and article."""
-        return f"{self.instrument}, {self.article}" if self.article else self.instrument
+    def instrument(self) -> str:
+        return self.source.instrument
+
+    @property
+    def article(self) -> str:
+        return self.source.article
 
     @property
     def unverified(self) -> bool:
@@ -76,7 +140,7 @@ class Rule:
 
 
 @dataclass(frozen=True, slots=True)
-class Reference:
+class Reference(_Cited):
     """A source the rules cite as related (``see_also``) without checking it on its own.
 
     Kept as data so docs/rules.md lists it with its confidence, instead of a rule that
@@ -84,16 +148,9 @@ class Reference:
     """
 
     id: str
-    instrument: str
-    article: str
+    source: Source
     description_en: str
     description_zh: str
-    source_url: str
-    confidence: str
-
-    @property
-    def citation(self) -> str:
-        return f"{self.instrument}, {self.article}" if self.article else self.instrument
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,199 +166,28 @@ class RuleSet:
     default_timezone: str | None = None
     references: tuple[Reference, ...] = ()
 
-
-# --- validation helpers -------------------------------------------------------------
-
-
-class _Ctx:
-    """Where we are in the file, so every error can name file, rule and field."""
-
-    def __init__(self, file: str, rule: str = "-") -> None:
-        self.file = file
-        self.rule = rule
-
-    def fail(self, fld: str, detail: str) -> FormatError:
-        return FormatError(
-            "rules.bad_field", file=self.file, rule=self.rule, field=fld, detail=detail
-        )
+    def title(self, lang: str = "en") -> str:
+        return self.title_zh if lang == "zh" else self.title_en
 
 
-def _str(ctx: _Ctx, fld: str, value: Any, *, allow_empty: bool = False) -> str:
-    if not isinstance(value, str) or (not allow_empty and not value.strip()):
-        raise ctx.fail(fld, "expected a non-empty string")
-    return value
-
-
-def _int(ctx: _Ctx, fld: str, value: Any, *, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ctx.fail(fld, f"expected an integer >= {minimum}")
-    return value
-
-
-def _bool(ctx: _Ctx, fld: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ctx.fail(fld, "expected true or false")
-    return value
-
-
-def _str_list(ctx: _Ctx, fld: str, value: Any, allowed: Iterable[str] | None = None) -> tuple:
-    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        raise ctx.fail(fld, "expected a non-empty list of strings")
-    if allowed is not None:
-        allowed_set = set(allowed)
-        for v in value:
-            if v not in allowed_set:
-                raise ctx.fail(fld, f"unknown value {v!r}; expected one of {sorted(allowed_set)}")
-    return tuple(value)
-
-
-def _time(ctx: _Ctx, fld: str, value: Any) -> time:
-    m = _TIME_RE.match(value) if isinstance(value, str) else None
-    if not m:
-        raise ctx.fail(fld, "expected a time HH:MM or HH:MM:SS")
-    return time(int(m.group(1)), int(m.group(2)), int(m.group(3) or 0))
-
-
-def _weights(ctx: _Ctx, fld: str, value: Any) -> dict[str, float]:
-    if not isinstance(value, dict) or not value:
-        raise ctx.fail(fld, "expected a non-empty table of phrase = weight")
-    out: dict[str, float] = {}
-    for phrase, weight in value.items():
-        if not phrase.strip():
-            raise ctx.fail(fld, "empty phrase")
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
-            raise ctx.fail(f"{fld}.{phrase}", "expected a positive number")
-        out[phrase] = float(weight)
-    return out
-
-
-def _thresholds(ctx: _Ctx, fld: str, value: Any) -> dict[str, float]:
-    if not isinstance(value, dict) or set(value) != set(SEVERITIES):
-        raise ctx.fail(fld, "expected a table with low, medium and high")
-    out = {}
-    for k in SEVERITIES:
-        v = value[k]
-        if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
-            raise ctx.fail(f"{fld}.{k}", "expected a positive number")
-        out[k] = float(v)
-    if not out["low"] <= out["medium"] <= out["high"]:
-        raise ctx.fail(fld, "expected low <= medium <= high")
-    return out
-
-
-_CHANNELS = [c.value for c in Channel]
-_DIRECTIONS = [d.value for d in Direction]
-_EVENTS = [e.value for e in Event]
-_CONTACT_CHANNELS = ("call", "sms", "visit", "message", "email", "letter", "other")
-_COLLECTOR = ("incoming", "in_person")
-
-
-def _outcomes(ctx: _Ctx, fld: str, value: Any) -> frozenset[str]:
-    tokens = _str_list(ctx, fld, value, _OUTCOME_TOKENS)
-    out: set[str] = set()
-    for tok in tokens:
-        out.update(OUTCOME_GROUPS.get(tok, (tok,)))
-    return frozenset(out)
-
-
-# Each kind: param name -> (parser, default). A default of ``_REQUIRED`` means required.
-_REQUIRED = object()
-_Parser = Callable[[_Ctx, str, Any], Any]
-
-
-def _chan(c: _Ctx, f: str, v: Any) -> frozenset[str]:
-    return frozenset(_str_list(c, f, v, _CHANNELS))
-
-
-def _dirs(c: _Ctx, f: str, v: Any) -> frozenset[str]:
-    return frozenset(_str_list(c, f, v, _DIRECTIONS))
-
-
-def _choice(*choices: str) -> _Parser:
-    def parse(c: _Ctx, f: str, v: Any) -> str:
-        if v not in choices:
-            raise c.fail(f, f"expected one of {list(choices)}")
-        return v
-
-    return parse
-
-
-def _label(c: _Ctx, f: str, v: Any) -> str:
-    return _str(c, f, v)
-
-
-_COMMON: dict[str, tuple[_Parser, Any]] = {
-    "channels": (_chan, frozenset(_CONTACT_CHANNELS)),
-    "directions": (_dirs, frozenset(_COLLECTOR)),
-}
-
-_SCHEMAS: dict[str, dict[str, tuple[_Parser, Any]]] = {
-    "quiet_hours": {
-        **_COMMON,
-        "start": (_time, _REQUIRED),
-        "end": (_time, _REQUIRED),
-        "start_inclusive": (_bool, True),
-        "outcomes": (_outcomes, frozenset(OUTCOME_GROUPS["any"])),
-    },
-    "frequency": {
-        **_COMMON,
-        "channels": (_chan, frozenset({"call"})),
-        "mode": (_choice("count", "after_conversation"), "count"),
-        "outcomes": (_outcomes, frozenset(OUTCOME_GROUPS["attempted"])),
-        "per": (_choice("address", "organisation", "debtor"), "organisation"),
-        "period": (_choice("day", "rolling"), "day"),
-        "window_days": (lambda c, f, v: _int(c, f, v, minimum=1), 1),
-        "max": (lambda c, f, v: _int(c, f, v, minimum=0), None),
-        "conversation_outcomes": (_outcomes, frozenset({"connected"})),
-        "label_en": (_label, "contact"),
-        "label_zh": (_label, "联系"),
-    },
-    "after_event": {
-        **_COMMON,
-        "events": (lambda c, f, v: frozenset(_str_list(c, f, v, _EVENTS)), _REQUIRED),
-        "grace_days": (lambda c, f, v: _int(c, f, v, minimum=0), 0),
-    },
-    "third_party": {
-        "channels": (_chan, frozenset(_CHANNELS)),
-        "directions": (_dirs, frozenset(_DIRECTIONS)),
-    },
-    "phrases": {
-        **_COMMON,
-        "channels": (_chan, frozenset(_CHANNELS)),
-        "category_en": (_label, _REQUIRED),
-        "category_zh": (_label, _REQUIRED),
-        "phrases": (_weights, _REQUIRED),
-        "fields": (
-            lambda c, f, v: _str_list(c, f, v, ("subject", "content", "notes")),
-            ("subject", "content"),
-        ),
-        "thresholds": (_thresholds, {"low": 1.0, "medium": 2.0, "high": 3.0}),
-    },
-    "scam_signs": {
-        **_COMMON,
-        "channels": (_chan, frozenset({"sms", "message", "email", "call"})),
-        "directions": (_dirs, frozenset({"incoming"})),
-        "checks": (
-            lambda c, f, v: frozenset(_str_list(c, f, v, SCAM_CHECKS)),
-            frozenset(SCAM_CHECKS),
-        ),
-        "short_domains": (lambda c, f, v: tuple(s.lower() for s in _str_list(c, f, v)), ()),
-        "personal_account_phrases": (lambda c, f, v: _str_list(c, f, v), ()),
-    },
-}
-
-_RULE_KEYS = {
+_SOURCE_KEYS = {
     "id",
-    "kind",
     "instrument",
+    "instrument_zh",
     "article",
+    "article_zh",
     "description_en",
     "description_zh",
     "source_url",
     "confidence",
+}
+_RULE_KEYS = _SOURCE_KEYS | {
+    "kind",
     "severity",
     "params",
     "see_also",
+    "in_force_from",
+    "in_force_until",
 }
 _SET_KEYS = {
     "jurisdiction",
@@ -311,63 +197,33 @@ _SET_KEYS = {
     "default_timezone",
     "rules",
     "references",
-}
-_REF_KEYS = {
-    "id",
-    "instrument",
-    "article",
-    "description_en",
-    "description_zh",
-    "source_url",
-    "confidence",
+    "groups",
 }
 
 
-def _parse_params(ctx: _Ctx, kind: str, raw: Any) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise ctx.fail("params", "expected a table")
-    schema = _SCHEMAS[kind]
-    for key in raw:
-        if key not in schema:
-            raise ctx.fail(f"params.{key}", f"unknown parameter for kind {kind}")
-    out: dict[str, Any] = {}
-    for key, (parser, default) in schema.items():
-        if key in raw:
-            out[key] = parser(ctx, f"params.{key}", raw[key])
-        elif default is _REQUIRED:
-            raise ctx.fail(f"params.{key}", "missing")
-        else:
-            out[key] = default
-    if kind == "frequency":
-        if out["mode"] == "count" and out["max"] is None:
-            raise ctx.fail("params.max", "missing (required when mode = count)")
-        if out["mode"] == "after_conversation" and "window_days" not in raw:
-            raise ctx.fail("params.window_days", "missing (required for after_conversation)")
-        if out["mode"] == "count" and out["period"] == "rolling" and "window_days" not in raw:
-            raise ctx.fail("params.window_days", "missing (required for period = rolling)")
-    needs_phrases = kind == "scam_signs" and "personal_account" in out["checks"]
-    if needs_phrases and not out["personal_account_phrases"]:
-        raise ctx.fail("params.personal_account_phrases", "missing (check personal_account)")
-    return out
-
-
-def _source_fields(ctx: _Ctx, raw: dict[str, Any]) -> tuple[str, str]:
-    """Check the fields every rule and reference has; return (article, confidence)."""
+def _source(ctx: Ctx, raw: dict[str, Any]) -> Source:
+    """The fields every rule and reference has, checked."""
     for key in ("instrument", "description_en", "description_zh", "source_url"):
         if key not in raw:
             raise ctx.fail(key, "missing")
-        _str(ctx, key, raw[key])
-    article = _str(ctx, "article", raw.get("article", ""), allow_empty=True)
+        text(ctx, key, raw[key])
     if not re.match(r"^https?://\S+$", raw["source_url"]):
         raise ctx.fail("source_url", "expected an http(s) URL")
     confidence = raw.get("confidence")
     if confidence not in CONFIDENCES:
         raise ctx.fail("confidence", f"expected one of {list(CONFIDENCES)}")
-    return article, confidence
+    return Source(
+        instrument=raw["instrument"],
+        article=text(ctx, "article", raw.get("article", ""), allow_empty=True),
+        url=raw["source_url"],
+        confidence=confidence,
+        instrument_zh=text(ctx, "instrument_zh", raw.get("instrument_zh", ""), allow_empty=True),
+        article_zh=text(ctx, "article_zh", raw.get("article_zh", ""), allow_empty=True),
+    )
 
 
 def _table_with_id(
-    ctx: _Ctx, where: str, raw: Any, allowed: Iterable[str], example: str
+    ctx: Ctx, where: str, raw: Any, allowed: Iterable[str], example: str
 ) -> tuple[dict[str, Any], str]:
     """A rule or reference table's id and known keys checked; errors name it from now on."""
     ctx.rule = where
@@ -383,54 +239,62 @@ def _table_with_id(
     return raw, rid
 
 
-def _parse_reference(ctx: _Ctx, index: int, raw: Any) -> Reference:
-    raw, rid = _table_with_id(ctx, f"references[{index}]", raw, _REF_KEYS, "CN-CRIM-293")
-    article, confidence = _source_fields(ctx, raw)
+def _parse_reference(ctx: Ctx, index: int, raw: Any) -> Reference:
+    raw, rid = _table_with_id(ctx, f"references[{index}]", raw, _SOURCE_KEYS, "CN-CRIM-293")
     return Reference(
         id=rid,
-        instrument=raw["instrument"],
-        article=article,
+        source=_source(ctx, raw),
         description_en=raw["description_en"],
         description_zh=raw["description_zh"],
-        source_url=raw["source_url"],
-        confidence=confidence,
     )
 
 
-def _parse_rule(ctx: _Ctx, index: int, raw: Any, jurisdiction: str) -> Rule:
+def _parse_rule(
+    ctx: Ctx, index: int, raw: Any, jurisdiction: str, groups: Mapping[str, PhraseGroup]
+) -> Rule:
     raw, rid = _table_with_id(ctx, f"rules[{index}]", raw, _RULE_KEYS, "CN-CBA-TIME")
     if "kind" not in raw:
         raise ctx.fail("kind", "missing")
     kind = raw["kind"]
     if kind not in KINDS:
         raise ctx.fail("kind", f"unknown kind; expected one of {list(KINDS)}")
-    article, confidence = _source_fields(ctx, raw)
+    source = _source(ctx, raw)
     severity = raw.get("severity")
     if severity not in SEVERITIES:
         raise ctx.fail("severity", f"expected one of {list(SEVERITIES)}")
-    see_also = _str_list(ctx, "see_also", raw["see_also"]) if "see_also" in raw else ()
-    params = _parse_params(ctx, kind, raw.get("params", {}))
+    see_also = str_list(ctx, "see_also", raw["see_also"]) if "see_also" in raw else ()
+    params = parse_params(ctx, kind, raw.get("params", {}))
+    used: dict[str, PhraseGroup] = {}
+    for name in _GROUP_PARAMS:
+        for gid in params.get(name, ()):
+            if gid not in groups:
+                raise ctx.fail(f"params.{name}", f"unknown phrase group {gid!r}")
+            used[gid] = groups[gid]
+    start = day(ctx, "in_force_from", raw["in_force_from"]) if "in_force_from" in raw else None
+    until = day(ctx, "in_force_until", raw["in_force_until"]) if "in_force_until" in raw else None
+    if start and until and until < start:
+        raise ctx.fail("in_force_until", "earlier than in_force_from")
     return Rule(
         id=rid,
         kind=kind,
-        instrument=raw["instrument"],
-        article=article,
+        source=source,
         description_en=raw["description_en"],
         description_zh=raw["description_zh"],
-        source_url=raw["source_url"],
-        confidence=confidence,
         severity=severity,
         params=params,
         see_also=see_also,
         jurisdiction=jurisdiction,
+        in_force_from=start,
+        in_force_until=until,
+        groups=used,
     )
 
 
-def parse_rule_set(text: str, file: str) -> RuleSet:
-    """Parse and validate rule-set TOML ``text``; ``file`` is the name errors carry."""
-    ctx = _Ctx(file)
+def parse_rule_set(source_text: str, file: str) -> RuleSet:
+    """Parse and validate rule-set TOML ``source_text``; ``file`` is the name errors carry."""
+    ctx = Ctx(file)
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(source_text)
     except tomllib.TOMLDecodeError as exc:
         raise ctx.fail("-", f"not valid TOML: {exc}") from None
     for key in data:
@@ -439,20 +303,27 @@ def parse_rule_set(text: str, file: str) -> RuleSet:
     for key in ("jurisdiction", "name", "title_en", "title_zh"):
         if key not in data:
             raise ctx.fail(key, "missing")
-        _str(ctx, key, data[key])
+        text(ctx, key, data[key])
     tz = data.get("default_timezone")
     if tz is not None:
         try:
-            ZoneInfo(_str(ctx, "default_timezone", tz))
+            ZoneInfo(text(ctx, "default_timezone", tz))
         except (ZoneInfoNotFoundError, ValueError):
             raise ctx.fail("default_timezone", f"unknown IANA timezone {tz!r}") from None
+    groups = dict(shipped_groups())
+    own = parse_groups(ctx, data["groups"]) if "groups" in data else {}
+    for gid in own:
+        if gid in groups:
+            ctx.rule = f"groups.{gid}"
+            raise ctx.fail("-", "a shipped phrase group has this id; choose another")
+    groups.update(own)
     raw_rules = data.get("rules")
     if not isinstance(raw_rules, list) or not raw_rules:
         raise ctx.fail("rules", "expected at least one [[rules]] table")
     rules: list[Rule] = []
     seen: set[str] = set()
     for i, raw in enumerate(raw_rules):
-        rule = _parse_rule(ctx, i, raw, data["jurisdiction"])
+        rule = _parse_rule(ctx, i, raw, data["jurisdiction"], groups)
         if rule.id in seen:
             raise ctx.fail("id", "duplicate rule id")
         seen.add(rule.id)
@@ -490,14 +361,14 @@ def load_rule_file(path: str | Path) -> RuleSet:
     """Load a user's rule-set file; any problem is a ``FormatError`` naming the file."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        content = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise FormatError("rules.no_file", file=str(p)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise FormatError(
             "rules.bad_field", file=str(p), rule="-", field="-", detail=str(exc)
         ) from None
-    return parse_rule_set(text, str(p))
+    return parse_rule_set(content, str(p))
 
 
 def shipped_names() -> tuple[str, ...]:
@@ -524,15 +395,3 @@ def resolve_rule_sets(names: Iterable[str] = (), files: Iterable[str | Path] = (
     out = [shipped_rule_set(n.lower()) for n in names]
     out.extend(load_rule_file(f) for f in files)
     return out
-
-
-def default_rule_set_name(lang: str | None = None, tz: str | None = None) -> str:
-    """The set a bare ``check`` uses: from the timezone if it says where, else the language."""
-    if tz:
-        if tz.startswith("America/") or tz.startswith("US/") or tz == "Pacific/Honolulu":
-            return "us"
-        if tz in ("Europe/London", "Europe/Belfast", "GB"):
-            return "uk"
-        if tz in ("Asia/Shanghai", "Asia/Chongqing", "Asia/Urumqi", "PRC", "Asia/Harbin"):
-            return "cn"
-    return "cn" if lang == "zh" else "us"

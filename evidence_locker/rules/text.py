@@ -4,12 +4,9 @@ Content arrives in Simplified or Traditional Chinese, full-width or half-width f
 mixed with English in any case. Phrases and text go through the same ``normalise`` so a
 list written once in Simplified Chinese and lower case matches all of them.
 
-All phrases of all rules compile into one regular expression shaped like a trie
-(``打(?:死|断你的腿)``), made only of literals. Such a pattern lets the C regex engine
-skip, in one scan, every position whose character cannot start a phrase, and where one
-can, try one branch per character instead of every phrase; look-arounds in the pattern
-would turn the skip off. Word edges for ASCII phrases are checked in Python, only where
-something matched.
+All phrases of all rules go into one Aho–Corasick automaton, which finds every
+occurrence of every phrase in one scan of the text. Word edges for ASCII phrases are
+checked in Python, only where something matched.
 """
 
 from __future__ import annotations
@@ -51,7 +48,7 @@ def has_t2s() -> bool:
 
 
 def normalise(text: str) -> str:
-    """NFKC, case-fold, Traditional to Simplified (if available), collapse white space.
+    """NFKC, case-fold, Traditional to Simplified (if available), 您 as 你, collapse space.
 
     Pure ASCII text is already NFKC and case-folds like ``lower``, so it skips both
     Unicode steps; ``split``/``join`` collapses the same white space as ``\\s+``.
@@ -61,7 +58,9 @@ def normalise(text: str) -> str:
     out = unicodedata.normalize("NFKC", text).casefold()
     if _t2s is not None and not out.isascii() and not _traditional_chars().isdisjoint(out):
         out = _t2s(out)
-    return " ".join(out.split())
+    # The polite 您 and the plain 你 say the same to a phrase list: "联系您的家人" is
+    # "联系你的家人". Curly apostrophes become straight ones ("won’t", "you’ll").
+    return " ".join(out.replace("您", "你").replace("’", "'").split())
 
 
 def _is_word(ch: str) -> bool:
@@ -73,76 +72,53 @@ def _is_word(ch: str) -> bool:
     return ch in _WORD_CHARS
 
 
-def _trie_pattern(phrases: Iterable[str]) -> str:
-    """A regex matching exactly the phrases, longest first at any position.
-
-    Each trie node becomes a group of its children; a node that ends a phrase and has
-    children makes the group optional, and a greedy optional group tries the longer
-    phrase before settling for the shorter one.
-    """
-    root: dict[str, dict] = {}
-    for p in phrases:
-        node = root
-        for ch in p:
-            node = node.setdefault(ch, {})
-        node[""] = {}  # end of a phrase
-
-    def build(node: dict[str, dict]) -> str:
-        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
-        if not alts:
-            return ""
-        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-        if "" in node:
-            body = f"(?:{body})?"
-        return body
-
-    return build(root)
-
-
 class PhraseMatcher:
-    """Finds which of many phrases occur in a normalised text, in one regex scan.
+    """Finds which of many phrases occur in a normalised text, and where, in one pass.
 
-    The regex finds the leftmost position where any phrase starts, and there the
-    longest phrase; every shorter phrase that also starts there
-    is a prefix of it, so it comes from a table. The next search starts one character
-    further on, so overlapping phrases and phrases inside others are found too.
+    An Aho–Corasick automaton (``pyahocorasick``, in C) reports every occurrence of
+    every phrase, overlapping and nested ones included, in one scan of the text
+    whatever the number of phrases. Word edges for ASCII phrases are checked here,
+    only where something matched.
     """
 
     def __init__(self, phrases: Iterable[str]) -> None:
+        import ahocorasick
+
         norm = {normalise(p) for p in phrases}
         norm.discard("")
         self.phrases: frozenset[str] = frozenset(norm)
-        ordered = sorted(norm, key=lambda p: (-len(p), p))
-        # phrase -> every phrase that is a prefix of it (itself included), each with
-        # whether it must end at a word edge (it ends in an ASCII letter or digit).
-        self._at: dict[str, tuple[tuple[str, int, bool], ...]] = {
-            p: tuple((q, len(q), _is_word(q[-1])) for q in ordered if p.startswith(q))
-            for p in ordered
-        }
-        # All phrases sharing a first character share whether they need a left edge.
-        self._left: dict[str, bool] = {p: _is_word(p[0]) for p in ordered}
-        self._regex = re.compile(_trie_pattern(ordered)) if ordered else None
+        self._automaton = None
+        if norm:
+            automaton = ahocorasick.Automaton()
+            for p in norm:
+                # (phrase, length, must start at a word edge, must end at one)
+                automaton.add_word(p, (p, len(p), _is_word(p[0]), _is_word(p[-1])))
+            automaton.make_automaton()
+            self._automaton = automaton
 
     def find(self, normalised_text: str) -> set[str]:
         """The phrases present in ``normalised_text`` (already passed through ``normalise``)."""
-        hits: set[str] = set()
-        if self._regex is None or not normalised_text:
+        return set(self.find_all(normalised_text))
+
+    def find_all(self, normalised_text: str) -> dict[str, list[int]]:
+        """Each phrase present in ``normalised_text`` with the positions where it starts
+        (ascending): what nesting and negation need to judge each occurrence."""
+        hits: dict[str, list[int]] = {}
+        if self._automaton is None or not normalised_text:
             return hits
         text = normalised_text
-        n = len(text)
-        search = self._regex.search
-        at, left = self._at, self._left
-        m = search(text)
-        while m is not None:
-            i = m.start()
-            p = m.group()
-            if not (left[p] and i and text[i - 1] in _WORD_CHARS):
-                for q, length, right in at[p]:
-                    j = i + length
-                    if right and j < n and text[j] in _WORD_CHARS:
-                        continue
-                    hits.add(q)
-            m = search(text, i + 1)
+        last = len(text) - 1
+        for end, (p, length, left, right) in self._automaton.iter(text):
+            i = end - length + 1
+            if left and i and text[i - 1] in _WORD_CHARS:
+                continue
+            if right and end < last and text[end + 1] in _WORD_CHARS:
+                continue
+            got = hits.get(p)
+            if got is None:
+                hits[p] = [i]
+            else:
+                got.append(i)
         return hits
 
 

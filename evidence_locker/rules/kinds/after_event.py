@@ -1,0 +1,123 @@
+"""Contacts after a logged event that should have stopped them.
+
+A request to stop, a dispute until verification, notice of a lawyer, a breathing space
+for its 60 days: each opens a period during which contacts are flagged. What the event
+concerns is the rule's ``scope``: the organisation it names, that organisation's
+institution (creditor with its agencies), the debt, or everyone (a moratorium). A
+request that names no organisation is not applied to all of them: the report asks
+which. A rule that needs a written request reports an oral one as a note instead.
+Contacts whose content shows they are what the source still allows (a letter
+confirming that collection stops, a statutory notice) are not flagged.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from evidence_locker.rules.context import Context, group_phrases
+from evidence_locker.rules.finding import Hit
+from evidence_locker.rules.kinds.base import (
+    Maker,
+    channel_names,
+    event_names,
+    in_force,
+    templates,
+    who,
+)
+from evidence_locker.rules.prepare import Item, Prepared
+from evidence_locker.rules.ruleset import Rule
+
+_DAY_US = 86_400_000_000
+_ALL = "*"
+
+
+class _Period:
+    __slots__ = ("end", "ev", "start")
+
+    def __init__(self, ev: Item, start: int, end: int | None) -> None:
+        self.ev, self.start, self.end = ev, start, end
+
+    def covers(self, it: Item) -> bool:
+        if not (it.time_known and self.ev.time_known):
+            # Only the day is known on one side: judge by days, the same day is unclear.
+            if it.day <= self.ev.day:
+                return False
+            return self.end is None or it.us <= self.end
+        return it.us > self.start and (self.end is None or it.us <= self.end)
+
+
+def _scope_key(scope: str, it: Item) -> str:
+    if scope == "all":
+        return _ALL
+    if scope == "organisation":
+        return it.org
+    if scope == "debt":
+        return it.debt
+    return it.inst
+
+
+def _periods(rule: Rule, prep: Prepared, ctx: Context) -> dict[str, list[_Period]]:
+    """Per scope key, the periods the rule's events open (in time order)."""
+    p = rule.params
+    scope, grace = p["scope"], p["grace_days"] * _DAY_US
+    lasts = p["lasts_days"] * _DAY_US if p["lasts_days"] else None
+    starts, ends = p["events"], p["ended_by"]
+    periods: dict[str, list[_Period]] = defaultdict(list)
+    for ev in prep.events:
+        kind = ev.rec.event
+        if kind not in starts and kind not in ends:
+            continue
+        key = _scope_key(scope, ev)
+        if not key:
+            if kind in starts:
+                ctx.notes.no_org[ev.rid] = (event_names(kind), ev.date_s)
+            continue
+        open_ = periods[key][-1] if periods[key] else None
+        if kind in ends:
+            if open_ is not None and (open_.end is None or open_.end > ev.us):
+                open_.end = ev.us
+            continue
+        if p["written"] and not ev.written:
+            ctx.notes.oral[ev.rid] = (rule, channel_names(ev.channel), ev.date_s)
+            continue
+        if open_ is not None and (open_.end is None or open_.end > ev.us):
+            continue  # already stopped: the first request counts
+        end = ev.us + lasts if lasts is not None else None
+        periods[key].append(_Period(ev, ev.us + grace, end))
+    return periods
+
+
+def check_after_event(rule: Rule, prep: Prepared, ctx: Context) -> list[Hit]:
+    p = rule.params
+    periods = _periods(rule, prep, ctx)
+    if not periods:
+        return []
+    allowed = group_phrases(rule.groups[g] for g in p["allowed_groups"])
+    matcher = ctx.other_matcher
+    everyone = periods.get(_ALL, [])
+    make = Maker(rule, prep)
+    tpl_en, tpl_zh = templates("rules.reason.after_event")
+    hits: list[Hit] = []
+    for it in in_force(rule, prep.select(p["channels"], p["directions"], None), ctx):
+        key = _scope_key(p["scope"], it)
+        found = next((pr for pr in (*periods.get(key, ()), *everyone) if pr.covers(it)), None)
+        if found is None:
+            continue
+        has_text = allowed and (it.rec.content or it.rec.subject)
+        if has_text and not allowed.isdisjoint(matcher.find_all(it.text())):
+            continue  # a notice the source allows after the event
+        ev = found.ev
+        assert ev.rec.event is not None
+        ev_en, ev_zh = event_names(ev.rec.event)
+        ch_en, ch_zh = channel_names(it.channel)
+        who_en, who_zh = who("organisation", prep.name(it.org) or "")
+        args = {"event_date": ev.date_s, "when": it.when_s}
+        en = tpl_en.format(event=ev_en, channel=ch_en, who_en=who_en, **args)
+        zh = tpl_zh.format(event=ev_zh, channel=ch_zh, who_zh=who_zh, **args)
+        if p["ended_by"]:
+            until_en, until_zh = event_names(next(iter(sorted(p["ended_by"]))))
+            en += templates("rules.reason.until")[0].format(until=until_en)
+            zh += templates("rules.reason.until")[1].format(until=until_zh)
+        # The event record is evidence too: list it after the contact.
+        hits.append(make.one(it, en, zh, extra=(ev.rid,)))
+    return hits

@@ -1,0 +1,149 @@
+"""What every rule kind uses: words from the locale, hits, and the in-force window."""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
+from datetime import date, datetime, time
+from functools import cache, lru_cache
+from operator import attrgetter
+from typing import Any
+
+from evidence_locker.locale.messages import catalog, t
+from evidence_locker.rules.context import Context
+from evidence_locker.rules.finding import Hit
+from evidence_locker.rules.prepare import Item, Prepared
+from evidence_locker.rules.ruleset import Rule
+
+
+def both(key: str, **params: Any) -> tuple[str, str]:
+    return t(key, "en", **params), t(key, "zh", **params)
+
+
+@cache
+def templates(key: str) -> tuple[str, str]:
+    """The raw en and zh message templates, looked up once (findings are made in bulk)."""
+    texts = catalog()[key]
+    return texts["en"], texts.get("zh", texts["en"])
+
+
+@cache
+def channel_names(channel: str) -> tuple[str, str]:
+    return both(f"rules.channel.{channel}")
+
+
+@cache
+def event_names(event: str) -> tuple[str, str]:
+    return both(f"rules.event.{event}")
+
+
+@lru_cache(maxsize=4096)
+def who(kind: str, x: str) -> tuple[str, str]:
+    """`` by XX银行`` / ``XX银行的`` for the organisation or number a figure is about."""
+    if not x:
+        return "", ""
+    return both(f"rules.who.{kind}", x=x)
+
+
+def ordinal_en(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def clock(value: time) -> str:
+    return value.strftime("%H:%M:%S" if value.second else "%H:%M")
+
+
+def date_of(day: int) -> str:
+    return datetime.fromordinal(day).date().isoformat()
+
+
+def _ordinal(d: date | None) -> int | None:
+    return d.toordinal() if d is not None else None
+
+
+def in_force_span(rule: Rule, items: list[Item], ctx: Context) -> tuple[int, int]:
+    """The slice of ``items`` (in time order) whose day, on the debtor's clock, falls
+    while the rule's source was in force; the others are counted for the report's
+    note, not judged."""
+    lo, hi = _ordinal(rule.in_force_from), _ordinal(rule.in_force_until)
+    if lo is None and hi is None:
+        return 0, len(items)
+    start = bisect_left(items, lo, key=_day) if lo is not None else 0
+    end = bisect_right(items, hi, key=_day) if hi is not None else len(items)
+    if start or end != len(items):
+        ctx.notes.skip_not_in_force(rule, map(_rid, items[:start] + items[end:]))
+    return start, end
+
+
+def in_force(rule: Rule, items: list[Item], ctx: Context) -> list[Item]:
+    """``items`` cut to ``in_force_span``."""
+    start, end = in_force_span(rule, items, ctx)
+    return items if (start, end) == (0, len(items)) else items[start:end]
+
+
+def day_in_force(rule: Rule, day: int) -> bool:
+    lo, hi = _ordinal(rule.in_force_from), _ordinal(rule.in_force_until)
+    return (lo is None or day >= lo) and (hi is None or day <= hi)
+
+
+class Maker:
+    """Builds one rule's hits; the rule's fixed fields are looked up once."""
+
+    __slots__ = ("prep", "rule", "severity")
+
+    def __init__(self, rule: Rule, prep: Prepared) -> None:
+        self.rule = rule
+        self.prep = prep
+        self.severity = rule.severity
+
+    def one(
+        self,
+        it: Item,
+        en: str,
+        zh: str,
+        *,
+        severity: str | None = None,
+        score: float = 1.0,
+        extra: Iterable[str] = (),
+    ) -> Hit:
+        """A hit about one record (and, for events, the records that started it)."""
+        records = (it.rid, *(r for r in extra if r != it.rid))
+        return Hit(
+            self.rule,
+            it.rid,
+            records,
+            it.us,
+            it.iso,
+            en,
+            zh,
+            severity or self.severity,
+            score,
+            self.prep.name(it.inst),
+        )
+
+    def many(
+        self, items: list[Item], anchor: str, en: str, zh: str, *, score: float, org: str
+    ) -> Hit:
+        """A hit about a group of records (frequency rules), anchored on the group."""
+        first = min(items, key=_item_us)
+        return Hit(
+            self.rule,
+            anchor,
+            tuple(dict.fromkeys(i.rid for i in items)),
+            first.us,
+            first.iso,
+            en,
+            zh,
+            self.severity,
+            score,
+            self.prep.name(org),
+        )
+
+
+def _item_us(it: Item) -> int:
+    return it.us
+
+
+_day = attrgetter("day")
+_rid = attrgetter("rid")

@@ -1,0 +1,206 @@
+"""Weighted words in the content: threats, fake legal process, telling others.
+
+All phrase rules share the run's one matcher and one pass per record. For each rule a
+phrase counts once, and only where some occurrence of it is
+
+* not inside a longer phrase of the same rule (爆通讯录 counts, the 通讯录 inside it
+  does not; 刑事责任 counts once, not again as 刑事),
+* not inside a benign collocation of its group ("请放心并注意安全"),
+* not negated ("you will not be arrested", "我们不会联系您的紧急联系人").
+
+A rule's score is the sum of the weights of the phrases that count; a score of at least
+``min_score`` makes a hit with the severity the rule declares. Messages repeat
+(templates with a different amount), so verdicts are cached by a position-free summary
+of what was found.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+
+from evidence_locker.rules import screenshots
+from evidence_locker.rules.context import Context
+from evidence_locker.rules.finding import Hit
+from evidence_locker.rules.kinds.base import Maker, templates
+from evidence_locker.rules.negation import is_negated, may_negate
+from evidence_locker.rules.prepare import CONTENT, Item, Prepared
+from evidence_locker.rules.ruleset import Rule
+from evidence_locker.rules.text import PhraseMatcher, normalise
+
+# phrase -> per distinct occurrence: (longer phrases found around it, negated)
+Summary = frozenset[tuple[str, frozenset[tuple[frozenset[str], bool]]]]
+
+
+class _Table:
+    """One phrase rule's normalised phrases: weight and group label, and what cancels."""
+
+    __slots__ = ("benign", "labels", "phrases", "weights")
+
+    def __init__(self, rule: Rule) -> None:
+        p = rule.params
+        self.weights: dict[str, float] = {}
+        self.labels: dict[str, tuple[str, str]] = {}
+        own = (p["category_en"], p["category_zh"])
+        sources = [(g.phrases, (g.label_en, g.label_zh)) for g in _groups(rule)]
+        sources.append((p["phrases"], own))
+        for phrases, label in sources:
+            for phrase, weight in phrases.items():
+                norm = normalise(phrase)
+                if norm and weight > self.weights.get(norm, 0.0):
+                    self.weights[norm] = weight
+                    self.labels[norm] = label
+        self.phrases = frozenset(self.weights)
+        self.benign = frozenset(normalise(b) for g in _groups(rule) for b in g.benign) - {""}
+
+
+def _groups(rule: Rule) -> list:
+    return [rule.groups[g] for g in rule.params["groups"]]
+
+
+_PLAIN = frozenset({(frozenset(), False)})  # one occurrence, alone and not negated
+
+
+def summarise(
+    text: str, occ: Mapping[str, list[int]], wanted: frozenset[str], supers: Mapping[str, tuple]
+) -> Summary:
+    """What was found, without positions: for each wanted phrase, its occurrences as
+    (longer phrases found around it, negated)."""
+    negatable = may_negate(text)
+    if not negatable and not any(q in occ for p in occ for q in supers.get(p, ())):
+        # Nothing nested, nothing negated (most messages): the phrases alone.
+        return frozenset((p, _PLAIN) for p in occ if p in wanted)
+    out = []
+    for p, starts in occ.items():
+        if p not in wanted:
+            continue
+        n = len(p)
+        outer = [q for q in supers.get(p, ()) if q in occ]
+        kinds = set()
+        for s in starts:
+            around = frozenset(
+                q for q in outer if any(qs <= s and s + n <= qs + len(q) for qs in occ[q])
+            )
+            kinds.add((around, negatable and is_negated(text, s, p)))
+        out.append((p, frozenset(kinds)))
+    return frozenset(out)
+
+
+def counted(summary: Summary, phrases: frozenset[str], cancel: frozenset[str]) -> list[str]:
+    """The phrases of ``phrases`` with an occurrence that is neither negated nor inside
+    a longer phrase of ``phrases`` or a phrase of ``cancel``."""
+    blockers = phrases | cancel
+    return [
+        p
+        for p, kinds in summary
+        if p in phrases and any(not neg and blockers.isdisjoint(around) for around, neg in kinds)
+    ]
+
+
+def superstrings(phrases: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """phrase -> the longer phrases that contain it (those can hide it)."""
+    by_len = sorted(phrases, key=len)
+    out: dict[str, tuple[str, ...]] = {}
+    for i, p in enumerate(by_len):
+        longer = tuple(q for q in by_len[i + 1 :] if len(q) > len(p) and p in q)
+        if longer:
+            out[p] = longer
+    return out
+
+
+def check_phrases(rules: list[Rule], prep: Prepared, ctx: Context) -> list[Hit]:
+    """All phrase rules together: one pass per record and field set."""
+    if not rules:
+        return []
+    tables = [_Table(r) for r in rules]
+    makers = [Maker(r, prep) for r in rules]
+    every = frozenset().union(*(t.phrases | t.benign for t in tables))
+    supers = ctx.cache.get(("supers", every))
+    if supers is None:
+        supers = ctx.cache[("supers", every)] = superstrings(every)
+    by_fields: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for n, r in enumerate(rules):
+        by_fields[r.params["fields"]].append(n)
+    tpl = templates("rules.reason.phrases")
+    # Per rule: channels, directions and the days (ordinals) its source was in force.
+    limits = [
+        (
+            r.params["channels"],
+            r.params["directions"],
+            r.in_force_from.toordinal() if r.in_force_from else 0,
+            r.in_force_until.toordinal() if r.in_force_until else 10**7,
+        )
+        for r in rules
+    ]
+    hits: list[Hit] = []
+    matcher = ctx.matcher
+    for fields, idx in by_fields.items():
+        chans = frozenset().union(*(rules[n].params["channels"] for n in idx))
+        dirs = frozenset().union(*(rules[n].params["directions"] for n in idx))
+        wanted = frozenset().union(*(tables[n].phrases | tables[n].benign for n in idx))
+        verdicts: dict[Summary, list[tuple[int, str, str, float, list[str]]]] = {}
+        for it in prep.select(chans, dirs, None):
+            occ = it.hits(matcher, fields)
+            if not occ or wanted.isdisjoint(occ):
+                continue
+            summary = summarise(it.text(fields), occ, wanted, supers)
+            found = verdicts.get(summary)
+            if found is None:
+                found = verdicts[summary] = _verdicts(summary, idx, tables, rules, tpl)
+            for n, en, zh, score, phrases in found:
+                chan, direc, lo, hi = limits[n]
+                if it.channel not in chan or it.direction not in direc:
+                    continue
+                if it.day < lo or it.day > hi:
+                    ctx.notes.skip_not_in_force(rules[n], (it.rid,))
+                    continue
+                hit = makers[n].one(it, en, zh, score=score)
+                if it.rec.attachments and fields == CONTENT:
+                    hit = _screenshot(hit, it, phrases, matcher)
+                hits.append(hit)
+    return hits
+
+
+def _verdicts(
+    summary: Summary,
+    idx: list[int],
+    tables: list[_Table],
+    rules: list[Rule],
+    tpl: tuple[str, str],
+) -> list[tuple[int, str, str, float, list[str]]]:
+    """For one summary: each rule that scores enough, with its reasons, score and the
+    phrases that counted."""
+    out = []
+    for n in idx:
+        table = tables[n]
+        found = counted(summary, table.phrases, table.benign)
+        if not found:
+            continue
+        score = sum(table.weights[p] for p in found)
+        if score < rules[n].params["min_score"]:
+            continue
+        found.sort(key=lambda p: (-table.weights[p], p))
+        rp = rules[n].params
+        if rp["category_en"] and rp["category_zh"]:
+            labels = [(rp["category_en"], rp["category_zh"])]
+        else:
+            labels = list(dict.fromkeys(table.labels[p] for p in found))
+        en = tpl[0].format(
+            category="; ".join(lab[0] for lab in labels),
+            phrases=", ".join(f"“{p}”" for p in found),
+            score=f"{score:g}",
+        )
+        zh = tpl[1].format(
+            category="；".join(lab[1] for lab in labels),
+            phrases="、".join(f"“{p}”" for p in found),
+            score=f"{score:g}",
+        )
+        out.append((n, en, zh, score, found))
+    return out
+
+
+def _screenshot(hit: Hit, it: Item, phrases: list[str], matcher: PhraseMatcher) -> Hit:
+    """Name the screenshots a hit's phrases were read from (rules/screenshots.py)."""
+    rec = it.rec
+    typed = " ".join(x for x in (rec.subject, rec.content) if x)
+    return screenshots.mark(hit, rec, phrases, typed, lambda text: matcher.find(normalise(text)))

@@ -1,0 +1,218 @@
+"""Signs of a fake collector that public guides name.
+
+A sender that is not an official number of the organisation it claims (only when the
+user listed that organisation's numbers), links, short links, links to a look-alike of
+the organisation's web site, demands to pay into a personal account or a named
+person's bank card ("指定账户：张三 6228…"), and payment methods scammers prefer (gift
+cards, wire transfers, cryptocurrency: the FTC's red flags). The records that show any
+sign are found once per run; each scam rule (one per rule set) keeps the signs its
+``checks`` ask for.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from evidence_locker.rules.context import Context, group_phrases
+from evidence_locker.rules.finding import Hit
+from evidence_locker.rules.kinds.base import Maker, both, day_in_force, templates
+from evidence_locker.rules.kinds.phrases import counted, summarise
+from evidence_locker.rules.numbers import OfficialContacts
+from evidence_locker.rules.prepare import Item, Prepared
+from evidence_locker.rules.ruleset import Rule
+from evidence_locker.rules.text import link_host, normalise
+
+SEVERITY = {
+    "unofficial_sender": "medium",
+    "links": "low",
+    "short_links": "medium",
+    "lookalike_link": "high",
+    "personal_account": "high",
+    "personal_payee": "high",
+    "unusual_payment": "high",
+}
+SCORE = {
+    "unofficial_sender": 2.0,
+    "links": 1.0,
+    "short_links": 2.0,
+    "lookalike_link": 3.0,
+    "personal_account": 3.0,
+    "personal_payee": 3.0,
+    "unusual_payment": 3.0,
+}
+_RANK = {"low": 1, "medium": 2, "high": 3}
+
+# A payee named as a person (2-4 Han characters, or two Latin names) after a payee
+# label, with a bank card or account number (12+ digits) in the same message.
+_PAYEE_LABELS = re.compile("户名|收款|账户|持卡人|account name|payee|beneficiary")
+_PAYEE = re.compile(
+    r"(?:收款人|收款户名|收款账户|指定账户|账户名|开户名|户名|持卡人)\s*[:：]?\s*"
+    r"([\u4e00-\u9fff]{2,4})(?![\u4e00-\u9fff])"
+    r"|(?:account name|payee|beneficiary)\s*:?\s*([a-z]+ [a-z]+)\b"
+)
+_CARD = re.compile(r"(?<!\d)\d(?:[ -]?\d){11,18}(?!\d)")
+_NOT_A_PERSON = ("公司", "银行", "集团", "中心", "有限", "机构", "分行", "支行")
+_MISSING: Any = object()
+
+
+def _payee(text: str) -> str | None:
+    if _PAYEE_LABELS.search(text) is None or not _CARD.search(text):
+        return None
+    for m in _PAYEE.finditer(text):
+        name = m.group(1) or m.group(2)
+        if name and not any(w in name for w in _NOT_A_PERSON):
+            return name
+    return None
+
+
+@lru_cache(maxsize=8192)
+def _sign_text(kind: str, params: tuple[tuple[str, str], ...]) -> tuple[str, str]:
+    """One sign's words in en and zh; signs repeat (same sender, same link) across records."""
+    return both(f"rules.scam.{kind}", **dict(params))
+
+
+class _Signs:
+    """Every sign a record shows, for any scam rule of the run (found once)."""
+
+    __slots__ = ("account", "links", "lookalike", "payee", "payment", "unofficial")
+
+    def __init__(
+        self,
+        unofficial: bool,
+        links: list[str],
+        lookalike: tuple[str, str] | None,
+        account: list[str],
+        payee: str | None,
+        payment: list[str],
+    ) -> None:
+        self.unofficial = unofficial
+        self.links = links
+        self.lookalike = lookalike  # (link, official domain)
+        self.account = account
+        self.payee = payee
+        self.payment = payment
+
+
+def _candidates(rule: Rule, prep: Prepared, ctx: Context) -> list[tuple[Item, _Signs]]:
+    p = rule.params
+    account = group_phrases(rule.groups[g] for g in p["account_groups"]) | frozenset(
+        normalise(x) for x in p["personal_account_phrases"]
+    )
+    payment = group_phrases(rule.groups[g] for g in p["payment_groups"])
+    key = ("scam", p["channels"], p["directions"], account, payment)
+    got = ctx.cache.get(key)
+    if got is not None:
+        return got
+    wanted = account | payment
+    official, matcher = ctx.official, ctx.matcher
+    senders: dict[tuple[str, str], bool] = ctx.cache.setdefault("senders", {})
+    entries: dict[str, OfficialContacts | None] = {}
+    got = []
+    for it in prep.select(p["channels"], p["directions"], None):
+        rec = it.rec
+        unofficial = False
+        entry = None
+        if official is not None and it.org:
+            entry = entries.get(it.org, _MISSING)
+            if entry is _MISSING:
+                entry = entries[it.org] = official.for_key(it.org)
+            if entry is not None and rec.address:
+                ok = senders.get((it.org, rec.address))
+                if ok is None:
+                    judged = entry.email_domains if "@" in rec.address else entry.numbers
+                    ok = not judged or entry.is_official(rec.address)
+                    senders[(it.org, rec.address)] = ok
+                unofficial = not ok
+        links: list[str] = []
+        lookalike = None
+        account_found: list[str] = []
+        payment_found: list[str] = []
+        payee = None
+        if rec.content or rec.subject:
+            text = it.text()
+            if "." in text:
+                links = it.links()
+                if links and entry is not None:
+                    links = [x for x in links if not entry.owns_host(link_host(x))]
+                    for x in links:
+                        domain = entry.imitated_by(link_host(x))
+                        if domain:
+                            lookalike = (x, domain)
+                            break
+            occ = it.hits(matcher)
+            if occ and not wanted.isdisjoint(occ):
+                summary = summarise(text, occ, wanted, {})
+                account_found = sorted(counted(summary, account, frozenset()))
+                payment_found = sorted(counted(summary, payment, frozenset()))
+            payee = _payee(text)
+        if unofficial or links or account_found or payee or payment_found:
+            signs = _Signs(unofficial, links, lookalike, account_found, payee, payment_found)
+            got.append((it, signs))
+    ctx.cache[key] = got
+    return got
+
+
+def check_scam_signs(rule: Rule, prep: Prepared, ctx: Context) -> list[Hit]:
+    p = rule.params
+    checks = p["checks"]
+    short = set(p["short_domains"])
+    make = Maker(rule, prep)
+    tpl_en, tpl_zh = templates("rules.reason.scam")
+    verdicts: dict[tuple, tuple[str, str, str, float]] = ctx.cache.setdefault("scam_verdicts", {})
+    hits: list[Hit] = []
+    for it, s in _candidates(rule, prep, ctx):
+        signs: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+        if s.unofficial and "unofficial_sender" in checks:
+            rec = it.rec
+            org = rec.organisation or prep.name(it.org) or ""
+            signs.append(("unofficial_sender", (("address", rec.address or ""), ("org", org))))
+        if s.lookalike and "lookalike_link" in checks:
+            signs.append(("lookalike_link", (("link", s.lookalike[0]), ("domain", s.lookalike[1]))))
+        elif s.links:
+            shorts = [x for x in s.links if link_host(x) in short]
+            if shorts and "short_links" in checks:
+                signs.append(("short_links", (("link", shorts[0]),)))
+            elif "links" in checks:
+                signs.append(("links", (("link", s.links[0]),)))
+        if s.account and "personal_account" in checks:
+            signs.append(("personal_account", (("phrases", ", ".join(s.account)),)))
+        if s.payee and "personal_payee" in checks:
+            signs.append(("personal_payee", (("payee", s.payee),)))
+        if s.payment and "unusual_payment" in checks:
+            signs.append(("unusual_payment", (("phrases", ", ".join(s.payment)),)))
+        if not signs:
+            continue
+        if not day_in_force(rule, it.day):
+            ctx.notes.skip_not_in_force(rule, (it.rid,))
+            continue
+        key = tuple(signs)
+        verdict = verdicts.get(key)
+        if verdict is None:
+            verdict = verdicts[key] = _verdict(signs, tpl_en, tpl_zh)
+        en, zh, severity, score = verdict
+        hits.append(make.one(it, en, zh, severity=severity, score=score))
+    return hits
+
+
+def _verdict(
+    signs: list[tuple[str, tuple[tuple[str, str], ...]]], tpl_en: str, tpl_zh: str
+) -> tuple[str, str, str, float]:
+    """Reasons, severity and score for one combination of signs: the worst sign sets
+    the severity (a lone link is low; a personal payee is high)."""
+    en_parts, zh_parts = [], []
+    sev, score = "low", 0.0
+    for kind, params in signs:
+        en, zh = _sign_text(kind, params)
+        en_parts.append(en)
+        zh_parts.append(zh)
+        if _RANK[SEVERITY[kind]] > _RANK[sev]:
+            sev = SEVERITY[kind]
+        score += SCORE[kind]
+    return (
+        tpl_en.format(signs="; ".join(en_parts)),
+        tpl_zh.format(signs="；".join(zh_parts)),
+        sev,
+        score,
+    )

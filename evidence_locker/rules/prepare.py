@@ -1,0 +1,352 @@
+"""Records prepared once for every rule: local clock, day, who the contact is from.
+
+The engine turns each record into an ``Item``: its time on the debtor's clock (day,
+seconds since local midnight), its outcome as the rules read it (a call with a
+duration was answered), and three keys saying whose contact it is:
+
+* ``org``: the organisation as logged (compared loosely), or, for a number logged
+  without one, the organisation the same number was logged with elsewhere;
+* ``inst``: the institution: the creditor of the record's case, or the creditor an
+  agency works for (an organisation seen on a case's records), else ``org``. The
+  national standard limits an institution *together with* its agencies;
+* ``debt``: the case (US rules count per debt), else ``inst``.
+
+Records are bucketed by channel, direction and outcome so each rule touches only the
+records it can concern; nothing is quadratic.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta, tzinfo
+from operator import attrgetter
+
+from evidence_locker.model import Case, Record
+from evidence_locker.rules import screenshots
+from evidence_locker.rules.numbers import org_key
+from evidence_locker.rules.text import PhraseMatcher, find_links, normalise
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_US = timedelta(microseconds=1)
+CONTENT = ("subject", "content")  # the fields phrase and scam rules read by default
+UNKNOWN_ORG = ""  # the key of contacts whose organisation nobody logged
+WRITTEN = frozenset({"letter", "email", "sms", "message"})
+_NONE: dict[str, list[int]] = {}
+
+
+class Item:
+    """A record with the figures every rule needs, computed once."""
+
+    __slots__ = (
+        "_date",
+        "_hits",
+        "_iso",
+        "_links",
+        "_more",
+        "_text",
+        "_time",
+        "channel",
+        "day",
+        "debt",
+        "direction",
+        "inst",
+        "local",
+        "org",
+        "outcome",
+        "rec",
+        "rid",
+        "sod",
+        "time_known",
+        "us",
+    )
+
+    def __init__(self, rec: Record, zone: tzinfo | None) -> None:
+        self.rec = rec
+        self.rid = rec.record_id
+        occurred = rec.occurred_at
+        # Exact microseconds since the epoch: aware datetimes subtract in UTC.
+        self.us = (occurred - _EPOCH) // _ONE_US
+        # No zone: the record is read on the offset it was logged with.
+        local = occurred.astimezone(zone) if zone is not None else occurred
+        self.local = local
+        self.day = local.toordinal()
+        self.sod = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
+        self.time_known = rec.time_known
+        # The enums are StrEnums: they compare and hash as their values.
+        self.channel = rec.channel
+        self.direction = rec.direction
+        outcome = rec.outcome
+        if outcome is not None:
+            self.outcome = outcome
+        else:  # a call that lasted was answered, whatever the user left out
+            self.outcome = "connected" if (rec.duration_s or 0) > 0 else "unknown"
+        self.org = self.inst = self.debt = UNKNOWN_ORG
+        self._date: str | None = None
+        self._time: str | None = None
+        self._iso: str | None = None
+        self._text: str | None = None
+        self._hits: dict[str, list[int]] | None = None
+        self._links: list[str] | None = None
+        self._more: dict[tuple[str, ...], tuple[str, dict[str, list[int]] | None]] | None = None
+
+    # Formatting and normalising are the costly parts of a finding; each record does
+    # them at most once however many rules look at it.
+    @property
+    def date_s(self) -> str:
+        d = self._date
+        if d is None:
+            d = self._date = self.local.date().isoformat()
+        return d
+
+    @property
+    def time_s(self) -> str:
+        s = self._time
+        if s is None:
+            local = self.local
+            if not self.time_known:
+                s = ""
+            elif local.second or local.microsecond:
+                s = f"{local.hour:02d}:{local.minute:02d}:{local.second:02d}"
+            else:
+                s = f"{local.hour:02d}:{local.minute:02d}"
+            self._time = s
+        return s
+
+    @property
+    def when_s(self) -> str:
+        """``2025-02-09 22:47``, or the day alone when the time is unknown."""
+        t = self.time_s
+        return f"{self.date_s} {t}" if t else self.date_s
+
+    @property
+    def iso(self) -> str:
+        s = self._iso
+        if s is None:
+            s = self._iso = self.local.isoformat()
+        return s
+
+    @property
+    def written(self) -> bool:
+        return self.channel in WRITTEN
+
+    def text(self, fields: tuple[str, ...] = CONTENT) -> str:
+        """The normalised text of ``fields``, computed once per record and field set."""
+        if fields == CONTENT:
+            got = self._text
+            if got is None:
+                rec = self.rec
+                s, c = rec.subject, rec.content
+                raw = f"{s} {c}" if s and c else (s or c or "")
+                if rec.attachments:  # text read from its screenshots (rules/screenshots.py)
+                    raw = screenshots.with_read_text(raw, rec)
+                got = self._text = normalise(raw) if raw else ""
+            return got
+        return self._other(fields, None)[0]
+
+    def hits(
+        self, matcher: PhraseMatcher, fields: tuple[str, ...] = CONTENT
+    ) -> dict[str, list[int]]:
+        """Phrases of the run's one matcher in ``fields`` with their start positions,
+        found once (read only)."""
+        if fields == CONTENT:
+            got = self._hits
+            if got is None:
+                text = self.text()
+                got = self._hits = matcher.find_all(text) if text else _NONE
+            return got
+        found = self._other(fields, matcher)[1]
+        assert found is not None
+        return found
+
+    def _other(
+        self, fields: tuple[str, ...], matcher: PhraseMatcher | None
+    ) -> tuple[str, dict[str, list[int]] | None]:
+        """Text and hits for a field set other than subject + content (rare)."""
+        more = self._more
+        if more is None:
+            more = self._more = {}
+        got = more.get(fields)
+        if got is None:
+            parts = [getattr(self.rec, f) for f in fields]
+            got = more[fields] = (normalise(" ".join(x for x in parts if x)), None)
+        if matcher is not None and got[1] is None:
+            hits = matcher.find_all(got[0]) if got[0] else _NONE
+            got = more[fields] = (got[0], hits)
+        return got
+
+    def links(self) -> list[str]:
+        got = self._links
+        if got is None:
+            got = self._links = find_links(self.text())
+        return got
+
+
+_US = attrgetter("us")
+_RID = attrgetter("rid")
+
+
+def _sort_items(items: list[Item]) -> None:
+    """Time order, and record-id order among equal times (so output never depends on
+    input order). Sorting on the integer time alone and then fixing the short runs of
+    equal times is about three times faster than sorting on (time, id) pairs."""
+    items.sort(key=_US)
+    us = [it.us for it in items]
+    k, n = 1, len(us)
+    while k < n:
+        if us[k] != us[k - 1]:
+            k += 1
+            continue
+        start = k - 1
+        while k < n and us[k] == us[start]:
+            k += 1
+        items[start:k] = sorted(items[start:k], key=_RID)
+
+
+class Prepared:
+    """All records in time order, whose they are, and buckets to select them quickly."""
+
+    def __init__(
+        self,
+        records: Iterable[Record],
+        zone: tzinfo | None,
+        tz_name: str,
+        cases: Mapping[str, Case] | None = None,
+    ) -> None:
+        items = [Item(r, zone) for r in records]
+        _sort_items(items)
+        self.items = items
+        self.tz_name = tz_name
+        self.names: dict[str, str] = {}  # key -> the name as the user first wrote it
+        _assign_parties(items, cases or {}, self.names)
+        self.events: list[Item] = []
+        # Contacts the user marked as reported by someone else: few, kept apart so the
+        # third-party rules need not visit every record.
+        self.reported: list[Item] = []
+        buckets: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+        for n, it in enumerate(items):
+            if it.rec.event is not None:
+                # A logged event (the user's letter) is not a contact by the collector.
+                self.events.append(it)
+            else:
+                buckets[(it.channel, it.direction, it.outcome)].append(n)
+                if it.rec.third_party:
+                    self.reported.append(it)
+        self._buckets = dict(buckets)
+        self._cache: dict[tuple, list[Item]] = {}
+        self._sods: dict[tuple, tuple[list[Item], list[float], list[str]]] = {}
+
+    def name(self, key: str) -> str | None:
+        """The display name of an organisation or institution key (None: not logged)."""
+        return self.names.get(key) if key else None
+
+    def select(
+        self,
+        channels: frozenset[str],
+        directions: frozenset[str],
+        outcomes: frozenset[str] | None = None,
+    ) -> list[Item]:
+        """Contact records (no events) of the given channels, directions and outcomes."""
+        key = (channels, directions, outcomes)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        idx: list[int] = []
+        for (c, d, o), lst in self._buckets.items():
+            if c in channels and d in directions and (outcomes is None or o in outcomes):
+                idx.extend(lst)
+        idx.sort()
+        items = self.items
+        out = [items[i] for i in idx]
+        self._cache[key] = out
+        return out
+
+    def _timed(
+        self, channels: frozenset[str], directions: frozenset[str], outcomes: frozenset[str]
+    ) -> tuple[list[Item], list[float], list[str]]:
+        key = (channels, directions, outcomes)
+        got = self._sods.get(key)
+        if got is None:
+            items = self.select(channels, directions, outcomes)
+            unknown = [it.rid for it in items if not it.time_known]
+            if unknown:
+                items = [it for it in items if it.time_known]
+            got = self._sods[key] = (items, [it.sod for it in items], unknown)
+        return got
+
+    def seconds_of_day(
+        self, channels: frozenset[str], directions: frozenset[str], outcomes: frozenset[str]
+    ) -> tuple[list[Item], list[float]]:
+        """The selected records whose time of day is known, and their local seconds since
+        midnight as a plain list that quiet-hours rules scan in a comprehension (several
+        rules share it)."""
+        items, sods, _ = self._timed(channels, directions, outcomes)
+        return items, sods
+
+    def time_unknown(
+        self, channels: frozenset[str], directions: frozenset[str], outcomes: frozenset[str]
+    ) -> list[str]:
+        """The selected records that have a day but no time (left out of quiet hours)."""
+        return self._timed(channels, directions, outcomes)[2]
+
+    def key(self, per: str, it: Item) -> str:
+        """The group a contact is counted in for ``per`` (see schema.PER)."""
+        if per == "institution":
+            return it.inst
+        if per == "debt":
+            return it.debt
+        if per == "organisation":
+            return it.org
+        if per == "address":
+            a = it.rec.address
+            return a.strip().casefold() if a else UNKNOWN_ORG
+        return ""
+
+
+def _assign_parties(items: list[Item], cases: Mapping[str, Case], names: dict[str, str]) -> None:
+    """Set each item's ``org``, ``inst`` and ``debt`` keys (see the module docstring)."""
+    creditor_of_case: dict[str, str] = {}
+    for cid, case in cases.items():
+        if case.creditor:
+            k = org_key(case.creditor)
+            creditor_of_case[cid] = k
+            names.setdefault(k, case.creditor)
+    org_of_name: dict[str | None, str] = {}
+    unnamed: list[Item] = []
+    for it in items:
+        name = it.rec.organisation
+        k = org_of_name.get(name)
+        if k is None:
+            k = org_of_name[name] = org_key(name)
+            if k:
+                names.setdefault(k, name or "")
+        it.org = it.inst = it.debt = k
+        if not k and it.rec.address:
+            unnamed.append(it)
+    if unnamed:
+        # A number logged without an organisation is that organisation's when every
+        # other record of the number names the same one.
+        wanted = {it.rec.address for it in unnamed}
+        by_address: dict[str, set[str]] = defaultdict(set)
+        for it in items:
+            if it.org and it.rec.address in wanted:
+                by_address[it.rec.address].add(it.org)
+        for it in unnamed:
+            known = by_address.get(it.rec.address or "")
+            if known and len(known) == 1:
+                it.org = it.inst = it.debt = next(iter(known))
+    if not creditor_of_case:
+        for it in items:
+            if it.rec.case_id:
+                it.debt = f"case:{it.rec.case_id}"
+        return
+    # An organisation that works for exactly one creditor belongs to its institution.
+    agency_of: dict[str, set[str]] = defaultdict(set)
+    for it in items:
+        if it.org and it.rec.case_id in creditor_of_case:
+            agency_of[it.org].add(creditor_of_case[it.rec.case_id])
+    creditor_of = {k: next(iter(v)) for k, v in agency_of.items() if len(v) == 1}
+    for it in items:
+        case_id = it.rec.case_id
+        it.inst = creditor_of_case.get(case_id or "") or creditor_of.get(it.org, it.org)
+        it.debt = f"case:{case_id}" if case_id else it.inst
