@@ -74,7 +74,7 @@ def fill(locker: Locker) -> None:
         )
         for i in range(3)
     )
-    locker.record_export(locker.head(), b"%PDF a dossier handed out")
+    locker.heads.record_export(locker.head(), b"%PDF a dossier handed out")
 
 
 def evidence(locker: Locker) -> dict[str, Any]:

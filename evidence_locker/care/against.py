@@ -4,7 +4,7 @@ A dossier handed out, or a backup kept elsewhere, fixes the ledger as it was the
 Its signed tree head is read from the file (a dossier's embedded proofs; a backup's
 manifest, decrypted with this locker's backup key; or a signed tree head saved as
 text) and checked against today's ledger
-with a consistency proof (:meth:`Locker.check_against`): the ledger extends it, or
+with a consistency proof (``Locker.heads.check_against``): the ledger extends it, or
 it was rolled back (the head is larger), or its history was rewritten (diverged).
 """
 
@@ -88,4 +88,4 @@ def verify_against(locker: Locker, path: str | os.PathLike[str]) -> AgainstResul
     """Read the head in ``path`` and judge it against ``locker``'s ledger."""
     where = Path(path).expanduser()
     kind, note = head_in_file(locker, where)
-    return AgainstResult(where, kind, locker.check_against(note))
+    return AgainstResult(where, kind, locker.heads.check_against(note))

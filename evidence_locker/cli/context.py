@@ -209,7 +209,7 @@ class State:
 
     def warn_if_behind(self, locker: Locker) -> None:
         """Say at unlock that the locker is older than the newest head seen here."""
-        behind = locker.behind
+        behind = locker.heads.behind
         if behind is None:
             return
         kind = "rolled_back" if behind.status.value == "rolled_back" else "diverged"

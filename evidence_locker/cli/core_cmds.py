@@ -289,7 +289,7 @@ def verify_cmd(
     if accept_older and report.newest is not None and not report.newest.ok:
         seen = report.newest.head.size
         report.newest = None
-        head = locker.accept_older()
+        head = locker.heads.accept_older()
         STATE.console.print(STATE.t("verify.accepted_older", now=head.size, seen=seen))
     ledger_ok = not report.problems and report.head is not None
     blob_problems = locker.verify_blobs() if ledger_ok else []

@@ -83,3 +83,33 @@ def record_export(session: Session, note: str, pdf: bytes) -> bool:
     except LockerError:
         return False
     return True
+
+
+class Heads:
+    """The Locker's part for heads kept beyond the ledger (``locker.heads``): the newest
+    one this computer saw (newest_head.py) and those of dossiers handed out."""
+
+    def __init__(self, session: Session):
+        self._session = session
+
+    @property
+    def behind(self) -> HeadCheck | None:
+        """Older than (or diverged from) the newest head seen here; None when not."""
+        verdict = self._session.memory.verdict
+        return verdict if verdict is not None and not verdict.ok else None
+
+    def check_against(self, note: str) -> HeadCheck:
+        """Does the ledger extend ``note``, an earlier head? (``verify --against``)"""
+        return check_against(self._session, note)
+
+    def earlier(self) -> list[tuple[str, int]]:
+        """Every anchored head as (signed note, size): a dossier proves it extends them."""
+        return earlier_notes(self._session)
+
+    def record_export(self, note: str, pdf: bytes) -> bool:
+        """Keep a dossier's head as an anchor; False on a read-only locker."""
+        return record_export(self._session, note, pdf)
+
+    def accept_older(self) -> Checkpoint:
+        """Take the current head as the newest (an older backup restored on purpose)."""
+        return self._session.memory.accept_current()

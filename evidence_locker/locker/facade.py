@@ -48,8 +48,6 @@ if TYPE_CHECKING:
 
     from sqlalchemy.engine import Engine
 
-    from evidence_locker.ledger.checkpoint import Checkpoint
-    from evidence_locker.ledger.consistency import HeadCheck
     from evidence_locker.search.audit import IndexAudit
     from evidence_locker.search.hit import SearchHit
     from evidence_locker.search.index import Tokenizer
@@ -73,6 +71,7 @@ class Locker:
         self.ledger = session.ledger
         self._cases = Cases(session)
         self.timestamps = Timestamps(session)
+        self.heads = earlier_heads.Heads(session)  # rollback: heads kept elsewhere
         self._reader = Reader(session, self._cases, self.timestamps)
         self._files = Attachments(session, self._reader)
         self._writer = Writer(session, self._cases, self._reader, self._files)
@@ -398,28 +397,6 @@ class Locker:
     def head(self) -> str:
         """The current signed tree head (a C2SP signed note)."""
         return self._reader.head()
-
-    @property
-    def behind(self) -> HeadCheck | None:
-        """Older than (or diverged from) the newest head seen here (newest_head.py)."""
-        verdict = self._session.memory.verdict
-        return verdict if verdict is not None and not verdict.ok else None
-
-    def check_against(self, note: str) -> HeadCheck:
-        """Does the ledger extend ``note``, an earlier head? (locker/earlier_heads.py)"""
-        return earlier_heads.check_against(self._session, note)
-
-    def earlier_heads(self) -> list[tuple[str, int]]:
-        """Every anchored head as (signed note, size): a dossier proves it extends them."""
-        return earlier_heads.earlier_notes(self._session)
-
-    def record_export(self, note: str, pdf: bytes) -> bool:
-        """Keep a dossier's head as an anchor; False on a read-only locker."""
-        return earlier_heads.record_export(self._session, note, pdf)
-
-    def accept_older(self) -> Checkpoint:
-        """Take the current head as the newest (an older backup restored on purpose)."""
-        return self._session.memory.accept_current()
 
     # -- trusted time (locker/timestamps.py) ------------------------------------------
 

@@ -48,6 +48,18 @@ class DossierTimestamps(Protocol):
         ...
 
 
+class DossierHeads(Protocol):
+    """The heads a locker kept (locker/earlier_heads.py), as a dossier uses them."""
+
+    def earlier(self) -> list[tuple[str, int]]:
+        """Heads anchored before (time-stamps, earlier dossiers): (signed note, size)."""
+        ...
+
+    def record_export(self, note: str, pdf: bytes) -> bool:
+        """Keep this dossier's head as an anchor (False when the locker is read-only)."""
+        ...
+
+
 class DossierSource(Protocol):
     """What a dossier reads from a locker (:class:`evidence_locker.Locker` has it all)."""
 
@@ -72,13 +84,8 @@ class DossierSource(Protocol):
 
     def read_attachment(self, info: AttachmentInfo) -> bytes: ...
 
-    def earlier_heads(self) -> list[tuple[str, int]]:
-        """Heads anchored before (time-stamps, earlier dossiers): (signed note, size)."""
-        ...
-
-    def record_export(self, note: str, pdf: bytes) -> bool:
-        """Keep this dossier's head as an anchor (False when the locker is read-only)."""
-        ...
+    @property
+    def heads(self) -> DossierHeads: ...
 
     @property
     def timestamps(self) -> DossierTimestamps: ...
@@ -139,7 +146,7 @@ def export_dossier(
         leaves=leaves,
         entries=reveals,
         # a consistency proof back to every earlier anchored head (issue 13, item 3)
-        anchors=locker.earlier_heads(),
+        anchors=locker.heads.earlier(),
     )
     embed_stamps(bundle, stamps, tsa_roots, leaves, [r.seq for r in reveals])
     seed = locker.keyring.subkey("dossier")
@@ -172,5 +179,5 @@ def export_dossier(
     )
     if trusted_time:
         pdf = locker.timestamps.timestamp_document(pdf, on_problem)
-    locker.record_export(note, pdf)  # the file handed out: later dossiers extend its head
+    locker.heads.record_export(note, pdf)  # the file handed out: later dossiers extend its head
     return pdf
