@@ -171,6 +171,7 @@ def test_check_report_reads_at_80_columns(cli, locker_dir, lang):  # type: ignor
     # Columns as a terminal counts them (a Chinese character takes two); no padding.
     assert max(cell_len(line) for line in lines) <= 80
     assert not [line for line in lines if line != line.rstrip()]
+    assert not [line for line in lines if line.endswith(("(score", "（评分"))]
     text = out.out
     # Which law and whose clock, how to read the marks, then blocks by group.
     if lang == "en":
