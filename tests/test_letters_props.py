@@ -88,8 +88,12 @@ def test_a_quote_is_the_records_own_text_or_its_start(content: str, detail) -> N
         assert len(quoted) <= detail.quote_chars + 1
 
 
-def _cite(instrument: str, article: str, confidence: str = "V") -> Citation:
-    return Citation("R", f"{instrument}, {article}", "", confidence, instrument, article)
+def _cite(
+    instrument: str, article: str, confidence: str = "V", in_language: bool = True
+) -> Citation:
+    """A citation; ``in_language``: its rule names the article in the letter's language."""
+    text = f"{instrument}, {article}"
+    return Citation("R", text, "", confidence, instrument, article, in_language)
 
 
 def test_each_cited_instrument_is_listed_once_with_its_weakest_mark() -> None:
@@ -110,28 +114,27 @@ def test_each_cited_instrument_is_listed_once_with_its_weakest_mark() -> None:
         (f"{cba}, third parties; night; private data", "S/U"),
         ("15 U.S.C. 1692c(b), (d), communication with third parties", "V"),
     ]
-    zh = cited_sources(cites[:2], [], ("（", "、"))
-    assert zh == [(f"{cba}（third parties、night）", "S")]
+    zh = cited_sources([(cites[0][0], "第三人；散布隐私"), (cites[1][0], "夜间")], [], ("：", "；"))
+    assert zh == [(f"{cba}：第三人；散布隐私；夜间", "S")]
 
 
 def test_a_kind_of_finding_without_its_own_sentence_is_still_stated() -> None:
     """A rule set's new kind of finding: named by its label (the rules' own, else its
-    id) with its records' numbers, in a complaint and in a 12321 report alike."""
+    id) with its records' numbers; a Chinese letter whose rule names the article in
+    English only says which kind of problem the source is cited for."""
     from evidence_locker.letters.facts import Concern
 
     recs = (_rec(1, "a"), _rec(2, "b"))
-    cite = _cite("Some guideline", "identity")
-    concern = Concern("unheard_of", "low", recs, (cite,), ())
-    facts = Facts(
-        "cn", SH, ORG, (ORG,), recs, (), (concern,), {r.record_id: f"E-{r.seq}" for r in recs}
-    )
+    numbers = {r.record_id: f"E-{r.seq}" for r in recs}
     for lang, said in (("en", "Records flagged as “unheard_of”: E-1, E-2."),
                        ("zh", "被标为“unheard_of”的记录：E-1、E-2。")):  # fmt: skip
+        cite = _cite("Some guideline", "identity", in_language=lang == "en")
+        concern = Concern("unheard_of", "low", recs, (cite,), ())
+        facts = Facts("cn", SH, ORG, (ORG,), recs, (), (concern,), numbers)
         c = Composer(facts, lang, DETAILS[0], START)
         c.concerns()
         assert [b.text for b in c.blocks] == [said]
         c.basis([])
-        assert any("Some guideline" in b.text and "unheard_of" in b.text for b in c.blocks) == (
-            lang == "zh"
-        )
+        part = "identity" if lang == "en" else "unheard_of"
+        assert any(b.text.startswith("Some guideline") and part in b.text for b in c.blocks)
     assert Composer(facts, "zh", DETAILS[0], START).kind_label("quiet_hours") == "夜间联系"

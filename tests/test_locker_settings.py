@@ -131,3 +131,60 @@ def test_the_lockers_zone_reads_the_times_you_type(cli, monkeypatch) -> None:  #
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+# A carrier's itemised bill: local times without an offset, answered calls known only by
+# their length (no status column). Four answered calls in a day, one of them at night.
+BILL = """中国移动 通话详单
+起始时间,通信地点,通信方式,对方号码,通信时长,通信类型
+2026-02-10 10:00:00,上海,被叫,95588,2分15秒,本地
+2026-02-10 11:00:00,上海,被叫,95588,45,本地
+2026-02-10 14:00:00,上海,被叫,95588,1分,本地
+2026-02-10 22:45:00,上海,被叫,95588,30秒,本地
+"""
+
+
+def test_a_carrier_bill_is_read_on_the_lockers_zone_and_its_calls_were_answered(
+    cli, monkeypatch, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """On a UTC machine, a bill imported into a locker set to Asia/Shanghai keeps its
+    22:45 a night call, and calls with a length count as connected (CN-GB-FREQ: at most
+    three a day), though the bill says nothing of an outcome."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        mine = {"EVIDENCE_LOCKER_TZ": None, "TZ": "UTC"}
+        assert cli("init", env=mine).code == 0
+        assert cli("config", "tz", "Asia/Shanghai", env=mine).code == 0
+        bill = tmp_path / "通话详单.csv"
+        bill.write_bytes(BILL.encode("gb18030"))
+        imported = cli("import", str(bill), "--org", "XX银行", "--json", env=mine)
+        assert imported.code == 0, imported.err
+        calls = json.loads(cli("list", "--json", env=mine).out)
+        assert {c["outcome"] for c in calls} == {None}  # the bill has no status column
+        assert any(c["occurred_at"].startswith("2026-02-10T22:45:00+08:00") for c in calls)
+        report = json.loads(cli("check", "--rules", "cn", "--json", env=mine).out)
+        named = {r for f in report["findings"] for r in f["rules"]}
+        assert {"CN-GB-FREQ", "CN-CBA-TIME", "CN-GB-TIME"} <= named
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_the_library_import_reads_local_times_on_the_lockers_zone(
+    locker: Locker, monkeypatch, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from evidence_locker.locker.importing import import_file
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        locker.set_setting("tz", "Asia/Shanghai")
+        bill = tmp_path / "bill.csv"
+        bill.write_bytes(BILL.encode("gb18030"))
+        assert import_file(locker, bill).imported == 4
+        offsets = {r.occurred_at.utcoffset() for r in locker.records()}
+        assert offsets == {timedelta(hours=8)}
+    finally:
+        monkeypatch.undo()
+        time.tzset()

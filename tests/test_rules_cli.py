@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 
 from evidence_locker.locale.messages import t
 from evidence_locker.rules.ruleset import CONFIDENCES
@@ -78,6 +79,7 @@ def _history(locker_dir: Path) -> dict[str, object]:
                 organisation="XX银行",
                 address="+8613800138000",
                 content="还款提醒",
+                duration_s=330,
             )
         ).record_id
         flood = [
@@ -166,7 +168,10 @@ def test_check_report_reads_at_80_columns(cli, locker_dir, lang):  # type: ignor
     out = cli("--lang", lang, "check", env={"COLUMNS": "80"})
     assert out.code == 0, out.err
     lines = out.out.splitlines()
-    assert max(len(line) for line in lines) <= 80
+    # Columns as a terminal counts them (a Chinese character takes two); no padding.
+    assert max(cell_len(line) for line in lines) <= 80
+    assert not [line for line in lines if line != line.rstrip()]
+    assert not [line for line in lines if line.endswith(("(score", "（评分"))]
     text = out.out
     # Which law and whose clock, how to read the marks, then blocks by group.
     if lang == "en":
@@ -174,11 +179,13 @@ def test_check_report_reads_at_80_columns(cli, locker_dir, lang):  # type: ignor
         assert "[V] read in the primary text" in text and "score" in text
         assert "Why it may breach" in text and "Sources" in text and "[S] China Banking" in text
         assert "XX银行 · too many contacts · 1 finding(s)" in text
+        assert "(lasted 5 min 30 s)" in text  # a duration, never a bare "5:30"
     else:
         assert "根据记录选择" in text and "Asia/Shanghai" in text
         assert "[V] 已核对原文" in text and "评分" in text
         assert "可能违规的原因" in text and "依据" in text and "中国银行业协会《" in text
         assert "XX银行 · 联系过于频繁 · 1 项" in text
+        assert "（通话5分30秒）" in text
         assert "possible" not in text and "Possible" not in text
     # Worst first: the high third-party finding before the medium night call.
     assert text.index(h["mum"][:8]) < text.index(h["night"][:8])

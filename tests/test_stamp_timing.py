@@ -151,3 +151,21 @@ def test_verify_prints_a_few_runs_of_each_kind_and_counts_the_rest(
     assert "and 3 more such ranges (verify --json lists them all)" in verified.out
     runs = json.loads(cli("verify", "--json").out)["stamps"]["timing"]
     assert [r["first"] for r in runs] == [1, 3, 5, 7, 9, 11, 13, 15]
+
+
+def test_verify_dossier_names_the_same_entries_from_the_pdf_alone(
+    cli, locker_dir: Path, tsa, tsa_pki, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    _logged_with_clock(locker_dir, datetime.now(UTC) + timedelta(hours=3), tsa, tsa_pki)
+    out = tmp_path / "d.pdf"
+    assert cli("export", "pdf", "-o", str(out)).code == 0
+    checked = cli("verify-dossier", str(out))
+    assert checked.code == 0, checked.err
+    assert re.search(
+        r"entries 1-2 were logged up to (2 h 59|3 h 0) min after their trusted time: "
+        r"the claimant's clock was ahead",
+        checked.out,
+    )
+    [run] = json.loads(cli("verify-dossier", str(out), "--json").out)["trusted_time"]["timing"]
+    assert (run["what"], run["first"], run["last"]) == ("clock_ahead", 1, 2)
+    assert "当事人电脑时钟偏快" in cli("--lang", "zh", "verify-dossier", str(out)).out

@@ -213,8 +213,8 @@ _JSON = st.recursive(
 
 
 def test_hostile_stamp_items_never_raise_and_never_count(dossier: Path) -> None:
-    """Any JSON in place of a stamp's field, a whole stamp, or the roots: a finding, not
-    an exception, and never a trusted time the intact tokens do not give."""
+    """Any JSON in place of a stamp's field, a whole stamp, the roots or the entries: a
+    finding, not an exception, and never a trusted time the intact tokens do not give."""
     from evidence_locker.report.pdfio import PROOFS_NAME, read_attachment
     from evidence_locker.report.trusted_time import check_trusted_time
 
@@ -227,7 +227,7 @@ def test_hostile_stamp_items_never_raise_and_never_count(dossier: Path) -> None:
     @example(where="list", key="kind", value="abc")
     @example(where="roots", key="kind", value=[1])
     @given(
-        where=st.sampled_from(["field", "item", "list", "roots"]),
+        where=st.sampled_from(["field", "item", "list", "roots", "entries", "header"]),
         key=st.sampled_from(["kind", "tsa", "checkpoint", "size", "time", "token", "consistency"]),
         value=_JSON,
     )
@@ -239,6 +239,10 @@ def test_hostile_stamp_items_never_raise_and_never_count(dossier: Path) -> None:
             data["timestamps"][0] = value
         elif where == "list":
             data["timestamps"] = value
+        elif where == "entries":
+            data["entries"] = value
+        elif where == "header":
+            data["entries"][0]["header"] = value
         else:
             data["tsa_roots"] = value
         report = check_trusted_time(data, pdf)

@@ -15,6 +15,9 @@ from evidence_locker.errors import UsageError
 from evidence_locker.model import micros, utc_from_micros
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from evidence_locker.ledger.stamp_timing import TimingRun
     from evidence_locker.locker.timestamps import StampsReport
     from evidence_locker.model import Record
 
@@ -60,15 +63,7 @@ def stamps_json(stamps: StampsReport | None) -> dict[str, Any] | None:
             }
             for first, last, cover in stamps.ranges()
         ],
-        "timing": [
-            {
-                "first": run.first,
-                "last": run.last,
-                "what": run.timing.value,
-                "largest_gap_s": run.worst_us // 1_000_000,
-            }
-            for run in stamps.timing
-        ],
+        "timing": timing_json(stamps.timing),
         "problems": [
             {"anchor": v.anchor.id, "tsa": v.anchor.destination, "what": v.problem, **v.params}
             for v in [*stamps.verdicts, *stamps.exports]
@@ -76,6 +71,19 @@ def stamps_json(stamps: StampsReport | None) -> dict[str, Any] | None:
         ],
         "exported_heads": len(stamps.exports),
     }
+
+
+def timing_json(runs: Sequence[TimingRun]) -> list[dict[str, Any]]:
+    """Entries whose logged time stands out against their trusted time, every run."""
+    return [
+        {
+            "first": run.first,
+            "last": run.last,
+            "what": run.timing.value,
+            "largest_gap_s": run.worst_us // 1_000_000,
+        }
+        for run in runs
+    ]
 
 
 def trusted_json(report: Any) -> dict[str, Any] | None:
@@ -107,6 +115,7 @@ def trusted_json(report: Any) -> dict[str, Any] | None:
             for a, b, c in ranges(report.covers)
         ],
         "stamps": [finding(f) for f in report.stamps],
+        "timing": timing_json(report.timing),
         "document_timestamps": [finding(f) for f in report.document],
     }
 
@@ -145,20 +154,16 @@ TIMING_LINES = 5  # per kind; verify --json lists every run
 def print_timing(state: State, stamps: StampsReport) -> None:
     """verify's lines on entries whose logged time stands out against their trusted
     time (ledger/stamp_timing.py), a few per kind, then how many more."""
+    from evidence_locker.ledger.stamp_timing import capped
     from evidence_locker.report.trusted_time import span
 
-    shown: dict[str, int] = {}
-    for run in stamps.timing:
-        kind = run.timing.value
-        shown[kind] = shown.get(kind, 0) + 1
-        if shown[kind] > TIMING_LINES:
-            continue
-        key = f"verify.{kind}" + ("_one" if run.first == run.last else "")
+    shown, left_out = capped(stamps.timing, TIMING_LINES)
+    for run in shown:
+        key = f"verify.{run.timing.value}" + ("_one" if run.first == run.last else "")
         gap = span(timedelta(microseconds=run.worst_us), state.lang)
         state.console.print(state.t(key, first=run.first, last=run.last, gap=gap), markup=False)
-    for kind, n in shown.items():
-        if n > TIMING_LINES:
-            state.console.print(state.t(f"verify.{kind}_more", n=n - TIMING_LINES), markup=False)
+    for kind, n in left_out.items():
+        state.console.print(state.t(f"verify.{kind.value}_more", n=n), markup=False)
 
 
 # -- commands -------------------------------------------------------------------------

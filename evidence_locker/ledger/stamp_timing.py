@@ -81,3 +81,15 @@ def timing_runs(logged: Iterable[tuple[int, int]], steps: Sequence[Cover]) -> li
 
 def _us(delta: timedelta) -> int:
     return int(delta.total_seconds() * 1_000_000)
+
+
+def capped(runs: Sequence[TimingRun], per_kind: int) -> tuple[list[TimingRun], dict[Timing, int]]:
+    """The first ``per_kind`` runs of each kind, in order, and how many of each were
+    left out (what a terminal shows; the JSON lists every run)."""
+    shown: list[TimingRun] = []
+    seen: dict[Timing, int] = {}
+    for run in runs:
+        seen[run.timing] = seen.get(run.timing, 0) + 1
+        if seen[run.timing] <= per_kind:
+            shown.append(run)
+    return shown, {kind: n - per_kind for kind, n in seen.items() if n > per_kind}

@@ -9,6 +9,7 @@ quoting fewer records, not by saying something less exact.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -69,7 +70,6 @@ def night_window(params: Iterable[dict[str, Any]]) -> tuple[str, str] | None:
     return _clock(min(evening)), _clock(max(ends))
 
 
-_CLOSE = {"（": "）"}
 _WEAKNESS = {"V": 0, "S": 1, "U": 2}
 
 
@@ -94,7 +94,7 @@ def cited_sources(
         if any(instrument.split(",")[0].strip() in s for s in stated):
             continue
         parts, marks = groups.setdefault(instrument, ([], []))
-        for part in part_text.split("; ") if part_text else ():
+        for part in re.split(r"\s*[;；]\s*", part_text) if part_text else ():
             if part not in parts:
                 parts.append(part)
         marks.append(cite.confidence)
@@ -108,7 +108,7 @@ def cited_sources(
             continue
         text = instrument
         if parts:
-            text += sep[0] + sep[1].join(parts) + _CLOSE.get(sep[0], "")
+            text += sep[0] + sep[1].join(p for p in parts if p)
         out.append((text, max(marks, key=_weakness)))
     return out
 
@@ -327,17 +327,18 @@ class Composer:
             self.add("note", self.L("basis_legend"))
 
     def _cites(self) -> list[tuple[Citation, str]]:
-        """Each finding's citations with the part cited: the rule's article in English;
-        in Chinese, the kind of problem (the rule sets name their articles in English)."""
+        """Each finding's citations with the part cited: the rule's article in the
+        letter's language, else (a rule set naming its articles in English only) the
+        kind of problem it is cited for."""
         out = []
         for c in self.facts.concerns:
             label = self.kind_label(c.kind)
             for cite in c.citations:
-                out.append((cite, label if self.lang == "zh" else cite.article))
+                out.append((cite, cite.article if cite.in_language else label))
         return out
 
     def _seps(self) -> tuple[str, str]:
-        return ("（", "、") if self.lang == "zh" else (", ", "; ")
+        return ("：", "；") if self.lang == "zh" else (", ", "; ")
 
     @staticmethod
     def _mark(confidence: str, marks: set[str]) -> str:

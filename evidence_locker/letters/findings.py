@@ -25,6 +25,7 @@ class Citation:
     confidence: str
     instrument: str = ""  # the text cited (a statute, a guideline), when the rule says
     article: str = ""  # the part of it, when the rule says
+    in_language: bool = True  # False: ``article`` is the English name (no Chinese one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +63,24 @@ def _found(item: Any, rules: dict[str, Any], lang: str) -> Found:
 
 def _citation(rule: Any, lang: str) -> Citation:
     text = rule.citation(lang) if callable(rule.citation) else rule.citation
-    instrument = getattr(rule, "instrument", "") or ""
-    article = getattr(rule, "article", "") or ""
-    return Citation(rule.id, text, rule.source_url, rule.confidence, instrument, article)
+    instrument = _field(rule, "instrument", lang) or _field(rule, "instrument", "")
+    article = _field(rule, "article", lang)
+    in_language = lang == "en" or bool(article)
+    article = article or _field(rule, "article", "")
+    return Citation(
+        rule.id, text, rule.source_url, rule.confidence, instrument, article, in_language
+    )
+
+
+def _field(rule: Any, name: str, lang: str) -> str:
+    """A rule's ``instrument`` or ``article`` in ``lang`` (``article_zh``; "" for the
+    text as written), on the rule or on its ``source``; "" when it has none."""
+    key = f"{name}_{lang}" if lang and lang != "en" else name
+    for holder in (rule, getattr(rule, "source", None)):
+        value = getattr(holder, key, None) if holder is not None else None
+        if value:
+            return str(value)
+    return ""
 
 
 def rule_params(rule_sets: Sequence[Any], rule_ids: Iterable[str]) -> list[dict[str, Any]]:

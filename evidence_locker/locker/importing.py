@@ -161,7 +161,9 @@ def import_file(
     from evidence_locker.importers import ImportOptions, Rejected, matches, open_importer
     from evidence_locker.search.normalize import normalize
 
-    options = options or ImportOptions(region=locker.region)
+    # Local times (a carrier bill's) are read on the locker's zone when it has one, not
+    # on this computer's: a borrower's laptop set to UTC must not shift them.
+    options = options or ImportOptions(region=locker.region, timezone=locker.settings().get("tz"))
     importer = open_importer(path, format=format, options=options)
     # Incremental sources (a mailbox) start where the last committed import ended.
     resume_key = import_state.state_key(locker.public_key, importer.file_name)

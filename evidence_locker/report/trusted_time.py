@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from evidence_locker.ledger import merkle
 from evidence_locker.ledger.anchors import Anchor, Cover, cover_of, earliest_covers, ranges
 from evidence_locker.ledger.checkpoint import Checkpoint, open_note
-from evidence_locker.ledger.stamp_timing import Timing, classify
+from evidence_locker.ledger.stamp_timing import Timing, TimingRun, capped, classify, timing_runs
 from evidence_locker.locale.messages import t
 from evidence_locker.model import micros, utc_from_micros
 
@@ -221,6 +221,7 @@ class TrustedTimeReport:
     covers: list[Cover] = field(default_factory=list)
     document: list[StampFinding] = field(default_factory=list)
     pinned: bool = False  # roots were given by the reader, not taken from the dossier
+    timing: list[TimingRun] = field(default_factory=list)  # exported entries' logged times
 
     @property
     def ok(self) -> bool:
@@ -264,6 +265,7 @@ def check_trusted_time(
                     sound.append(_step(finding.tsa, finding.size, time, i))
         report.stamps.append(finding)
     report.covers = earliest_covers(sound)
+    report.timing = timing_runs(_logged_times(data), report.covers)
     try:
         from evidence_locker.crypto.pdf_timestamp import document_timestamps
 
@@ -281,7 +283,9 @@ def check_trusted_time(
     return report
 
 
-def trusted_lines(report: TrustedTimeReport | None, say: Callable[..., str]) -> list[str]:
+def trusted_lines(
+    report: TrustedTimeReport | None, say: Callable[..., str], lang: str = "en"
+) -> list[str]:
     """verify-dossier's lines on trusted time (``say(key, **params)`` translates)."""
     if report is None:
         return []
@@ -312,7 +316,37 @@ def trusted_lines(report: TrustedTimeReport | None, say: Callable[..., str]) -> 
     if not lines:
         return [say("trusted_none")]
     lines.append(say("trusted_pinned" if report.pinned else "trusted_listed"))
+    return lines + _timing_lines(report.timing, say, lang)
+
+
+TIMING_LINES = 5  # per kind; verify-dossier --json lists every run
+
+
+def _timing_lines(runs: Sequence[TimingRun], say: Callable[..., str], lang: str) -> list[str]:
+    """Exported entries whose logged time stands out against their trusted time
+    (ledger/stamp_timing.py), a few per kind, then how many more."""
+    shown, left_out = capped(runs, TIMING_LINES)
+    lines = []
+    for run in shown:
+        key = f"timing_{run.timing.value}" + ("_one" if run.first == run.last else "")
+        gap = span(timedelta(microseconds=run.worst_us), lang)
+        lines.append(say(key, first=run.first, last=run.last, gap=gap))
+    lines += [say(f"timing_{kind.value}_more", n=n) for kind, n in left_out.items()]
     return lines
+
+
+def _logged_times(data: dict[str, Any]) -> list[tuple[int, int]]:
+    """``(seq, logged_at)`` of the exported entries, in seq order, from their headers
+    (which their inclusion proofs bind); anything malformed is left out."""
+    out = set()
+    entries = data.get("entries")
+    for e in entries if isinstance(entries, list) else []:
+        header = e.get("header") if isinstance(e, dict) else None
+        if isinstance(header, dict):
+            seq, logged = header.get("seq"), header.get("logged_at")
+            if type(seq) is int and type(logged) is int and seq >= 0:
+                out.add((seq, logged))
+    return sorted(out)
 
 
 def _grouped(hexdigest: str | None) -> str:

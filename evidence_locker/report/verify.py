@@ -286,7 +286,7 @@ class _Verifier:
                 lines.append(self.say("key_matches", fingerprint=rep.fingerprint))
             else:
                 lines.append(self.say("self_consistent", fingerprint=rep.fingerprint))
-            lines += trusted_lines(rep.trusted, self.say)
+            lines += trusted_lines(rep.trusted, self.say, self.lang)
             rep.messages[:0] = lines
         return rep
 
