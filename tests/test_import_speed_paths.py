@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import rfc8785
@@ -27,8 +28,16 @@ from evidence_locker.crypto import KeyRing
 from evidence_locker.errors import FormatError, StorageError
 from evidence_locker.importers import ImportOptions, open_importer
 from evidence_locker.ledger import canonical
-from evidence_locker.ledger.canonical import SALT_SIZE, commitment, jcs, salted_commitments
-from evidence_locker.ledger.log import AD_PREFIX, Ledger
+from evidence_locker.ledger.canonical import (
+    HEADER_COLUMNS,
+    SALT_SIZE,
+    commitment,
+    entry_leaf_hash,
+    jcs,
+    salted_commitments,
+)
+from evidence_locker.ledger.log import Ledger
+from evidence_locker.ledger.sealing import binding
 from evidence_locker.locker import Locker
 from evidence_locker.locker.importing import import_file
 from evidence_locker.model import Channel, ContactDraft, Source
@@ -134,12 +143,19 @@ def test_salted_commitments_refuse_a_short_salt() -> None:
 def test_seal_opens_to_the_committed_values_with_distinct_salts() -> None:
     ledger = Ledger(KeyRing(b"\x07" * 32), "test")
     fields = {"content": "催收 😀 \n\u001f", "duration_s": 61, "tags": ["a", "乙"]}
-    sealed, commits = ledger.seal("entry-1", fields)
-    opened = json.loads(ledger.keyring.fields.open(sealed, AD_PREFIX + b"entry-1"))["f"]
+    header = dict.fromkeys(HEADER_COLUMNS)
+    header.update(seq=0, id="entry-1", kind="record", record_id="entry-1", logged_at=1)
+    sealed, leaf = ledger.seal(header, fields, "ab" * 8)
+    row = SimpleNamespace(**header, dedupe="ab" * 8, sealed=sealed, leaf=leaf)
+    opened = json.loads(
+        ledger.keyring.fields.open(sealed, binding([*header.values(), row.dedupe], leaf))
+    )["f"]
     salts = {name: base64.b64decode(pair[0]) for name, pair in opened.items()}
     assert {name: pair[1] for name, pair in opened.items()} == fields
     assert len(set(salts.values())) == 3 and all(len(s) == SALT_SIZE for s in salts.values())
-    assert {name: commitment(salts[name], fields[name]) for name in fields} == commits
+    commits = {name: commitment(salts[name], fields[name]) for name in fields}
+    assert entry_leaf_hash(header, commits) == leaf
+    assert ledger.decode(row).values() == fields == ledger.open_values(row)
 
 
 @settings(max_examples=60, deadline=None)

@@ -63,7 +63,7 @@ def test_the_newest_head_is_kept_outside_the_locker(three: Path, state_dir: Path
         assert "\n3\n" in data["note"]
         assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
         assert not str(files[0]).startswith(str(three))
-        assert opened.behind is None and opened.verify().ok
+        assert opened.heads.behind is None and opened.verify().ok
 
 
 def test_an_older_copy_put_back_is_reported_and_refuses_writes(three: Path, tmp_path: Path) -> None:
@@ -73,7 +73,7 @@ def test_an_older_copy_put_back_is_reported_and_refuses_writes(three: Path, tmp_
     shutil.rmtree(three)
     shutil.copytree(old, three)
     with open_locker(three) as opened:
-        behind = opened.behind
+        behind = opened.heads.behind
         assert behind is not None and behind.status is HeadStatus.ROLLED_BACK
         assert (behind.head.size, behind.ledger_size) == (5, 3)
         report = opened.verify()
@@ -93,7 +93,7 @@ def test_cut_back_to_a_head_handed_out_is_reported(three: Path) -> None:
     log_n(three, 3, 3)
     truncate(three, 3, handed_out)
     with open_locker(three) as opened:
-        assert opened.behind is not None
+        assert opened.heads.behind is not None
         report = opened.verify()
         assert not report.problems and report.newest.status is HeadStatus.ROLLED_BACK
         with pytest.raises(IntegrityError, match="older than"):
@@ -113,7 +113,7 @@ def test_a_rewritten_history_is_reported_as_diverged(
     shutil.rmtree(three)
     shutil.copytree(old, three)
     with open_locker(three) as opened:
-        behind = opened.behind
+        behind = opened.heads.behind
         assert behind is not None and behind.status is HeadStatus.DIVERGED
         report = opened.verify()
         assert report.newest.status is HeadStatus.DIVERGED and report.newest.proof
@@ -130,7 +130,7 @@ def test_a_copy_elsewhere_is_its_own_history(three: Path, tmp_path: Path) -> Non
     log_n(three, 3, 2)
     log_n(elsewhere, 10, 1)  # writes there are not refused
     with open_locker(elsewhere) as other, open_locker(three) as here:
-        assert other.behind is None and here.behind is None
+        assert other.heads.behind is None and here.heads.behind is None
         assert other.verify().ok and here.verify().ok
 
 
@@ -146,7 +146,7 @@ def test_without_the_outside_copy_a_rollback_cannot_be_seen(
     shutil.rmtree(three)
     shutil.copytree(old, three)
     with open_locker(three) as opened:
-        assert opened.behind is None and opened.verify().ok
+        assert opened.heads.behind is None and opened.verify().ok
 
 
 def test_a_forged_or_corrupt_memory_file_is_ignored(three: Path, state_dir: Path) -> None:
@@ -156,12 +156,12 @@ def test_a_forged_or_corrupt_memory_file_is_ignored(three: Path, state_dir: Path
     data["note"] = data["note"].replace("\n3\n", "\n9\n")  # signature no longer holds
     path.write_text(json.dumps(data))
     with open_locker(three) as opened:
-        assert opened.behind is None
+        assert opened.heads.behind is None
         opened.log(draft(9))  # and the next write replaces it with a sound head
     assert "\n4\n" in json.loads(path.read_text())["note"]
     path.write_bytes(b"\xff not json")
     with open_locker(three) as opened:
-        assert opened.behind is None and opened.verify().ok
+        assert opened.heads.behind is None and opened.verify().ok
 
 
 def test_a_failed_memory_write_is_kept_and_does_not_fail_the_write(

@@ -171,6 +171,7 @@ def test_check_report_reads_at_80_columns(cli, locker_dir, lang):  # type: ignor
     # Columns as a terminal counts them (a Chinese character takes two); no padding.
     assert max(cell_len(line) for line in lines) <= 80
     assert not [line for line in lines if line != line.rstrip()]
+    assert not [line for line in lines if line.endswith(("(score", "（评分"))]
     text = out.out
     # Which law and whose clock, how to read the marks, then blocks by group.
     if lang == "en":
@@ -242,14 +243,16 @@ def test_us_law_on_chinese_records_is_said_so(cli, locker_dir):  # type: ignore[
     _history(locker_dir)
     report = _report(cli("check", "--rules", "us", "--json"))
     [note] = [n for n in report["notes"] if n["kind"] == "region_mismatch"]
-    assert "CN" in note["text"] and "--rules cn" in note["text"]
+    assert "from China" in note["text"] and "--rules cn" in note["text"]
     human = cli("check", "--rules", "us", env={"COLUMNS": "80"})
-    assert "not CN law" in " ".join(human.out.split())
+    assert "not the law of China" in " ".join(human.out.split())
+    zh = "".join(cli("--lang", "zh", "check", "--rules", "us", env={"COLUMNS": "80"}).out.split())
+    assert "并非中国的规定" in zh and "个中国电话号码" in zh
     # export pdf says it too, with the rule sets and the clock its findings rest on.
     exported = cli("export", "pdf", "-o", str(locker_dir.parent / "d.pdf"), "--rules", "us")
     said = " ".join(exported.err.split())
     assert exported.code == 0, exported.err
-    assert "not CN law" in said and "rule sets us" in said and "Asia/Shanghai" in said
+    assert "not the law of China" in said and "rule sets us" in said and "Asia/Shanghai" in said
 
 
 def test_a_malformed_rule_file_is_one_line_naming_file_rule_and_field(cli, tmp_path: Path):  # type: ignore[no-untyped-def]

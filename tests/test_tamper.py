@@ -135,7 +135,7 @@ def test_changed_clear_column_is_detected(
     con = attacker(locker_dir)
     con.execute("UPDATE entry SET occurred_at = occurred_at + 3600000000 WHERE seq=1")
     problem = first_problem(locker_dir)
-    assert problem.seq == 1 and problem.what == "verify.leaf"
+    assert problem.seq == 1 and problem.what == "verify.tampered"
 
 
 def test_forged_tree_head_is_detected(filled: tuple[Locker, list[str]], locker_dir: Path) -> None:

@@ -20,21 +20,25 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
-from collections.abc import Iterator
+import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Literal
 
-from evidence_locker import crypto
-from evidence_locker.errors import FormatError, IntegrityError, LockerError
-from evidence_locker.ledger.canonical import commitment, entry_leaf_hash
-from evidence_locker.ledger.log import header_of
+from evidence_locker.care import leftovers
+from evidence_locker.care.rawfile import (
+    READ_ONLY,
+    check_database,
+    is_read_only,
+    scan_entries,
+    storage_problem,
+    unlock_raw,
+)
+from evidence_locker.errors import IntegrityError, LockerError, StorageError
 
 Status = Literal["ok", "damaged", "warning"]
-SCAN_BATCH = 256
 MAX_LISTED = 20  # problems listed one by one; the rest are counted
 
 
@@ -85,6 +89,10 @@ def _temp_files(directory: Path) -> list[str]:
         for p in directory.iterdir()
         if p.name.startswith(TEMP_PREFIX) and p.name.endswith(TEMP_SUFFIX)
     ]
+    # a killed restore's work folder sits beside the locker it was making
+    found += [
+        str(p) for p in leftovers.find(directory.parent, f"{TEMP_PREFIX}restore-", TEMP_SUFFIX)
+    ]
     blobs = directory / "blobs"
     if blobs.is_dir():
         found += [
@@ -95,131 +103,6 @@ def _temp_files(directory: Path) -> list[str]:
     return sorted(found)
 
 
-def _connect(db: Path) -> sqlite3.Connection:
-    """A read-only connection that still reads a file shorter than its header says.
-
-    SQLite refuses a truncated file outright unless ``writable_schema`` is on; with
-    it, only the pages that are really gone fail. ``query_only`` keeps doctor from
-    ever writing.
-    """
-    conn = sqlite3.connect(db, timeout=30)
-    conn.execute("PRAGMA query_only=ON")
-    conn.execute("PRAGMA writable_schema=ON")
-    return conn
-
-
-def _unlock_raw(
-    db: Path, passphrase: str | None, recovery_key: str | None
-) -> SimpleNamespace | None:
-    """Unlock from the key slots read directly, when the normal open gave up."""
-    from evidence_locker.care.backup.format import BackupHeader, unlock_header
-    from evidence_locker.ledger.log import Ledger
-
-    try:
-        conn = _connect(db)
-        try:
-            locker_id = conn.execute("SELECT value FROM meta WHERE key = 'locker_id'").fetchone()
-            rows = conn.execute("SELECT kind, kdf, wrapped FROM keyslot").fetchall()
-        finally:
-            conn.close()
-        slots = {k: {"kdf": json.loads(kdf), "wrapped": bytes(w)} for k, kdf, w in rows}
-    except (sqlite3.DatabaseError, ValueError, TypeError):
-        return None
-    if locker_id is None:
-        return None
-    header = BackupHeader(raw=b"", locker_id=locker_id[0], created_at="", slots=slots)
-    try:
-        keyring = unlock_header(header, passphrase=passphrase, recovery_key=recovery_key)
-    except FormatError:
-        return None
-    origin = f"evidence-locker/{locker_id[0]}"
-    return SimpleNamespace(
-        keyring=keyring, ledger=Ledger(keyring, origin), locker_id=locker_id[0], engine=None
-    )
-
-
-def check_database(db: Path, *, quick: bool = False) -> list[str]:
-    """SQLite's own verdict on the file: an empty list when it is sound."""
-    try:
-        conn = sqlite3.connect(db, timeout=30)
-        try:
-            pragma = "quick_check" if quick else "integrity_check"
-            rows = [r[0] for r in conn.execute(f"PRAGMA {pragma}(50)")]
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:
-        return [str(exc)]
-    return [] if rows == ["ok"] else rows
-
-
-def _rows(conn: sqlite3.Connection, upper: int) -> Iterator[tuple[int, Any]]:
-    """``(seq, row or None)`` for seq 0..upper, reading around unreadable pages."""
-    for start in range(0, upper + 1, SCAN_BATCH):
-        stop = min(start + SCAN_BATCH, upper + 1)
-        try:
-            got = {
-                r["seq"]: r
-                for r in conn.execute(
-                    "SELECT * FROM entry WHERE seq >= ? AND seq < ? ORDER BY seq", (start, stop)
-                )
-            }
-        except sqlite3.DatabaseError:
-            got = {}
-            for seq in range(start, stop):
-                try:
-                    row = conn.execute("SELECT * FROM entry WHERE seq = ?", (seq,)).fetchone()
-                except sqlite3.DatabaseError:
-                    row = None
-                if row is not None:
-                    got[seq] = row
-        for seq in range(start, stop):
-            yield seq, got.get(seq)
-
-
-def _upper_seq(conn: sqlite3.Connection) -> int:
-    """The last sequence number, from whichever of two places can still be read."""
-    best = -1
-    try:
-        value = conn.execute("SELECT max(seq) FROM entry").fetchone()[0]
-        best = max(best, int(value) if value is not None else -1)
-    except sqlite3.DatabaseError:
-        pass
-    try:
-        raw = conn.execute("SELECT value FROM meta WHERE key = 'frontier'").fetchone()[0]
-        best = max(best, int(json.loads(raw)["size"]) - 1)
-    except (sqlite3.DatabaseError, TypeError, ValueError, KeyError):
-        pass
-    return best
-
-
-def scan_entries(db: Path, ledger: Any) -> Iterator[tuple[int, Any, Any]]:
-    """Every entry position with its row and decoded fields; (seq, None, None) when lost.
-
-    An entry counts as intact only if it decrypts AND its leaf hash matches its
-    header and sealed fields, so a row that SQLite returns half-overwritten is not
-    mistaken for evidence.
-    """
-    conn = _connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        for seq, row in _rows(conn, _upper_seq(conn)):
-            if row is None:
-                yield seq, None, None
-                continue
-            try:
-                ns = SimpleNamespace(**dict(row))
-                decoded = ledger.decode(ns)
-                commits = {k: commitment(s, v) for k, (s, v) in decoded.fields.items()}
-                if entry_leaf_hash(header_of(ns), commits) != ns.leaf:
-                    raise crypto.DecryptionFailed
-            except (crypto.DecryptionFailed, TypeError, ValueError, AttributeError):
-                yield seq, None, None
-                continue
-            yield seq, ns, decoded
-    finally:
-        conn.close()
-
-
 def diagnose(
     directory: str | os.PathLike[str],
     *,
@@ -227,30 +110,56 @@ def diagnose(
     recovery_key: str | None = None,
     quick: bool = False,
     salvage_to: str | os.PathLike[str] | None = None,
+    read_only: bool = False,
 ) -> DoctorReport:
     """Check a locker directory and report; optionally export every intact entry.
 
     Raises only for a wrong passphrase (nothing can be checked then); every kind of
-    damage is a finding in the report.
+    damage is a finding in the report. ``read_only``: write nothing to the locker
+    (also when it is write-blocked: then it says so, and reads it as it is).
     """
+    token = READ_ONLY.set(read_only)
+    try:
+        return _diagnose(Path(directory).expanduser(), passphrase, recovery_key, quick, salvage_to)
+    finally:
+        READ_ONLY.reset(token)
+
+
+def _diagnose(
+    path: Path,
+    passphrase: str | None,
+    recovery_key: str | None,
+    quick: bool,
+    salvage_to: str | os.PathLike[str] | None,
+) -> DoctorReport:
     from evidence_locker.locker import BLOB_DIR, DB_NAME, Locker
 
-    path = Path(directory).expanduser()
     report = DoctorReport()
     db = path / DB_NAME
     if not db.is_file():
         report.add("damaged", "doctor.db_missing", path=str(path))
         return report
+    read_only = is_read_only(db)
+    if read_only:
+        report.add("ok", "doctor.read_only")
     problems = check_database(db, quick=quick)
+    if problems and storage_problem(problems):
+        report.add("warning", "doctor.cannot_open", detail="; ".join(problems[:3]))
+        return report
     if problems:
         report.add("damaged", "doctor.db_bad", detail="; ".join(problems[:3]))
     else:
         report.add("ok", "doctor.db_ok")
     try:
-        locker = Locker.open(path, passphrase=passphrase, recovery_key=recovery_key)
+        locker = Locker.open(
+            path, passphrase=passphrase, recovery_key=recovery_key, read_only=read_only or None
+        )
+    except StorageError as exc:  # the disk or the mount, not the locker: say so
+        report.add("warning", "doctor.cannot_open", detail=exc.render("en"))
+        return report
     except IntegrityError:
         # the normal open refuses a damaged file; read the key slots directly instead
-        raw = _unlock_raw(db, passphrase, recovery_key)
+        raw = unlock_raw(db, passphrase, recovery_key)
         if raw is None:
             report.add("damaged", "doctor.unlock_failed")
             return report
@@ -261,11 +170,22 @@ def diagnose(
         _check_blobs(report, raw, attachments, path / BLOB_DIR)
     else:
         with locker:
-            _diagnose_open(report, locker, db, path / BLOB_DIR, bool(problems), salvage_to)
+            _diagnose_open(report, locker, db, locker.blobs.directory, bool(problems), salvage_to)
+            _rotation_leftovers(report, locker, path)
     temps = _temp_files(path)
     if temps:
         report.add("warning", "doctor.temp", n=len(temps), names=", ".join(temps[:10]))
     return report
+
+
+def _rotation_leftovers(report: DoctorReport, locker: Any, path: Path) -> None:
+    """Folders an interrupted key rotation left (locker/rotation.py): never evidence;
+    the next rotation removes them."""
+    from evidence_locker.locker.rotation import leftovers
+
+    found = leftovers(path, locker.keyring)
+    if found:
+        report.add("warning", "doctor.rotation_leftovers", n=len(found), names=", ".join(found))
 
 
 def _diagnose_open(
@@ -297,7 +217,24 @@ def _diagnose_open(
         _scan(report, db, locker, attachments, salvage_to, listed=ledger_ok)
     if ledger_ok:
         attachments = _attachment_index(locker)
+        _check_index(report, locker)
     _check_blobs(report, locker, attachments, blob_dir)
+
+
+def _check_index(report: DoctorReport, locker: Any) -> None:
+    """The search index against the ledger (search/audit.py): stale or tampered rows
+    make search miss records while everything else checks out."""
+    audit = locker.check_index()
+    if audit.ok:
+        report.add("ok", "doctor.index_ok", n=audit.entries)
+        return
+    if audit.wrong:
+        seqs = ", ".join(str(s) for s in audit.wrong[:10])
+        report.add("damaged", "doctor.index_bad", what="index.wrong", n=len(audit.wrong), seqs=seqs)
+    if audit.strays:
+        report.add("damaged", "doctor.index_bad", what="index.strays", n=len(audit.strays))
+    if audit.malformed:
+        report.add("damaged", "doctor.index_bad", what="index.malformed", n=audit.malformed)
 
 
 def _attachment_index(locker: Any) -> dict[str, Any]:
@@ -318,8 +255,11 @@ def _scan(
     tmp = None
     if salvage_to is not None:
         target = Path(salvage_to).expanduser()
-        tmp = target.with_name(f".{target.name}.part")
-        out = open(tmp, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+        # created exclusively, 0600, under a random name: nobody can have put a file or
+        # a symbolic link there for the plaintext to be written through
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        tmp = Path(name)
+        out = open(fd, "w", encoding="utf-8")  # noqa: SIM115 - closed below
         head = {"locker_id": locker.locker_id, "salvaged_at": datetime.now(UTC).isoformat()}
         out.write(json.dumps(head)[:-1] + ', "entries": [\n')
     n_records = 0

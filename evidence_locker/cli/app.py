@@ -38,7 +38,7 @@ MODULE_OF = {
     **dict.fromkeys(("attach", "attachments", "extract"), "attach_cmd"),
     "log": "log_cmd",
     "import": "import_cmd",
-    "search": "search_cmd",
+    **dict.fromkeys(("search", "rebuild-index"), "search_cmd"),
     **dict.fromkeys(("export", "verify-dossier"), "export_cmd"),
     **dict.fromkeys(("check", "rules"), "rules_cmd"),
     "config": "config_cmd",
@@ -101,6 +101,15 @@ def _global_options(
         ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    read_only: Annotated[
+        bool,
+        typer.Option(
+            "--read-only",
+            envvar="EVIDENCE_LOCKER_READ_ONLY",
+            help="Never write to the locker (a forensic copy); a write-blocked locker is "
+            "opened so anyway.",
+        ),
+    ] = False,
     version: Annotated[
         bool,
         typer.Option(
@@ -119,6 +128,7 @@ def _global_options(
     STATE.locker_dir = locker.expanduser() if locker else None
     STATE.database_url = database_url
     STATE.debug = debug
+    STATE.read_only = read_only
 
 
 def build_app(args: list[str] | None = None) -> typer.Typer:

@@ -201,7 +201,9 @@ def doctor_cmd(
     directory = STATE.resolved_dir()
     if not directory.is_dir() or not Locker.exists(directory):
         raise LockerMissing(path=str(directory), hint="hint.init")
-    report = diagnose(directory, quick=quick, salvage_to=salvage, **_secrets(recovery))
+    report = diagnose(
+        directory, quick=quick, salvage_to=salvage, read_only=STATE.read_only, **_secrets(recovery)
+    )
     if json_out:
         render.print_json(report.to_json())
     else:

@@ -58,6 +58,7 @@ class State:
     locker_dir: Path | None = None
     database_url: str | None = None
     debug: bool = False
+    read_only: bool = False  # --read-only: never write to the locker
     _locker: Locker | None = None
     _tz: tzinfo | None = None
     _console: Console | None = None
@@ -197,7 +198,10 @@ class State:
                 "secret.passphrase",
                 env=PASSPHRASE_ENV,
                 attempt=lambda secret: Locker.open(
-                    directory, passphrase=secret, database_url=self.database_url
+                    directory,
+                    passphrase=secret,
+                    database_url=self.database_url,
+                    read_only=True if self.read_only else None,
                 ),
             )
             self.warn_if_behind(self._locker)
@@ -205,7 +209,7 @@ class State:
 
     def warn_if_behind(self, locker: Locker) -> None:
         """Say at unlock that the locker is older than the newest head seen here."""
-        behind = locker.behind
+        behind = locker.heads.behind
         if behind is None:
             return
         kind = "rolled_back" if behind.status.value == "rolled_back" else "diverged"

@@ -1,5 +1,6 @@
 """Core commands: init, list, show, correct, delete, case, verify, passwd."""
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -264,20 +265,41 @@ def verify_cmd(
             "(an older backup restored): take its head as the newest from now on.",
         ),
     ] = False,
+    against: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--against",
+            metavar="FILE",
+            help="A dossier, a backup or a saved tree head of this locker: prove the ledger "
+            "still extends it (repeatable).",
+        ),
+    ] = None,
+    deep: Annotated[
+        bool,
+        typer.Option("--deep", help="Also rebuild the search index in memory and compare it."),
+    ] = False,
 ) -> None:
     """Recompute every hash and the signature; name the first bad record. / 校验完整性。"""
-    from evidence_locker.cli.integrity import print_verify
+    from evidence_locker.care.against import verify_against
+    from evidence_locker.cli.integrity import print_against, print_verify
 
     locker = STATE.open_locker()
+    earlier = [verify_against(locker, path) for path in against or ()]
     report = locker.verify()
     if accept_older and report.newest is not None and not report.newest.ok:
         seen = report.newest.head.size
         report.newest = None
-        head = locker.accept_older()
+        head = locker.heads.accept_older()
         STATE.console.print(STATE.t("verify.accepted_older", now=head.size, seen=seen))
     ledger_ok = not report.problems and report.head is not None
     blob_problems = locker.verify_blobs() if ledger_ok else []
-    if not print_verify(STATE, locker, report, blob_problems, json_out=json_out):
+    index = locker.check_index() if deep and ledger_ok else None
+    ok = print_verify(
+        STATE, locker, report, blob_problems, json_out=json_out, against=earlier, index=index
+    )
+    if not json_out:
+        print_against(STATE, earlier)
+    if not ok:
         raise typer.Exit(1)
 
 
@@ -287,6 +309,14 @@ def passwd_cmd(
     ] = False,
     new_recovery_key: Annotated[
         bool, typer.Option("--new-recovery-key", help="Also replace the recovery key.")
+    ] = False,
+    rotate: Annotated[
+        bool,
+        typer.Option(
+            "--rotate",
+            help="Also change the master key: re-encrypt everything, so the old "
+            "passphrase opens no copy made from now on (prints a new recovery key).",
+        ),
     ] = False,
 ) -> None:
     """Set a new passphrase (unlock with the old one or the recovery key). / 修改口令。"""
@@ -309,6 +339,11 @@ def passwd_cmd(
     else:
         locker = STATE.open_locker()
     new = STATE.ask_new_passphrase("secret.new_passphrase", env=NEW_PASSPHRASE_ENV)
+    if rotate:
+        recovery_key = locker.rotate_keys(new)
+        STATE.console.print(STATE.t("passwd.rotated"))
+        _print_recovery_key(recovery_key)
+        return
     locker.change_passphrase(new)
     STATE.console.print(STATE.t("passwd.done"))
     if new_recovery_key:

@@ -195,8 +195,17 @@ def verify_dossier_cmd(
         ),
     ] = None,
     json_out: Annotated[bool, typer.Option("--json")] = False,
+    against: Annotated[
+        Path | None,
+        typer.Option(
+            "--against",
+            metavar="OLD.pdf",
+            help="An earlier dossier of the same locker: prove this one extends it.",
+        ),
+    ] = None,
 ) -> None:
     """Check a dossier from the PDF alone: signatures, every record's proof. / 校验证据档案。"""
+    from evidence_locker.cli.integrity import dossier_link_for, link_json, print_link
     from evidence_locker.errors import NotFound
     from evidence_locker.report import parse_fingerprint, verify_dossier
 
@@ -210,9 +219,9 @@ def verify_dossier_cmd(
     from evidence_locker.cli.tsa_cmd import trusted_json
 
     roots = _read_roots(tsa_root or [])
-    report = verify_dossier(
-        file.read_bytes(), lang=STATE.lang, expect_key=expect_key, tsa_roots=roots
-    )
+    pdf = file.read_bytes()
+    report = verify_dossier(pdf, lang=STATE.lang, expect_key=expect_key, tsa_roots=roots)
+    link = dossier_link_for(pdf, against) if against is not None else None
     if json_out:
         from evidence_locker.cli.render import print_json
 
@@ -233,13 +242,15 @@ def verify_dossier_cmd(
                 "later_additions": report.later_additions,
                 "trusted_time": trusted_json(report.trusted),
                 "messages": report.messages,
+                "against": link_json(link),
             }
         )
     else:
         console = STATE.console if report.ok else STATE.err
         for line in report.messages:
             console.print(line, markup=False)
-    if not report.ok:
+        print_link(STATE, link, against)
+    if not report.ok or (link is not None and not link.ok):
         raise typer.Exit(1)
 
 

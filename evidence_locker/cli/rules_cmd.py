@@ -231,6 +231,12 @@ def _what(report: CheckReport, f: Finding) -> str:
     return f"{label}{'：' if zh else ': '}“{render.one_line(text, 160)}”"
 
 
+def _keep_scores(text: str) -> str:
+    """ "(score 5)" kept on one line: a no-break space (printed as a space) where the
+    line breaker would otherwise leave "(score" at one line's end and "5)" alone."""
+    return text.replace("(score ", "(score\u00a0").replace("评分 ", "评分\u00a0")
+
+
 def _lasted(seconds: int) -> str:
     """ "lasted 6 min" / "通话6分钟": in brackets after "call", a bare "6:00" reads as a
     time of day."""
@@ -279,7 +285,7 @@ def _block(report: CheckReport, f: Finding, number: int) -> None:
     rows = [
         ("rules.cli.who", _who(report, f)),
         ("rules.cli.what", _what(report, f)),
-        ("rules.cli.why", "\n".join(f.reasons(STATE.lang))),
+        ("rules.cli.why", _keep_scores("\n".join(f.reasons(STATE.lang)))),
         ("rules.cli.sources", "\n".join(_sources(f))),
         ("rules.cli.records", _records(f)),
     ]
@@ -293,7 +299,7 @@ def _block(report: CheckReport, f: Finding, number: int) -> None:
             label = labels[key] if i == 0 else ""
             out = Text(" " * _INDENT)
             out.append(label + " " * (label_w - cell_len(label) + 1), style="dim")
-            out.append(line)
+            out.append(line.replace("\u00a0", " "))
             STATE.console.print(out, no_wrap=True, overflow="ignore")
 
 

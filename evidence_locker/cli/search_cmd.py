@@ -210,5 +210,13 @@ def _excerpt(text: str, spans: list[tuple[int, int]]):  # type: ignore[no-untype
     return out
 
 
+def rebuild_index_cmd() -> None:
+    """Rebuild the search index from the ledger (after doctor or verify --deep found it
+    stale or tampered). / 从账本重建搜索索引。"""
+    n = STATE.open_locker().rebuild_index()
+    STATE.console.print(STATE.t("index.rebuilt", n=n))
+
+
 def register(app: typer.Typer) -> None:
     app.command("search")(search_cmd)
+    app.command("rebuild-index")(rebuild_index_cmd)

@@ -66,9 +66,10 @@ def stamps_json(stamps: StampsReport | None) -> dict[str, Any] | None:
         "timing": timing_json(stamps.timing),
         "problems": [
             {"anchor": v.anchor.id, "tsa": v.anchor.destination, "what": v.problem, **v.params}
-            for v in stamps.verdicts
+            for v in [*stamps.verdicts, *stamps.exports]
             if not v.ok
         ],
+        "exported_heads": len(stamps.exports),
     }
 
 
@@ -142,7 +143,7 @@ def print_stamps(state: State, stamps: StampsReport | None) -> None:
     print_timing(state, stamps)
     if stamps.settings_problem:
         state.err.print(state.t(stamps.settings_problem), markup=False)
-    for v in stamps.verdicts:
+    for v in [*stamps.verdicts, *stamps.exports]:
         if not v.ok and v.problem:
             state.err.print(state.t(v.problem, **v.params), markup=False)
 

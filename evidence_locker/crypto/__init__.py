@@ -96,26 +96,47 @@ def passphrase_kek(passphrase: str, params: KdfParams) -> bytes:
 
 
 # -- recovery key -------------------------------------------------------------------
-# 160 random bits, printed as 8 groups of 4 base32 letters: easy to write on paper.
-# Full entropy, so HKDF (not a slow KDF) is the right way to make a key from it.
+# 160 random bits, printed as 8 groups of 4 base32 letters, then a ninth group that
+# checks them (20 bits of SHA-256): easy to write on paper, and a letter copied wrong
+# is caught as a typo instead of looking like a wrong key. Keys printed before the
+# check group (8 groups) are still accepted. Full entropy, so HKDF (not a slow KDF) is
+# the right way to make a key from it.
 
 RECOVERY_BYTES = 20
+_CHECK_CHARS = 4
+
+
+class RecoveryKeyMistyped(ValueError):
+    """The check group does not match the other eight: a letter was copied wrong."""
+
+
+def _check_group(raw: bytes) -> str:
+    digest = hashlib.sha256(b"evidence-locker/recovery-key-check\x00" + raw).digest()
+    return base64.b32encode(digest[:5]).decode()[:_CHECK_CHARS]
 
 
 def new_recovery_key() -> str:
-    raw = base64.b32encode(P.random_bytes(RECOVERY_BYTES)).decode()
-    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+    raw = P.random_bytes(RECOVERY_BYTES)
+    text = base64.b32encode(raw).decode() + _check_group(raw)
+    return "-".join(text[i : i + 4] for i in range(0, len(text), 4))
 
 
 def parse_recovery_key(text: str) -> bytes:
+    """The 20 key bytes. ValueError if it is not a recovery key at all;
+    :class:`RecoveryKeyMistyped` if its check group says a letter is wrong."""
     cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
     cleaned = cleaned.replace("0", "O").replace("1", "I").replace("8", "B")
+    body, check = cleaned[:32], cleaned[32:]
+    if len(check) not in (0, _CHECK_CHARS):
+        raise ValueError("not a recovery key")
     try:
-        raw = base64.b32decode(cleaned)
+        raw = base64.b32decode(body)
     except ValueError as exc:
         raise ValueError("not a recovery key") from exc
     if len(raw) != RECOVERY_BYTES:
         raise ValueError("not a recovery key")
+    if check and check != _check_group(raw):
+        raise RecoveryKeyMistyped("the check group does not match")
     return raw
 
 
@@ -147,6 +168,12 @@ def _open(key: bytes, blob: bytes, ad: bytes) -> bytes:
         raise DecryptionFailed from None
 
 
+# The first byte of a sealed field: which associated data the caller bound (the
+# ledger's version 1 bound the entry id; version 2 also its clear columns). The cipher
+# is the same; a byte changed makes the caller build other associated data, so it fails.
+SEAL_VERSIONS = (1, 2)
+
+
 class FieldCipher:
     """Seal and open small values, bound to where they live by associated data."""
 
@@ -155,12 +182,14 @@ class FieldCipher:
     def __init__(self, key: bytes):
         self._aead = P.AESGCMSIV(key)
 
-    def seal(self, plaintext: bytes, ad: bytes) -> bytes:
+    def seal(self, plaintext: bytes, ad: bytes, *, version: int = FORMAT_VERSION) -> bytes:
+        if version not in SEAL_VERSIONS:
+            raise ValueError(f"unknown seal version {version}")
         nonce = P.random_bytes(NONCE_SIZE)
-        return bytes([FORMAT_VERSION]) + nonce + self._aead.encrypt(nonce, plaintext, ad)
+        return bytes([version]) + nonce + self._aead.encrypt(nonce, plaintext, ad)
 
     def open(self, blob: bytes, ad: bytes) -> bytes:
-        if len(blob) < 1 + NONCE_SIZE + 16 or blob[0] != FORMAT_VERSION:
+        if len(blob) < 1 + NONCE_SIZE + 16 or blob[0] not in SEAL_VERSIONS:
             raise DecryptionFailed
         try:
             return self._aead.decrypt(blob[1 : 1 + NONCE_SIZE], blob[1 + NONCE_SIZE :], ad)
@@ -195,27 +224,40 @@ class KeyRing:
     Each purpose has its own HKDF label, so no key is ever used for two jobs.
     """
 
-    # "anchor": receipts on stored time-stamps; "settings": the TSA list and its roots
+    # "anchor": receipts on stored time-stamps; "settings": the TSA list and its roots;
+    # "index" keys the search tokens of what the counterpart wrote (and the dedupe
+    # tags), "index-sent" and "index-own" those of the user's words (search/spaces.py)
     PURPOSES = (
         "field",
         "index",
+        "index-sent",
+        "index-own",
+        "signing-carry",  # wraps a signing key kept across a key rotation
+        "key-id",  # names the master key in the locker (a write checks it is current)
         "attachment",
         "signing",
         "backup",
         "dossier",
         "anchor",
         "settings",
+        "meta",  # MACs of the clear settings init writes (ledger/meta_seal.py)
     )
 
-    def __init__(self, master: bytes):
+    def __init__(self, master: bytes, *, signing_seed: bytes | None = None):
+        """``signing_seed``: the locker's signing key when it was kept across a key
+        rotation (the identity dossiers name must not change); else derived."""
         if len(master) != KEY_SIZE:
             raise ValueError("master key must be 32 bytes")
+        if signing_seed is not None and len(signing_seed) != KEY_SIZE:
+            raise ValueError("signing seed must be 32 bytes")
         self._master = master
         self.field_key = self.subkey("field")
         self.index_key = self.subkey("index")
         self.attachment_key = self.subkey("attachment")
         self.fields = FieldCipher(self.field_key)
-        self.signer = Signer(self.subkey("signing"))
+        self.signing_seed = signing_seed or self.subkey("signing")
+        self.signer = Signer(self.signing_seed)
+        self._space_keys: dict[str, bytes] = {}
 
     def subkey(self, purpose: str) -> bytes:
         if purpose not in self.PURPOSES:
@@ -226,16 +268,32 @@ class KeyRing:
     def master(self) -> bytes:
         return self._master
 
+    @property
+    def key_id(self) -> str:
+        """A name for this master key (reveals nothing of it): stored in the locker, so
+        a process still holding a rotated-out key notices before it writes."""
+        return self.subkey("key-id")[:16].hex()
+
     def mac(self, purpose: str, data: bytes) -> bytes:
-        """HMAC-SHA256 of ``data`` under the ``purpose`` subkey ("anchor", "settings"):
+        """HMAC-SHA256 of ``data`` under the ``purpose`` subkey ("anchor", "settings", "meta"):
         state kept beside the ledger that someone without the keys must not forge."""
-        if purpose not in ("anchor", "settings"):
+        if purpose not in ("anchor", "settings", "meta"):
             raise ValueError(f"no MAC key for {purpose!r}")
         return P.hmac_sha256(self.subkey(purpose), data)
 
     def index_token(self, data: bytes) -> bytes:
-        """Keyed hash for the blind search index (HMAC-SHA256)."""
+        """Keyed hash for the blind search index (HMAC-SHA256), ``received`` space."""
         return P.hmac_sha256(self.index_key, data)
+
+    def space_token(self, space: str, data: bytes) -> bytes:
+        """Keyed hash for the blind search index in one token space: ``received``
+        (the index key), ``sent`` or ``own`` (keys of their own, derived on first use)."""
+        if space == "received":
+            return P.hmac_sha256(self.index_key, data)
+        key = self._space_keys.get(space)
+        if key is None:
+            key = self._space_keys[space] = self.subkey(f"index-{space}")
+        return P.hmac_sha256(key, data)
 
 
 def random_bytes(n: int) -> bytes:

@@ -45,7 +45,11 @@ if TYPE_CHECKING:
 
 RFC3161 = "rfc3161"
 OPENTIMESTAMPS = "opentimestamps"  # reserved: the second anchor kind
-KINDS = (RFC3161, OPENTIMESTAMPS)
+# A head exported in a dossier: handed out of the owner's hands, but with no third
+# party's word on it (``proof`` is the SHA-256 of the PDF, ``attested_at`` NULL). Later
+# dossiers carry a consistency proof back to it (locker/earlier_heads.py).
+EXPORTED = "dossier"
+KINDS = (RFC3161, OPENTIMESTAMPS, EXPORTED)
 
 # the columns added to the first layout, with their SQL types (same on PostgreSQL)
 _NEW_COLUMNS = (

@@ -24,6 +24,20 @@ _b64 = base64.b64encode
 
 LEAF_VERSION = 1
 SALT_SIZE = 16
+# An entry's clear columns, in the order statements and the leaf's header use them.
+HEADER_COLUMNS = (
+    "seq",
+    "id",
+    "kind",
+    "target",
+    "record_id",
+    "channel",
+    "direction",
+    "occurred_at",
+    "offset",
+    "logged_at",
+    "case_id",
+)
 
 
 def jcs(value: Any) -> bytes:

@@ -15,41 +15,34 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from evidence_locker.crypto import DecryptionFailed, KeyRing, random_bytes
+from evidence_locker.crypto import DecryptionFailed, KeyRing
 from evidence_locker.errors import IntegrityError
-from evidence_locker.ledger import merkle
-from evidence_locker.ledger.canonical import SALT_SIZE, commitment, entry_leaf_hash
+from evidence_locker.ledger import merkle, meta_seal, sealing
+from evidence_locker.ledger.canonical import HEADER_COLUMNS, commitment, entry_leaf_hash
 from evidence_locker.ledger.checkpoint import Checkpoint, open_note, sign_note
 from evidence_locker.store import database as db
 
 if TYPE_CHECKING:
     from evidence_locker.store.database import DbConn
 
-HEADER_COLUMNS = (
-    "seq",
-    "id",
-    "kind",
-    "target",
-    "record_id",
-    "channel",
-    "direction",
-    "occurred_at",
-    "offset",
-    "logged_at",
-    "case_id",
-)
 # Every column of the ``entry`` table (store/tables.py), in the order statements use.
 ENTRY_COLUMNS = (*HEADER_COLUMNS, "dedupe", "sealed", "leaf", "root")
 # Quoted: ``offset`` is an SQL keyword.
 ENTRY_SELECT = ", ".join(f'"{c}"' for c in ENTRY_COLUMNS)
 _ENTRY_INSERT = f"INSERT INTO entry ({ENTRY_SELECT}) VALUES ({db.placeholders(len(ENTRY_COLUMNS))})"
-AD_PREFIX = b"evidence-locker/v1/entry/"
+AD_PREFIX = sealing.AD_PREFIX  # what version-1 seals bind (ledger/sealing.py)
+# The locker format new writes produce, and the ones this version reads. Format 2 seals
+# entries with their clear columns bound (ledger/sealing.py); a format-1 locker is
+# raised to 2 by its first append (older programs then refuse it instead of calling
+# every new entry tampered).
+FORMAT = "evidence-locker/2"
+READABLE_FORMATS = ("evidence-locker/1", FORMAT)
 # The entry kinds that are versions of a record (the others point at one, or stand alone).
 RECORD_KINDS = ("record", "correction")
 # Text read from an image attachment (OCR), targeting the attachment it read
 # (locker/reading.py, docs/file-format.md).
 OCR_KIND = "ocr"
-MAX_SEALED_BYTES = 16 * 1024 * 1024  # a bound on one entry's fields (a pasted e-mail fits)
+MAX_SEALED_BYTES = sealing.MAX_SEALED_BYTES
 
 
 @dataclass(slots=True)
@@ -135,14 +128,12 @@ class Ledger:
 
     # -- writing ---------------------------------------------------------------------
 
-    def seal(self, entry_id: str, fields: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
-        """Encrypt the fields with a fresh salt each; return the blob and commitments."""
-        from evidence_locker.ledger.canonical import sealed_plaintext
-
-        plaintext, commitments = sealed_plaintext(fields, random_bytes(SALT_SIZE * len(fields)))
-        if len(plaintext) > MAX_SEALED_BYTES:
-            raise ValueError("entry too large")
-        return self.keyring.fields.seal(plaintext, AD_PREFIX + entry_id.encode()), commitments
+    def seal(
+        self, header: dict[str, Any], fields: dict[str, Any], dedupe: str | None = None
+    ) -> tuple[bytes, bytes]:
+        """Encrypt the fields with a fresh salt each, bound to the clear ``header`` and
+        ``dedupe`` (ledger/sealing.py); return the blob and the entry's leaf hash."""
+        return sealing.seal(self.keyring.fields, header, dedupe, fields)
 
     def read_frontier(self, conn: DbConn) -> merkle.Frontier:
         sql = "SELECT value FROM meta WHERE key = 'frontier'"
@@ -165,6 +156,9 @@ class Ledger:
         nothing is written. Four indexed look-ups and one signature check.
         """
         frontier = self.read_frontier(conn)
+        key_id = db.value(conn, "SELECT value FROM meta WHERE key = 'key_id'")
+        if key_id is not None and key_id != self.keyring.key_id:  # rotated since unlock
+            raise IntegrityError("error.keys_rotated", hint="hint.reopen")
         try:
             head = open_note(self.head_note(conn), self.origin, self.keyring.signer.public_key)
         except ValueError:
@@ -181,6 +175,12 @@ class Ledger:
         )
         if not agrees:
             raise IntegrityError("error.cut_back", hint="hint.cut_back", head=head.size, rows=count)
+        # the region decides how the numbers written now are read: never write under a
+        # setting someone changed (the newest entry says whether it must be sealed)
+        newest = db.value(conn, "SELECT sealed FROM entry WHERE seq = ?", (head.size - 1,))
+        v2 = newest is not None and not sealing.is_legacy_seal(newest)
+        if meta_seal.problems(conn, self.keyring, must_be_sealed=v2):
+            raise IntegrityError("error.meta_changed", hint="hint.meta_changed")
         floor = self.floor
         if floor is not None and floor.size > 0:
             if head.size < floor.size:
@@ -204,7 +204,6 @@ class Ledger:
         seqs = []
         for p in pending:
             seq = frontier.size
-            sealed, commitments = self.seal(p.id, p.fields)
             row = {
                 "seq": seq,
                 "id": p.id,
@@ -218,11 +217,16 @@ class Ledger:
                 "logged_at": p.logged_at,
                 "case_id": p.case_id,
             }
-            leaf = entry_leaf_hash(row, commitments)
+            sealed, leaf = self.seal(row, p.fields, p.dedupe)
             frontier.append(leaf)
             rows.append((*row.values(), p.dedupe, sealed, leaf, frontier.root()))
             seqs.append(seq)
         db.execute_many(conn, _ENTRY_INSERT, rows)
+        upgraded = db.execute(
+            conn, "UPDATE meta SET value = ? WHERE key = 'format' AND value <> ?", (FORMAT, FORMAT)
+        )
+        if upgraded:  # a format-1 locker's first write: its settings sealed from now on
+            meta_seal.seal(conn, self.keyring)
         self.write_head(conn, frontier)
         return seqs
 
@@ -242,27 +246,27 @@ class Ledger:
     # -- reading ---------------------------------------------------------------------
 
     def decode(self, row: Any) -> DecodedEntry:
-        """Decrypt one row. Raises DecryptionFailed if it was altered or moved."""
-        blob = row.sealed
-        plaintext = self.keyring.fields.open(blob, AD_PREFIX + row.id.encode())
-        try:
-            salted = json.loads(plaintext)["f"]
-            fields = {k: (base64.b64decode(s), v) for k, (s, v) in salted.items()}
-        except (ValueError, KeyError, TypeError):
-            raise DecryptionFailed from None
+        """Decrypt one row with its salts. Raises DecryptionFailed if it was altered
+        or moved, or if its clear columns no longer match it (ledger/sealing.py)."""
+        plaintext, legacy = sealing.open_plaintext(self.keyring.fields, row)
+        fields = sealing.salted_fields(plaintext)
+        if legacy:
+            sealing.check_legacy_leaf(row, fields)
         return DecodedEntry(header=header_of(row), fields=fields, leaf=row.leaf)
 
     def open_values(self, row: Any) -> dict[str, Any]:
         """Decrypt one row's field values only (no salts): the fast path for reading.
 
-        Authentication is the same as :meth:`decode`; the salts, needed only to
-        recompute commitments (verify, dossier), are left undecoded.
+        Authentication is the same as :meth:`decode`, clear columns included; the
+        salts, needed only to recompute commitments (verify, dossier), are left
+        undecoded, except for a version-1 entry, whose leaf is recomputed.
         """
-        plaintext = self.keyring.fields.open(row.sealed, AD_PREFIX + row.id.encode())
-        try:
-            return {k: v for k, (_, v) in json.loads(plaintext)["f"].items()}
-        except (ValueError, KeyError, TypeError):
-            raise DecryptionFailed from None
+        plaintext, legacy = sealing.open_plaintext(self.keyring.fields, row)
+        if legacy:
+            fields = sealing.salted_fields(plaintext)
+            sealing.check_legacy_leaf(row, fields)
+            return {k: v for k, (_, v) in fields.items()}
+        return sealing.plain_values(plaintext)
 
     def head_note(self, conn: DbConn) -> str:
         note = db.value(conn, "SELECT value FROM meta WHERE key = 'head'")
@@ -286,6 +290,30 @@ class Ledger:
 
     # -- verification ----------------------------------------------------------------
 
+    def dedupe_tag(self, fingerprint: str) -> str:
+        """The ``dedupe`` column for an imported entry's source fingerprint: a keyed
+        hash, so the file shows only which entries share a source, not what it is."""
+        token = self.keyring.index_token(b"dedupe\x00" + fingerprint.encode())
+        return token[:16].hex()
+
+    def _dedupe_holds(self, row: Any, decoded: DecodedEntry) -> bool:
+        """A version-1 entry's ``dedupe`` (not in its leaf, nor bound by its seal) is
+        empty or the tag of the source fingerprint sealed in it."""
+        if row.dedupe is None:
+            return True
+        source = decoded.value("source")
+        fingerprint = source.get("fingerprint") if isinstance(source, dict) else None
+        return isinstance(fingerprint, str) and row.dedupe == self.dedupe_tag(fingerprint)
+
+    def _frontier_holds(self, conn: DbConn, frontier: merkle.Frontier) -> bool:
+        """Whether the stored frontier (what the next write appends to) is the one the
+        rows give; a write refuses a frontier that is not (checked_frontier)."""
+        try:
+            stored = self.read_frontier(conn)
+        except (IntegrityError, ValueError, TypeError, KeyError, AttributeError):
+            return False
+        return stored.size == frontier.size and stored.stack == frontier.stack
+
     def verify(self, conn: DbConn, *, stop_at_first: bool = False) -> VerifyReport:
         """Recompute every leaf and root from the rows and check the signed head.
 
@@ -294,6 +322,7 @@ class Ledger:
         report = VerifyReport()
         frontier = merkle.Frontier()
         expected_seq = 0
+        sealed_v2 = False  # any entry sealed in version 2: the settings were sealed too
         for row in self.rows(conn):
             if row.seq != expected_seq:
                 report.problems.append(Problem(expected_seq, None, None, "verify.missing"))
@@ -308,9 +337,12 @@ class Ledger:
                 leaf = entry_leaf_hash(header_of(row), commitments)
                 if leaf != row.leaf:
                     problem = "verify.leaf"
+                elif sealing.is_legacy(row) and not self._dedupe_holds(row, decoded):
+                    problem = "verify.tampered"
             except DecryptionFailed:
                 problem = "verify.tampered"
                 leaf = row.leaf
+            sealed_v2 = sealed_v2 or not sealing.is_legacy(row)
             frontier.append(leaf)
             if problem is None and frontier.root() != row.root:
                 problem = "verify.position"
@@ -319,14 +351,25 @@ class Ledger:
                 if stop_at_first:
                     return report
         report.size = frontier.size
+        report.head = self._check_head(conn, frontier, report.problems)
+        if not report.problems and not self._frontier_holds(conn, frontier):
+            report.problems.append(Problem(None, None, None, "verify.frontier"))
+        for what in meta_seal.problems(conn, self.keyring, must_be_sealed=sealed_v2):
+            report.problems.append(Problem(None, None, None, what))
+        return report
+
+    def _check_head(
+        self, conn: DbConn, frontier: merkle.Frontier, problems: list[Problem]
+    ) -> Checkpoint | None:
+        """The signed head, once its signature holds; what it disagrees on goes into
+        ``problems``."""
         try:
             head = open_note(self.head_note(conn), self.origin, self.keyring.signer.public_key)
         except ValueError:
-            report.problems.append(Problem(None, None, None, "verify.head_signature"))
-            return report
+            problems.append(Problem(None, None, None, "verify.head_signature"))
+            return None
         if head.size > frontier.size:  # the newest entries were deleted
-            report.problems.append(Problem(head.size, None, None, "verify.cut_back"))
+            problems.append(Problem(head.size, None, None, "verify.cut_back"))
         elif head.size != frontier.size or head.root != frontier.root():
-            report.problems.append(Problem(head.size, None, None, "verify.head_mismatch"))
-        report.head = head
-        return report
+            problems.append(Problem(head.size, None, None, "verify.head_mismatch"))
+        return head

@@ -44,13 +44,21 @@ class Attachments:
         if self._blobs is None:
             if self.session.path is None:
                 raise UsageError("attach.no_directory")
-            self._blobs = BlobStore(self.session.path / BLOB_DIR)
+            from evidence_locker.locker.rotation import blob_dir
+
+            self._blobs = BlobStore(blob_dir(self.session.path, self.session.keyring))
         return self._blobs
 
     def sweep_left_behind(self) -> None:
-        """Remove ciphertext a killed writer left behind; an hour's margin spares a
-        blob another process is writing right now."""
-        if self.session.path is not None and (self.session.path / BLOB_DIR).is_dir():
+        """Finish a key rotation's folder swap that a crash interrupted, then remove
+        ciphertext a killed writer left behind; an hour's margin spares a blob another
+        process is writing right now."""
+        if self.session.path is None or self.session.database.read_only:
+            return
+        from evidence_locker.locker.rotation import finish_swap
+
+        finish_swap(self.session.path, self.session.keyring)
+        if (self.session.path / BLOB_DIR).is_dir():
             self.blobs.sweep_temp(min_age_s=3600)
 
     # -- storing -----------------------------------------------------------------------

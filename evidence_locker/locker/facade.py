@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evidence_locker.ledger.log import DecodedEntry, PendingEntry, VerifyReport
-from evidence_locker.locker import checking, keys
+from evidence_locker.locker import checking, earlier_heads, keys
 from evidence_locker.locker.attachments import Attachments
 from evidence_locker.locker.cases import Cases
 from evidence_locker.locker.reading import Readings, ReadReport, TextReader
@@ -48,8 +48,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.engine import Engine
 
-    from evidence_locker.ledger.checkpoint import Checkpoint
-    from evidence_locker.ledger.consistency import HeadCheck
+    from evidence_locker.search.audit import IndexAudit
     from evidence_locker.search.hit import SearchHit
     from evidence_locker.search.index import Tokenizer
     from evidence_locker.store.blobs import BlobStore
@@ -59,6 +58,10 @@ class Locker:
     """An unlocked locker. Use :meth:`create` or :meth:`open`; close when done."""
 
     def __init__(self, session: Session):
+        self._attach(session)
+
+    def _attach(self, session: Session) -> None:
+        """Build the parts over ``session`` (again after a key rotation)."""
         self._session = session
         # fixed for the life of the unlocked locker
         self.path = session.path
@@ -68,6 +71,7 @@ class Locker:
         self.ledger = session.ledger
         self._cases = Cases(session)
         self.timestamps = Timestamps(session)
+        self.heads = earlier_heads.Heads(session)  # rollback: heads kept elsewhere
         self._reader = Reader(session, self._cases, self.timestamps)
         self._files = Attachments(session, self._reader)
         self._writer = Writer(session, self._cases, self._reader, self._files)
@@ -78,7 +82,7 @@ class Locker:
             self._reader,
             write_sa=session.write_sa,
             ledger_rows=session.ledger_rows,
-            token_fn=session.keyring.index_token,
+            token_fn=session.keyring.space_token,
         )
         self._search = Searcher(self._reader, upkeep, session.driver)
         # the search index follows every write, in the write's own transaction
@@ -114,9 +118,14 @@ class Locker:
         recovery_key: str | None = None,
         database_url: str | None = None,
         clock: Clock = utc_now,
+        read_only: bool | None = None,
     ) -> Locker:
-        """Unlock with the passphrase or the recovery key. One error for any wrong key."""
-        session = keys.unlock(path, passphrase, recovery_key, database_url, clock)
+        """Unlock with the passphrase or the recovery key. One error for any wrong key.
+
+        ``read_only``: never write to the locker (True), or decide from the files and
+        ``EVIDENCE_LOCKER_READ_ONLY`` (None): a write-blocked copy can be read, searched,
+        verified and exported; a write says it is read-only."""
+        session = keys.unlock(path, passphrase, recovery_key, database_url, clock, read_only)
         locker = cls(session)
         locker._files.sweep_left_behind()
         return locker
@@ -140,6 +149,11 @@ class Locker:
     def engine(self) -> Engine:
         """The SQLAlchemy engine (built on first use: see store/connect.py)."""
         return self._session.database.engine
+
+    @property
+    def read_only(self) -> bool:
+        """Opened so that nothing is written (a write-blocked copy, or asked for)."""
+        return self._session.database.read_only
 
     @property
     def region(self) -> str:
@@ -267,6 +281,10 @@ class Locker:
         """Drop and rebuild the search index from the ledger. Returns the entries indexed."""
         return self._search.upkeep.rebuild()
 
+    def check_index(self) -> IndexAudit:
+        """The search index against one rebuilt in memory (search/audit.py)."""
+        return self._search.check_index()
+
     # -- attachments -------------------------------------------------------------------
 
     @property
@@ -381,19 +399,6 @@ class Locker:
         """The current signed tree head (a C2SP signed note)."""
         return self._reader.head()
 
-    @property
-    def behind(self) -> HeadCheck | None:
-        """Found at unlock: the locker is older than (or diverged from) the newest head
-        this computer saw for it (locker/newest_head.py). None when all is well; writes
-        are refused until the newer copy is back or :meth:`accept_older` is called."""
-        verdict = self._session.memory.verdict
-        return verdict if verdict is not None and not verdict.ok else None
-
-    def accept_older(self) -> Checkpoint:
-        """Remember this locker's current head as the newest, on the owner's word (after
-        restoring an older backup on purpose). Returns that head."""
-        return self._session.memory.accept_current()
-
     # -- trusted time (locker/timestamps.py) ------------------------------------------
 
     def add_tsa(self, name: str, url: str, root_pem: bytes, *, auto: bool = False) -> TsaConfig:
@@ -419,6 +424,16 @@ class Locker:
     def new_recovery_key(self) -> str:
         """Replace the recovery key (the old one stops working). Shown once."""
         return self._keys.new_recovery_key()
+
+    def rotate_keys(self, new_passphrase: str) -> str:
+        """A new master key, everything rewritten under it (locker/rotation.py); returns
+        the new recovery key. Other processes holding the locker open must reopen it."""
+        from evidence_locker.locker import rotation
+
+        self._search.forget_decrypted()
+        session, recovery_key = rotation.rotate(self._session, new_passphrase)
+        self._attach(session)
+        return recovery_key
 
     # -- merging a backup (evidence_locker/care/backup/merge.py) ----------------------
 

@@ -22,6 +22,7 @@ from evidence_locker.errors import (
     UsageError,
     WrongPassphrase,
 )
+from evidence_locker.ledger.log import READABLE_FORMATS
 from evidence_locker.locker.session import (
     DB_NAME,
     FORMAT,
@@ -56,10 +57,36 @@ def slot_context(kind: str, locker_id: str) -> bytes:
     return f"evidence-locker/v1/keyslot/{kind}/{locker_id}".encode()
 
 
-def _database_for(path: Path, database_url: str | None) -> Database:
+def _has_anything(directory: Path) -> bool:
+    try:
+        return any(directory.iterdir())
+    except (FileNotFoundError, NotADirectoryError):
+        return directory.is_symlink() or directory.exists()  # a file in its place
+    except OSError:
+        return False  # unreadable: mkdir below says why
+
+
+def keyring_for(master: bytes, signing_wrapped: bytes | None, locker_id: str) -> crypto.KeyRing:
+    """The key ring of a master key; with the ``signing`` slot of a locker whose keys
+    were rotated, the signing key it carries (passwd --rotate keeps the identity)."""
+    if signing_wrapped is None:
+        return crypto.KeyRing(master)
+    plain = crypto.KeyRing(master)
+    try:
+        seed = crypto.unwrap_key(
+            plain.subkey("signing-carry"),
+            bytes(signing_wrapped),
+            context=slot_context("signing", locker_id),
+        )
+    except crypto.DecryptionFailed:
+        raise IntegrityError("error.bad_header", detail="the signing key slot") from None
+    return crypto.KeyRing(master, signing_seed=seed)
+
+
+def _database_for(path: Path, database_url: str | None, read_only: bool | None = False) -> Database:
     if database_url:
         return Database(url=database_url)
-    return Database(path / DB_NAME)
+    return Database(path / DB_NAME, read_only=read_only)
 
 
 def create(
@@ -71,12 +98,17 @@ def create(
         raise UsageError("init.empty_passphrase")
     if database_url is None and exists(directory):
         raise LockerExists(path=str(directory))
+    if database_url is None and _has_anything(directory):
+        # a locker takes over its folder (owner-only modes on every file): never
+        # someone's documents, nor files a symbolic link there points at
+        raise UsageError("init.not_empty", path=str(directory))
     os.umask(0o077)
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(directory, 0o700)
     except OSError as exc:
         raise StorageError("storage.mkdir", path=str(directory), detail=exc.strerror) from exc
+    from evidence_locker.search.upkeep import INDEX_FORMAT
     from evidence_locker.store import engine as store_engine
 
     database = _database_for(directory, database_url)
@@ -100,10 +132,15 @@ def create(
                     ("created_at", str(now)),
                     ("region", region),
                     ("public_key", keyring.signer.public_key.hex()),
+                    ("index_format", INDEX_FORMAT),
+                    ("key_id", keyring.key_id),
                 ],
             )
             write_keyslots(conn, master, locker_id, now, passphrase, recovery_key)
+            from evidence_locker.ledger import meta_seal
             from evidence_locker.ledger.merkle import Frontier
+
+            meta_seal.seal(conn, keyring)
 
             session.ledger.write_head(conn, Frontier())
     except Exception as exc:
@@ -151,29 +188,32 @@ def unlock(
     recovery_key: str | None,
     database_url: str | None,
     clock: Clock,
+    read_only: bool | None = None,
 ) -> Session:
-    """Unlock with the passphrase or the recovery key. One error for any wrong key."""
+    """Unlock with the passphrase or the recovery key. One error for any wrong key.
+
+    ``read_only`` None: read-only when the database cannot be written (a write-blocked
+    copy) or ``EVIDENCE_LOCKER_READ_ONLY`` asks for it; then nothing is ever written.
+    """
     directory = Path(path) if path is not None else default_locker_dir()
     if database_url is None and not exists(directory):
         raise LockerMissing(path=str(directory), hint="hint.init")
     os.umask(0o077)
-    database = _database_for(directory, database_url)
+    database = _database_for(directory, database_url, read_only)
     try:
         meta, slots = _read_header(database)
     except Exception as exc:
         if not db.is_database_error(exc):
             raise
-        raise IntegrityError("error.db_unreadable", path=str(directory)) from exc
-    if meta.get("format") != FORMAT or "locker_id" not in meta:
+        raise _unreadable(exc, directory, database) from exc
+    if meta.get("format") not in READABLE_FORMATS or "locker_id" not in meta:
         raise IntegrityError("error.db_unreadable", path=str(directory))
     locker_id = meta["locker_id"]
     if recovery_key is not None:
         slot, kind = slots.get("recovery"), "recovery"
-        try:
-            salt = bytes.fromhex(json.loads(slot.kdf)["salt"]) if slot else b""
-            kek = crypto.recovery_kek(recovery_key, salt)
-        except (ValueError, KeyError):
-            raise WrongPassphrase("error.wrong_recovery_key") from None
+        if slot is None:
+            raise IntegrityError("error.no_recovery_slot", hint="hint.no_recovery_slot")
+        kek = recovery_kek_of(recovery_key, json.loads(slot.kdf))
     else:
         slot, kind = slots.get("passphrase"), "passphrase"
         if slot is None:
@@ -191,9 +231,11 @@ def unlock(
         if kind == "recovery":
             raise WrongPassphrase("error.wrong_recovery_key") from None
         raise WrongPassphrase() from None
+    signing = slots.get("signing")
+    keyring = keyring_for(master, signing.wrapped if signing else None, locker_id)
     session = Session(
         database,
-        crypto.KeyRing(master),
+        keyring,
         path=directory,
         locker_id=locker_id,
         clock=clock,
@@ -201,6 +243,36 @@ def unlock(
     )
     session.memory.check_at_unlock()  # older than the newest head seen? (newest_head.py)
     return session
+
+
+def recovery_kek_of(recovery_key: str, kdf: dict[str, Any]) -> bytes:
+    """The recovery slot's key-encryption key; a key mistyped (its check group) is
+    said as such, anything else is one "wrong recovery key"."""
+    try:
+        return crypto.recovery_kek(recovery_key, bytes.fromhex(kdf["salt"]))
+    except crypto.RecoveryKeyMistyped:
+        raise UsageError("error.recovery_key_typo") from None
+    except (ValueError, KeyError, TypeError):
+        raise WrongPassphrase("error.wrong_recovery_key") from None
+
+
+def _unreadable(exc: BaseException, directory: Path, database: Database) -> Exception:
+    """Why the header could not be read: the disk or the mount, said as such, before
+    concluding that the file is damaged (issue 13: "damaged" was a misdiagnosis)."""
+    message = db.error_text(exc).lower()
+    if "disk is full" in message or "disk i/o error" in message:
+        import shutil
+
+        try:
+            free = f"{shutil.disk_usage(directory).free // 1024} KiB"
+        except OSError:
+            free = "?"
+        return StorageError("storage.io", path=str(directory), detail=db.error_text(exc), free=free)
+    if database.read_only and "unable to open" in message:
+        return StorageError("storage.read_only_wal", path=str(directory))
+    if "readonly" in message or "read-only" in message:
+        return StorageError("storage.read_only", path=str(directory))
+    return IntegrityError("error.db_unreadable", path=str(directory))
 
 
 def _read_header(database: Database) -> tuple[dict[str, str], dict[str, Any]]:

@@ -32,7 +32,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from evidence_locker.ledger.checkpoint import Checkpoint, open_note
 from evidence_locker.ledger.consistency import HeadCheck, HeadStatus, check_head
@@ -40,9 +40,28 @@ from evidence_locker.store import database as db
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from contextlib import AbstractContextManager
 
-    from evidence_locker.locker.session import Session
+    from evidence_locker.crypto import KeyRing
+    from evidence_locker.ledger.log import Ledger
+    from evidence_locker.store.connect import Database
     from evidence_locker.store.database import DbConn
+
+
+class Owner(Protocol):
+    """What the memory reads of the unlocked locker that holds it (its Session)."""
+
+    locker_id: str
+    origin: str
+    keyring: KeyRing
+    ledger: Ledger
+    database: Database
+    path: Path | None
+
+    def read(self) -> AbstractContextManager[Any]: ...
+
+    def now_us(self) -> int: ...
+
 
 STATE_ENV = "EVIDENCE_LOCKER_STATE_DIR"
 FORMAT = "evidence-locker-newest-head/1"
@@ -71,7 +90,7 @@ class Remembered:
 class HeadMemory:
     """One open locker's remembered newest head: read at unlock, written after writes."""
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Owner):
         self._session = session
         self.remembered: Remembered | None = None
         # the quick verdict at unlock: None when there is nothing to say

@@ -104,6 +104,15 @@ class Reader:
         return found[0] if found else None
 
     @staticmethod
+    def versions(conn: DbConn, record_id: str) -> list[tuple[int, str, str]]:
+        """``(seq, channel, direction)`` of every version of a record, oldest first."""
+        sql = (
+            "SELECT seq, channel, direction FROM entry"
+            " WHERE record_id = ? AND kind IN ('record', 'correction') ORDER BY seq"
+        )
+        return [(int(r[0]), r[1], r[2]) for r in db.tuples(conn, sql, (record_id,))]
+
+    @staticmethod
     def entries_by_seq(conn: DbConn, seqs: Sequence[int]) -> list[Any]:
         """The entry rows of ``seqs`` (at most a few thousand: one statement), any order."""
         sql = f"SELECT {ENTRY_SELECT} FROM entry WHERE seq IN ({db.placeholders(len(seqs))})"

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from evidence_locker import crypto
 from evidence_locker.errors import IntegrityError
+from evidence_locker.ledger.log import FORMAT as LEDGER_FORMAT
 from evidence_locker.ledger.log import DecodedEntry, Ledger, PendingEntry
 from evidence_locker.locker.newest_head import HeadMemory
 from evidence_locker.model import micros
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 DB_NAME = "locker.db"
 BLOB_DIR = "blobs"
-FORMAT = "evidence-locker/1"
+FORMAT = LEDGER_FORMAT  # what a new locker is created in (ledger/log.py)
 Clock = Callable[[], datetime]
 
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from evidence_locker.errors import IntegrityError, LockerError, UsageError
 from evidence_locker.ledger import anchors as anchor_store
-from evidence_locker.ledger.anchors import Anchor, Cover
+from evidence_locker.ledger.anchors import EXPORTED, Anchor, Cover
 from evidence_locker.ledger.checkpoint import Checkpoint, open_note
 from evidence_locker.ledger.consistency import HeadCheck, HeadStatus, check_heads
 from evidence_locker.ledger.stamp_timing import TimingRun, timing_runs
@@ -89,10 +89,13 @@ class StampsReport:
     verdicts: list[StampVerdict] = field(default_factory=list)
     covers: list[Cover] = field(default_factory=list)
     settings_problem: str | None = None
+    # heads exported in dossiers (anchor kind "dossier"): consistency only, no token
+    exports: list[StampVerdict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.settings_problem is None and all(v.ok for v in self.verdicts)
+        exports_ok = all(v.ok for v in self.exports)
+        return self.settings_problem is None and all(v.ok for v in self.verdicts) and exports_ok
 
     def ranges(self) -> list[tuple[int, int, Cover]]:
         """``(first, last, cover)`` with 1-based entry numbers, as verify prints them."""
@@ -157,7 +160,7 @@ class Timestamps:
         for t in tsas:
             if not t.active:
                 continue
-            mine = [a for a in anchors if a.destination == t.name]
+            mine = [a for a in anchors if a.destination == t.name and a.kind != EXPORTED]
             last = max(mine, key=lambda a: a.size, default=None)
             out.append(
                 TsaStatus(
@@ -207,7 +210,10 @@ class Timestamps:
             raise UsageError("stamp.empty")
         results = []
         for t in chosen:
-            if any(a.destination == t.name and a.size >= head.size for a in anchors):
+            if any(
+                a.destination == t.name and a.kind != EXPORTED and a.size >= head.size
+                for a in anchors
+            ):
                 results.append(StampResult(t.name, up_to_date=True))
                 continue
             try:
@@ -363,7 +369,8 @@ class Timestamps:
         head_checks = dict(zip(heads, check_heads(list(heads.values()), leaves), strict=True))
         by_tsa: dict[str, list[int]] = {}
         for i, a in enumerate(found):
-            by_tsa.setdefault(a.destination, []).append(i)
+            if a.kind != EXPORTED:  # an exported head has no token to check
+                by_tsa.setdefault(a.destination, []).append(i)
         checks: dict[int, TokenCheck] = {}
         for name, indices in by_tsa.items():
             roots = tsa_settings.roots_for(tsas, name)
@@ -372,6 +379,9 @@ class Timestamps:
         sound = []
         for i, a in enumerate(found):
             verdict = _judge(a, heads.get(i), head_checks.get(i), checks.get(i), locker)
+            if a.kind == EXPORTED:
+                report.exports.append(verdict)
+                continue
             report.verdicts.append(verdict)
             if verdict.ok:
                 sound.append(a)
@@ -390,15 +400,21 @@ def _judge(
 ) -> StampVerdict:
     """One anchor's verdict, the most telling problem first."""
     params: dict[str, Any] = {"source": a.destination, "size": a.size, "id": a.id}
-    if a.kind != anchor_store.RFC3161:
+    if a.kind not in (anchor_store.RFC3161, EXPORTED):
         return StampVerdict(a, "stamp.unknown_kind", {**params, "kind": a.kind})
+    # an exported head's problems have their own words (no TSA "stamped" it)
+    prefix = "exported" if a.kind == EXPORTED else "stamp"
     if head is None or head_check is None:
-        return StampVerdict(a, "stamp.note_signature", params)
+        return StampVerdict(a, f"{prefix}.note_signature", params)
     if head_check.status is HeadStatus.ROLLED_BACK:
         params["ledger"] = head_check.ledger_size
-        return StampVerdict(a, "stamp.rolled_back", params, check, head_check)
+        return StampVerdict(a, f"{prefix}.rolled_back", params, check, head_check)
     if head_check.status is HeadStatus.DIVERGED:
-        return StampVerdict(a, "stamp.diverged", params, check, head_check)
+        return StampVerdict(a, f"{prefix}.diverged", params, check, head_check)
+    if a.kind == EXPORTED:
+        if not anchor_store.receipt_holds(a, locker.keyring, locker.origin):
+            return StampVerdict(a, "exported.receipt", params, None, head_check)
+        return StampVerdict(a, None, params, None, head_check)
     if check is None or not check.trusted:
         problem = check.problem if check is not None else "tsa.token.malformed"
         return StampVerdict(a, problem, params, check, head_check)

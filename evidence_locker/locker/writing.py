@@ -70,8 +70,7 @@ class Writer:
     def _dedupe_tag(self, source: Source | None) -> str | None:
         if source is None or not source.fingerprint:
             return None
-        token = self.session.keyring.index_token(b"dedupe\x00" + source.fingerprint.encode())
-        return token[:16].hex()
+        return self.session.ledger.dedupe_tag(source.fingerprint)
 
     def _pending_for(self, draft: ContactDraft, conn: DbConn, logged_at: int) -> PendingEntry:
         case_id = self.cases.resolve(conn, draft.case) if draft.case else None

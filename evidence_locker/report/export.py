@@ -50,6 +50,18 @@ class DossierTimestamps(Protocol):
         ...
 
 
+class DossierHeads(Protocol):
+    """The heads a locker kept (locker/earlier_heads.py), as a dossier uses them."""
+
+    def earlier(self) -> list[tuple[str, int]]:
+        """Heads anchored before (time-stamps, earlier dossiers): (signed note, size)."""
+        ...
+
+    def record_export(self, note: str, pdf: bytes) -> bool:
+        """Keep this dossier's head as an anchor (False when the locker is read-only)."""
+        ...
+
+
 class DossierSource(Protocol):
     """What a dossier reads from a locker (:class:`evidence_locker.Locker` has it all)."""
 
@@ -76,6 +88,9 @@ class DossierSource(Protocol):
         ...
 
     def read_attachment(self, info: AttachmentInfo, *, limit: int = ...) -> bytes: ...
+
+    @property
+    def heads(self) -> DossierHeads: ...
 
     @property
     def timestamps(self) -> DossierTimestamps: ...
@@ -150,6 +165,8 @@ def export_dossier(
         checkpoint_note=note,
         leaves=leaves,
         entries=reveals,
+        # a consistency proof back to every earlier anchored head (issue 13, item 3)
+        anchors=locker.heads.earlier(),
     )
     embed_stamps(bundle, stamps, tsa_roots, leaves, [r.seq for r in reveals])
     seed = locker.keyring.subkey("dossier")
@@ -189,6 +206,7 @@ def export_dossier(
     )
     if trusted_time:
         pdf = locker.timestamps.timestamp_document(pdf, on_problem)
+    locker.heads.record_export(note, pdf)  # the file handed out: later dossiers extend its head
     return pdf
 
 

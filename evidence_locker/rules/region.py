@@ -28,6 +28,11 @@ _OFFSETS = {8 * 60: "CN", 0: "UK", 60: "UK", **{-m * 60: "US" for m in range(4, 
 _SAMPLE = 2000  # records enough to see a region; a 100k locker is not scanned whole
 
 
+def region_name(region: str | None, lang: str = "en") -> str:
+    """ "China" / "中国" for "CN": a reader is told the country, not its code."""
+    return t(f"rules.region.name.{region}", lang) if region in SET_OF_REGION else region or ""
+
+
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """What points to a region in the records: counts per signal and region."""
@@ -40,7 +45,8 @@ class Evidence:
         for signal, counts in self.signals.items():
             n = counts.get(self.region or "", 0)
             if n:
-                parts.append(t(f"rules.region.{signal}", lang, n=n, region=self.region))
+                name = region_name(self.region, lang)
+                parts.append(t(f"rules.region.{signal}", lang, n=n, region=name))
         return ("，" if lang == "zh" else ", ").join(parts)
 
 
@@ -114,11 +120,11 @@ def mismatch_note(choice: RuleSetChoice, records: Sequence[Record]) -> Note | No
         return None
     params_en = {
         "sets": ", ".join(rs.name for rs in choice.sets),
-        "region": region,
+        "region": region_name(region, "en"),
         "why": evidence.describe("en"),
         "set": SET_OF_REGION[region],
     }
-    params_zh = {**params_en, "why": evidence.describe("zh")}
+    params_zh = {**params_en, "region": region_name(region, "zh"), "why": evidence.describe("zh")}
     return Note(
         "region_mismatch",
         t("rules.note.region_mismatch", "en", **params_en),

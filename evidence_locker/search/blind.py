@@ -52,7 +52,9 @@ class BlindSearch:
         self.upkeep.ensure()
         hits: list[SearchHit] = []
         with self.records.read() as conn:
-            candidates = candidate_seqs(conn, query, self.upkeep.tokenizer)
+            candidates = (
+                candidate_seqs(conn, query, self.upkeep.spaces) if self.upkeep.usable else None
+            )
             if candidates is not None and not candidates:
                 return hits
             keyed = candidates is not None and len(candidates) <= self.KEYED_PLAN_MAX

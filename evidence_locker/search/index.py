@@ -259,7 +259,7 @@ def tokens_for(fields: Mapping[str, str], token_fn: TokenFn | Tokenizer) -> set[
 
 
 def query_tokens(query: Query, token_fn: TokenFn | Tokenizer) -> list[bytes] | None:
-    """Tokens every matching entry must hold, or None if no term can narrow the search."""
+    """Tokens every matching entry must hold (one space), or None if no term can narrow."""
     tok = _as_tokenizer(token_fn)
     tokens: dict[bytes, None] = {}
     for term in query.terms:
@@ -268,34 +268,81 @@ def query_tokens(query: Query, token_fn: TokenFn | Tokenizer) -> list[bytes] | N
     return list(tokens) or None
 
 
+def _spaces(token_fn: TokenFn | Tokenizer | Iterable[Tokenizer]) -> list[Tokenizer]:
+    if isinstance(token_fn, Tokenizer) or callable(token_fn):
+        return [_as_tokenizer(token_fn)]  # type: ignore[arg-type]
+    return list(token_fn)
+
+
 def candidate_seqs(
-    conn: Any, query: Query, token_fn: TokenFn | Tokenizer, *, at_most: int | None = None
+    conn: Any,
+    query: Query,
+    token_fn: TokenFn | Tokenizer | Iterable[Tokenizer],
+    *,
+    at_most: int | None = None,
 ) -> set[int] | None:
     """Entries that may match ``query``; None means "cannot narrow: check every entry".
 
-    With ``at_most``, None also when even the rarest token is in more entries than
+    ``token_fn`` is one tokenizer, or one per token space (search/spaces.py): a term
+    is then looked up in every space, since each field of an entry was keyed in one;
+    the entries holding all of a term's grams in some space are that term's
+    candidates, and every term's candidates are intersected.
+
+    With ``at_most``, None also when even the rarest term is in more entries than
     that: a caller holding decrypted text scans it faster than it reads such lists.
 
     ``conn``: a sqlite3 connection or a SQLAlchemy one (``store/database.py``).
     The chunks of every query token are read in one query (a common token is tens of
-    rows); the lists are then intersected rarest first, and a list much longer than
-    the candidates left is skipped, since decrypting a few extra candidates is cheaper.
+    rows); lists are intersected rarest first, and a list much longer than the
+    candidates left is skipped, since decrypting a few extra candidates is cheaper.
     """
-    tokens = query_tokens(query, token_fn)
-    if tokens is None:
+    spaces = _spaces(token_fn)
+    # per term that can narrow: per space, the tokens of its grams
+    lookups: list[list[list[bytes]]] = []
+    for term in query.terms:
+        grams_ = sorted(term_grams(term.text))
+        if grams_:
+            lookups.append([[tok(g) for g in grams_] for tok in spaces])
+    if not lookups:
         return None
-    marks = ",".join("?" * len(tokens))
+    tokens = list(dict.fromkeys(t for term in lookups for space in term for t in space))
     chunks: dict[bytes, list[tuple[int, bytes]]] = {}
-    for token, chunk, blob in db.tuples(
-        conn, f"SELECT token, chunk, seqs FROM search_posting WHERE token IN ({marks})", tokens
-    ):
-        chunks.setdefault(bytes(token), []).append((chunk, bytes(blob)))
-    if len(chunks) < len(tokens):
-        return set()
+    for start in range(0, len(tokens), 900):
+        part = tokens[start : start + 900]
+        marks = ",".join("?" * len(part))
+        sql = f"SELECT token, chunk, seqs FROM search_posting WHERE token IN ({marks})"
+        for token, chunk, blob in db.tuples(conn, sql, part):
+            chunks.setdefault(bytes(token), []).append((chunk, bytes(blob)))
     counts = {t: sum((len(b) - 1) // b[0] for _, b in parts) for t, parts in chunks.items()}
-    ordered = sorted(tokens, key=lambda t: counts[t])
-    if at_most is not None and counts[ordered[0]] > at_most:
+
+    def estimate(space_tokens: list[bytes]) -> int:
+        if any(t not in counts for t in space_tokens):
+            return 0  # a gram no entry holds in this space
+        return min(counts[t] for t in space_tokens)
+
+    sizes = [sum(estimate(s) for s in term) for term in lookups]
+    if at_most is not None and min(sizes) > at_most:
         return None
+    found: set[int] | None = None
+    for _, term in sorted(zip(sizes, lookups, strict=True), key=lambda p: p[0]):
+        term_found: set[int] = set()
+        for space_tokens in term:
+            if estimate(space_tokens):
+                term_found |= _intersect(space_tokens, chunks, counts)
+        found = term_found if found is None else found & term_found
+        if len(found) <= _ENOUGH:
+            break
+    return found if found is not None else set()
+
+
+def _intersect(
+    tokens: list[bytes],
+    chunks: Mapping[bytes, list[tuple[int, bytes]]],
+    counts: Mapping[bytes, int],
+) -> set[int]:
+    """The entries holding every token, rarest list first (a superset when it stops
+    early: the caller confirms every candidate)."""
+    ordered = sorted(set(tokens), key=lambda t: counts[t])
     found: set[int] = set()
     for chunk, blob in chunks[ordered[0]]:
         found.update(unpack_seqs(chunk, blob))

@@ -136,6 +136,10 @@ class KeptView:
             # entries, at a similar cost each (docs/search.md has the measurements).
             n = view.count_in_range(flt)
             at_most = n // 4 if limit is None else math.isqrt(limit * n)
-            candidates = candidate_seqs(conn, query, self.upkeep.tokenizer, at_most=at_most)
+            candidates = (
+                candidate_seqs(conn, query, self.upkeep.spaces, at_most=at_most)
+                if self.upkeep.usable
+                else None
+            )
             found = view.search(query.texts, flt, case_id, limit, candidates)
         return [SearchHit(r, query) for r in found]

@@ -19,7 +19,7 @@ from evidence_locker.search.source import RecordSource
 from evidence_locker.search.upkeep import IndexUpkeep
 
 if TYPE_CHECKING:
-    pass
+    from evidence_locker.search.audit import IndexAudit
 
 
 class Searcher:
@@ -45,3 +45,10 @@ class Searcher:
 
     def forget_decrypted(self) -> None:
         self.kept.forget()
+
+    def check_index(self) -> IndexAudit:
+        """The stored index against the one the ledger implies (search/audit.py)."""
+        from evidence_locker.search.audit import audit_index
+
+        with self.upkeep.records.read() as conn:
+            return audit_index(self.upkeep, conn)

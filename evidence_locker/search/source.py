@@ -41,6 +41,10 @@ class RecordSource(Protocol):
         """A record's file names, and the text read from its images (latest readings)."""
         ...
 
+    def versions(self, conn: Any, record_id: str) -> list[tuple[int, str, str]]:
+        """``(seq, channel, direction)`` of every version of a record, oldest first."""
+        ...
+
     def latest_version(self, conn: Any, record_id: str) -> Any:
         """The (id, seq) row of a record's newest version, or None."""
         ...

@@ -117,7 +117,9 @@ class BlobStore:
 
     def __init__(self, directory: str | os.PathLike[str]):
         self.directory = Path(directory)
-        self.directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        # a read-only copy cannot make the folder; writing into it would say so anyway
+        with contextlib.suppress(OSError):
+            self.directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
         # mkdir's mode is filtered by the umask and ignored for an existing directory.
         if stat.S_IMODE(self.directory.stat().st_mode) != DIR_MODE:
             os.chmod(self.directory, DIR_MODE)

@@ -8,11 +8,37 @@ PostgreSQL never imports SQLAlchemy.
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from evidence_locker.store.database import DriverConnection, connect_sqlite
+
+READ_ONLY_ENV = "EVIDENCE_LOCKER_READ_ONLY"
+
+
+def read_only_wanted() -> bool:
+    """``EVIDENCE_LOCKER_READ_ONLY`` (or ``--read-only``) set to anything but 0/no."""
+    return os.environ.get(READ_ONLY_ENV, "").strip().lower() not in ("", "0", "no", "false")
+
+
+def looks_read_only(db_path: Path) -> bool:
+    """Whether a locker's database cannot be written: on a read-only file system (a
+    write-blocked mount), without write permission, or with no write bit left at all
+    (a forensic copy made read-only with chmod: root could still write to it, but
+    its owner meant it to stay as it is)."""
+    folder = db_path.parent
+    try:
+        if os.statvfs(folder).f_flag & getattr(os, "ST_RDONLY", 1):
+            return True
+        mode = db_path.stat().st_mode
+    except (OSError, AttributeError):
+        return False
+    if not mode & 0o222:
+        return True
+    return not (os.access(db_path, os.W_OK) and os.access(folder, os.W_OK))
+
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -25,12 +51,19 @@ class Database:
     that only needs driver-level statements on SQLite never imports SQLAlchemy.
     """
 
-    def __init__(self, path: Path | None = None, url: str | None = None):
+    def __init__(
+        self, path: Path | None = None, url: str | None = None, *, read_only: bool | None = None
+    ):
+        """``read_only``: open a SQLite file so that nothing can be written to it, not
+        even a journal; None decides from the environment and the file itself."""
         if (path is None) == (url is None):
             raise ValueError("a database is a SQLite path or a URL, not both")
         self.path = path
         self.url = url
         self._engine_built = False
+        if read_only is None:
+            read_only = path is not None and (read_only_wanted() or looks_read_only(path))
+        self.read_only = bool(read_only) and path is not None
 
     @property
     def dialect(self) -> str:
@@ -46,11 +79,13 @@ class Database:
         if self.url is not None:
             return store_engine.url_engine(self.url)
         assert self.path is not None
-        return store_engine.sqlite_engine(self.path)
+        return store_engine.sqlite_engine(self.path, read_only=self.read_only)
 
     def driver(self) -> DriverConnection | None:
         """A new sqlite3 connection, or None when the database is not SQLite."""
-        return connect_sqlite(self.path) if self.path is not None else None
+        if self.path is None:
+            return None
+        return connect_sqlite(self.path, read_only=self.read_only)
 
     def dispose(self) -> None:
         if self._engine_built:

@@ -90,12 +90,39 @@ class DriverConnection(sqlite3.Connection):
         return self.execute(sql, params)
 
 
-def connect_sqlite(path: Path) -> DriverConnection:
+def connect_sqlite(path: Path, *, read_only: bool = False) -> DriverConnection:
+    """A connection in the locker's mode. ``read_only``: nothing is ever written to the
+    folder (see :func:`read_only_uri`)."""
+    target, uri = (read_only_uri(path), True) if read_only else (str(path), False)
     conn = sqlite3.connect(
-        str(path), timeout=BUSY_TIMEOUT_MS / 1000, factory=DriverConnection, isolation_level=None
+        target,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        factory=DriverConnection,
+        isolation_level=None,
+        uri=uri,
     )
     assert isinstance(conn, DriverConnection)
     return conn
+
+
+def read_only_uri(path: Path) -> str:
+    """The URI that opens a locker database without writing to it.
+
+    ``immutable=1`` reads the file as it is and creates no lock, journal or shared
+    memory file: right for a write-blocked copy. But it ignores a write-ahead log, so
+    when a non-empty ``-wal`` file lies beside it (a copy taken while the locker was
+    open), ``mode=ro`` is used instead, which reads the log (SQLite then needs the
+    ``-shm`` file, and makes it if the folder allows).
+    """
+    from urllib.request import pathname2url
+
+    wal = path.with_name(path.name + "-wal")
+    try:
+        pending = wal.stat().st_size > 0
+    except OSError:
+        pending = False
+    mode = "mode=ro" if pending else "immutable=1"
+    return f"file:{pathname2url(str(path.resolve()))}?{mode}"
 
 
 def dialect_of(conn: Any) -> str:

@@ -8,8 +8,12 @@ writers can never compute the same sequence number.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
@@ -43,8 +47,20 @@ _PG_TRIGGERS = [
 APPEND_ONLY_TABLES = ("entry", "anchor")
 
 
-def sqlite_engine(path: Path) -> Engine:
-    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+def sqlite_engine(path: Path, *, read_only: bool = False) -> Engine:
+    if read_only:
+        from evidence_locker.store.database import read_only_uri
+
+        engine = create_engine(
+            "sqlite://",
+            creator=lambda: sqlite3.connect(
+                read_only_uri(path), timeout=BUSY_TIMEOUT_MS / 1000, uri=True
+            ),
+        )
+    else:
+        engine = create_engine(
+            f"sqlite:///{path}", connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}
+        )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -76,9 +92,34 @@ def create_schema(engine: Engine) -> None:
                 conn.execute(text(_PG_TRIGGERS[1].format(t=table)))
 
 
+@contextlib.contextmanager
+def append_only_lifted(conn: Any) -> Iterator[None]:
+    """Let the caller's write transaction update the append-only tables, then restore
+    the triggers, inside that same transaction (DDL is transactional on both engines:
+    a crash or an error leaves them as they were).
+
+    Only for a key rotation (locker/rotation.py), which re-seals every entry under a new
+    key without changing what any leaf hash covers.
+    """
+    from evidence_locker.store import database as db
+
+    postgres = db.dialect_of(conn) == "postgresql"
+    for table in APPEND_ONLY_TABLES:
+        if postgres:
+            db.execute(conn, f"ALTER TABLE {table} DISABLE TRIGGER {table}_append_only")
+        else:
+            db.execute(conn, f"DROP TRIGGER IF EXISTS {table}_no_update")
+    yield
+    for table in APPEND_ONLY_TABLES:
+        if postgres:
+            db.execute(conn, f"ALTER TABLE {table} ENABLE TRIGGER {table}_append_only")
+        else:
+            db.execute(conn, _SQLITE_TRIGGERS[0].format(t=table))
+
+
 def secure_file_modes(directory: Path) -> None:
     """Owner-only modes for the locker directory and every file SQLite made in it."""
     os.chmod(directory, 0o700)
     for child in directory.iterdir():
-        if child.is_file():
+        if child.is_file() and not child.is_symlink():  # never through a link
             os.chmod(child, 0o600)

@@ -39,6 +39,7 @@ class Transactions:
         statements that need SQLAlchemy (DDL of the search index rebuild)."""
         from sqlalchemy.exc import OperationalError
 
+        self.refuse_if_read_only()
         conn = self.database.engine.connect()
         conn.info["write"] = True
         try:
@@ -60,6 +61,7 @@ class Transactions:
 
     def write(self) -> AbstractContextManager[Any]:
         """A write transaction whose statements are driver-level (``store/database.py``)."""
+        self.refuse_if_read_only()
         conn = self.database.driver()
         return self.write_sa() if conn is None else self._immediate(conn)
 
@@ -81,8 +83,15 @@ class Transactions:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
 
+    def refuse_if_read_only(self) -> None:
+        """A locker opened read-only (write-blocked, or asked for) is never written."""
+        if getattr(self.database, "read_only", False):
+            raise StorageError("storage.read_only", path=str(self.where))
+
     def storage_error(self, exc: Exception) -> StorageError:
         message = db.error_text(exc)
+        if "readonly" in message or "read-only" in message:
+            return StorageError("storage.read_only", path=str(self.where))
         if "locked" in message or "busy" in message:
             return StorageError("storage.busy", path=str(self.where))
         if "full" in message or "disk" in message:

@@ -181,12 +181,12 @@ def unlock_header(
     from evidence_locker.locker.keys import slot_context
 
     if recovery_key is not None:
+        from evidence_locker.locker.keys import recovery_kek_of
+
         kind, slot = "recovery", header.slots.get("recovery")
-        try:
-            salt = bytes.fromhex(slot["kdf"]["salt"]) if slot else b""
-            kek = crypto.recovery_kek(recovery_key, salt)
-        except (ValueError, KeyError, TypeError):
-            raise WrongPassphrase("error.wrong_recovery_key") from None
+        if slot is None:
+            raise IntegrityError("error.no_recovery_slot", hint="hint.no_recovery_slot")
+        kek = recovery_kek_of(recovery_key, slot["kdf"])
     elif passphrase is not None:
         kind, slot = "passphrase", header.slots.get("passphrase")
         if slot is None:
@@ -208,7 +208,10 @@ def unlock_header(
         raise WrongPassphrase(
             "error.wrong_recovery_key" if kind == "recovery" else "error.wrong_passphrase"
         ) from None
-    return crypto.KeyRing(master)
+    from evidence_locker.locker.keys import keyring_for
+
+    signing = header.slots.get("signing")  # a locker whose keys were rotated
+    return keyring_for(master, signing["wrapped"] if signing else None, header.locker_id)
 
 
 @contextlib.contextmanager

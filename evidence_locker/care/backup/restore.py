@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 from pathlib import Path
 
+from evidence_locker.care import leftovers
 from evidence_locker.care.backup.format import (
     TEMP_PREFIX,
     TEMP_SUFFIX,
@@ -54,7 +54,8 @@ def restore_backup(
     parent = dest.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        work = parent / f"{TEMP_PREFIX}restore-{secrets.token_hex(8)}{TEMP_SUFFIX}"
+        leftovers.sweep(parent, f"{TEMP_PREFIX}restore-", TEMP_SUFFIX)  # a killed restore's
+        work = parent / leftovers.temp_name(f"{TEMP_PREFIX}restore-", TEMP_SUFFIX)
         work.mkdir(mode=0o700)
     except OSError as exc:
         raise storage_error(exc, dest) from exc

@@ -160,6 +160,26 @@ class _Null:
         return len(data)
 
 
+def backup_head(path: str | os.PathLike[str], keyring: crypto.KeyRing) -> str:
+    """The signed tree head a backup of this locker recorded, from its manifest alone
+    (the first authenticated chunk: nothing else is decrypted). For ``verify --against``."""
+    try:
+        with open(path, "rb") as src:
+            header = read_header(src)
+            payload = _Payload(src, header, keyring)
+            kind, _, size = payload.next_section()
+            if kind != KIND_MANIFEST or size > MAX_MANIFEST:
+                raise FormatError("backup.bad_payload")
+            try:
+                return str(json.loads(payload.read_exact(size))["head"])
+            except (ValueError, KeyError, TypeError):
+                raise FormatError("backup.bad_payload") from None
+    except FileNotFoundError:
+        from evidence_locker.errors import NotFound
+
+        raise NotFound("backup.missing", path=str(path)) from None
+
+
 def _stream_error(exc: StreamError) -> IntegrityError:
     return IntegrityError("backup.truncated" if exc.reason == "truncated" else "backup.corrupted")
 

@@ -15,12 +15,12 @@ import base64
 import contextlib
 import json
 import os
-import secrets
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from evidence_locker.care import leftovers
 from evidence_locker.care.backup.format import (
     COPY_SIZE,
     FORMAT,
@@ -106,8 +106,11 @@ def create_backup(
         raise UsageError("backup.exists", path=str(target), hint="backup.hint_force")
     if not target.parent.is_dir():
         raise UsageError("backup.no_dir", path=str(target.parent))
-    snap = locker.path / f"{TEMP_PREFIX}{secrets.token_hex(8)}.db{TEMP_SUFFIX}"
-    tmp = target.parent / f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}"
+    # what a killed backup left (care/leftovers.py), before making our own
+    leftovers.sweep(locker.path, TEMP_PREFIX, f".db{TEMP_SUFFIX}")
+    leftovers.sweep(target.parent, TEMP_PREFIX, TEMP_SUFFIX)
+    snap = locker.path / leftovers.temp_name(TEMP_PREFIX, f".db{TEMP_SUFFIX}")
+    tmp = target.parent / leftovers.temp_name(TEMP_PREFIX, TEMP_SUFFIX)
     try:
         try:
             _snapshot(locker.path / DB_NAME, snap)
