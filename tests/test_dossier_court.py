@@ -152,6 +152,12 @@ def test_identifiers_and_numbers_never_break_in_the_pages(zh) -> None:  # type: 
         assert len(re.findall(groups, raw)) == flat.count(_flat(number)) > 0, number
 
 
+def test_english_headers_are_not_cut_inside_a_word(en) -> None:  # type: ignore[no-untyped-def]
+    text = pages(en)
+    appendix = [t for t in text if "Appendix: every rule finding" in t][-1]  # not the contents
+    assert "Severity" in appendix, "the severity column's header is cut inside the word"
+
+
 def test_chinese_line_breaking_rules_in_the_pages(zh) -> None:  # type: ignore[no-untyped-def]
     lines = [ln.strip() for page in pages(zh) for ln in page.splitlines() if ln.strip()]
     assert len(lines) > 1000

@@ -162,7 +162,7 @@ def appendix(d: Dossier) -> list[Any]:
                 cell(_sources(f)),
             ]
         )
-    out += table(ctx, rows, [14 * mm, 30 * mm, 20 * mm, FRAME_W - 114 * mm, 50 * mm])
+    out += table(ctx, rows, [17 * mm, 30 * mm, 20 * mm, FRAME_W - 117 * mm, 50 * mm])
     out.append(PageBreak())
     return out
 
