@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +9,7 @@ import typer
 
 from evidence_locker.cli import render
 from evidence_locker.cli.context import STATE
+from evidence_locker.cli.files import check_target, write_new
 from evidence_locker.cli.options import (
     CaseOpt,
     ChannelOpt,
@@ -20,7 +20,7 @@ from evidence_locker.cli.options import (
     _filter,
     check_report,
 )
-from evidence_locker.errors import StorageError, UsageError
+from evidence_locker.errors import UsageError
 
 export_app = typer.Typer(help="Export records. / 导出记录。", no_args_is_help=True)
 
@@ -92,12 +92,7 @@ def export_pdf(
     declared = _read_declaration(declaration)
     now = STATE.now()
     target = output or Path(f"dossier-{now.date().isoformat()}.pdf")
-    if target.exists() and not force:
-        raise UsageError("export.exists", path=str(target), hint="export.hint_force")
-    if target.is_dir():
-        raise UsageError("export.is_dir", path=str(target))
-    if not target.parent.exists() or not os.access(target.parent, os.W_OK):
-        raise StorageError("export.unwritable", path=str(target))
+    check_target(target, force=force)
     redactions = [r.strip() for r in (redact or "").split(",") if r.strip()]
     locker = STATE.open_locker()
     flags, rule_sets = ([], []) if no_flags else _flags(locker, flt, rules, dossier_lang)
@@ -124,7 +119,7 @@ def export_pdf(
                 STATE.t("export.trusted_problem", detail=exc.render(STATE.lang)), markup=False
             ),
         )
-    _write_atomically(target, pdf, force=force)
+    write_new(target, pdf, force=force)
     STATE.console.print(STATE.t("export.done", path=str(target), size=len(pdf)), markup=False)
     for font in fonts_in_use():
         STATE.console.print(
@@ -162,18 +157,6 @@ def _read_declaration(path: Path | None) -> str | None:
     if not text or len(text) > 20_000:
         raise UsageError("export.bad_declaration", path=str(path))
     return text
-
-
-def _write_atomically(target: Path, data: bytes, *, force: bool) -> None:
-    """Never a half PDF under the final name, never an existing file replaced silently."""
-    from evidence_locker.store.durable import atomic_write_bytes
-
-    try:
-        atomic_write_bytes(target, data, replace=force)
-    except FileExistsError:
-        raise UsageError("export.exists", path=str(target), hint="export.hint_force") from None
-    except OSError as exc:
-        raise StorageError("export.write_failed", path=str(target), detail=exc.strerror) from exc
 
 
 def verify_dossier_cmd(
