@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
@@ -14,10 +14,16 @@ from reportlab.lib.styles import ParagraphStyle
 from evidence_locker.report.fonts import LATIN, LATIN_BOLD, MONO
 from evidence_locker.report.grid import Grid, GridStyle
 
-if TYPE_CHECKING:
-    from evidence_locker.report.context import RenderContext
-
 RULE_LIGHT = colors.Color(0.7, 0.7, 0.7)
+
+
+class TableContext(Protocol):
+    """What a table needs of the render context (report/context.py): its paragraph
+    styles and its label lookup. Named here so the context may build on this module."""
+
+    styles: dict[str, ParagraphStyle]
+
+    def L(self, key: str) -> str: ...
 
 
 def make_styles() -> dict[str, ParagraphStyle]:
@@ -88,7 +94,7 @@ class Cell:
 
 
 def table(
-    ctx: RenderContext,
+    ctx: TableContext,
     rows: list[list[Any]],
     widths: list[float],
     header: bool = True,
@@ -102,7 +108,7 @@ def table(
     yield Grid(cells, widths, gs)
 
 
-def _grid_cell(ctx: RenderContext, value: Any) -> Any:
+def _grid_cell(ctx: TableContext, value: Any) -> Any:
     if isinstance(value, Cell):
         return (value.text, ctx.styles[value.style])
     if isinstance(value, str):
@@ -115,7 +121,7 @@ LIST = GridStyle(
 )
 
 
-def header_cells(ctx: RenderContext, *keys: str) -> list[Cell]:
+def header_cells(ctx: TableContext, *keys: str) -> list[Cell]:
     return [Cell(ctx.L(k), "cellb") for k in keys]
 
 
