@@ -84,14 +84,9 @@ def offset_note(items: Iterable[Item], choice: ZoneChoice) -> Note | None:
     zone set wrongly, or of records typed on a computer whose clock was set wrongly."""
     if choice.zone is None:
         return _spread_note(items)
-    timed = [it for it in items if it.time_known]
-    # The same instant shows the same wall clock exactly when the offsets agree
-    # (comparing two integers is cheaper than asking a zone for its offset).
-    odd = [
-        it
-        for it in timed
-        if it.rec.occurred_at.minute != it.local.minute or it.rec.occurred_at.hour != it.local.hour
-    ]
+    items = items if isinstance(items, list) else list(items)
+    # ``Item.odd``: the record's wall clock differs from the zone's at that instant.
+    odd = [it for it in items if it.odd and it.time_known]
     if not odd:
         return None
     # Records read back share one tzinfo object per offset: count those, then name them.
@@ -101,7 +96,7 @@ def offset_note(items: Iterable[Item], choice: ZoneChoice) -> Note | None:
     for tz, n in by_zone.items():
         wrong[sample[tz].utcoffset()] += n
     ids = [it.rid for it in odd]
-    total = len(timed)
+    total = sum(1 for it in items if it.time_known)
     offsets = ", ".join(f"{_offset_text(off)} ({n})" for off, n in wrong.most_common(3))
     params = {"n": len(ids), "total": total, "offsets": offsets, "tz": choice.name}
     return Note(

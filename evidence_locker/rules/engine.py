@@ -158,7 +158,7 @@ def evaluate(
         findings = merge_hits(hits)
         del hits
         notes = _notes(ctx, prep, zone, choice, records)
-        named = {r for f in findings for r in f.records}
+        named = set().union(*(f.records for f in findings))
         lookup = {it.rid: it.rec for it in prep.items if it.rid in named}
         report = CheckReport(findings, choice, zone, notes, len(records), lookup)
         # Free the prepared records while the collector is paused: otherwise its first

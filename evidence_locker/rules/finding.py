@@ -138,20 +138,27 @@ def merge_hits(hits: Iterable[Hit]) -> list[Finding]:
     worst first."""
     by_anchor: dict[tuple[str, str], list[Hit]] = {}
     for h in hits:
-        by_anchor.setdefault((h.rule.kind, h.anchor), []).append(h)
+        key = (h.rule.kind, h.anchor)
+        got = by_anchor.get(key)
+        if got is None:
+            by_anchor[key] = [h]
+        else:
+            got.append(h)
     cite: dict[int, Citation] = {}
     out = [_finding(kind, anchor, group, cite) for (kind, anchor), group in by_anchor.items()]
     out.sort(key=Finding.sort_key)
     return out
 
 
-def _finding(kind: str, anchor: str, hits: list[Hit], cite: dict[int, Citation]) -> Finding:
-    def _citation(rule: Rule) -> Citation:
-        got = cite.get(id(rule))  # the rules live as long as the run: ids are stable
-        if got is None:
-            got = cite[id(rule)] = Citation(rule)
-        return got
+def _citation(rule: Rule, cite: dict[int, Citation]) -> Citation:
+    """One Citation object per rule and run (findings share them)."""
+    got = cite.get(id(rule))  # the rules live as long as the run: ids are stable
+    if got is None:
+        got = cite[id(rule)] = Citation(rule)
+    return got
 
+
+def _finding(kind: str, anchor: str, hits: list[Hit], cite: dict[int, Citation]) -> Finding:
     if len(hits) == 1:
         h = hits[0]
         return Finding(
@@ -164,7 +171,7 @@ def _finding(kind: str, anchor: str, hits: list[Hit], cite: dict[int, Citation])
             h.organisation,
             (h.en,),
             (h.zh,),
-            (_citation(h.rule),),
+            (_citation(h.rule, cite),),
             h.first_us,
         )
     # The worst verdict leads; sentences repeated word for word appear once.
@@ -184,7 +191,7 @@ def _finding(kind: str, anchor: str, hits: list[Hit], cite: dict[int, Citation])
         next((h.organisation for h in hits if h.organisation), None),
         tuple(dict.fromkeys(h.en for h in hits)),
         tuple(dict.fromkeys(h.zh for h in hits)),
-        tuple({h.rule.id: _citation(h.rule) for h in hits}.values()),
+        tuple({h.rule.id: _citation(h.rule, cite) for h in hits}.values()),
         first.first_us,
     )
 

@@ -56,6 +56,25 @@ def _scope_key(scope: str, it: Item) -> str:
     return it.inst
 
 
+def _covering(periods: list[_Period] | None, it: Item) -> _Period | None:
+    """The first of ``periods`` that covers ``it``."""
+    if periods:
+        for pr in periods:
+            if pr.covers(it):
+                return pr
+    return None
+
+
+def _earliest(own: list[_Period] | None, everyone: list[_Period]) -> float:
+    """A time (µs) no contact with a known time at or before can be covered by these
+    periods: their earliest start, or -inf when an event's time is unknown (those
+    periods are judged by day)."""
+    periods = [*(own or ()), *everyone]
+    if not all(pr.ev.time_known for pr in periods):
+        return float("-inf")
+    return min(pr.start for pr in periods)
+
+
 def _periods(rule: Rule, prep: Prepared, ctx: Context) -> dict[str, list[_Period]]:
     """Per scope key, the periods the rule's events open (in time order)."""
     p = rule.params
@@ -98,9 +117,20 @@ def check_after_event(rule: Rule, prep: Prepared, ctx: Context) -> list[Hit]:
     make = Maker(rule, prep)
     tpl_en, tpl_zh = templates("rules.reason.after_event")
     hits: list[Hit] = []
+    scope = p["scope"]
+    earliest: dict[str, float] = {}
     for it in in_force(rule, prep.select(p["channels"], p["directions"], None), ctx):
-        key = _scope_key(p["scope"], it)
-        found = next((pr for pr in (*periods.get(key, ()), *everyone) if pr.covers(it)), None)
+        key = _scope_key(scope, it)
+        own = periods.get(key)
+        if not own and not everyone:
+            continue  # no event concerns this contact's organisation (most records)
+        if it.time_known:
+            first = earliest.get(key)
+            if first is None:
+                first = earliest[key] = _earliest(own, everyone)
+            if it.us <= first:
+                continue  # before every period that could cover it
+        found = _covering(own, it) or _covering(everyone, it)
         if found is None:
             continue
         has_text = allowed and (it.rec.content or it.rec.subject)

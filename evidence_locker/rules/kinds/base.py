@@ -108,7 +108,8 @@ class Maker:
         extra: Iterable[str] = (),
     ) -> Hit:
         """A hit about one record (and, for events, the records that started it)."""
-        records = (it.rid, *(r for r in extra if r != it.rid))
+        rid = it.rid
+        records = (rid, *(r for r in extra if r != rid)) if extra else (rid,)
         return Hit(
             self.rule,
             it.rid,

@@ -131,6 +131,7 @@ def _candidates(rule: Rule, prep: Prepared, ctx: Context) -> list[tuple[Item, _S
         payment_found: list[str] = []
         payee = None
         if rec.content or rec.subject:
+            occ = it.hits(matcher)  # normalises the text once, for every kind
             text = it.text()
             if "." in text:
                 links = it.links()
@@ -141,7 +142,6 @@ def _candidates(rule: Rule, prep: Prepared, ctx: Context) -> list[tuple[Item, _S
                         if domain:
                             lookalike = (x, domain)
                             break
-            occ = it.hits(matcher)
             if occ and not wanted.isdisjoint(occ):
                 summary = summarise(text, occ, wanted, {})
                 account_found = sorted(counted(summary, account, frozenset()))
