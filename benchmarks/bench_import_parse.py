@@ -22,7 +22,7 @@ from pathlib import Path
 from procmem import peak_rss_mib
 
 from evidence_locker.importers import ImportOptions, open_importer
-from evidence_locker.importers.sms_backup import _SurrogateFixer
+from evidence_locker.importers.xml_stream import SurrogateFixer
 
 _PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(200)).decode()
 
@@ -59,7 +59,7 @@ def bare_parse(path: Path) -> int:
     """The baseline: stdlib iterparse (behind the same surrogate fixer, which it needs)."""
     count = 0
     with path.open("rb") as raw:
-        for _event, elem in ET.iterparse(_SurrogateFixer(raw), events=("end",)):
+        for _event, elem in ET.iterparse(SurrogateFixer(raw), events=("end",)):
             if elem.tag in ("sms", "mms", "call"):
                 count += 1
                 elem.clear()

@@ -209,6 +209,27 @@ def finish(
                 redact=fields_to_withhold(fields, redact),
             )
         )
+    seq = max((r.seq for r in records), default=-1) + 1
+    for rec in records:  # each shown record's files: an attachment entry, as the locker has
+        if rec.superseded_by is not None:
+            continue
+        for att in rec.attachments:
+            head = {**header(rec), "seq": seq, "id": att.id, "kind": "attachment"}
+            head["target"] = rec.record_id
+            fields = {"name": att.name, "mime": att.mime, "size": att.size, "sha256": att.sha256}
+            if att.caption:
+                fields["caption"] = att.caption
+            commitments = {k: commitment(salt_for(rec, att.id + k), v) for k, v in fields.items()}
+            leaves.append(entry_leaf_hash(head, commitments))
+            reveals.append(
+                EntryReveal(
+                    seq=seq,
+                    header=head,
+                    fields={k: (salt_for(rec, att.id + k), v) for k, v in fields.items()},
+                    redact=fields_to_withhold(fields, redact),
+                )
+            )
+            seq += 1
     cp = Checkpoint(ORIGIN, len(leaves), merkle.root(leaves))
     note = sign_note(cp, signer)
     bundle = build_bundle(

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from evidence_locker.errors import FormatError
 from evidence_locker.importers import ImportOptions, Rejected, open_importer
 from evidence_locker.importers.email_import import MAX_MIME_CONTAINERS
-from evidence_locker.importers.sms_backup import feed_chunks
+from evidence_locker.importers.xml_stream import feed_chunks
 from evidence_locker.model import ContactDraft
 
 from .conftest import records

@@ -11,7 +11,7 @@ import pytest
 
 from evidence_locker.errors import FormatError
 from evidence_locker.importers import ImportOptions, Rejected, open_importer
-from evidence_locker.importers.sms_backup import _SurrogateFixer, fix_surrogate_refs
+from evidence_locker.importers.xml_stream import SurrogateFixer, fix_surrogate_refs
 from evidence_locker.model import Channel, ContactDraft, Direction, Outcome
 
 FIXTURES = Path(__file__).parent / "fixtures" / "imports"
@@ -223,7 +223,7 @@ def test_surrogate_fixer_never_splits_a_pair(size: int) -> None:
         def read(self, n: int = -1) -> bytes:
             return super().read(size)
 
-    fixer = _SurrogateFixer(Dribble(text))
+    fixer = SurrogateFixer(Dribble(text))
     out = b""
     while chunk := fixer.read(size):
         out += chunk

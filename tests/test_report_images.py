@@ -191,3 +191,37 @@ def test_a_redacted_dossier_shows_only_what_the_image_redactor_returns() -> None
     assert seen == [png] and len(shown) == 1
     pixels = shown[0].decode_as_image()
     assert pixels.convert("L").getextrema() == (0, 0)  # all black: the copy, not the original
+
+
+@pytest.mark.parametrize("junk", [b"%PDF-1.7\n" + b"\x00" * 64, b"not a pdf at all" * 50])
+def test_an_unreadable_pdf_letter_is_listed_not_drawn(junk: bytes) -> None:
+    """A hostile "letter": the dossier still renders, says why the pages are not
+    shown, and still attaches the original so its hash can be checked."""
+    from dataclasses import replace
+
+    records = make_records(4, image_sha=hashlib.sha256(junk).hexdigest())
+    records = [
+        replace(
+            r,
+            attachments=tuple(
+                replace(a, mime="application/pdf", name="letter.pdf") for a in r.attachments
+            ),
+        )
+        if r.attachments and r.attachments[0].id == "att-2"
+        else r
+        for r in records
+    ]
+    records, bundle = finish(records)
+    pdf = render_dossier(
+        records,
+        bundle,
+        lang="en",
+        generated_at=GENERATED,
+        tz=ZoneInfo("Asia/Shanghai"),
+        images=lambda att: junk,
+    )
+    reader = PdfReader(io.BytesIO(pdf))
+    text = "".join("".join(p.extract_text().split()) for p in reader.pages)
+    assert "letter.pdf" in text and "pagesnotshown:notaPDFthistoolcanread" in text
+    attached = [d[0] for name, d in reader.attachments.items() if name.endswith("letter.pdf")]
+    assert attached == [junk]

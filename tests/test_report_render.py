@@ -234,7 +234,7 @@ def test_redacted_dossier_hides_numbers_and_still_verifies() -> None:
     for secret in ("13812345678", "415 555 0137", "世纪大道100号"):
         assert secret not in text
         assert secret not in embedded
-    assert "*******5678" in text  # masked, last four kept
+    assert "+** *** **** 5678" in text  # grouped as people write it, masked, last four kept
     report = verify_dossier(pdf)
     assert report.ok, report.messages
 
@@ -269,8 +269,13 @@ def test_deleted_contact_is_marked() -> None:
     pdf = render_dossier(
         records, bundle, lang="en", title=None, claimant=None, generated_at=GENERATED, tz=TZ
     )
-    text = _norm("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
-    assert _norm("[deleted: 重复记录 duplicate]") in text
+    pages = [_norm(p.extract_text()) for p in PdfReader(io.BytesIO(pdf)).pages]
+    text = "".join(pages)
+    # withdrawn: counted on the cover, listed with its reason, its content not shown
+    assert _norm("1 withdrawn (deleted) records") in pages[0]
+    withdrawn = text[text.index("Withdrawnrecords", text.index("Recordsinfull")) :]
+    assert "D-1" in withdrawn and _norm("重复记录 duplicate") in withdrawn
+    assert _norm(recs[2].content) not in text
 
 
 def test_long_and_hostile_text_lays_out() -> None:

@@ -57,8 +57,9 @@ def test_good_dossier_verifies(good) -> None:
     report = verify_dossier(pdf)
     assert report.ok, report.messages
     assert report.signed and report.endorsed
-    assert report.tree_size == bundle["tree_size"] == 7
-    assert report.records_verified == 7
+    assert report.tree_size == bundle["tree_size"] == 8  # 7 versions and one attachment
+    assert report.records_verified == 8
+    assert report.originals_verified == 0  # the fixture gives no file bytes
     assert report.fingerprint and len(report.fingerprint.split()) == 8
     assert report.dossier_id and report.dossier_id.startswith("EL-")
     assert "dossier verified" in report.messages[0]

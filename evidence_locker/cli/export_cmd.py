@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +9,7 @@ import typer
 
 from evidence_locker.cli import render
 from evidence_locker.cli.context import STATE
+from evidence_locker.cli.files import check_target, write_new
 from evidence_locker.cli.options import (
     CaseOpt,
     ChannelOpt,
@@ -20,7 +20,7 @@ from evidence_locker.cli.options import (
     _filter,
     check_report,
 )
-from evidence_locker.errors import StorageError, UsageError
+from evidence_locker.errors import UsageError
 
 export_app = typer.Typer(help="Export records. / 导出记录。", no_args_is_help=True)
 
@@ -57,25 +57,45 @@ def export_pdf(
         ),
     ] = None,
     no_flags: Annotated[
-        bool, typer.Option("--no-flags", help="Leave the flagged-contacts summary out.")
+        bool, typer.Option("--no-flags", help="Leave the rule findings out.")
     ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang", help="Language of the dossier: zh or en (default: the interface's)."
+        ),
+    ] = None,
+    bates: Annotated[
+        str | None,
+        typer.Option("--bates", help="Bates prefix for page numbers, e.g. ZS- (default: the id)."),
+    ] = None,
+    include_deleted: Annotated[
+        bool,
+        typer.Option(
+            "--include-deleted",
+            help="Show withdrawn (deleted) records' content, not just the list.",
+        ),
+    ] = False,
+    declaration: Annotated[
+        Path | None,
+        typer.Option("--declaration", help="A UTF-8 text file: your own declaration statements."),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write the signed PDF dossier for a lawyer, court or regulator. / 生成 PDF 证据档案。"""
     flt = _filter(
         channel=channel, org=org, counterpart=counterpart, since=since, until=until, case=case
     )
+    if lang is not None and lang.lower() not in ("zh", "en", "zh-cn", "zh_cn"):
+        raise UsageError("export.bad_lang", value=lang)
+    dossier_lang = ("zh" if lang.lower().startswith("zh") else "en") if lang else STATE.lang
+    declared = _read_declaration(declaration)
     now = STATE.now()
     target = output or Path(f"dossier-{now.date().isoformat()}.pdf")
-    if target.exists() and not force:
-        raise UsageError("export.exists", path=str(target), hint="export.hint_force")
-    if target.is_dir():
-        raise UsageError("export.is_dir", path=str(target))
-    if not target.parent.exists() or not os.access(target.parent, os.W_OK):
-        raise StorageError("export.unwritable", path=str(target))
+    check_target(target, force=force)
     redactions = [r.strip() for r in (redact or "").split(",") if r.strip()]
     locker = STATE.open_locker()
-    flags = [] if no_flags else _flags(locker, flt, rules)
+    flags, rule_sets = ([], []) if no_flags else _flags(locker, flt, rules, dossier_lang)
     from evidence_locker.report import fonts_in_use
     from evidence_locker.report.export import export_dossier
 
@@ -85,17 +105,21 @@ def export_pdf(
             flt,
             generated_at=now,
             tz=STATE.tz,
-            lang=STATE.lang,
+            lang=dossier_lang,
             title=title,
             claimant=claimant,
             redact=redactions,
             flags=flags,
+            rule_sets=rule_sets,
+            include_deleted=include_deleted,
+            bates=bates,
+            declaration=declared,
             progress=progress,
             on_problem=lambda exc: STATE.err.print(
                 STATE.t("export.trusted_problem", detail=exc.render(STATE.lang)), markup=False
             ),
         )
-    _write_atomically(target, pdf, force=force)
+    write_new(target, pdf, force=force)
     STATE.console.print(STATE.t("export.done", path=str(target), size=len(pdf)), markup=False)
     for font in fonts_in_use():
         STATE.console.print(
@@ -104,9 +128,10 @@ def export_pdf(
         )
 
 
-def _flags(locker, flt, rules: str | None) -> list[dict]:  # type: ignore[no-untyped-def]
-    """The findings the dossier lists; which rule sets and clock were used (and why) are
-    printed here, so the person exporting sees what law the PDF's findings rest on."""
+def _flags(locker, flt, rules: str | None, lang: str) -> tuple[list[dict], list[tuple[str, str]]]:  # type: ignore[no-untyped-def]
+    """The findings in the dossier's language, and the rule sets that made them (the
+    dossier states them); which rule sets and clock were used, and why, are printed
+    here too, so the person exporting sees what law the PDF's findings rest on."""
     names = [n.strip() for n in (rules or "").split(",") if n.strip()]
     report = check_report(locker, flt, names)
     STATE.err.print(report.choice.describe(STATE.lang), markup=False)
@@ -114,19 +139,24 @@ def _flags(locker, flt, rules: str | None) -> list[dict]:  # type: ignore[no-unt
     for note in report.notes:
         if note.kind in ("region_mismatch", "offsets"):
             STATE.err.print(note.text(STATE.lang), markup=False)
-    return [f.to_json(STATE.lang) for f in report.findings]
+    sets = [(rs.name, rs.title_zh if lang == "zh" else rs.title_en) for rs in report.choice.sets]
+    return [f.to_json(lang) for f in report.findings], sets
 
 
-def _write_atomically(target: Path, data: bytes, *, force: bool) -> None:
-    """Never a half PDF under the final name, never an existing file replaced silently."""
-    from evidence_locker.store.durable import atomic_write_bytes
+def _read_declaration(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    from evidence_locker.errors import NotFound
 
+    if not path.is_file():
+        raise NotFound("file.missing", path=str(path))
     try:
-        atomic_write_bytes(target, data, replace=force)
-    except FileExistsError:
-        raise UsageError("export.exists", path=str(target), hint="export.hint_force") from None
-    except OSError as exc:
-        raise StorageError("export.write_failed", path=str(target), detail=exc.strerror) from exc
+        text = path.read_text(encoding="utf-8").strip()
+    except UnicodeDecodeError:
+        raise UsageError("export.bad_declaration", path=str(path)) from None
+    if not text or len(text) > 20_000:
+        raise UsageError("export.bad_declaration", path=str(path))
+    return text
 
 
 def verify_dossier_cmd(
@@ -191,6 +221,8 @@ def verify_dossier_cmd(
                 "failed_records": report.failed_records,
                 "signed": report.signed,
                 "endorsed": report.endorsed,
+                "originals_verified": report.originals_verified,
+                "later_additions": report.later_additions,
                 "trusted_time": trusted_json(report.trusted),
                 "messages": report.messages,
                 "against": link_json(link),

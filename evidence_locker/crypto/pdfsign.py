@@ -21,6 +21,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -169,14 +170,36 @@ class _FixedTimeMetadata(DocumentMetadata):
         object.__setattr__(self, name, value)
 
 
-def incremental_writer(pdf: bytes, when: datetime | None = None) -> IncrementalPdfFileWriter:
+class _Pdf17Writer(IncrementalPdfFileWriter):
+    """An incremental writer that keeps the file at PDF 1.7.
+
+    pyHanko marks a document signed with ECDSA as PDF 2.0 with the ISO/TS 32002
+    extension, and one with associated files as PDF 2.0. A PAdES signature with ECDSA
+    is defined for PDF 1.7 by ETSI TS 102 778 (PAdES parts 2 and 3), and associated
+    files by PDF/A-3 itself, so an archival (PDF/A-3) dossier stays 1.7: poppler and
+    pyHanko validate the signature either way (tests/test_dossier_court.py).
+    """
+
+    def ensure_output_version(self, version: tuple[int, int]) -> None:
+        super().ensure_output_version(min(version, (1, 7)))
+
+    def register_extension(self, ext: Any) -> None:
+        if str(getattr(ext, "prefix_name", "")).startswith("/ISO_"):
+            return  # the ISO 32001/32002 extensions belong to PDF 2.0
+        super().register_extension(ext)
+
+
+def incremental_writer(
+    pdf: bytes, when: datetime | None = None, *, pdf17: bool = False
+) -> IncrementalPdfFileWriter:
     """An incremental writer whose output depends only on its inputs.
 
     pyHanko draws the second /ID element at random; a hash of the input serves the
     same purpose (it changes with every revision). ``when`` replaces the clock for the
-    modification date.
+    modification date. ``pdf17`` keeps the file at PDF 1.7 (:class:`_Pdf17Writer`).
     """
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    cls = _Pdf17Writer if pdf17 else IncrementalPdfFileWriter
+    writer = cls(io.BytesIO(pdf), strict=False)
     first = writer._document_id[0]
     writer._document_id = generic.ArrayObject(
         [first, generic.ByteStringObject(hashlib.sha256(pdf).digest()[:16])]
@@ -194,13 +217,14 @@ def sign_pdf(
     signing_time: datetime | None = None,
     reason: str | None = None,
     prepare: Callable[[IncrementalPdfFileWriter], None] | None = None,
+    pdf17: bool = False,
 ) -> bytes:
     """Sign the whole file with a PAdES signature, in one incremental update.
 
     ``prepare`` may add objects (e.g. embedded files) to the same update before the
     signature is computed, so the signature covers them. In memory only.
     """
-    writer = incremental_writer(pdf, signing_time)
+    writer = incremental_writer(pdf, signing_time, pdf17=pdf17)
     if prepare is not None:
         prepare(writer)
     meta = signers.PdfSignatureMetadata(
@@ -232,12 +256,20 @@ class _PdfSigner(signers.PdfSigner):
 
 @dataclass(frozen=True, slots=True)
 class PdfSignatureCheck:
-    """Result of checking the dossier's whole-file signature."""
+    """Result of checking the dossier's whole-file signature.
+
+    ``signed_end`` is where the signed revision ends. Beyond it there may be later
+    incremental updates (a court's stamp, a document time-stamp) that the caller's
+    judge accepted; ``later`` is then "additions" (``None`` when the signature covers
+    every byte).
+    """
 
     ok: bool
     public_key: bytes | None
     signing_time: datetime | None
     problem: str | None = None
+    signed_end: int | None = None
+    later: str | None = None  # "additions" when later updates were accepted
 
 
 def _zero_padded(pdf: bytes, byte_range: list[int]) -> bool:
@@ -263,49 +295,59 @@ def _zero_padded(pdf: bytes, byte_range: list[int]) -> bool:
     return length <= len(blob) and not any(blob[length:])
 
 
-def check_pdf_signature(pdf: bytes) -> PdfSignatureCheck:
-    """Check there is exactly one signature, intact, valid, covering the whole file (or
-    all of it but document time-stamps appended after it: :func:`_stamped_after`)."""
+def check_pdf_signature(
+    pdf: bytes, later_updates: Callable[[bytes, int], str | None] | None = None
+) -> PdfSignatureCheck:
+    """Check the dossier signature (field ``EvidenceLockerDossier``): intact, valid,
+    covering every byte of its revision. Bytes after it fail, unless they are
+    incremental updates and ``later_updates(pdf, signed_end)`` finds no problem in
+    them (returns None; else a few words on what changed): a court's stamp, or a
+    document time-stamp (crypto/pdf_timestamp.py, not counted as a signature here)."""
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         sigs = reader.embedded_regular_signatures
-        if len(sigs) != 1:
+        if not sigs:
+            return PdfSignatureCheck(False, None, None, "0 signatures, expected 1")
+        ours = [s for s in sigs if s.field_name == FIELD_NAME] or sigs[:1]
+        if len(ours) != 1 or sigs[0] is not ours[0]:
             return PdfSignatureCheck(False, None, None, f"{len(sigs)} signatures, expected 1")
-        sig = sigs[0]
+        sig = ours[0]
         cert = sig.signer_cert
         vc = ValidationContext(trust_roots=[cert], allow_fetching=False)
-        status = validate_pdf_signature(sig, vc)
+        status = validate_pdf_signature(sig, vc, skip_diff=True)
         raw = cert.public_key.dump()  # DER SubjectPublicKeyInfo
         if not (status.intact and status.valid):
             return PdfSignatureCheck(False, raw, None, "signature does not match the file")
         br = [int(x) for x in sig.sig_object["/ByteRange"]]
-        if status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
-            br = _stamped_after(pdf, reader, status, br)
-        if br[0] != 0 or br[2] + br[3] != len(pdf) or not _zero_padded(pdf, br):
+        end = br[2] + br[3]
+        if br[0] != 0 or end > len(pdf) or not _zero_padded(pdf, br):
             return PdfSignatureCheck(False, raw, None, "signature does not cover the whole file")
-        return PdfSignatureCheck(True, raw, status.signer_reported_dt)
+        if end < len(pdf):
+            return _later_updates(pdf, reader, sig, status, raw, end, later_updates)
+        if status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
+            return PdfSignatureCheck(False, raw, None, "signature does not cover the whole file")
+        return PdfSignatureCheck(True, raw, status.signer_reported_dt, signed_end=end)
     except Exception as exc:
         return PdfSignatureCheck(False, None, None, f"unreadable signature ({type(exc).__name__})")
 
 
-def _stamped_after(pdf: bytes, reader: PdfFileReader, status: object, br: list[int]) -> list[int]:
-    """When the signature covers its revision but not the file: the byte range that
-    must then cover the file, or ``br`` (which fails the caller's check).
-
-    Only document time-stamps (``/DocTimeStamp``, crypto/pdf_timestamp.py) may follow
-    the signature: pyHanko's difference analysis must find nothing beyond them
-    (modification level LTA_UPDATES), the signature's own /Contents must be intact,
-    and the last time-stamp must cover the whole file.
-    """
-    from pyhanko.sign.diff_analysis import ModificationLevel
-
-    stamps = reader.embedded_timestamp_signatures
-    level = getattr(status, "modification_level", None)
-    if not stamps or level not in (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES):
-        return br
-    if br[0] != 0 or not _zero_padded(pdf, br):
-        return br
-    return [int(x) for x in stamps[-1].sig_object["/ByteRange"]]
+def _later_updates(pdf, reader, sig, status, raw, end, judge) -> PdfSignatureCheck:  # type: ignore[no-untyped-def]
+    """Bytes after the signed revision: real incremental updates, judged by ``judge``
+    (pyHanko's own difference analysis has no rule for added annotations yet)."""
+    if judge is None:
+        return PdfSignatureCheck(False, raw, None, "the file was changed after signing")
+    if sig.signed_revision >= reader.xrefs.total_revisions - 1:
+        return PdfSignatureCheck(False, raw, None, "bytes were added after the signed file")
+    if pdf.rstrip()[-5:] != b"%%EOF":
+        return PdfSignatureCheck(False, raw, None, "bytes were added after the signed file")
+    if status.coverage != SignatureCoverageLevel.ENTIRE_REVISION:
+        return PdfSignatureCheck(False, raw, None, "signature does not cover its revision")
+    problem = judge(pdf, end)
+    if problem is not None:
+        return PdfSignatureCheck(False, raw, None, problem)
+    return PdfSignatureCheck(
+        True, raw, status.signer_reported_dt, signed_end=end, later="additions"
+    )
 
 
 def fingerprint_sha256(data: bytes) -> str:

@@ -368,12 +368,26 @@ def _validity(cert: x509.Certificate) -> tuple[datetime, datetime]:
     return validity["not_before"].native, validity["not_after"].native
 
 
+def _loadable(roots: Sequence[bytes]) -> list[x509.Certificate]:
+    """The roots that are certificates; anything else anchors nothing (a proof file's
+    ``tsa_roots`` is hostile input: ``[""]`` once raised from inside asn1crypto)."""
+    out = []
+    for der in roots:
+        try:
+            cert = x509.Certificate.load(der)
+            _ = cert.native  # parse it all now, not halfway through building a path
+        except (ValueError, TypeError, KeyError):
+            continue
+        out.append(cert)
+    return out
+
+
 class _PathCache:
     """Certificate paths to the roots, judged at a token's genTime, built once per
     signing certificate and validity window."""
 
     def __init__(self, roots: Sequence[bytes]):
-        self.anchors = [x509.Certificate.load(r) for r in roots]
+        self.anchors = _loadable(roots)
         # signer DER -> (first, last moment the verdict holds, verdict fields)
         self._done: dict[bytes, list[tuple[datetime, datetime, dict[str, object]]]] = {}
 

@@ -82,7 +82,7 @@ def detect_format(path: str | os.PathLike[str]) -> str:
         return "imap"
     p = Path(path)
     if p.is_dir():
-        from .iphone_backup import is_backup_folder
+        from .iphone_folder import is_backup_folder
 
         if is_backup_folder(p):
             return "iphone-backup"
@@ -202,7 +202,7 @@ def secrets_needed(path: str | os.PathLike[str], format: str | None = None) -> t
     if name == "imap":
         return ("imap_password",)
     if name == "iphone-backup":
-        from .iphone_backup import is_encrypted
+        from .iphone_folder import is_encrypted
 
         return ("backup_password",) if is_encrypted(Path(path)) else ()
     return ()

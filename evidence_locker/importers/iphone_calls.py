@@ -23,7 +23,7 @@ from ._common import Importer, Rejected
 from .apple import apple_time
 
 if TYPE_CHECKING:
-    from .iphone_backup import Backup
+    from .iphone_folder import Backup
 
 _CALL_COLUMNS = (
     ("ZUNIQUE_ID", "value"),

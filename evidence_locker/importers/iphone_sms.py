@@ -25,7 +25,7 @@ from ._common import Importer, Rejected, TooLarge, file_sha256
 from .apple import BadArchive, apple_time, attributed_text
 
 if TYPE_CHECKING:
-    from .iphone_backup import Backup
+    from .iphone_folder import Backup
 
 # (column, kind): "text"/"blob" values are cut in SQL at the bound (see _sqlite.pick).
 _MESSAGE_COLUMNS = (

@@ -240,11 +240,12 @@ class Locker:
         return self._reader.count()
 
     def proof_material(
-        self, entry_ids: Sequence[str]
+        self, entry_ids: Sequence[str], *, deletions_of: Sequence[str] = ()
     ) -> tuple[dict[str, DecodedEntry], list[bytes], str]:
-        """Entries with their salts, every leaf and the signed head, at one moment
-        (what a dossier proves; report/export.py)."""
-        return self._reader.proof_material(entry_ids)
+        """Entries with their salts (and the deletion entries of ``deletions_of``
+        records), every leaf and the signed head, at one moment (what a dossier proves;
+        report/export.py)."""
+        return self._reader.proof_material(entry_ids, deletions_of=deletions_of)
 
     # -- search ------------------------------------------------------------------------
 

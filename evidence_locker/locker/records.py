@@ -347,15 +347,32 @@ class Reader:
             return self.session.ledger.head_note(conn)
 
     def proof_material(
-        self, entry_ids: Sequence[str]
+        self, entry_ids: Sequence[str], *, deletions_of: Sequence[str] = ()
     ) -> tuple[dict[str, DecodedEntry], list[bytes], str]:
         """Entries opened with their salts, every leaf, and the signed head, read in one
-        transaction so that all three describe the same tree (what a dossier proves)."""
+        transaction so that all three describe the same tree (what a dossier proves).
+        ``deletions_of``: record ids whose deletion entries (tombstones) to add, so a
+        dossier can prove when and why each was withdrawn."""
         with self.read() as conn:
-            decoded = self.decode_ids(conn, entry_ids)
+            decoded = self.decode_ids(conn, [*entry_ids, *self._tombstones(conn, deletions_of)])
             leaves = self.session.ledger.leaves(conn)
             note = self.session.ledger.head_note(conn)
         return decoded, leaves, note
+
+    @staticmethod
+    def _tombstones(conn: DbConn, record_ids: Sequence[str]) -> list[str]:
+        out: list[str] = []
+        for start in range(0, len(record_ids), 500):
+            chunk = list(record_ids[start : start + 500])
+            out += [r.id for r in db.rows(conn, _tombstone_sql(len(chunk)), chunk)]
+        return out
+
+
+def _tombstone_sql(n: int) -> str:
+    return (
+        "SELECT id FROM entry WHERE kind = 'tombstone'"
+        f" AND record_id IN ({db.placeholders(n)}) ORDER BY seq"
+    )
 
 
 def record_from(row: Any, v: dict[str, Any], **extra: Any) -> Record:

@@ -31,7 +31,7 @@ from evidence_locker.report.manifest import ListedRecord, Manifest
 from evidence_locker.report.pagetext import PageText
 
 BOUND_FIELDS = (*DETAIL_FIELDS, "source", *BLOCK_FIELDS)
-_HEADING = re.compile(r"E-(\d+)·\d{4}-\d\d-\d\d")
+_HEADING = re.compile(r"([ED])-(\d+)·\d{4}-\d\d-\d\d")
 MAX_PAGES_PER_RECORD = 500  # a bound for hostile manifests; a 100-page e-mail is far below
 
 
@@ -121,8 +121,8 @@ def _check_v1(
                     yield _problem(rec, "page_field", 1, field=name)
         pos = m.start()
     for m in _HEADING.finditer(text):
-        if f"E-{m.group(1)}" not in listed:
-            yield PageProblem(f"E-{m.group(1)}", "", "pages_unlisted", {})
+        if f"{m.group(1)}-{m.group(2)}" not in listed:
+            yield PageProblem(f"{m.group(1)}-{m.group(2)}", "", "pages_unlisted", {})
 
 
 def _revealed(entry: dict[str, Any]) -> dict[str, Any]:
@@ -149,8 +149,8 @@ def _unlisted(
     last = max(b for _, b in spans)
     for n in range(first, last + 1):
         for m in _HEADING.finditer(pages.body(n)):
-            if f"E-{m.group(1)}" not in listed:
-                yield PageProblem(f"E-{m.group(1)}", "", "page_unlisted", {"page": n})
+            if f"{m.group(1)}-{m.group(2)}" not in listed:
+                yield PageProblem(f"{m.group(1)}-{m.group(2)}", "", "page_unlisted", {"page": n})
 
 
 def _problem(rec: ListedRecord, key: str, page: int, **params: Any) -> PageProblem:

@@ -12,7 +12,7 @@ from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.lib import colors
 
-from evidence_locker.report.fonts import LATIN
+from evidence_locker.report.fonts import LATIN, font_for
 
 NIGHT_HOURS = frozenset([22, 23, 0, 1, 2, 3, 4, 5, 6, 7])
 
@@ -68,7 +68,9 @@ def per_day_chart(counts: dict[date, int], width: float, height: float = 150) ->
     return d
 
 
-def by_hour_chart(counts: list[int], width: float, height: float = 150) -> Drawing:
+def by_hour_chart(
+    counts: list[int], width: float, height: float = 150, night_label: str = "night"
+) -> Drawing:
     """24 bars, 00 to 23; night hours on a shaded, labelled band with hatched bars."""
     d = Drawing(width, height, initialFontName=LATIN, initialFontSize=6)
     x0, y0 = 30, 25
@@ -82,8 +84,8 @@ def by_hour_chart(counts: list[int], width: float, height: float = 150) -> Drawi
             String(
                 x0 + (a + b) / 2 * slot,
                 y0 + h + 4,
-                "night 22-08" if a == 22 else "night 00-08",
-                fontName=LATIN,
+                f"{night_label} {a:02d}–{b % 24:02d}",
+                fontName=font_for(night_label),
                 fontSize=6,
                 textAnchor="middle",
             )

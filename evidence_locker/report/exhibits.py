@@ -1,114 +1,160 @@
-"""Exhibits: images at readable size, other attachments listed with their hashes."""
+"""Exhibits: every attachment of a record shown, numbered after it (``E-74/A1``).
+
+Each exhibit gets a cover line (name, type, size, the SHA-256 of the original file,
+when it was captured and attached, and under which name the original is attached to
+this PDF). Images are drawn at readable size from a bounded copy (:mod:`images`), the
+pages of a PDF letter are drawn as pictures (:mod:`pdfpages`), and the original bytes
+of every exhibit are embedded in the PDF as associated files, so a recipient can save
+each one and check its hash. A redacted dossier shows no picture and embeds no
+original (only what ``image_redactor`` returns is drawn), since neither can be masked.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import io
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from reportlab.lib.units import mm
-from reportlab.platypus import Image, KeepTogether, PageBreak, Spacer
+from reportlab.platypus import CondPageBreak, Image, KeepTogether, PageBreak, Spacer
 
 from evidence_locker.model import AttachmentInfo
-from evidence_locker.report.context import Contact, RenderContext
+from evidence_locker.report.context import Dossier, Exhibit
+from evidence_locker.report.geometry import FRAME_W
 from evidence_locker.report.images import ImageRefused, prepare
-from evidence_locker.report.layout import FRAME_W, Cell, cell, header_cells, table
-from evidence_locker.report.redact import mask_text
+from evidence_locker.report.page import PageMark, section_mark
+from evidence_locker.report.pdfpages import render_pages
 
 ImageSource = Callable[[AttachmentInfo], bytes | None]
 ImageRedactor = Callable[[AttachmentInfo, bytes], bytes | None]
+MAX_EMBED = 64 * 1024 * 1024  # one original embedded at most (larger: extract it)
+MAX_EMBED_TOTAL = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Embedded:
+    """An original to attach to the PDF as an associated file."""
+
+    exhibit: str
+    name: str  # its name in the PDF's attachments
+    info: AttachmentInfo
+
+
+def embedded_name(x: Exhibit, masked_name: str) -> str:
+    return f"{x.no.replace('/', '-')} {masked_name}"
+
+
+def plan_embedding(d: Dossier) -> list[Embedded]:
+    """Which originals go into the PDF: all, up to the size limits, unless redacted."""
+    if d.ctx.redact:
+        return []
+    out, total = [], 0
+    for x in d.exhibits:
+        if x.info.size > MAX_EMBED or total + x.info.size > MAX_EMBED_TOTAL:
+            continue
+        total += x.info.size
+        out.append(Embedded(x.no, embedded_name(x, x.info.name), x.info))
+    return out
 
 
 def exhibits(
-    ctx: RenderContext,
-    contacts: list[Contact],
+    d: Dossier,
     images: ImageSource | None,
-    image_redactor: ImageRedactor | None = None,
+    image_redactor: ImageRedactor | None,
+    embedded: list[Embedded],
 ) -> Iterator[Any]:
-    """A generator: each image is fetched only when layout reaches it.
-
-    In a redacted dossier an image is drawn only as ``image_redactor`` returns it (a
-    copy with the redacted areas blacked out, see :func:`images.black_out`); without
-    one, or when it returns None, the image is withheld and listed with its hash.
-    """
+    """A generator: each file is read only when layout reaches it."""
+    ctx = d.ctx
+    yield section_mark("exhibits", ctx.L("toc.exhibits"))
     yield ctx.p(ctx.L("exhibits"), "h1")
-    listed = [_listed_header(ctx)]
-    withheld = [_listed_header(ctx)]
-    shown = 0
-    for c in contacts:
-        for i, att in enumerate(c.latest.attachments, 1):
-            no = f"{c.no}/A{i}"
-            is_image = (att.mime or "").startswith("image/")
-            data = images(att) if images is not None and is_image else None
+    yield ctx.p(ctx.L("exhibits.redacted" if ctx.redact else "exhibits.note"), "note")
+    if not d.exhibits:
+        yield ctx.p(ctx.L("exhibits.none"))
+    names = {e.exhibit: e.name for e in embedded}
+    for x in d.exhibits:
+        yield CondPageBreak(35 * mm)
+        yield PageMark(x.no, "exhibit", (f"{x.no} {ctx.mask(x.info.name)}", 1))
+        yield ctx.para(f"{x.no} · {ctx.mask(x.info.name)}", "h2")
+        note, drawn = None, []
+        kind = _kind(x.info)
+        data = images(x.info) if images is not None and kind else None
+        if kind and data is None:
+            note = ctx.L("exhibit.not_read")
+        elif data is not None and hashlib.sha256(data).hexdigest() != x.info.sha256:
+            note = ctx.L("exhibit.mismatch")
+        elif data is not None and ctx.redact:
+            data = image_redactor(x.info, data) if image_redactor and kind == "image" else None
             if data is None:
-                listed.append(_listed_row(ctx, no, att))
-                continue
-            caption = ctx.L("exhibit.caption", no=no, name=_name(ctx, att), sha=att.sha256)
-            if hashlib.sha256(data).hexdigest() != att.sha256:
-                yield ctx.p(caption, "label")
-                yield ctx.p(ctx.L("exhibit.mismatch"), "body")
-                continue
-            if ctx.redact:
-                data = image_redactor(att, data) if image_redactor is not None else None
-                if data is None:
-                    withheld.append(_listed_row(ctx, no, att))
-                    continue
+                note = ctx.L("exhibit.withheld")
+        if data is not None and note is None:
             try:
-                img = _image(data)
+                drawn = _pictures(d, x, kind, data)
             except ImageRefused as refused:
                 note = ctx.L(refused.reason, **refused.params)
-                listed.append(_listed_row(ctx, no, att, note))
-                continue
-            block = [ctx.p(caption, "label"), img]
-            if ctx.redact:  # only a blacked-out copy gets this far
-                block.append(ctx.p(ctx.L("exhibit.redacted"), "note"))
-            if att.caption:
-                block.append(ctx.p(mask_text(att.caption, ctx.redact), "note"))
-            yield KeepTogether(block)
-            yield Spacer(1, 4 * mm)
-            shown += 1
-    if len(withheld) > 1:
-        yield ctx.p(ctx.L("exhibits.withheld"), "h2")
-        yield ctx.p(ctx.L("exhibits.withheld_note"), "note")
-        yield from table(ctx, withheld, _WIDTHS)
-    if len(listed) > 1:
-        yield ctx.p(ctx.L("exhibits.listed"), "h2")
-        yield from table(ctx, listed, _WIDTHS)
-    elif not shown and len(withheld) == 1:
-        yield ctx.p(ctx.L("exhibits.none"))
+            else:
+                if ctx.redact:  # only a blacked-out copy gets this far
+                    note = ctx.L("exhibit.redacted")
+        yield ctx.para(_cover_line(d, x, names.get(x.no), note), "small")
+        yield Spacer(1, 2 * mm)
+        yield from drawn
     yield PageBreak()
 
 
-_WIDTHS = [16 * mm, 46 * mm, 24 * mm, 22 * mm, FRAME_W - 108 * mm]
+def _kind(info: AttachmentInfo) -> str | None:
+    mime = info.mime or ""
+    if mime.startswith("image/"):
+        return "image"
+    if mime == "application/pdf":
+        return "pdf"
+    return None
 
 
-def _name(ctx: RenderContext, att: AttachmentInfo) -> str:
-    return mask_text(att.name, ctx.redact)
-
-
-def _listed_header(ctx: RenderContext) -> list[Any]:
-    return header_cells(
-        ctx, "col.no", "exhibit.name", "exhibit.type", "exhibit.size", "exhibit.sha256"
-    )
-
-
-def _listed_row(ctx: RenderContext, no: str, att: AttachmentInfo, note: str = "") -> list[Any]:
-    name = _name(ctx, att) + (f"\n({note})" if note else "")
-    return [
-        cell(no, "cellb"),
-        cell(name),
-        cell(att.mime or "?"),
-        cell(str(att.size)),
-        Cell(att.sha256, "mono"),
+def _cover_line(d: Dossier, x: Exhibit, embedded_as: str | None, note: str | None) -> str:
+    ctx, a = d.ctx, x.info
+    lines = [
+        ctx.L("exhibit.line_type", mime=a.mime or "?", size=f"{a.size:,}"),
+        f"SHA-256 {a.sha256}",
     ]
+    captured = (a.metadata or {}).get("captured_at")
+    if captured:
+        lines.append(ctx.L("exhibit.captured", when=str(captured)))
+    duration = (a.metadata or {}).get("duration_s")
+    if duration:
+        from evidence_locker.report.fieldtext import format_duration
+
+        lines.append(ctx.L("exhibit.duration", duration=format_duration(int(duration), ctx.lang)))
+    if a.added_at is not None:
+        lines.append(ctx.L("exhibit.added", when=ctx.when(a.added_at, True)))
+    if a.caption:
+        lines.append(ctx.L("exhibit.caption_line", caption=ctx.mask(a.caption)))
+    if embedded_as:
+        lines.append(ctx.L("exhibit.embedded", name=embedded_as))
+    elif not ctx.redact:
+        lines.append(ctx.L("exhibit.not_embedded"))
+    if note:
+        lines.append(note)
+    return "\n".join(lines)
 
 
-def _image(data: bytes) -> Image:
-    """The image at readable size: full frame width at most, 150 mm tall at most,
+def _pictures(d: Dossier, x: Exhibit, kind: str | None, data: bytes) -> list[Any]:
+    if kind == "image":
+        return [_image(data), Spacer(1, 4 * mm)]
+    out: list[Any] = []
+    pages = list(render_pages(data))
+    for i, png in enumerate(pages, 1):
+        caption = d.ctx.L("exhibit.pdf_page", no=x.no, page=i, total=len(pages))
+        out.append(KeepTogether([d.ctx.para(caption, "label"), _image(png, 200 * mm)]))
+        out.append(Spacer(1, 4 * mm))
+    return out
+
+
+def _image(data: bytes, max_h: float = 150 * mm) -> Image:
+    """The image at readable size: full frame width at most, ``max_h`` tall at most,
     drawn from a bounded, downscaled copy (ImageRefused when there is none)."""
     prepared = prepare(data)
     w, h = prepared.original_size
     # small screenshots are enlarged a little (1.5x at most) so their text stays legible
-    scale = min(FRAME_W / w, 150 * mm / h, 1.5)
+    scale = min(FRAME_W / w, max_h / h, 1.5)
     return Image(io.BytesIO(prepared.data), width=w * scale, height=h * scale)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -60,6 +61,7 @@ def _offset_text(off: timedelta) -> str:
     return f"{sign}{h:02d}:{m:02d}"
 
 
+@lru_cache(maxsize=8192)
 def format_when(dt: datetime, tz: tzinfo, seconds: bool = False) -> str:
     """``2026-10-03 09:12 +08:00`` in the dossier's zone."""
     local = dt.astimezone(tz)
@@ -86,6 +88,11 @@ def format_field(name: str, raw: Any, lang: str) -> str:
     value = raw.value if hasattr(raw, "value") else raw
     if name in ("outcome", "event"):
         return label(f"{name}.{value}", lang)
+    if name == "address":
+        return group_phone(str(value))
+    if name == "app":
+        text = label(f"app.{value}", lang)
+        return str(value) if text.startswith("report.app.") else text
     return str(value)
 
 
@@ -116,6 +123,24 @@ def format_source(src: dict[str, Any], lang: str) -> str:
     if src.get("file_sha256"):
         parts.append(label("source.sha", lang, sha=src["file_sha256"]))
     return " · ".join(parts)
+
+
+@lru_cache(maxsize=4096)
+def group_phone(address: str) -> str:
+    """A number as people write it ("+86 138 0013 8000"); anything else unchanged.
+    Cached: parsing takes phonenumbers half a millisecond, and a locker's few
+    collector numbers recur on hundreds of records."""
+    if not address.startswith("+") or not address[1:].isdigit():
+        return address
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(address, None)
+    except phonenumbers.NumberParseException:
+        return address
+    if not phonenumbers.is_possible_number(number):
+        return address
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def heading_start(no: str, occurred: str) -> str:

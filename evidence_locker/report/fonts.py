@@ -17,7 +17,7 @@ All fonts are TrueType, so reportlab embeds them as subsets.
 from __future__ import annotations
 
 import os
-import unicodedata
+import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -114,52 +114,62 @@ def _is_emoji(cp: int) -> bool:
     return 0x1F000 <= cp <= 0x1FAFF or 0x2600 <= cp <= 0x27BF or 0x2B00 <= cp <= 0x2BFF
 
 
+# Control characters (Unicode Cc) other than the newline, and lone surrogates (Cs).
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def _clean(text: str) -> str:
     """Tabs to spaces; other control characters dropped (they draw nothing)."""
-    out = []
-    for ch in text:
-        if ch == "\t":
-            out.append("    ")
-        elif ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cs"):
-            out.append(ch)
-    return "".join(out)
+    return _CONTROL.sub("", text.replace("\t", "    "))
+
+
+@cache
+def _classes(primary: str) -> dict[int, str]:
+    """A ``str.translate`` table from code point to the font class that draws it: L
+    (the Latin font), C (the CJK font), S (space or newline: joins the open run), I
+    (invisible: dropped). Anything else stays as it is and becomes a placeholder."""
+    table = {cp: "C" for cp in _cmap(CJK) if cp <= 0xFFFF}
+    table.update({cp: "L" for cp in _cmap(primary) if cp <= 0xFFFF})
+    table.update({cp: "I" for cp in _INVISIBLE})
+    table.update({0x20: "S", 0x0A: "S"})
+    return table
+
+
+_RUN = re.compile(r"L[LS]*|C[CS]*|S+|I+|[^LCSI]")
 
 
 def runs(text: str, primary: str = LATIN) -> list[tuple[str, str]]:
     """Split ``text`` into (font name, text) runs; each run's font has every glyph.
 
-    Characters no font has are replaced by a placeholder drawn in the Latin font.
+    Characters no font has are replaced by a placeholder drawn in the Latin font, and
+    so is every character outside the Basic Multilingual Plane: reportlab writes those
+    into the ToUnicode map as odd-length hex, which breaks copy and search. The
+    classification runs in C (``str.translate`` and a regular expression): this is
+    called for every string the dossier measures or draws.
     """
     register_fonts()
-    latin = _cmap(primary)
-    cjk = _cmap(CJK)
+    text = _clean(text)
+    if text.isascii():  # every DejaVu face has all of printable ASCII
+        return [(primary, text)] if text else []
+    cls = text.translate(_classes(primary))
     out: list[tuple[str, str]] = []
-    cur_font: str | None = None
-    buf: list[str] = []
-    for ch in _clean(text):
-        cp = ord(ch)
-        if cp in _INVISIBLE:
+    for m in _RUN.finditer(cls):
+        kind = cls[m.start()]
+        if kind == "I":
             continue
-        if cp > 0xFFFF:
-            # reportlab writes astral code points into the ToUnicode map as odd-length
-            # hex, which breaks copy and search; a placeholder keeps the text honest.
-            font, piece = primary, _placeholder(cp)
-        elif ch == "\n" or ch == " " or cp in latin:
-            font, piece = primary, ch
-            # spaces and newlines join whatever run is open: fewer font switches
-            if (ch == " " or ch == "\n") and cur_font is not None:
-                font = cur_font
-        elif cp in cjk:
-            font, piece = CJK, ch
+        piece = text[m.start() : m.end()]
+        if kind == "L":
+            font = primary
+        elif kind == "C":
+            font = CJK
+        elif kind == "S":
+            font = out[-1][0] if out else primary
         else:
-            font, piece = primary, _placeholder(cp)
-        if font != cur_font and buf:
-            out.append((cur_font or primary, "".join(buf)))
-            buf = []
-        cur_font = font
-        buf.append(piece)
-    if buf:
-        out.append((cur_font or primary, "".join(buf)))
+            font, piece = primary, _placeholder(ord(piece))
+        if out and out[-1][0] == font:
+            out[-1] = (font, out[-1][1] + piece)
+        else:
+            out.append((font, piece))
     return out
 
 
@@ -184,6 +194,7 @@ def plain_runs(text: str, primary: str = LATIN) -> tuple[tuple[str, str], ...]:
     return tuple(runs(text.replace("\n", " "), primary))
 
 
+@lru_cache(maxsize=65536)
 def string_width(text: str, size: float, primary: str = LATIN) -> float:
     return sum(pdfmetrics.stringWidth(t, f, size) for f, t in plain_runs(text, primary))
 
@@ -194,6 +205,14 @@ def draw_string(canvas, x: float, y: float, text: str, size: float, primary: str
         canvas.setFont(font, size)
         canvas.drawString(x, y, piece)
         x += pdfmetrics.stringWidth(piece, font, size)
+
+
+def font_for(text: str) -> str:
+    """One font that has every character of ``text`` (for chart labels, which take a
+    single font): the Latin one if it can, else the CJK one."""
+    register_fonts()
+    latin = _cmap(LATIN)
+    return LATIN if all(ord(ch) in latin for ch in text) else CJK
 
 
 def draw_right_string(canvas, x: float, y: float, text: str, size: float) -> None:  # type: ignore[no-untyped-def]

@@ -9,21 +9,19 @@ from itertools import chain
 from typing import Any
 
 from reportlab.lib.units import mm
-from reportlab.platypus import CondPageBreak
+from reportlab.platypus import CondPageBreak, PageBreak
 
-from evidence_locker.ledger.checkpoint import Checkpoint, fingerprint
-from evidence_locker.report.context import Contact, RenderContext
-from evidence_locker.report.layout import FRAME_W, Cell, cell, header_cells, table
+from evidence_locker.ledger.checkpoint import fingerprint
+from evidence_locker.report.context import Dossier
+from evidence_locker.report.geometry import FRAME_W
+from evidence_locker.report.layout import Cell, cell, header_cells, table
+from evidence_locker.report.page import section_mark
 
 
-def integrity(
-    ctx: RenderContext,
-    contacts: list[Contact],
-    bundle: dict[str, Any],
-    checkpoint: Checkpoint | None,
-    dossier_key: bytes | None,
-) -> Iterable[Any]:
+def integrity(d: Dossier) -> Iterable[Any]:
+    ctx, bundle, checkpoint, dossier_key = d.ctx, d.bundle, d.checkpoint, d.dossier_key
     out: list[Any] = [
+        section_mark("integrity", ctx.L("toc.integrity")),
         ctx.p(ctx.L("integrity"), "h1"),
         ctx.p(ctx.L("integrity.how"), "h2"),
         ctx.p(ctx.L("integrity.how_text")),
@@ -31,7 +29,7 @@ def integrity(
         ctx.para(str(bundle.get("checkpoint", "")), "mono"),
     ]
     if checkpoint is not None:
-        out.append(ctx.para(f"root (hex) {checkpoint.root.hex()}", "mono"))
+        out.append(ctx.para(ctx.L("integrity.root_hex", root=checkpoint.root.hex()), "mono"))
     out += [
         ctx.p(ctx.L("integrity.keys"), "h2"),
         ctx.p(ctx.L("integrity.verifier_key"), "label"),
@@ -62,7 +60,7 @@ def integrity(
     rows: list[list[Any]] = [
         header_cells(ctx, "col.no", "integrity.col_seq", "field.leaf_hash", "integrity.col_proof")
     ]
-    for c in contacts:
+    for c in [*d.contacts, *d.withdrawn]:
         for v in c.versions:
             entry = ctx.entries.get(v.id)
             proof = " ".join(_short(p) for p in (entry or {}).get("proof") or [])
@@ -74,7 +72,8 @@ def integrity(
                     Cell(proof or "—", "mono"),
                 ]
             )
-    return chain(out, table(ctx, rows, [14 * mm, 14 * mm, 50 * mm, FRAME_W - 78 * mm]))
+    widths = [14 * mm, 14 * mm, 50 * mm, FRAME_W - 78 * mm]
+    return chain(out, table(ctx, rows, widths), [PageBreak()])
 
 
 def _short(b64: str) -> str:

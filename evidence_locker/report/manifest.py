@@ -3,8 +3,10 @@ the proof bundle (member ``"dossier"``), so a verifier can hold the pages to the
 
 Format 2 (``"format": "evidence-locker-dossier/2"``) adds what binds pages and proofs:
 the time zone the pages print times in, the field labels they use, and for each record
-the version its full record shows and the first and last page of that record. Format 1
-files (no ``format`` member) are still read; docs/dossier.md says what they can prove.
+the version its full record shows and the first and last page of that record; and,
+optionally, the withdrawn (deleted) records listed without content and the exhibits
+whose originals are attached. Format 1 files (no ``format`` member) are still read;
+docs/dossier.md says what they can prove.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class Manifest:
     redact: tuple[str, ...]
     labels: dict[str, str]  # format 2: field name -> label as printed
     records: tuple[ListedRecord, ...]
+    withdrawn: tuple[ListedRecord, ...] = ()  # deleted records listed without content
+    exhibits: tuple[dict[str, Any], ...] = ()  # originals attached: no, attachment, name, sha256
 
 
 def build_manifest(
@@ -98,6 +102,12 @@ def read_manifest(data: Any) -> Manifest:
     if version >= 2 and not isinstance(tz, str):
         raise ValueError("no time zone")
     redact = data.get("redact") or []
+    withdrawn = data.get("withdrawn") or []
+    exhibits = data.get("exhibits") or []
+    if not isinstance(withdrawn, list) or not isinstance(exhibits, list):
+        raise ValueError("malformed withdrawn records or exhibits")
+    if len(withdrawn) > MAX_RECORDS or len(exhibits) > MAX_RECORDS:
+        raise ValueError("malformed withdrawn records or exhibits")
     return Manifest(
         version=version,
         id=data["id"] if isinstance(data.get("id"), str) else None,
@@ -106,6 +116,8 @@ def read_manifest(data: Any) -> Manifest:
         redact=tuple(str(x) for x in redact) if isinstance(redact, list) else (),
         labels={str(k): v for k, v in labels.items()},
         records=tuple(records),
+        withdrawn=tuple(_record(item, 1) for item in withdrawn),
+        exhibits=tuple(x for x in exhibits if isinstance(x, dict)),
     )
 
 

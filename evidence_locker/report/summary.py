@@ -1,9 +1,9 @@
-"""The summary: counts, charts of contacts per day and per hour, streaks, flags."""
+"""The summary: the findings grouped, counts, charts of contacts per day and per
+hour, streaks."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -11,11 +11,12 @@ from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, PageBreak, Spacer
 
 from evidence_locker.report import charts
-from evidence_locker.report.context import Contact, RenderContext
-from evidence_locker.report.layout import FRAME_W, Cell, cell, header_cells, table
-from evidence_locker.report.redact import mask_text
-
-SEVERITY_ORDER = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
+from evidence_locker.report.context import Dossier, RenderContext
+from evidence_locker.report.fieldtext import zone_label
+from evidence_locker.report.findings import summary_table
+from evidence_locker.report.geometry import FRAME_W
+from evidence_locker.report.layout import Cell, cell, header_cells, table
+from evidence_locker.report.page import section_mark
 
 
 def _streaks(days: list[date]) -> list[tuple[date, date, int]]:
@@ -47,34 +48,40 @@ def _count_table(
     return [*table(ctx, rows, [FRAME_W - 30 * mm, 30 * mm]), Spacer(1, 4 * mm)]
 
 
-def summary(
-    ctx: RenderContext,
-    contacts: list[Contact],
-    flags: Sequence[dict[str, Any]],
-    no_by_id: dict[str, str],
-) -> list[Any]:
-    out: list[Any] = [ctx.p(ctx.L("summary"), "h1")]
+def summary(d: Dossier) -> list[Any]:
+    ctx, contacts = d.ctx, d.contacts
+    out: list[Any] = [section_mark("summary", ctx.L("toc.summary")), ctx.p(ctx.L("summary"), "h1")]
+    if d.findings:
+        out += [
+            ctx.p(ctx.L("summary.flags"), "h2"),
+            ctx.p(ctx.L("summary.flags_note"), "note"),
+            Spacer(1, 1.5 * mm),
+            *summary_table(d),
+            Spacer(1, 3 * mm),
+        ]
     none = ctx.L("none")
     by_channel = Counter(ctx.channel(c.latest) for c in contacts)
     by_org = Counter(ctx.value(c.latest, "organisation") or none for c in contacts)
-    by_person = Counter(ctx.value(c.latest, "counterpart") or none for c in contacts)
+    by_person = Counter(ctx.who(c.latest) for c in contacts)
     out += _count_table(ctx, "summary.by_channel", by_channel)
     out += _count_table(ctx, "summary.by_org", by_org)
     out += _count_table(ctx, "summary.by_counterpart", by_person, limit=15)
-    local = [c.latest.occurred_at.astimezone(ctx.tz) for c in contacts]
-    per_day = Counter(d.date() for d in local)
+    known = [c.latest for c in contacts]
+    local = [r.occurred_at.astimezone(ctx.tz) for r in known]
+    per_day = Counter(t.date() for t in local)
     hours = [0] * 24
-    for d in local:
-        hours[d.hour] += 1
+    for rec, t in zip(known, local, strict=True):
+        if rec.time_known:
+            hours[t.hour] += 1
     night = sum(hours[h] for h in charts.NIGHT_HOURS)
-    tzname = getattr(ctx.tz, "key", None) or ctx.when(local[0]).rsplit(" ", 1)[-1]
+    tzname = zone_label(ctx.tz)
     out += [
         CondPageBreak(70 * mm),
         ctx.p(ctx.L("summary.per_day"), "h2"),
         charts.per_day_chart(dict(per_day), FRAME_W),
         CondPageBreak(70 * mm),
         ctx.p(ctx.L("summary.by_hour", tz=tzname), "h2"),
-        charts.by_hour_chart(hours, FRAME_W),
+        charts.by_hour_chart(hours, FRAME_W, night_label=ctx.L("summary.night_band")),
         ctx.p(ctx.L("summary.night_note", count=night), "note"),
     ]
     streaks = _streaks(list(per_day))[:5]
@@ -86,60 +93,12 @@ def summary(
     for start, end, n in streaks:
         count = sum(per_day[start + timedelta(days=i)] for i in range(n))
         rows.append(
-            [
-                cell(start.isoformat()),
-                cell(end.isoformat()),
-                cell(str(n)),
-                cell(str(count)),
-            ]
+            [cell(start.isoformat()), cell(end.isoformat()), cell(str(n)), cell(str(count))]
         )
     out += [
         CondPageBreak(40 * mm),
         ctx.p(ctx.L("summary.streaks"), "h2"),
         *table(ctx, rows, [FRAME_W / 4] * 4),
+        PageBreak(),
     ]
-    if flags:
-        out += [
-            CondPageBreak(40 * mm),
-            ctx.p(ctx.L("summary.flags"), "h2"),
-            ctx.p(ctx.L("summary.flags_note"), "note"),
-            Spacer(1, 2 * mm),
-        ]
-        ordered = sorted(
-            flags,
-            key=lambda f: (
-                -_severity(f.get("severity")),
-                -float(f.get("score") or 0),
-                _first_no(f, no_by_id),
-            ),
-        )
-        rows = [
-            header_cells(
-                ctx, "flag.severity", "flag.rule", "flag.records", "flag.reason", "flag.source"
-            )
-        ]
-        for f in ordered:
-            nos = [no_by_id.get(str(r), str(r)) for r in f.get("records") or ()]
-            rows.append(
-                [
-                    cell(str(f.get("severity", ""))),
-                    cell(str(f.get("rule", ""))),
-                    cell(", ".join(nos)),
-                    cell(mask_text(str(f.get("reason", "")), ctx.redact)),
-                    cell("\n".join(str(x) for x in (f.get("source"), f.get("source_url")) if x)),
-                ]
-            )
-        out += table(ctx, rows, [16 * mm, 30 * mm, 22 * mm, FRAME_W - 118 * mm, 50 * mm])
-    out.append(PageBreak())
     return out
-
-
-def _severity(value: Any) -> int:
-    if isinstance(value, int | float):
-        return int(value)
-    return SEVERITY_ORDER.get(str(value).lower(), 0)
-
-
-def _first_no(flag: dict[str, Any], no_by_id: dict[str, str]) -> int:
-    nums = [int(no_by_id[str(r)][2:]) for r in flag.get("records") or () if str(r) in no_by_id]
-    return min(nums) if nums else 10**9

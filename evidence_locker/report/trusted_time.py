@@ -37,7 +37,7 @@ from evidence_locker.model import micros, utc_from_micros
 if TYPE_CHECKING:
     from evidence_locker.model import Record
     from evidence_locker.report.context import RenderContext
-    from evidence_locker.report.pdfio import Attachment
+    from evidence_locker.report.pdfa import Associated
 
 BUNDLE_KEY = "timestamps"
 ROOTS_KEY = "tsa_roots"
@@ -152,38 +152,42 @@ def span(delta: timedelta, lang: str) -> str:
     return t("gap.seconds", lang, s=secs)
 
 
-def expert_files(bundle: dict[str, Any]) -> list[Attachment]:
+def expert_files(bundle: dict[str, Any]) -> list[Associated]:
     """Each token, the checkpoint it covers and each TSA's root, as separate embedded
-    files, named so that ``openssl ts -verify`` needs nothing else."""
-    from evidence_locker.report.pdfio import Attachment
+    files, named so that ``openssl ts -verify`` needs nothing else (associated files
+    of the dossier, PDF/A-3, with the relationship "Supplement")."""
+    from evidence_locker.report.pdfa import Associated
 
     files = []
     for i, item in enumerate(bundle.get(BUNDLE_KEY) or [], 1):
         stem = f"stamp-{i}-{_safe(item['tsa'], i)}"
         files.append(
-            Attachment(
+            Associated(
                 f"{stem}.tst",
                 base64.b64decode(item["token"]),
                 "application/timestamp-reply",
                 f"RFC 3161 time-stamp token ({item['tsa']}) over {stem}-checkpoint.txt",
+                "Supplement",
             )
         )
         files.append(
-            Attachment(
+            Associated(
                 f"{stem}-checkpoint.txt",
                 str(item["checkpoint"]).encode("utf-8"),
                 "text/plain",
                 f"signed tree head of {item['size']} entries that {stem}.tst covers",
+                "Supplement",
             )
         )
     for name, roots in (bundle.get(ROOTS_KEY) or {}).items():
         pem = b"".join(_pem(base64.b64decode(r)) for r in roots)
         files.append(
-            Attachment(
+            Associated(
                 f"tsa-root-{_safe(name, 0)}.pem",
                 pem,
                 "application/x-pem-file",
                 f"root certificate(s) configured for the time-stamp authority {name}",
+                "Supplement",
             )
         )
     return files

@@ -28,18 +28,20 @@ from evidence_locker.crypto.pdfsign import PdfSignatureCheck, check_pdf_signatur
 from evidence_locker.ledger.bundle import verify_bundle
 from evidence_locker.ledger.checkpoint import fingerprint
 from evidence_locker.locale.messages import t
+from evidence_locker.report.additions import describe_additions
 from evidence_locker.report.binding import check_pages
 from evidence_locker.report.endorse import open_endorsement
 from evidence_locker.report.fieldtext import comparable
 from evidence_locker.report.manifest import MANIFEST_KEY, Manifest, read_manifest
 from evidence_locker.report.pagetext import PageText
-from evidence_locker.report.pdfio import PROOFS_NAME, read_attachment
+from evidence_locker.report.pdfio import PROOFS_NAME, read_attachment, read_attachments
 from evidence_locker.report.trusted_time import (
     StampFinding,
     TrustedTimeReport,
     check_trusted_time,
     trusted_lines,
 )
+from evidence_locker.report.updates import later_update_problem
 
 _HEX = re.compile(r"^[0-9a-f]+$")
 
@@ -60,6 +62,8 @@ class DossierReport:
     signed: bool = False
     endorsed: bool = False
     key_matches_expected: bool | None = None  # None: no key was expected
+    originals_verified: int = 0  # exhibits' attached originals whose hash matched
+    later_additions: list[str] = field(default_factory=list)  # after signing, unsigned
     trusted: TrustedTimeReport | None = None  # the time-stamps (report/trusted_time.py)
 
 
@@ -95,6 +99,7 @@ def verify_dossier(
 class _Verifier:
     def __init__(self, pdf: bytes, lang: str, expected: str | None) -> None:
         self.pdf = pdf
+        self.whole = pdf  # with any later updates (document time-stamps are among them)
         self.lang = lang
         self.expected = expected
         self.rep = DossierReport()
@@ -107,8 +112,11 @@ class _Verifier:
 
     def run(self) -> DossierReport:
         rep = self.rep
-        sig = check_pdf_signature(self.pdf)
+        sig = check_pdf_signature(self.pdf, later_update_problem)
         self._signature(sig)
+        if sig.ok and sig.signed_end is not None and sig.signed_end < len(self.pdf):
+            self._additions(sig.signed_end)
+            self.pdf = self.pdf[: sig.signed_end]  # everything below reads the signed file
         data = self._bundle()
         if data is None:
             return self._finish()
@@ -125,6 +133,7 @@ class _Verifier:
         self._trusted_time(data)
         if manifest is not None and sig.ok:
             self._pages(data, manifest)
+            self._originals(data, manifest)
         if self.expected is not None and rep.fingerprint is not None:
             full = hashlib.sha256(base64.b64decode(str(data.get("public_key")))).hexdigest()
             rep.key_matches_expected = full.startswith(self.expected)
@@ -134,6 +143,15 @@ class _Verifier:
                 )
                 self.fail("key_mismatch", fingerprint=rep.fingerprint, expected=grouped)
         return self._finish()
+
+    def _additions(self, signed_end: int) -> None:
+        """Name what later updates added (a court's stamp...); none of it is signed."""
+        try:
+            found = describe_additions(self.pdf, signed_end)
+        except Exception as exc:  # a hostile update pypdf cannot read
+            self.fail("pages_unreadable", detail=type(exc).__name__)
+            return
+        self.rep.later_additions = [self.say(key, **params) for key, params in found]
 
     def _signature(self, sig: PdfSignatureCheck) -> None:
         if sig.public_key is not None:
@@ -165,7 +183,7 @@ class _Verifier:
     def _proofs(self, data: dict[str, Any], manifest: Manifest | None) -> None:
         rep = self.rep
         no_by_version: dict[str, tuple[str, str]] = {}
-        for item in manifest.records if manifest else ():
+        for item in [*manifest.records, *manifest.withdrawn] if manifest else ():
             for vid in item.versions:
                 no_by_version[vid] = (item.no, item.record_id)
         bundle_report = verify_bundle(data)
@@ -201,21 +219,22 @@ class _Verifier:
                 rep.failed_records.append(rid)
         if no_by_version:
             listed_records = {rid for _, rid in no_by_version.values()}
-            # an exhibit's entry (its file's SHA-256) belongs to a listed record
-            exhibits = {
+            # an attachment's entry (its file's SHA-256) or a deletion entry belongs to
+            # a listed record
+            belongs = {
                 str(e["header"].get("id"))
                 for e in data.get("entries") or []
                 if isinstance(e, dict)
                 and isinstance(e.get("header"), dict)
-                and e["header"].get("kind") == "attachment"
+                and e["header"].get("kind") in ("attachment", "tombstone")
                 and str(e["header"].get("record_id")) in listed_records
             }
-            for vid in sorted(present - set(no_by_version) - exhibits):
+            for vid in sorted(present - set(no_by_version) - belongs):
                 self.fail("bundle_failed", detail=f"entry {vid} is not listed in the dossier")
 
     def _trusted_time(self, data: dict[str, Any]) -> None:
         """Every time-stamp token and document time-stamp (report/trusted_time.py)."""
-        report = check_trusted_time(data, self.pdf, self.tsa_roots)
+        report = check_trusted_time(data, self.whole, self.tsa_roots)
         self.rep.trusted = report
         for f in (*report.stamps, *report.document):
             if f.problem is not None:
@@ -246,15 +265,15 @@ class _Verifier:
     def _pages(self, data: dict[str, Any], manifest: Manifest) -> None:
         """The signed pages against the proofs, and the cover against the keys."""
         try:
-            pages = PageText(self.pdf)
-            entries = {
-                str(e["header"].get("id")): e
-                for e in data.get("entries") or []
-                if isinstance(e, dict) and isinstance(e.get("header"), dict)
-            }
-            problems = check_pages(pages, entries, manifest)
-            cover = pages.body(1) if len(pages) else ""
-        except Exception as exc:  # a hostile page that pypdf cannot read
+            with PageText(self.pdf) as pages:
+                entries = {
+                    str(e["header"].get("id")): e
+                    for e in data.get("entries") or []
+                    if isinstance(e, dict) and isinstance(e.get("header"), dict)
+                }
+                problems = check_pages(pages, entries, manifest)
+                cover = pages.body(1) if len(pages) else ""
+        except Exception as exc:  # a hostile page that cannot be read
             self.fail("pages_unreadable", detail=type(exc).__name__)
             return
         for p in problems:
@@ -268,6 +287,30 @@ class _Verifier:
             if fp and comparable(fp) not in cover:
                 self.fail(key, fingerprint=fp)
 
+    def _originals(self, data: dict[str, Any], manifest: Manifest) -> None:
+        """Each exhibit's attached original must hash to the SHA-256 its proven
+        attachment entry commits to."""
+        proven = {
+            str(e["header"].get("id")): (e.get("revealed") or {}).get("sha256", {}).get("value")
+            for e in data.get("entries") or []
+            if isinstance(e, dict)
+            and isinstance(e.get("header"), dict)
+            and e["header"].get("kind") == "attachment"
+            and isinstance(e.get("revealed"), dict)
+        }
+        try:
+            attached = read_attachments(self.pdf) if manifest.exhibits else {}
+        except Exception:
+            attached = {}
+        for x in manifest.exhibits:
+            no, name = str(x.get("no")), str(x.get("name"))
+            want = proven.get(str(x.get("attachment")))
+            got = attached.get(name)
+            if got is None or want is None or hashlib.sha256(got).hexdigest() != want:
+                self.fail("original_failed", no=no, name=name)
+            else:
+                self.rep.originals_verified += 1
+
     def _finish(self) -> DossierReport:
         rep = self.rep
         rep.ok = not self.failed and rep.tree_size is not None and rep.signed and rep.endorsed
@@ -280,6 +323,9 @@ class _Verifier:
                     fingerprint=rep.fingerprint,
                 )
             ]
+            if rep.later_additions:
+                lines.append(self.say("intact_with_additions"))
+                lines += [f"  - {a}" for a in rep.later_additions]
             if rep.format_version == 1:
                 lines.append(self.say("format1"))
             if rep.key_matches_expected:

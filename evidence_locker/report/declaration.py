@@ -1,0 +1,145 @@
+"""The declaration the claimant signs, and the verification page that ends the dossier.
+
+The declaration says, in the dossier's language, who kept the records, how they were
+captured (typed, or imported from which files), that they are complete as to the
+selection, and the locker key fingerprint: in English with the wording of 28 U.S.C.
+§ 1746 (an unsworn declaration under penalty of perjury), in Chinese as a 当事人声明.
+``--declaration FILE`` replaces the numbered statements with the claimant's own text;
+the signature lines stay.
+
+The verification page ties a printed copy to the signed file: the short dossier id,
+the key fingerprints, the tree head, the trusted times when there are any, and a QR
+code carrying the id, the locker key fingerprint and the root.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib.units import mm
+from reportlab.platypus import PageBreak, Spacer
+
+from evidence_locker.ledger.checkpoint import fingerprint
+from evidence_locker.report.context import Dossier
+from evidence_locker.report.fonts import LATIN
+from evidence_locker.report.geometry import FRAME_W
+from evidence_locker.report.layout import Cell, table
+from evidence_locker.report.page import section_mark
+from evidence_locker.report.trusted_time import cover_rows
+
+BLANK = "____________________"
+
+
+def capture_lines(d: Dossier) -> list[str]:
+    """How the records were captured: typed by hand, or imported from which file."""
+    ctx = d.ctx
+    counts: Counter[str] = Counter()
+    for c in d.contacts:
+        src = c.latest.source
+        if src is None or src.kind == "manual":
+            counts[ctx.L("declaration.typed")] += 1
+        else:
+            name = ctx.mask(src.file_name) if src.file_name else ctx.L("none")
+            sha = f", SHA-256 {src.file_sha256[:16]}…" if src.file_sha256 else ""
+            counts[ctx.L("declaration.imported", file=name, format=src.format or "?", sha=sha)] += 1
+    return [ctx.L("declaration.count", what=what, count=n) for what, n in counts.most_common()]
+
+
+def declaration(d: Dossier, selection: str | None) -> list[Any]:
+    ctx = d.ctx
+    who = d.claimant or BLANK
+    contacts = d.contacts or d.withdrawn
+    first = min(c.latest.occurred_at for c in contacts)
+    last = max(c.latest.occurred_at for c in contacts)
+    key = d.locker_key() or "?"
+    out: list[Any] = [
+        section_mark("declaration", ctx.L("toc.declaration")),
+        ctx.p(ctx.L("declaration.title", who=who), "h1"),
+    ]
+    if d.declaration:
+        out.append(ctx.p(d.declaration))
+    else:
+        statements = [
+            ctx.L("declaration.kept", who=who, first=ctx.when(first), last=ctx.when(last)),
+            ctx.L("declaration.captured") + "\n" + "\n".join(capture_lines(d)),
+            ctx.L(
+                "declaration.complete",
+                selection=ctx.mask(selection) if selection else ctx.L("declaration.everything"),
+                count=len(d.contacts),
+                withdrawn=len(d.withdrawn),
+            ),
+            ctx.L("declaration.corrections"),
+            ctx.L("declaration.key", fingerprint=key, blank=BLANK),
+        ]
+        out.append(ctx.p(ctx.L("declaration.intro", who=who)))
+        for i, text in enumerate(statements, 1):
+            out.append(ctx.p(ctx.L("declaration.item", n=i, text=text)))
+    out += [
+        Spacer(1, 4 * mm),
+        ctx.p(ctx.L("declaration.oath")),
+        ctx.p(ctx.L("declaration.oath_note"), "note"),
+        Spacer(1, 10 * mm),
+        ctx.p(ctx.L("declaration.executed", blank=BLANK)),
+        Spacer(1, 12 * mm),
+        ctx.p(ctx.L("declaration.signature", blank=BLANK, who=who)),
+        PageBreak(),
+    ]
+    return out
+
+
+def qr_payload(d: Dossier) -> str:
+    """What the QR code carries: enough to find and check the signed file."""
+    key = d.locker_key()
+    root = d.checkpoint.root.hex() if d.checkpoint else ""
+    size = d.checkpoint.size if d.checkpoint else 0
+    fields = {"id": d.dossier_id, "key": key.replace(" ", ""), "size": size, "root": root}
+    return "evidence-locker dossier\n" + "\n".join(f"{k}={v}" for k, v in fields.items())
+
+
+def verification(d: Dossier) -> list[Any]:
+    ctx = d.ctx
+    rows: list[tuple[str, str]] = [(ctx.L("dossier_id", id="").strip(), d.dossier_id)]
+    if d.locker_key():
+        rows.append((ctx.L("cover.key"), d.locker_key()))
+    if d.dossier_key is not None:
+        rows.append((ctx.L("cover.dossier_key"), fingerprint(d.dossier_key)))
+    if d.checkpoint is not None:
+        cp = d.checkpoint
+        rows.append((ctx.L("cover.tree_head"), f"{cp.origin}\n{cp.size}\n{cp.root.hex()}"))
+    rows.append((ctx.L("verification.trusted_times"), "\n".join(trusted_times(d))))
+    tbl = table(
+        ctx,
+        [[Cell(k, "cellb"), Cell(v, "mono" if k != rows[-1][0] else "cell")] for k, v in rows],
+        [48 * mm, FRAME_W - 48 * mm],
+        header=False,
+        zebra=False,
+    )
+    size = 45 * mm
+    widget = QrCodeWidget(qr_payload(d), barLevel="M")
+    x0, y0, x1, y1 = widget.getBounds()
+    scale = [size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0]
+    drawing = Drawing(size, size, transform=scale, initialFontName=LATIN)
+    drawing.add(widget)
+    return [
+        section_mark("verification", ctx.L("toc.verification")),
+        ctx.p(ctx.L("verification"), "h1"),
+        ctx.p(ctx.L("verification.intro")),
+        Spacer(1, 3 * mm),
+        *tbl,
+        Spacer(1, 5 * mm),
+        drawing,
+        ctx.p(ctx.L("verification.qr"), "note"),
+        Spacer(1, 3 * mm),
+        ctx.p(ctx.L("verification.how", id=d.dossier_id)),
+    ]
+
+
+def trusted_times(d: Dossier) -> list[str]:
+    """Which entries existed no later than when, by which TSA (the cover's lines,
+    report/trusted_time.py), or a plain statement that there is no trusted time."""
+    if not d.ctx.trusted:
+        return [d.ctx.L("verification.no_trusted_time")]
+    return [line for _, text in cover_rows(d.ctx) for line in text.splitlines()]
