@@ -209,6 +209,13 @@ def test_details_template_file(cn, tmp_path: Path):  # type: ignore[no-untyped-d
     assert r.code == 2 and str(broken) in r.err and "line 1" in r.err
 
 
+def test_every_missing_field_is_named_at_once(cn):  # type: ignore[no-untyped-def]
+    """A command run from a script names all it lacks in one message, so one fix does."""
+    r = cn("letter", "complaint-12378", "--org", COLLECTOR, "--text")
+    assert r.code == 2 and r.out == ""
+    assert "--name" in r.err and "--phone" in r.err and "--request" in r.err
+
+
 def test_letter_list_in_both_languages(cn):  # type: ignore[no-untyped-def]
     r = cn("letter", "list", "--json")
     kinds = {(k["region"], k["kind"]) for k in json.loads(r.out)}

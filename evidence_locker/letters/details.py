@@ -81,13 +81,14 @@ def missing(kind: LetterKind, values: Mapping[str, str]) -> list[str]:
 
 
 def require(kind: LetterKind, values: Mapping[str, str]) -> None:
-    """A usage error naming the first missing field and the option that gives it."""
+    """A usage error naming every missing field at once, with the options that give
+    them, so a user fixes the command in one try."""
     gaps = missing(kind, values)
     if gaps:
         raise UsageError(
             "letters.missing_field",
             kind=kind.id,
-            field=gaps[0],
-            option=FIELDS[gaps[0]],
+            field=", ".join(gaps),
+            option=" ".join(FIELDS[g] for g in gaps),
             hint="letters.hint_details",
         )
