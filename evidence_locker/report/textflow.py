@@ -142,6 +142,8 @@ def _break_before(before: str, prev: str, ch: str) -> bool:
     if ch in NO_LINE_START or prev in NO_LINE_END:
         return False
     if prev == " ":
+        if before in NO_LINE_END:
+            return False  # "（ " must not end a line any more than "（" may
         # digits grouped by single spaces are one number: "+1 415 555 0137", "3 560"
         return not (ch.isdigit() and before.isdigit())
     if prev == ch and ch in "…—":
@@ -186,12 +188,21 @@ def _cut(unit: list[tuple[str, str]], width: float, size: float) -> list[list[tu
                 break
             fit += 1
         if fit < len(rest):
-            soft = [i + 1 for i in range(fit) if rest[i][1] in _SOFT_CUT]
+            soft = [i + 1 for i in range(fit) if _soft_after(rest, i)]
             if soft and soft[-1] > fit // 3:
                 fit = soft[-1]
         out.append(rest[:fit])
         rest = rest[fit:]
     return out
+
+
+def _soft_after(chars: list[tuple[str, str]], i: int) -> bool:
+    """May an over-long run be cut after ``chars[i]``? At a soft point, unless that
+    leaves an opening mark at the line's end ("（ " is cut after the space)."""
+    ch = chars[i][1]
+    if ch not in _SOFT_CUT or ch in NO_LINE_END:
+        return False
+    return not (ch == " " and i > 0 and chars[i - 1][1] in NO_LINE_END)
 
 
 def _rstrip(line: list[tuple[str, str]]) -> list[tuple[str, str]]:
