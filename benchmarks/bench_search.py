@@ -416,7 +416,7 @@ def run(n: int, seed: int, repeat: int, scan_repeat: int) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="5k records only (the whole --quick set stays near a minute)")
+    parser.add_argument("--quick", action="store_true", help="5k records only")
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=None, help="default 21 (--quick: 7)")
