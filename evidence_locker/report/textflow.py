@@ -200,7 +200,7 @@ def _soft_after(chars: list[tuple[str, str]], i: int) -> bool:
     """May an over-long run be cut after ``chars[i]``? At a soft point, unless that
     leaves an opening mark at the line's end ("（ " is cut after the space)."""
     ch = chars[i][1]
-    if ch not in _SOFT_CUT or ch in NO_LINE_END:
+    if ch not in _SOFT_CUT:
         return False
     return not (ch == " " and i > 0 and chars[i - 1][1] in NO_LINE_END)
 
