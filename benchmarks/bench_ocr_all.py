@@ -37,6 +37,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_ocr import emit  # noqa: E402  (the same JSON line as the single-image figures)
 
 PASSPHRASE = "benchmark passphrase 基准"
 
@@ -81,12 +84,6 @@ def run_in_terminal(args: list[str], env: dict[str, str], stop_at: int | None, d
     proc.wait()
     os.close(master)
     return out.decode("utf-8", "replace")
-
-
-def emit(name: str, value: float, unit: str, baseline: float | None, goal: str) -> None:
-    ratio = round(value / baseline, 3) if baseline else None
-    line = {"name": name, "value": round(value, 4), "unit": unit, "baseline": baseline}
-    print(json.dumps(line | {"ratio": ratio, "goal": goal}), flush=True)
 
 
 def main() -> None:
