@@ -189,6 +189,11 @@ class Item:
 
 
 _US = attrgetter("us")
+_KEY_ATTR = {
+    "institution": attrgetter("inst"),
+    "debt": attrgetter("debt"),
+    "organisation": attrgetter("org"),
+}
 _RID = attrgetter("rid")
 
 
@@ -246,6 +251,7 @@ class Prepared:
                     self.reported.append(it)
         self._buckets = buckets
         self._cache: dict[tuple, list[Item]] = {}
+        self._groups: dict[tuple, dict[str, list[Item]]] = {}
         self._sods: dict[tuple, tuple[list[Item], list[float], list[Item]]] = {}
 
     def name(self, key: str) -> str | None:
@@ -273,6 +279,35 @@ class Prepared:
         out = list(itemgetter(*idx)(items)) if len(idx) > 1 else [items[i] for i in idx]
         self._cache[key] = out
         return out
+
+    def grouped(
+        self,
+        per: str,
+        channels: frozenset[str],
+        directions: frozenset[str],
+        outcomes: frozenset[str] | None = None,
+    ) -> dict[str, list[Item]]:
+        """The records ``select`` picks, grouped by ``key(per, ·)``, each group in time
+        order (read only; rules that count or scope alike share one grouping). A rule
+        cuts a group to its in-force days with ``day_span``."""
+        cache_key = (per, channels, directions, outcomes)
+        got = self._groups.get(cache_key)
+        if got is None:
+            got = self._groups[cache_key] = {}
+            items = self.select(channels, directions, outcomes)
+            if per == "debtor":
+                if items:
+                    got[""] = items
+                return got
+            attr = _KEY_ATTR.get(per)
+            keys = map(attr, items) if attr is not None else (self.key(per, it) for it in items)
+            for k, it in zip(keys, items, strict=True):
+                group = got.get(k)
+                if group is None:
+                    got[k] = [it]
+                else:
+                    group.append(it)
+        return got
 
     def _timed(
         self, channels: frozenset[str], directions: frozenset[str], outcomes: frozenset[str]
