@@ -51,6 +51,7 @@ class Item:
         "direction",
         "inst",
         "local",
+        "n",
         "odd",
         "org",
         "outcome",
@@ -61,14 +62,11 @@ class Item:
         "us",
     )
 
-    def __init__(self, rec: Record, zone: tzinfo | None) -> None:
+    def __init__(self, rec: Record, zone: tzinfo | None, us: int) -> None:
         self.rec = rec
         self.rid = rec.record_id
         occurred = rec.occurred_at
-        # Exact microseconds since the epoch: aware datetimes subtract in UTC. Summing
-        # the parts is the same figure as ``// timedelta(microseconds=1)``, faster.
-        since = occurred - _EPOCH
-        self.us = (since.days * 86400 + since.seconds) * 1_000_000 + since.microseconds
+        self.us = us  # microseconds since the epoch (see _time_order)
         # No zone: the record is read on the offset it was logged with.
         local = occurred.astimezone(zone) if zone is not None else occurred
         self.local = local
@@ -188,30 +186,39 @@ class Item:
         return got
 
 
-_US = attrgetter("us")
 _KEY_ATTR = {
     "institution": attrgetter("inst"),
     "debt": attrgetter("debt"),
     "organisation": attrgetter("org"),
 }
-_RID = attrgetter("rid")
 
 
-def _sort_items(items: list[Item]) -> None:
-    """Time order, and record-id order among equal times (so output never depends on
-    input order). Sorting on the integer time alone and then fixing the short runs of
-    equal times is about three times faster than sorting on (time, id) pairs."""
-    items.sort(key=_US)
-    us = [it.us for it in items]
-    k, n = 1, len(us)
+def _time_order(records: list[Record]) -> tuple[list[Record], list[int]]:
+    """The records in time order, and record-id order among equal times (so output
+    never depends on input order), with their times in microseconds since the epoch.
+
+    Items are then made in this order, so they sit in memory in the order every rule
+    visits them: visiting them out of memory order costs a cache miss per item, which
+    made a check of records logged out of order (imports) markedly slower. Sorting on
+    the integer time alone and then fixing the short runs of equal times is about three
+    times faster than sorting on (time, id) pairs.
+    """
+    # Exact microseconds: aware datetimes subtract in UTC. Summing the parts is the same
+    # figure as ``// timedelta(microseconds=1)``, faster.
+    since = [r.occurred_at - _EPOCH for r in records]
+    us = [(d.days * 86400 + d.seconds) * 1_000_000 + d.microseconds for d in since]
+    order = sorted(range(len(us)), key=us.__getitem__)
+    times = [us[i] for i in order]
+    k, n = 1, len(times)
     while k < n:
-        if us[k] != us[k - 1]:
+        if times[k] != times[k - 1]:
             k += 1
             continue
         start = k - 1
-        while k < n and us[k] == us[start]:
+        while k < n and times[k] == times[start]:
             k += 1
-        items[start:k] = sorted(items[start:k], key=_RID)
+        order[start:k] = sorted(order[start:k], key=lambda i: records[i].record_id)
+    return [records[i] for i in order], times
 
 
 class Prepared:
@@ -224,8 +231,9 @@ class Prepared:
         tz_name: str,
         cases: Mapping[str, Case] | None = None,
     ) -> None:
-        items = [Item(r, zone) for r in records]
-        _sort_items(items)
+        recs, times = _time_order(records if isinstance(records, list) else list(records))
+        items = [Item(r, zone, us) for r, us in zip(recs, times, strict=True)]
+        del recs, times
         self.items = items
         self.tz_name = tz_name
         self.names: dict[str, str] = {}  # key -> the name as the user first wrote it
@@ -236,6 +244,7 @@ class Prepared:
         self.reported: list[Item] = []
         buckets: dict[tuple[str, str, str], list[int]] = {}
         for n, it in enumerate(items):
+            it.n = n  # its place in time order (notes list records in it)
             rec = it.rec
             if rec.event is not None:
                 # A logged event (the user's letter) is not a contact by the collector.
