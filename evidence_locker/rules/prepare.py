@@ -45,6 +45,7 @@ class Item:
         "_more",
         "_text",
         "_time",
+        "address",
         "channel",
         "day",
         "debt",
@@ -65,6 +66,7 @@ class Item:
     def __init__(self, rec: Record, zone: tzinfo | None, us: int) -> None:
         self.rec = rec
         self.rid = rec.record_id
+        self.address = rec.address  # read in bulk (frequency, groups): kept at hand
         occurred = rec.occurred_at
         self.us = us  # microseconds since the epoch (see _time_order)
         # No zone: the record is read on the offset it was logged with.
@@ -232,20 +234,36 @@ class Prepared:
         cases: Mapping[str, Case] | None = None,
     ) -> None:
         recs, times = _time_order(records if isinstance(records, list) else list(records))
-        items = [Item(r, zone, us) for r, us in zip(recs, times, strict=True)]
-        del recs, times
-        self.items = items
         self.tz_name = tz_name
         self.names: dict[str, str] = {}  # key -> the name as the user first wrote it
-        _assign_parties(items, cases or {}, self.names)
+        names = self.names
+        creditor_of_case = _creditors(cases or {}, names)
+        self.items: list[Item] = []
+        items = self.items
         self.events: list[Item] = []
         # Contacts the user marked as reported by someone else: few, kept apart so the
         # third-party rules need not visit every record.
         self.reported: list[Item] = []
         buckets: dict[tuple[str, str, str], list[int]] = {}
-        for n, it in enumerate(items):
+        org_of_name: dict[str | None, str] = {}
+        unnamed: list[Item] = []  # a number logged without an organisation
+        with_case: list[Item] = []
+        # One pass in time order: each record is read while it is in the cache.
+        for n, rec in enumerate(recs):
+            it = Item(rec, zone, times[n])
             it.n = n  # its place in time order (notes list records in it)
-            rec = it.rec
+            items.append(it)
+            name = rec.organisation
+            k = org_of_name.get(name)
+            if k is None:
+                k = org_of_name[name] = org_key(name)
+                if k:
+                    names.setdefault(k, name or "")
+            it.org = it.inst = it.debt = k
+            if not k and rec.address:
+                unnamed.append(it)
+            if rec.case_id:
+                with_case.append(it)
             if rec.event is not None:
                 # A logged event (the user's letter) is not a contact by the collector.
                 self.events.append(it)
@@ -259,6 +277,7 @@ class Prepared:
                 if rec.third_party:
                     self.reported.append(it)
         self._buckets = buckets
+        _refine_parties(items, unnamed, with_case, creditor_of_case)
         self._cache: dict[tuple, list[Item]] = {}
         self._groups: dict[tuple, dict[str, list[Item]]] = {}
         self._sods: dict[tuple, tuple[list[Item], list[float], list[Item]]] = {}
@@ -355,31 +374,31 @@ class Prepared:
         if per == "organisation":
             return it.org
         if per == "address":
-            a = it.rec.address
+            a = it.address
             return a.strip().casefold() if a else UNKNOWN_ORG
         return ""
 
 
-def _assign_parties(items: list[Item], cases: Mapping[str, Case], names: dict[str, str]) -> None:
-    """Set each item's ``org``, ``inst`` and ``debt`` keys (see the module docstring)."""
+def _creditors(cases: Mapping[str, Case], names: dict[str, str]) -> dict[str, str]:
+    """case id -> the key of its creditor (named first: names keep the first spelling)."""
     creditor_of_case: dict[str, str] = {}
     for cid, case in cases.items():
         if case.creditor:
             k = org_key(case.creditor)
             creditor_of_case[cid] = k
             names.setdefault(k, case.creditor)
-    org_of_name: dict[str | None, str] = {}
-    unnamed: list[Item] = []
-    for it in items:
-        name = it.rec.organisation
-        k = org_of_name.get(name)
-        if k is None:
-            k = org_of_name[name] = org_key(name)
-            if k:
-                names.setdefault(k, name or "")
-        it.org = it.inst = it.debt = k
-        if not k and it.rec.address:
-            unnamed.append(it)
+    return creditor_of_case
+
+
+def _refine_parties(
+    items: list[Item],
+    unnamed: list[Item],
+    with_case: list[Item],
+    creditor_of_case: Mapping[str, str],
+) -> None:
+    """Complete the ``org``, ``inst`` and ``debt`` keys that ``Prepared`` set from each
+    record's organisation (see the module docstring): numbers logged without one, and
+    cases."""
     if unnamed:
         # A number logged without an organisation is that organisation's when every
         # other record of the number names the same one.
@@ -393,13 +412,12 @@ def _assign_parties(items: list[Item], cases: Mapping[str, Case], names: dict[st
             if known and len(known) == 1:
                 it.org = it.inst = it.debt = next(iter(known))
     if not creditor_of_case:
-        for it in items:
-            if it.rec.case_id:
-                it.debt = f"case:{it.rec.case_id}"
+        for it in with_case:
+            it.debt = f"case:{it.rec.case_id}"
         return
     # An organisation that works for exactly one creditor belongs to its institution.
     agency_of: dict[str, set[str]] = defaultdict(set)
-    for it in items:
+    for it in with_case:
         if it.org and it.rec.case_id in creditor_of_case:
             agency_of[it.org].add(creditor_of_case[it.rec.case_id])
     creditor_of = {k: next(iter(v)) for k, v in agency_of.items() if len(v) == 1}

@@ -46,7 +46,7 @@ def _numbers(items: list[Item], per: str) -> tuple[str, str]:
     """ ", from 3 numbers" when one collector used several (a rotating caller)."""
     if per == "address":
         return "", ""
-    n = len({it.rec.address for it in items if it.rec.address})
+    n = len({it.address for it in items if it.address})
     if n < 2:
         return "", ""
     return f", from {n} numbers", f"，来自{n}个号码"
