@@ -244,6 +244,9 @@ class Prepared:
         # Contacts the user marked as reported by someone else: few, kept apart so the
         # third-party rules need not visit every record.
         self.reported: list[Item] = []
+        # Contacts with text of their own (subject, content, screenshots): what phrase
+        # rules read; most calls have none.
+        self.texts: list[Item] = []
         buckets: dict[tuple[str, str, str], list[int]] = {}
         org_of_name: dict[str | None, str] = {}
         unnamed: list[Item] = []  # a number logged without an organisation
@@ -276,6 +279,8 @@ class Prepared:
                     got.append(n)
                 if rec.third_party:
                     self.reported.append(it)
+                if rec.content or rec.subject or rec.attachments:
+                    self.texts.append(it)
         self._buckets = buckets
         _refine_parties(items, unnamed, with_case, creditor_of_case)
         self._cache: dict[tuple, list[Item]] = {}
