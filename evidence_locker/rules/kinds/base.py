@@ -116,12 +116,13 @@ def day_in_force(rule: Rule, day: int) -> bool:
 class Maker:
     """Builds one rule's hits; the rule's fixed fields are looked up once."""
 
-    __slots__ = ("prep", "rule", "severity")
+    __slots__ = ("names", "prep", "rule", "severity")
 
     def __init__(self, rule: Rule, prep: Prepared) -> None:
         self.rule = rule
         self.prep = prep
         self.severity = rule.severity
+        self.names = prep.names  # what ``prep.name`` reads, without a call per hit
 
     def one(
         self,
@@ -146,18 +147,18 @@ class Maker:
             zh,
             severity or self.severity,
             score,
-            self.prep.name(it.inst),
+            self.names.get(it.inst) if it.inst else None,
         )
 
     def many(
         self, items: list[Item], anchor: str, en: str, zh: str, *, score: float, org: str
     ) -> Hit:
         """A hit about a group of records (frequency rules), anchored on the group."""
-        first = min(items, key=_item_us)
+        first = min(items, key=_us)
         return Hit(
             self.rule,
             anchor,
-            tuple(dict.fromkeys(i.rid for i in items)),
+            tuple(dict.fromkeys(map(_rid, items))),
             first.us,
             first.iso,
             en,
@@ -168,8 +169,6 @@ class Maker:
         )
 
 
-def _item_us(it: Item) -> int:
-    return it.us
-
-
+_us = attrgetter("us")
+_rid = attrgetter("rid")
 _day = attrgetter("day")
