@@ -80,3 +80,13 @@ def test_channel_words(channel: str, app: str | None, en: str, zh: str) -> None:
 def test_a_value_without_words_is_shown_as_stored() -> None:
     assert value_label("app", "signal", "zh") == "signal"
     assert value_label("outcome", "connected", "zh") == "已接通"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_coded_value_has_words(lang: str) -> None:
+    from evidence_locker.locale.messages import catalog
+    from evidence_locker.model import APPS, Channel, Event, Outcome
+
+    keys = [f"channel.{c.value}" for c in Channel] + [f"app.{a}" for a in APPS]
+    keys += [f"outcome.{o.value}" for o in Outcome] + [f"event.{e.value}" for e in Event]
+    assert [k for k in keys if lang not in catalog().get(k, {})] == []

@@ -305,7 +305,7 @@ def test_every_event_and_kind_has_words(lang: str) -> None:
     from evidence_locker.rules.schema import KINDS
 
     for e in Event:
-        for prefix in ("rules.event", "report.event"):
+        for prefix in ("rules.event", "event"):
             assert t(f"{prefix}.{e.value}", lang) != f"{prefix}.{e.value}"
     for kind in KINDS:
         assert t(f"rules.kind.{kind}", lang) != f"rules.kind.{kind}"
