@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -253,6 +254,28 @@ def test_us_law_on_chinese_records_is_said_so(cli, locker_dir):  # type: ignore[
     said = " ".join(exported.err.split())
     assert exported.code == 0, exported.err
     assert "not the law of China" in said and "rule sets us" in said and "Asia/Shanghai" in said
+    # ... and so does the PDF itself, on its findings pages, in the dossier's language.
+    text = _pdf_text(locker_dir.parent / "d.pdf")
+    assert "Rule sets applied: us" in text and "look like records from China" in text
+    assert text.count("look like records from China") == 2  # the summary and the appendix
+    zh_pdf = locker_dir.parent / "d-zh.pdf"
+    exported = cli("export", "pdf", "-o", str(zh_pdf), "--rules", "us", "--lang", "zh")
+    assert exported.code == 0, exported.err
+    text = _pdf_text(zh_pdf)
+    assert "所用规则集：us" in text and "这些记录看起来来自中国" in text
+    assert "look like" not in text
+
+
+def _pdf_text(path: Path) -> str:
+    """The PDF's text as a reader would copy it, lines joined (English words by a space)."""
+    from pypdf import PdfReader
+
+    pages = "\n".join(page.extract_text() for page in PdfReader(str(path)).pages)
+    return re.sub(
+        r"(?<=[\u4e00-\u9fff，、：（）])\s+|\s+(?=[\u4e00-\u9fff，、：（）])",
+        "",
+        " ".join(pages.split()),
+    )
 
 
 def test_a_malformed_rule_file_is_one_line_naming_file_rule_and_field(cli, tmp_path: Path):  # type: ignore[no-untyped-def]
