@@ -31,6 +31,36 @@ class FakeClock:
         return self.now
 
 
+@pytest.fixture(scope="session", autouse=True)
+def argon2id_remembered() -> Iterator[None]:
+    """Derive each (passphrase, salt, cost) once per test session, in this process.
+
+    Argon2id at the product's cost (64 MiB, 3 passes: crypto.ARGON2_MIN) takes 0.3-0.5 s
+    here, and a CLI test opens its locker with the same passphrase once per command. The
+    function is deterministic, so remembering its result changes no outcome: a wrong
+    passphrase or another salt is still derived for real (and fails for real), the cost
+    parameters stored in every key slot are the product's, and subprocess tests (the
+    installed entry point) pay the full cost each time."""
+    from evidence_locker.crypto import _primitives as P
+
+    derive = P.argon2id
+    known: dict[tuple[bytes, bytes, int, int, int], bytes] = {}
+
+    def argon2id(
+        secret: bytes, *, salt: bytes, memory_kib: int, iterations: int, lanes: int
+    ) -> bytes:
+        key = (secret, salt, memory_kib, iterations, lanes)
+        if key not in known:
+            known[key] = derive(
+                secret, salt=salt, memory_kib=memory_kib, iterations=iterations, lanes=lanes
+            )
+        return known[key]
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(P, "argon2id", argon2id)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test's own state directory (the newest head remembered outside a locker,
