@@ -154,7 +154,7 @@ def test_report_12321_keeps_each_sms_exactly(cn, truth):  # type: ignore[no-unty
     assert r.code == 0, r.err
     assert f"    {THREAT}\n" in r.out
     assert "被举报号码：10690000" in r.out
-    assert "通话时长：2 分" in r.out
+    assert "通话时长：2分钟" in r.out
 
 
 @pytest.mark.parametrize(

@@ -116,6 +116,7 @@ def test_pypdf_reads_every_content_in_order(dossier) -> None:
     _assert_contents_in_order(text, records)
     assert "ver-00000-a" in text and "ver-00000-b" in text  # both versions of the corrected one
     assert "补充核对信息" in text  # the correction reason
+    assert "3分3秒" in _norm(text)  # a call's 183 s, with its units (parsing.times)
 
 
 def test_metadata_and_page_furniture(dossier) -> None:
@@ -198,6 +199,7 @@ def test_english_dossier_and_fonts_in_use() -> None:
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     assert "Record of debt-collection contacts" in text
     assert "Page 1 of" in text and "Integrity appendix" in text
+    assert "3 min 3 s" in text  # the call's duration, written as everywhere else
     # unsigned: the dossier says so and verification refuses it
     assert _norm("produced without a whole-file signature") in _norm(text)
     report = verify_dossier(pdf)

@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 
 from evidence_locker.errors import UsageError
 from evidence_locker.parsing.times import (
+    MAX_DURATION_S,
     When,
+    format_duration,
     parse_bound,
     parse_duration,
     parse_moment,
@@ -105,6 +107,32 @@ def test_durations(text: str, seconds: int) -> None:
 def test_bad_durations(bad: str) -> None:
     with pytest.raises(UsageError):
         parse_duration(bad)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "lang", "text"),
+    [
+        (365, "en", "6 min 5 s"),
+        (365, "zh", "6分5秒"),
+        (3720, "en", "1 h 2 min"),
+        (3720, "zh", "1小时2分钟"),
+        (3605, "en", "1 h 5 s"),
+        (45, "en", "45 s"),
+        (45, "zh", "45秒"),
+        (360, "zh", "6分钟"),
+        (0, "en", "0 s"),
+        (0, "zh", "0秒"),
+    ],
+)
+def test_a_duration_is_written_with_its_units(seconds: int, lang: str, text: str) -> None:
+    """Never "6:00", which beside a time of day reads as a clock time."""
+    assert format_duration(seconds, lang) == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, MAX_DURATION_S), st.sampled_from(["en", "zh"]))
+def test_a_written_duration_reads_back(seconds: int, lang: str) -> None:
+    assert parse_duration(format_duration(seconds, lang)) == seconds
 
 
 # -- days and times in words (evidence_locker.parsing.timewords) ------------------------------

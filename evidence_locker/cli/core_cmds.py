@@ -95,7 +95,7 @@ def show_cmd(
         ("field.counterpart", r.counterpart),
         ("field.address", r.address),
         ("field.subject", r.subject),
-        ("field.duration", render.duration(r.duration_s) if r.duration_s else None),
+        ("field.duration", render.duration(STATE, r.duration_s) if r.duration_s else None),
         ("field.outcome", r.outcome.value if r.outcome else None),
         ("field.location", r.location),
         ("field.people_present", r.people_present),

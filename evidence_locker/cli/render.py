@@ -16,6 +16,7 @@ from typing import Any
 
 from evidence_locker.cli.context import State
 from evidence_locker.model import Record
+from evidence_locker.parsing.times import format_duration
 
 SHORT_ID = 8
 
@@ -36,12 +37,11 @@ def occurred(state: State, r: Record, *, seconds: bool = False) -> str:
     return state.t("time.unknown", day=r.occurred_at.date().isoformat())
 
 
-def duration(seconds: int | None) -> str:
+def duration(state: State, seconds: int | None) -> str:
+    """``6 min 5 s`` / ``6分5秒``: the one spelling of a duration (parsing/times.py)."""
     if seconds is None:
         return ""
-    m, s = divmod(int(seconds), 60)
-    h, m = divmod(m, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+    return format_duration(seconds, state.lang)
 
 
 def one_line(text: str | None, width: int = 48) -> str:
@@ -156,7 +156,7 @@ def records_table(state: State, records: Sequence[Record], *, title: str | None 
         who = " · ".join(x for x in (r.organisation, r.counterpart, r.address) if x)
         summary = r.subject or r.content or r.location or r.notes or ""
         if r.duration_s:
-            summary = f"[{duration(r.duration_s)}] {summary}"
+            summary = f"[{duration(state, r.duration_s)}] {summary}"
         table.add_row(
             r.id[:SHORT_ID],
             occurred(state, r),

@@ -238,14 +238,8 @@ def _keep_scores(text: str) -> str:
 
 
 def _lasted(seconds: int) -> str:
-    """ "lasted 6 min" / "通话6分钟": in brackets after "call", a bare "6:00" reads as a
-    time of day."""
-    m, sec = divmod(int(seconds), 60)
-    if not m:
-        return STATE.t("rules.cli.lasted_s", s=sec)
-    if sec and m < 10:
-        return STATE.t("rules.cli.lasted_ms", m=m, s=sec)
-    return STATE.t("rules.cli.lasted_m", m=round(seconds / 60))
+    """ "lasted 6 min 5 s" / "通话6分5秒", in brackets after "call"."""
+    return STATE.t("rules.cli.lasted", duration=render.duration(STATE, seconds))
 
 
 def _records(f: Finding) -> str:

@@ -21,7 +21,8 @@ from evidence_locker.letters.facts import Concern, Facts
 from evidence_locker.letters.findings import Citation
 from evidence_locker.locale.messages import catalog, t
 from evidence_locker.model import Record
-from evidence_locker.report.fieldtext import format_duration, format_occurred
+from evidence_locker.parsing.times import format_duration
+from evidence_locker.report.fieldtext import format_occurred
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from datetime import datetime, time, timedelta, tzinfo
 from typing import NamedTuple
 
 from evidence_locker.errors import UsageError
+from evidence_locker.locale.messages import t
 
 _NOW = {"now", "现在", "刚才", "刚刚"}
 FUTURE_TOLERANCE = timedelta(minutes=10)
@@ -162,3 +163,23 @@ def parse_duration(text: str) -> int:
     if seconds > MAX_DURATION_S:
         raise UsageError("duration.bad", value=text)
     return round(seconds)
+
+
+def format_duration(seconds: int, lang: str) -> str:
+    """``6 min 5 s`` / ``6分5秒``, ``1 h 2 min`` / ``1小时2分钟``, ``45 s`` / ``45秒``.
+
+    The one way every view writes a duration, always with its units: a bare ``6:05``
+    beside a time of day reads as a clock time. Zero parts are left out and nothing is
+    rounded, so :func:`parse_duration` reads the text back to the same seconds. In
+    Chinese a last minute part is 分钟 (a lone 分 also means a point or a cent).
+    """
+    h, rest = divmod(max(int(seconds), 0), 3600)
+    m, s = divmod(rest, 60)
+    units = [("hours", h), ("minutes", m), ("seconds", s)]
+    shown = [(unit, n) for unit, n in units if n] or [("seconds", 0)]
+    parts = []
+    for i, (unit, n) in enumerate(shown):
+        last = i == len(shown) - 1
+        key = "duration.minutes_last" if unit == "minutes" and last else f"duration.{unit}"
+        parts.append(t(key, lang, n=n))
+    return ("" if lang == "zh" else " ").join(parts)

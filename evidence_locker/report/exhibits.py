@@ -122,7 +122,7 @@ def _cover_line(d: Dossier, x: Exhibit, embedded_as: str | None, note: str | Non
         lines.append(ctx.L("exhibit.captured", when=str(captured)))
     duration = (a.metadata or {}).get("duration_s")
     if duration:
-        from evidence_locker.report.fieldtext import format_duration
+        from evidence_locker.parsing.times import format_duration
 
         lines.append(ctx.L("exhibit.duration", duration=format_duration(int(duration), ctx.lang)))
     if a.added_at is not None:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from evidence_locker.locale.messages import t
 from evidence_locker.model import SENSITIVE_FIELDS
+from evidence_locker.parsing.times import format_duration
 from evidence_locker.report.fonts import runs
 
 # Fields whose printed form is the value itself (no formatting, no label lookup):
@@ -94,18 +95,6 @@ def format_field(name: str, raw: Any, lang: str) -> str:
         text = label(f"app.{value}", lang)
         return str(value) if text.startswith("report.app.") else text
     return str(value)
-
-
-def format_duration(seconds: int, lang: str) -> str:
-    """``1 h 5 min`` / ``1 小时 5 分``: the largest units, zero parts left out."""
-    h, rest = divmod(max(seconds, 0), 3600)
-    m, sec = divmod(rest, 60)
-    parts = [
-        label(f"duration.{unit}", lang, n=n)
-        for unit, n in (("hours", h), ("minutes", m), ("seconds", sec))
-        if n
-    ]
-    return " ".join(parts) or label("duration.seconds", lang, n=0)
 
 
 def format_source(src: dict[str, Any], lang: str) -> str:

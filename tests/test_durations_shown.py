@@ -1,0 +1,31 @@
+"""A call's duration reads the same in every view (list, show, check) and in both
+languages, always with its units: a bare "6:05" beside a time of day reads as a clock."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from rich.cells import cell_len
+
+CALL = ("log", "call", "--org", "XX银行", "--number", "13800138000", "--duration", "6m5s")
+
+
+@pytest.mark.parametrize(("lang", "written"), [("en", "6 min 5 s"), ("zh", "6分5秒")])
+def test_list_show_and_check_write_one_duration(ready, lang: str, written: str) -> None:  # type: ignore[no-untyped-def]
+    cli = ready
+    logged = cli(*CALL, "--at", "2026-02-09 22:47", "--json")
+    assert logged.code == 0, logged.err
+    rid = json.loads(logged.out)["id"][:8]
+    views = {
+        "list": cli("--lang", lang, "list", env={"COLUMNS": "80"}),
+        "show": cli("--lang", lang, "show", rid, env={"COLUMNS": "80"}),
+        "check": cli("--lang", lang, "check", "--rules", "cn", env={"COLUMNS": "80"}),
+    }
+    for name, out in views.items():
+        assert out.code == 0, (name, out.err)
+        flat = re.sub(r"\s*\n\s*", " " if lang == "en" else "", out.out)
+        assert written in flat, (name, out.out)
+        assert "6:05" not in out.out and "6:5" not in out.out, (name, out.out)
+        assert max(cell_len(line) for line in out.out.splitlines()) <= 80, name
