@@ -416,3 +416,48 @@ def test_a_court_signature_and_a_family_will_know_threat(text, expected):
     sms = rec(datetime(2026, 2, 9, 10, 0, tzinfo=SH), channel=Channel.SMS, content=text)
     named = {r for f in check([sms], CN, tz=SH) for r in rules_of(f)}
     assert expected <= named and (expected or not named)
+
+
+_NOTE_SCRIPT = """
+import json
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+from evidence_locker.model import Channel, Direction, Record
+from evidence_locker.rules import evaluate, shipped_rule_set
+
+sh = ZoneInfo("Asia/Shanghai")
+t0 = datetime(2025, 1, 10, 23, 0, tzinfo=sh)  # before GB/T 45251-2025 (2025-02-28)
+recs = [
+    Record(id=f"v{n}", record_id=f"r{n}", seq=n, channel=Channel.CALL,
+           direction=Direction.INCOMING, occurred_at=t0 + timedelta(hours=n),
+           logged_at=t0, organisation="XX银行", address="+8613800000001",
+           time_known=n % 3 != 0)
+    for n in range(40, 0, -1)
+]
+report = evaluate(recs, [shipped_rule_set("cn")], tz="Asia/Shanghai")
+print(json.dumps([n.to_json("en") for n in report.notes], ensure_ascii=False))
+"""
+
+
+def test_notes_list_their_records_in_time_order_whatever_the_hash_seed():
+    """The not-yet-in-force and time-unknown notes listed their records in set order,
+    so the same check printed a different list from one run to the next."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    outputs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        run = subprocess.run(
+            [sys.executable, "-c", _NOTE_SCRIPT], env=env, capture_output=True, text=True
+        )
+        assert run.returncode == 0, run.stderr
+        outputs.append(run.stdout)
+    assert outputs[0] == outputs[1]
+    notes = {n["kind"]: n["records"] for n in json.loads(outputs[0])}
+    # Records r1..r40 are one hour apart in that order (given newest first).
+    for kind in ("not_yet_in_force", "time_unknown"):
+        ids = notes[kind]
+        assert len(ids) > 10 and ids == sorted(ids, key=lambda r: int(r[1:])), kind

@@ -10,6 +10,7 @@ from typing import Any
 from evidence_locker.locale.messages import t
 from evidence_locker.rules.numbers import OfficialNumbers
 from evidence_locker.rules.phrasebook import PhraseGroup
+from evidence_locker.rules.prepare import Item
 from evidence_locker.rules.ruleset import Rule
 from evidence_locker.rules.text import PhraseMatcher, normalise
 
@@ -55,25 +56,28 @@ def bilingual(kind: str, records: Iterable[str], en: dict[str, Any], zh: dict[st
 @dataclass
 class Notes:
     """Collects, during a run, what rules left out; ``build`` words it once at the end.
-    Names shown in a note (a channel, an event) are kept as (en, zh) pairs."""
+    Names shown in a note (a channel, an event) are kept as (en, zh) pairs. Records are
+    kept as items, so a note lists them in time order (not in a set's order, which
+    changes from run to run)."""
 
-    time_unknown: set[str] = field(default_factory=set)
-    not_in_force: dict[str, tuple[Rule, set[str]]] = field(default_factory=dict)
+    time_unknown: set[Item] = field(default_factory=set)
+    not_in_force: dict[str, tuple[Rule, set[Item]]] = field(default_factory=dict)
     oral: dict[str, tuple[Rule, tuple[str, str], str]] = field(default_factory=dict)
     no_org: dict[str, tuple[tuple[str, str], str]] = field(default_factory=dict)
 
-    def skip_not_in_force(self, rule: Rule, record_ids: Iterable[str]) -> None:
+    def skip_not_in_force(self, rule: Rule, items: Iterable[Item]) -> None:
         got = self.not_in_force.get(rule.id)
         if got is None:
             got = self.not_in_force[rule.id] = (rule, set())
-        got[1].update(record_ids)
+        got[1].update(items)
 
     def build(self) -> list[Note]:
         out: list[Note] = []
         if self.time_unknown:
-            out.append(note("time_unknown", self.time_unknown, n=len(self.time_unknown)))
+            ids = _in_time_order(self.time_unknown)
+            out.append(note("time_unknown", ids, n=len(ids)))
         # One line per instrument and date, naming its rules.
-        by_source: dict[tuple[str, str], tuple[list[str], set[str], Rule]] = {}
+        by_source: dict[tuple[str, str], tuple[list[str], set[Item], Rule]] = {}
         for rule, ids in self.not_in_force.values():
             when = (rule.in_force_from or rule.in_force_until).isoformat()  # type: ignore[union-attr]
             got = by_source.setdefault((rule.instrument, when), ([], set(), rule))
@@ -84,7 +88,7 @@ class Notes:
             common = {"date": when, "n": len(ids)}
             en = {"source": rule.source.title("en"), "rules": ", ".join(rule_ids), **common}
             zh = {"source": rule.source.title("zh"), "rules": "、".join(rule_ids), **common}
-            out.append(bilingual(kind, ids, en, zh))
+            out.append(bilingual(kind, _in_time_order(ids), en, zh))
         for rid, (rule, (ch_en, ch_zh), date) in self.oral.items():
             common = {"rule": rule.id, "date": date}
             out.append(
@@ -105,6 +109,15 @@ class Notes:
                 )
             )
         return out
+
+
+def _in_time_order(items: Iterable[Item]) -> list[str]:
+    """Record ids in the order the run reads records (time, then record id)."""
+    return [it.rid for it in sorted(items, key=_time_key)]
+
+
+def _time_key(it: Item) -> tuple[int, str]:
+    return it.us, it.rid
 
 
 class Context:

@@ -246,7 +246,7 @@ class Prepared:
                     self.reported.append(it)
         self._buckets = buckets
         self._cache: dict[tuple, list[Item]] = {}
-        self._sods: dict[tuple, tuple[list[Item], list[float], list[str]]] = {}
+        self._sods: dict[tuple, tuple[list[Item], list[float], list[Item]]] = {}
 
     def name(self, key: str) -> str | None:
         """The display name of an organisation or institution key (None: not logged)."""
@@ -276,12 +276,12 @@ class Prepared:
 
     def _timed(
         self, channels: frozenset[str], directions: frozenset[str], outcomes: frozenset[str]
-    ) -> tuple[list[Item], list[float], list[str]]:
+    ) -> tuple[list[Item], list[float], list[Item]]:
         key = (channels, directions, outcomes)
         got = self._sods.get(key)
         if got is None:
             items = self.select(channels, directions, outcomes)
-            unknown = [it.rid for it in items if not it.time_known]
+            unknown = [it for it in items if not it.time_known]
             if unknown:
                 items = [it for it in items if it.time_known]
             got = self._sods[key] = (items, [it.sod for it in items], unknown)
@@ -298,7 +298,7 @@ class Prepared:
 
     def time_unknown(
         self, channels: frozenset[str], directions: frozenset[str], outcomes: frozenset[str]
-    ) -> list[str]:
+    ) -> list[Item]:
         """The selected records that have a day but no time (left out of quiet hours)."""
         return self._timed(channels, directions, outcomes)[2]
 

@@ -72,7 +72,7 @@ def in_force_span(rule: Rule, items: list[Item], ctx: Context) -> tuple[int, int
     start = bisect_left(items, lo, key=_day) if lo is not None else 0
     end = bisect_right(items, hi, key=_day) if hi is not None else len(items)
     if start or end != len(items):
-        ctx.notes.skip_not_in_force(rule, map(_rid, items[:start] + items[end:]))
+        ctx.notes.skip_not_in_force(rule, items[:start] + items[end:])
     return start, end
 
 
@@ -147,4 +147,3 @@ def _item_us(it: Item) -> int:
 
 
 _day = attrgetter("day")
-_rid = attrgetter("rid")

@@ -152,7 +152,7 @@ def check_phrases(rules: list[Rule], prep: Prepared, ctx: Context) -> list[Hit]:
                 if it.channel not in chan or it.direction not in direc:
                     continue
                 if it.day < lo or it.day > hi:
-                    ctx.notes.skip_not_in_force(rules[n], (it.rid,))
+                    ctx.notes.skip_not_in_force(rules[n], (it,))
                     continue
                 hit = makers[n].one(it, en, zh, score=score)
                 if it.rec.attachments and fields == CONTENT:

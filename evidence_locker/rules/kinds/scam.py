@@ -185,7 +185,7 @@ def check_scam_signs(rule: Rule, prep: Prepared, ctx: Context) -> list[Hit]:
         if not signs:
             continue
         if not day_in_force(rule, it.day):
-            ctx.notes.skip_not_in_force(rule, (it.rid,))
+            ctx.notes.skip_not_in_force(rule, (it,))
             continue
         key = tuple(signs)
         verdict = verdicts.get(key)
