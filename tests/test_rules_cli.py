@@ -332,3 +332,21 @@ def test_every_event_and_kind_has_words(lang: str) -> None:
             assert t(f"{prefix}.{e.value}", lang) != f"{prefix}.{e.value}"
     for kind in KINDS:
         assert t(f"rules.kind.{kind}", lang) != f"rules.kind.{kind}"
+
+
+def test_a_long_summary_line_wraps_under_its_own_text(ready) -> None:  # type: ignore[no-untyped-def]
+    """At 80 columns a summary line too long for one line goes on under its text,
+    never back at the margin and never with a space left at a line's end."""
+    logged = ready("log", "message", "--app", "wechat", "--counterpart", "催收员A",
+                   "--content", "再不还就曝光", "--at", "2026-02-10 23:05")  # fmt: skip
+    assert logged.code == 0, logged.err
+    out = ready("check", "--rules", "cn", env={"COLUMNS": "80"})
+    assert out.code == 0, out.err
+    lines = out.out.splitlines()
+    assert not [line for line in lines if line != line.rstrip()]
+    start = lines.index("Summary, worst first:") + 1
+    summary = lines[start : lines.index("", start)]
+    first = next(line for line in summary if "contact at night" in line)
+    indent = first.index("organisation not logged")
+    after = summary[summary.index(first) + 1]
+    assert after.startswith(" " * indent) and after.strip() == "hours", summary
