@@ -258,6 +258,7 @@ def test_us_law_on_chinese_records_is_said_so(cli, locker_dir):  # type: ignore[
     text = _pdf_text(locker_dir.parent / "d.pdf")
     assert "Rule sets applied: us" in text and "look like records from China" in text
     assert text.count("look like records from China") == 2  # the summary and the appendix
+    assert "Findings" in text  # the summary table's column header, on one line
     zh_pdf = locker_dir.parent / "d-zh.pdf"
     exported = cli("export", "pdf", "-o", str(zh_pdf), "--rules", "us", "--lang", "zh")
     assert exported.code == 0, exported.err
@@ -350,3 +351,13 @@ def test_a_long_summary_line_wraps_under_its_own_text(ready) -> None:  # type: i
     indent = first.index("organisation not logged")
     after = summary[summary.index(first) + 1]
     assert after.startswith(" " * indent) and after.strip() == "hours", summary
+
+
+def test_what_points_to_a_region_reads_right_for_one_record() -> None:
+    from collections import Counter
+
+    from evidence_locker.rules.region import Evidence
+
+    one = Counter({"CN": 1})
+    text = Evidence("CN", {"phones": one, "offsets": one, "chinese": one}).describe("en")
+    assert "1 phone numbers" not in text and "1 records" not in text, text

@@ -130,7 +130,7 @@ def summary_table(d: Dossier) -> list[Any]:
                 cell(number_ranges(g.numbers)),
             ]
         )
-    widths = [16 * mm, 42 * mm, 40 * mm, 14 * mm]
+    widths = [16 * mm, 40 * mm, 40 * mm, 17 * mm]  # "Findings" on one line
     return [
         *table(ctx, rows, [*widths, FRAME_W - sum(widths)]),
         ctx.p(ctx.L("findings.see_appendix"), "note"),
