@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import sqlite3
 from pathlib import Path
 
@@ -146,7 +147,7 @@ def test_cli_log_message_with_only_screenshots_and_show(cli, ocr_engine, tmp_pat
     out = cli("log", "message", "--app", "wechat", "--attach", str(a), "--attach", str(b))
     assert out.code == 0, out.err
     assert "text read from a.png" in out.out and "text read from b.png" in out.out
-    record_id = out.out.split()[2]
+    record_id = _logged_id(out.out)
     shown = cli("show", record_id)
     assert shown.code == 0
     assert "machine-read text (OCR" in shown.out
@@ -172,7 +173,7 @@ def test_without_the_engine_everything_works_and_says_once(cli, tmp_path: Path, 
     assert out.code == 0
     assert out.err.count("pip install 'evidence-locker[ocr]'") == 1
     assert "text read" not in out.out
-    record_id = out.out.split()[2]
+    record_id = _logged_id(out.out)
     assert cli("show", record_id).code == 0
     failed = cli("ocr", "--all")
     assert failed.code == 1
@@ -197,3 +198,10 @@ def test_redaction_boxes_cover_the_numbers_on_the_stored_image(with_shot, locker
     reread = "".join(read_image(buf.getvalue()).text.split())
     assert "爆通讯录" in reread  # the rest stays readable
     assert not any(ID_NUMBER[i : i + 4] in reread for i in range(0, 15))
+
+
+def _logged_id(out: str) -> str:
+    """The short id in "Logged WeChat message 1a2b3c4d at ..." (the channel's words vary)."""
+    m = re.search(r"\b[0-9a-f]{8}\b", out)
+    assert m, out
+    return m.group(0)
