@@ -2,7 +2,8 @@
 """Backup and restore throughput beside a plain ``tar`` of the same locker directory.
 
 Fills a locker (full: 100k records and 1 GiB of attachments, 256 random 4 MiB files;
-``--quick``: 5k records and 64 MiB) with ``Locker.log_batch`` and synthetic drafts,
+``--quick``: 2k records and 32 MiB, median of 2 runs) with ``Locker.log_batch`` and
+synthetic drafts,
 then times, each in its own fresh process so that the peak memory (``VmHWM`` from
 ``/proc/self/status``, which unlike ``ru_maxrss`` is not inherited from the parent
 across fork+exec) is the command's own:
@@ -196,11 +197,14 @@ def run(base: Path, locker: Path, records: int, repeat: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="5k records, 64 MiB (< 60 s)")
+    parser.add_argument("--quick", action="store_true", help="2k records, 32 MiB")
     parser.add_argument("--keep", type=Path, help="fill DIR/locker once and reuse it")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each step (median)")
+    parser.add_argument(
+        "--repeat", type=int, default=None, help="runs of each step, median (3; --quick: 2)"
+    )
     args = parser.parse_args()
-    records, size = (5_000, 64 << 20) if args.quick else (100_000, 1 << 30)
+    records, size = (2_000, 32 << 20) if args.quick else (100_000, 1 << 30)
+    args.repeat = args.repeat or (2 if args.quick else 3)
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
         locker = args.keep / "locker"

@@ -25,7 +25,7 @@ floor alone is 4-5x the parse (docs/import-formats.md).
 
 Goal (issue "Import"): at least 2,000 records/s, within 3x of the importer's parse.
 
-    python benchmarks/bench_import.py [--quick]
+    python benchmarks/bench_import.py [--quick]     # --quick: 5,000 messages
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def run(mode: str, path: Path, locker_dir: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
-    n = 10_000 if parser.parse_args().quick else 100_000
+    n = 5_000 if parser.parse_args().quick else 100_000
     sys.path.insert(0, str(HERE))
     from bench_import_parse import generate
 

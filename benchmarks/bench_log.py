@@ -44,7 +44,7 @@ def kdf_median(runs: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
-    runs = 5 if parser.parse_args().quick else 15
+    runs = 3 if parser.parse_args().quick else 15
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ)
         # A user's Python caches bytecode (pip compiles an installed package; an
@@ -71,7 +71,7 @@ def main() -> None:
             "--content",
             "您的贷款已逾期，请尽快还款。",
         ]
-        median_wall(log, env, 2)  # warm the file cache and .pyc files
+        median_wall(log, env, 1)  # warm the file cache and .pyc files
         log_s = median_wall(log, env, runs)
         import_s = median_wall([sys.executable, "-c", "import evidence_locker.cli"], env, runs)
         kdf_s = kdf_median(runs)

@@ -96,7 +96,7 @@ def main() -> None:
     if not engine_installed():
         print(json.dumps({"name": "ocr_all", "skipped": "pip install 'evidence-locker[ocr]'"}))
         return
-    count = args.images or (3 if args.quick else 200)
+    count = args.images or (2 if args.quick else 200)
     sizes = [(720, 900)] if args.quick else None
 
     from datetime import UTC, datetime
@@ -126,7 +126,7 @@ def main() -> None:
 
         engine = get_engine()
         samples = []
-        for i in range(3):
+        for i in range(min(3, count)):
             buf = io.BytesIO()
             screenshot(5000 + i, (sizes or SIZES)[i % len(sizes or SIZES)]).image.save(buf, "PNG")
             start = time.perf_counter()

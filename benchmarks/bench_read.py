@@ -106,9 +106,9 @@ def reads(locker: Locker) -> dict[str, Callable[[], Any]]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=20_000)
-    parser.add_argument("--quick", action="store_true", help="2,000 records")
+    parser.add_argument("--quick", action="store_true", help="1,000 records")
     args = parser.parse_args()
-    n = 2_000 if args.quick else args.n
+    n = 1_000 if args.quick else args.n
     with tempfile.TemporaryDirectory() as tmp:
         import os
 

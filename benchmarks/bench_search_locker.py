@@ -27,7 +27,7 @@ all, with the same filters:
 Goal (issue "Search"): at 100k records p50 < 50 ms and within 10x of FTS5; index size
 reported as bytes per record; memory under 300 MB.
 
-    python benchmarks/bench_search_locker.py [--quick]     # --quick: 5k records only
+    python benchmarks/bench_search_locker.py [--quick]     # --quick: 2k records only
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ FILTERED = [
 PAGE = 50
 
 
-RUNS = 7  # timed runs per query (5 with --quick)
+RUNS = 7  # timed runs per query (3 with --quick)
 
 
 def timed(fn) -> tuple[float, float]:  # type: ignore[no-untyped-def]
@@ -181,9 +181,9 @@ def main() -> None:
     if args.build:
         build(int(args.build[0]), Path(args.build[1]))
         return
-    sizes = [5_000] if args.quick else [10_000, 100_000]
+    sizes = [2_000] if args.quick else [10_000, 100_000]
     global RUNS
-    RUNS = 5 if args.quick else RUNS
+    RUNS = 3 if args.quick else RUNS
     from evidence_locker.locker import Locker
 
     flts = filters()

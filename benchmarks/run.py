@@ -7,13 +7,16 @@ Each ``benchmarks/bench_<name>.py`` is a script that prints JSON lines with
 ``name``, ``value``, ``unit``, ``baseline`` (measured in the same run), ``ratio``
 and ``goal``. This runner starts each one in its own process (so memory figures
 are per benchmark), passes ``--quick`` through, and forwards its lines. Benchmarks
-never decide whether the test suite passes.
+never decide whether the test suite passes. Each runs with this checkout first on
+``PYTHONPATH`` (its child processes too), so the figures are this code's, installed
+or not.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -35,9 +38,11 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}; have: {', '.join(benches)}")
     status = 0
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE.parent), env.get("PYTHONPATH")]))
     for name in args.names or list(benches):
         cmd = [sys.executable, str(benches[name])] + (["--quick"] if args.quick else [])
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE.parent)
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE.parent, env=env)
         for line in proc.stdout.splitlines():
             line = line.strip()
             if not line.startswith("{"):

@@ -6,6 +6,7 @@ import io
 import json
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -29,6 +30,36 @@ class FakeClock:
     def __call__(self) -> datetime:
         self.now += timedelta(seconds=1)
         return self.now
+
+
+@pytest.fixture(scope="session", autouse=True)
+def argon2id_remembered() -> Iterator[None]:
+    """Derive each (passphrase, salt, cost) once per test session, in this process.
+
+    Argon2id at the product's cost (64 MiB, 3 passes: crypto.ARGON2_MIN) takes 0.3-0.5 s
+    here, and a CLI test opens its locker with the same passphrase once per command. The
+    function is deterministic, so remembering its result changes no outcome: a wrong
+    passphrase or another salt is still derived for real (and fails for real), the cost
+    parameters stored in every key slot are the product's, and subprocess tests (the
+    installed entry point) pay the full cost each time."""
+    from evidence_locker.crypto import _primitives as P
+
+    derive = P.argon2id
+    known: dict[tuple[bytes, bytes, int, int, int], bytes] = {}
+
+    def argon2id(
+        secret: bytes, *, salt: bytes, memory_kib: int, iterations: int, lanes: int
+    ) -> bytes:
+        key = (secret, salt, memory_kib, iterations, lanes)
+        if key not in known:
+            known[key] = derive(
+                secret, salt=salt, memory_kib=memory_kib, iterations=iterations, lanes=lanes
+            )
+        return known[key]
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(P, "argon2id", argon2id)
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -69,6 +100,17 @@ class CliResult:
     err: str
 
 
+def _cli_env(m: pytest.MonkeyPatch, locker_dir: Path) -> None:
+    """The environment of a script running the CLI: this locker, no terminal, English."""
+    m.setenv("EVIDENCE_LOCKER_DIR", str(locker_dir))
+    m.setenv("EVIDENCE_LOCKER_PASSPHRASE", PASSPHRASE)
+    m.setenv("EVIDENCE_LOCKER_TZ", "Asia/Shanghai")
+    m.setenv("LANG", "en_US.UTF-8")
+    m.setenv("COLUMNS", "200")
+    for var in ("EVIDENCE_LOCKER_LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        m.delenv(var, raising=False)
+
+
 @pytest.fixture
 def cli(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], locker_dir: Path
@@ -76,13 +118,7 @@ def cli(
     """Run ``evidence-locker ARGS`` in this process, as a script would (no terminal)."""
     from evidence_locker.cli import main
 
-    monkeypatch.setenv("EVIDENCE_LOCKER_DIR", str(locker_dir))
-    monkeypatch.setenv("EVIDENCE_LOCKER_PASSPHRASE", PASSPHRASE)
-    monkeypatch.setenv("EVIDENCE_LOCKER_TZ", "Asia/Shanghai")
-    monkeypatch.setenv("LANG", "en_US.UTF-8")
-    monkeypatch.setenv("COLUMNS", "200")
-    for var in ("EVIDENCE_LOCKER_LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE"):
-        monkeypatch.delenv(var, raising=False)
+    _cli_env(monkeypatch, locker_dir)
 
     def run(
         *args: str, input: str | None = None, env: dict[str, str | None] | None = None
@@ -100,6 +136,28 @@ def cli(
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+@contextmanager
+def shared_cli(work: Path) -> Iterator[Callable[..., CliResult]]:
+    """The ``cli`` fixture's runner for a fixture wider than one test (module scope: an
+    artefact built once that its tests only read), on the locker ``work/locker``, with
+    its own state directory, while the context lasts."""
+    from evidence_locker.cli import main
+
+    with pytest.MonkeyPatch.context() as m:
+        _cli_env(m, work / "locker")
+        m.setenv("EVIDENCE_LOCKER_STATE_DIR", str(work / "state"))
+
+        def run(*args: str, input: str | None = None) -> CliResult:
+            out, err = io.StringIO(), io.StringIO()
+            with pytest.MonkeyPatch.context() as call:
+                call.setattr(sys, "stdin", io.StringIO(input or ""))
+                with redirect_stdout(out), redirect_stderr(err):
+                    code = main(list(args))
+            return CliResult(code, out.getvalue(), err.getvalue())
+
+        yield run
 
 
 @pytest.fixture(scope="session")

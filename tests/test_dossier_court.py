@@ -8,6 +8,7 @@ back (pypdf, pypdfium2 through the verifier, poppler and qpdf where installed).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -52,8 +53,11 @@ def case_zh(sample) -> bytes:  # type: ignore[no-untyped-def]
     return export_pdf(sample, "zh", flt=RecordFilter(case=sample.case_name))
 
 
-def pages(pdf: bytes) -> list[str]:
-    return [p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages]
+@functools.cache
+def pages(pdf: bytes) -> tuple[str, ...]:
+    """Each page's text, as pypdf extracts it; once per PDF (the module's three
+    dossiers are read by most tests, ~1 s each time)."""
+    return tuple(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
 
 
 def test_all_three_verify(zh, en, case_zh) -> None:  # type: ignore[no-untyped-def]

@@ -20,6 +20,8 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import IndirectObject, StreamObject
 
+from tests.conftest import shared_cli
+
 PHONE = "13912345678"
 CARD = "6222021234567890123"
 ID_NO = "11010519491231002X"
@@ -30,8 +32,15 @@ SECRETS = [PHONE, "391234567", CARD, "2202123456789", ID_NO, "010519491231", "zh
 SECRETS_TEXT = [*SECRETS, STREET]
 
 
-@pytest.fixture
-def redacted(cli, tmp_path: Path):  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module")
+def redacted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The redacted dossier, built once for the module: its tests only read it."""
+    tmp_path = tmp_path_factory.mktemp("redacted")
+    with shared_cli(tmp_path) as cli:
+        return _redacted(cli, tmp_path)
+
+
+def _redacted(cli, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
     from PIL import Image, ImageDraw
 
     assert cli("init").code == 0
@@ -72,7 +81,7 @@ def redacted(cli, tmp_path: Path):  # type: ignore[no-untyped-def]
     out = tmp_path / "redacted.pdf"
     r = cli("export", "pdf", "-o", str(out), "--redact", "numbers,addresses,ids", "--no-flags")
     assert r.code == 0, r.err
-    return cli, out
+    return out
 
 
 def _everything(pdf: bytes) -> list[tuple[str, bytes]]:
@@ -103,8 +112,8 @@ def _encodings(secret: str) -> list[bytes]:
     return [secret.encode(enc) for enc in ("utf-8", "utf-16-be", "utf-16-le", "gb18030")]
 
 
-def test_no_redacted_value_anywhere(redacted) -> None:  # type: ignore[no-untyped-def]
-    cli, out = redacted
+def test_no_redacted_value_anywhere(redacted: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    out = redacted
     pdf = out.read_bytes()
     reader = PdfReader(io.BytesIO(pdf))
     text = "".join("".join(p.extract_text().split()) for p in reader.pages)
@@ -126,10 +135,10 @@ def test_no_redacted_value_anywhere(redacted) -> None:  # type: ignore[no-untype
     assert cli("verify-dossier", str(out)).code == 0
 
 
-def test_redacted_dossier_says_so_and_blacks_out_or_withholds_images(redacted) -> None:  # type: ignore[no-untyped-def]
+def test_redacted_dossier_says_so_and_blacks_out_or_withholds_images(redacted: Path) -> None:
     from evidence_locker.ocr import engine_installed
 
-    _, out = redacted
+    out = redacted
     reader = PdfReader(io.BytesIO(out.read_bytes()))
     cover = "".join(reader.pages[0].extract_text().split())
     assert "Redacted" in cover and "phonenumbers" in cover

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from rich.cells import cell_len
@@ -29,3 +30,15 @@ def test_list_show_and_check_write_one_duration(ready, lang: str, written: str) 
         assert written in flat, (name, out.out)
         assert "6:05" not in out.out and "6:5" not in out.out, (name, out.out)
         assert max(cell_len(line) for line in out.out.splitlines()) <= 80, name
+
+
+def test_import_dry_run_writes_durations_and_channels_in_the_language(ready) -> None:  # type: ignore[no-untyped-def]
+    calls = Path(__file__).parent / "fixtures" / "imports" / "calls_zh.xml"
+    zh = ready("--lang", "zh", "import", str(calls), "--dry-run", env={"COLUMNS": "80"})
+    assert zh.code == 0, zh.err
+    assert "[2分5秒]" in zh.out and "2:05" not in zh.out
+    assert "电话" in zh.out and " call " not in zh.out
+    en = ready("--lang", "en", "import", str(calls), "--dry-run", "--json")
+    first = json.loads(en.out)["records"][0]
+    assert first["duration_s"] == 125 and first["channel"] == "call"
+    assert "2:05" not in (first["preview"] or "")

@@ -12,6 +12,7 @@ from PIL import Image, PngImagePlugin
 from pypdf import PdfReader
 from pypdf.generic import IndirectObject, StreamObject
 
+from tests.conftest import shared_cli
 from tests.ocr_corpus import screenshot
 from tests.test_dossier_redaction import _encodings, _everything
 
@@ -20,10 +21,17 @@ PHONE = "13800138000"
 THREAT = "再不还款就爆通讯录"
 
 
-@pytest.fixture
-def dossier(cli, ocr_engine, tmp_path: Path):
+@pytest.fixture(scope="module")
+def dossier(ocr_engine, tmp_path_factory: pytest.TempPathFactory):
     """A screenshot with an ID and a phone number, whose PNG also hides the ID in a text
-    chunk and an EXIF comment, in a record exported with --redact numbers,ids."""
+    chunk and an EXIF comment, in a record exported with --redact numbers,ids. Built
+    once for the module: its tests only read the PDF and the shot."""
+    tmp_path = tmp_path_factory.mktemp("ocr-redaction")
+    with shared_cli(tmp_path) as cli:
+        return _redacted_dossier(cli, tmp_path)
+
+
+def _redacted_dossier(cli, tmp_path: Path) -> tuple[Path, Path]:
     assert cli("init").code == 0
     image = screenshot(
         3,
@@ -43,13 +51,13 @@ def dossier(cli, ocr_engine, tmp_path: Path):
     pdf = tmp_path / "redacted.pdf"
     done = cli("export", "pdf", "-o", str(pdf), "--redact", "numbers,ids", "--no-flags")
     assert done.code == 0, done.err
-    return cli, pdf, shot
+    return pdf, shot
 
 
-def test_the_screenshot_is_shown_blacked_out_and_says_so(dossier):
+def test_the_screenshot_is_shown_blacked_out_and_says_so(dossier, cli):
     from evidence_locker.ocr import read_image
 
-    cli, pdf, shot = dossier
+    pdf, shot = dossier
     reader = PdfReader(io.BytesIO(pdf.read_bytes()))
     images = [image for page in reader.pages for image in page.images]
     assert len(images) == 1
@@ -71,7 +79,7 @@ def test_the_screenshot_is_shown_blacked_out_and_says_so(dossier):
 
 
 def test_nothing_of_the_original_hides_in_the_pdf(dossier):
-    _, pdf, shot = dossier
+    pdf, shot = dossier
     data = pdf.read_bytes()
     original = shot.read_bytes()
     # One image object in the whole file (no hidden original, no soft mask of it).

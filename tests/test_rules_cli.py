@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -253,6 +254,29 @@ def test_us_law_on_chinese_records_is_said_so(cli, locker_dir):  # type: ignore[
     said = " ".join(exported.err.split())
     assert exported.code == 0, exported.err
     assert "not the law of China" in said and "rule sets us" in said and "Asia/Shanghai" in said
+    # ... and so does the PDF itself, on its findings pages, in the dossier's language.
+    text = _pdf_text(locker_dir.parent / "d.pdf")
+    assert "Rule sets applied: us" in text and "look like records from China" in text
+    assert text.count("look like records from China") == 2  # the summary and the appendix
+    assert "Findings" in text  # the summary table's column header, on one line
+    zh_pdf = locker_dir.parent / "d-zh.pdf"
+    exported = cli("export", "pdf", "-o", str(zh_pdf), "--rules", "us", "--lang", "zh")
+    assert exported.code == 0, exported.err
+    text = _pdf_text(zh_pdf)
+    assert "所用规则集：us" in text and "这些记录看起来来自中国" in text
+    assert "look like" not in text
+
+
+def _pdf_text(path: Path) -> str:
+    """The PDF's text as a reader would copy it, lines joined (English words by a space)."""
+    from pypdf import PdfReader
+
+    pages = "\n".join(page.extract_text() for page in PdfReader(str(path)).pages)
+    return re.sub(
+        r"(?<=[\u4e00-\u9fff，、：（）])\s+|\s+(?=[\u4e00-\u9fff，、：（）])",
+        "",
+        " ".join(pages.split()),
+    )
 
 
 def test_a_malformed_rule_file_is_one_line_naming_file_rule_and_field(cli, tmp_path: Path):  # type: ignore[no-untyped-def]
@@ -305,7 +329,35 @@ def test_every_event_and_kind_has_words(lang: str) -> None:
     from evidence_locker.rules.schema import KINDS
 
     for e in Event:
-        for prefix in ("rules.event", "report.event"):
+        for prefix in ("rules.event", "event"):
             assert t(f"{prefix}.{e.value}", lang) != f"{prefix}.{e.value}"
     for kind in KINDS:
         assert t(f"rules.kind.{kind}", lang) != f"rules.kind.{kind}"
+
+
+def test_a_long_summary_line_wraps_under_its_own_text(ready) -> None:  # type: ignore[no-untyped-def]
+    """At 80 columns a summary line too long for one line goes on under its text,
+    never back at the margin and never with a space left at a line's end."""
+    logged = ready("log", "message", "--app", "wechat", "--counterpart", "催收员A",
+                   "--content", "再不还就曝光", "--at", "2026-02-10 23:05")  # fmt: skip
+    assert logged.code == 0, logged.err
+    out = ready("check", "--rules", "cn", env={"COLUMNS": "80"})
+    assert out.code == 0, out.err
+    lines = out.out.splitlines()
+    assert not [line for line in lines if line != line.rstrip()]
+    start = lines.index("Summary, worst first:") + 1
+    summary = lines[start : lines.index("", start)]
+    first = next(line for line in summary if "contact at night" in line)
+    indent = first.index("organisation not logged")
+    after = summary[summary.index(first) + 1]
+    assert after.startswith(" " * indent) and after.strip() == "hours", summary
+
+
+def test_what_points_to_a_region_reads_right_for_one_record() -> None:
+    from collections import Counter
+
+    from evidence_locker.rules.region import Evidence
+
+    one = Counter({"CN": 1})
+    text = Evidence("CN", {"phones": one, "offsets": one, "chinese": one}).describe("en")
+    assert "1 phone numbers" not in text and "1 records" not in text, text

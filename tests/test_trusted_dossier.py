@@ -14,6 +14,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import shared_cli
 from tests.tsa_server import Behaviour, unused_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,14 +37,21 @@ def with_tsa(cli, tsa, tsa_pki):  # type: ignore[no-untyped-def]
     return tsa
 
 
-@pytest.fixture
-def dossier(cli, with_tsa, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
-    """Two stamps (entries 1-2, then 1-3 at export) and a document time-stamp."""
-    _log(cli, 2)
-    assert cli("stamp").code == 0
-    _log(cli, 1, day=10)
-    out = tmp_path / "dossier.pdf"
-    r = cli("export", "pdf", "-o", str(out))
+@pytest.fixture(scope="module")
+def dossier(tsa_pki, tmp_path_factory: pytest.TempPathFactory) -> Path:  # type: ignore[no-untyped-def]
+    """Two stamps (entries 1-2, then 1-3 at export) and a document time-stamp. Built
+    once for this module: its tests only read it, or change a copy."""
+    from tests.tsa_server import TsaServer
+
+    work = tmp_path_factory.mktemp("trusted-dossier")
+    with TsaServer(tsa_pki) as tsa, shared_cli(work) as cli:
+        assert cli("init").code == 0
+        assert cli("tsa", "add", "freetsa", tsa.url, "--root", str(tsa_pki.root_path)).code == 0
+        _log(cli, 2)
+        assert cli("stamp").code == 0
+        _log(cli, 1, day=10)
+        out = work / "dossier.pdf"
+        r = cli("export", "pdf", "-o", str(out))
     assert r.code == 0, r.err
     assert "warning" not in r.err
     return out

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from evidence_locker.cli import render
-from evidence_locker.cli.context import PASSPHRASE_ENV, RECOVERY_ENV, STATE
+from evidence_locker.cli.context import PASSPHRASE_ENV, RECOVERY_ENV, STATE, T
 
 RecoveryOpt = Annotated[
     bool,
@@ -17,10 +18,17 @@ RecoveryOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
-def _secrets(recovery: bool) -> dict[str, str]:
+def _unlocked(recovery: bool, attempt: Callable[..., T]) -> T:
+    """``attempt(passphrase=...)`` or ``attempt(recovery_key=...)``, with the secret
+    from the environment (once) or typed at the prompt, with as many tries and the same
+    words as unlocking the locker (``STATE.unlock``)."""
     if recovery:
-        return {"recovery_key": STATE.ask_secret("secret.recovery", env=RECOVERY_ENV)}
-    return {"passphrase": STATE.ask_secret("secret.passphrase", env=PASSPHRASE_ENV)}
+        return STATE.unlock(
+            "secret.recovery", env=RECOVERY_ENV, attempt=lambda s: attempt(recovery_key=s)
+        )
+    return STATE.unlock(
+        "secret.passphrase", env=PASSPHRASE_ENV, attempt=lambda s: attempt(passphrase=s)
+    )
 
 
 def _size(n: int) -> str:
@@ -47,7 +55,7 @@ def backup_cmd(
     from evidence_locker.errors import IntegrityError
 
     if verify:
-        info = backup.verify_backup(file, **_secrets(recovery))
+        info = _unlocked(recovery, lambda **secret: backup.verify_backup(file, **secret))
         if json_out:
             render.print_json(info.to_json())
         if not info.ok:
@@ -154,7 +162,10 @@ def restore_cmd(
             )
         return
     target = locker.expanduser() if locker is not None else STATE.resolved_dir()
-    info = backup.restore_backup(file, target, full_verify=full_verify, **_secrets(recovery))
+    info = _unlocked(
+        recovery,
+        lambda **secret: backup.restore_backup(file, target, full_verify=full_verify, **secret),
+    )
     if json_out:
         render.print_json(info.to_json())
         return
@@ -201,8 +212,11 @@ def doctor_cmd(
     directory = STATE.resolved_dir()
     if not directory.is_dir() or not Locker.exists(directory):
         raise LockerMissing(path=str(directory), hint="hint.init")
-    report = diagnose(
-        directory, quick=quick, salvage_to=salvage, read_only=STATE.read_only, **_secrets(recovery)
+    report = _unlocked(
+        recovery,
+        lambda **secret: diagnose(
+            directory, quick=quick, salvage_to=salvage, read_only=STATE.read_only, **secret
+        ),
     )
     if json_out:
         render.print_json(report.to_json())

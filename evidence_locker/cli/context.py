@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from evidence_locker.errors import UsageError
 from evidence_locker.locale.messages import t
@@ -31,6 +31,7 @@ DATABASE_URL_ENV = "EVIDENCE_LOCKER_DATABASE_URL"
 # guessed at offline, and Argon2id only slows each guess down.
 MIN_PASSPHRASE = 12
 PROMPT_TRIES = 3
+T = TypeVar("T")
 
 
 def user_timezone(name: str | None = None) -> tzinfo:
@@ -170,9 +171,10 @@ class State:
         self.err.print(self.t("secret.short", n=length, min=MIN_PASSPHRASE), markup=False)
         return not typer.confirm(self.t("secret.choose_again"), default=True, err=True)
 
-    def unlock(self, key: str, *, env: str, attempt: Callable[[str], Locker]) -> Locker:
+    def unlock(self, key: str, *, env: str, attempt: Callable[[str], T]) -> T:
         """``attempt(secret)`` with the secret from the environment (once) or typed at
-        the prompt (up to three tries, as sudo and ssh allow)."""
+        the prompt (up to three tries, as sudo and ssh allow): opening the locker, or a
+        backup (backup --verify, restore, doctor)."""
         from evidence_locker.errors import WrongPassphrase
 
         tries = 1 if env in os.environ else PROMPT_TRIES

@@ -23,6 +23,7 @@ from evidence_locker.cli.options import (
     _filter,
     _read_content,
 )
+from evidence_locker.locale.words import value_label
 from evidence_locker.model import Channel, Direction, Outcome
 
 
@@ -96,11 +97,14 @@ def show_cmd(
         ("field.address", r.address),
         ("field.subject", r.subject),
         ("field.duration", render.duration(STATE, r.duration_s) if r.duration_s else None),
-        ("field.outcome", r.outcome.value if r.outcome else None),
+        (
+            "field.outcome",
+            value_label("outcome", r.outcome.value, STATE.lang) if r.outcome else None,
+        ),
         ("field.location", r.location),
         ("field.people_present", r.people_present),
         ("field.third_party", r.third_party),
-        ("field.event", r.event.value if r.event else None),
+        ("field.event", value_label("event", r.event.value, STATE.lang) if r.event else None),
         ("field.case", r.case),
         ("field.tags", ", ".join(r.tags) if r.tags else None),
         ("field.notes", r.notes),

@@ -95,7 +95,9 @@ def export_pdf(
     check_target(target, force=force)
     redactions = [r.strip() for r in (redact or "").split(",") if r.strip()]
     locker = STATE.open_locker()
-    flags, rule_sets = ([], []) if no_flags else _flags(locker, flt, rules, dossier_lang)
+    flags, rule_sets, caveats = (
+        ([], [], []) if no_flags else _flags(locker, flt, rules, dossier_lang)
+    )
     from evidence_locker.report import fonts_in_use
     from evidence_locker.report.export import export_dossier
 
@@ -111,6 +113,7 @@ def export_pdf(
             redact=redactions,
             flags=flags,
             rule_sets=rule_sets,
+            rule_caveats=caveats,
             include_deleted=include_deleted,
             bates=bates,
             declaration=declared,
@@ -128,10 +131,13 @@ def export_pdf(
         )
 
 
-def _flags(locker, flt, rules: str | None, lang: str) -> tuple[list[dict], list[tuple[str, str]]]:  # type: ignore[no-untyped-def]
-    """The findings in the dossier's language, and the rule sets that made them (the
-    dossier states them); which rule sets and clock were used, and why, are printed
-    here too, so the person exporting sees what law the PDF's findings rest on."""
+def _flags(
+    locker, flt, rules: str | None, lang: str
+) -> tuple[list[dict], list[tuple[str, str]], list[str]]:  # type: ignore[no-untyped-def]
+    """The findings in the dossier's language, the rule sets that made them (the
+    dossier states them) and what the dossier must say about them; which rule sets and
+    clock were used, and why, are printed here too, so the person exporting sees what
+    law the PDF's findings rest on."""
     names = [n.strip() for n in (rules or "").split(",") if n.strip()]
     report = check_report(locker, flt, names)
     STATE.err.print(report.choice.describe(STATE.lang), markup=False)
@@ -140,7 +146,30 @@ def _flags(locker, flt, rules: str | None, lang: str) -> tuple[list[dict], list[
         if note.kind in ("region_mismatch", "offsets"):
             STATE.err.print(note.text(STATE.lang), markup=False)
     sets = [(rs.name, rs.title_zh if lang == "zh" else rs.title_en) for rs in report.choice.sets]
-    return [f.to_json(lang) for f in report.findings], sets
+    return [f.to_json(lang) for f in report.findings], sets, _caveats(locker, flt, report, lang)
+
+
+def _caveats(locker, flt, report, lang: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """When the rule sets are not the law of the region the records point to, the
+    findings pages say so in the dossier's language: a lawyer reads the PDF, not the
+    terminal this warning was printed on."""
+    if not any(n.kind == "region_mismatch" for n in report.notes):
+        return []
+    from evidence_locker.locale.messages import t
+    from evidence_locker.rules.region import SET_OF_REGION, records_region, region_name
+
+    evidence = report.choice.evidence or records_region(locker.records(flt))
+    if evidence.region is None:
+        return []
+    text = t(
+        "report.findings.region_mismatch",
+        lang,
+        sets=", ".join(rs.name for rs in report.choice.sets),
+        region=region_name(evidence.region, lang),
+        why=evidence.describe(lang),
+        set=SET_OF_REGION[evidence.region],
+    )
+    return [text]
 
 
 def _read_declaration(path: Path | None) -> str | None:

@@ -10,6 +10,7 @@ import typer
 
 from evidence_locker.cli import render
 from evidence_locker.cli.context import STATE
+from evidence_locker.locale import words
 
 if TYPE_CHECKING:
     from evidence_locker.locker.importing import Preview
@@ -198,7 +199,11 @@ def _print_previews(previews: list[Preview]) -> None:
         who = " ".join(x for x in (p.counterpart, p.address) if x) or "-"
         arrow = {"incoming": "←", "outgoing": "→"}.get(p.direction, "·")
         clip = f" 📎{p.attachments}" if p.attachments else ""
-        line = f"  {when}  {p.channel} {arrow} {render.one_line(who, 28)}  {p.preview or ''}{clip}"
+        said = p.preview or ""
+        if p.duration_s:
+            said = f"[{render.duration(STATE, p.duration_s)}] {said}"
+        channel = words.channel_label(p.channel, p.app, STATE.lang)
+        line = f"  {when}  {channel} {arrow} {render.one_line(who, 28)}  {said}{clip}"
         STATE.console.print(line.rstrip(), markup=False, overflow="ellipsis", no_wrap=True)
     if len(previews) > DRY_RUN_SHOWN:
         STATE.console.print(

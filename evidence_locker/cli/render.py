@@ -15,6 +15,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from evidence_locker.cli.context import State
+from evidence_locker.locale import words
 from evidence_locker.model import Record
 from evidence_locker.parsing.times import format_duration
 
@@ -127,10 +128,8 @@ def print_csv(records: Iterable[Record]) -> None:
 
 
 def channel_label(state: State, r: Record) -> str:
-    label = state.t(f"channel.{r.channel.value}")
-    if r.app:
-        label += f"/{r.app}"
-    return label
+    """``微信消息`` / ``WeChat message``: wholly in the reader's language."""
+    return words.channel_label(r.channel.value, r.app, state.lang)
 
 
 def marks(state: State, r: Record) -> str:

@@ -171,15 +171,26 @@ def _group_title(group: FindingGroup) -> str:
 
 
 def _summary(groups: list[FindingGroup]) -> None:
+    """One line per group; a longer one goes on under its own text (a hanging indent),
+    broken where Chinese and English may break."""
+    from rich.cells import cell_len
     from rich.text import Text
+
+    from evidence_locker.cli.linebreak import wrap
 
     STATE.console.print(STATE.t("rules.cli.summary"), markup=False)
     for g in groups:
+        severity, count = f"{_severity(g.severity):<7}", f"{g.count:>3}  "
+        indent = cell_len("  " + severity + count)
+        text = f"{g.organisation or STATE.t('rules.cli.no_org')} — "
+        text += STATE.t(f"rules.kind.{g.kind}")
+        first, *rest = wrap(text, STATE.console.width - indent)
         line = Text("  ")
-        line.append(f"{_severity(g.severity):<7}", style=_SEVERITY_STYLE[g.severity])
-        line.append(f"{g.count:>3}  {g.organisation or STATE.t('rules.cli.no_org')} — ")
-        line.append(STATE.t(f"rules.kind.{g.kind}"))
-        STATE.console.print(line)
+        line.append(severity, style=_SEVERITY_STYLE[g.severity])
+        line.append(count + first)
+        STATE.console.print(line, no_wrap=True, overflow="ignore")
+        for more in rest:
+            STATE.console.print(" " * indent + more, markup=False, no_wrap=True, overflow="ignore")
 
 
 def _when(report: CheckReport, f: Finding) -> str:

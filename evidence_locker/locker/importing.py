@@ -42,34 +42,35 @@ class Preview:
     occurred_at: datetime
     time_known: bool
     channel: str
+    app: str | None
     direction: str
     counterpart: str | None
     address: str | None
     preview: str | None
     entry: str | None
     attachments: int
+    duration_s: int | None = None
 
     @classmethod
     def of(cls, draft: ContactDraft) -> Preview:
         # What the record says; for one that says nothing itself (an unsent message, a
-        # call), its first note or its duration.
+        # call), its first note. The duration is its own field, written by the viewer.
         said = draft.content or draft.subject or (draft.notes or "").split("\n", 1)[0]
-        if draft.duration_s:
-            minutes, seconds = divmod(draft.duration_s, 60)
-            said = f"[{minutes}:{seconds:02d}] {said}"
         text = " ".join(said.split())
         if len(text) > PREVIEW_CHARS:
             text = text[: PREVIEW_CHARS - 1] + "…"
         return cls(
             occurred_at=draft.occurred_at,
             time_known=draft.time_known,
-            channel=draft.channel.value + (f"/{draft.app}" if draft.app else ""),
+            channel=draft.channel.value,
+            app=draft.app,
             direction=draft.direction.value,
             counterpart=draft.counterpart,
             address=draft.address,
             preview=text or None,
             entry=draft.source.entry if draft.source else None,
             attachments=len(draft.attachments),
+            duration_s=draft.duration_s,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -77,12 +78,14 @@ class Preview:
             "occurred_at": self.occurred_at.isoformat(),
             "time_known": self.time_known,
             "channel": self.channel,
+            "app": self.app,
             "direction": self.direction,
             "counterpart": self.counterpart,
             "address": self.address,
             "preview": self.preview,
             "entry": self.entry,
             "attachments": self.attachments,
+            "duration_s": self.duration_s,
         }
 
 

@@ -166,6 +166,7 @@ class Dossier:
     findings: list[dict[str, Any]]
     case: Case | None = None
     rule_sets: list[tuple[str, str]] = field(default_factory=list)  # (name, title)
+    rule_caveats: list[str] = field(default_factory=list)  # said on the findings pages
     include_deleted: bool = False
     declaration: str | None = None
     no_by_id: dict[str, str] = field(default_factory=dict)  # record or version id -> no

@@ -108,6 +108,7 @@ def export_dossier(
     redact: Sequence[str] = (),
     flags: Sequence[dict[str, Any]] = (),
     rule_sets: Sequence[tuple[str, str]] = (),
+    rule_caveats: Sequence[str] = (),
     include_deleted: bool = False,
     bates: str | None = None,
     declaration: str | None = None,
@@ -182,6 +183,7 @@ def export_dossier(
     extras = Extras(
         case=_case(locker, flt.case),
         rule_sets=tuple(rule_sets),
+        rule_caveats=tuple(rule_caveats),
         include_deleted=include_deleted,
         bates=bates,
         declaration=declaration,

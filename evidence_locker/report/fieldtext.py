@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from evidence_locker.locale.messages import t
+from evidence_locker.locale.words import value_label
 from evidence_locker.model import SENSITIVE_FIELDS
 from evidence_locker.parsing.times import format_duration
 from evidence_locker.report.fonts import runs
@@ -87,13 +88,10 @@ def format_field(name: str, raw: Any, lang: str) -> str:
     if name == "source":
         return format_source(raw.to_json() if hasattr(raw, "to_json") else dict(raw), lang)
     value = raw.value if hasattr(raw, "value") else raw
-    if name in ("outcome", "event"):
-        return label(f"{name}.{value}", lang)
+    if name in ("outcome", "event", "app"):
+        return value_label(name, str(value), lang)
     if name == "address":
         return group_phone(str(value))
-    if name == "app":
-        text = label(f"app.{value}", lang)
-        return str(value) if text.startswith("report.app.") else text
     return str(value)
 
 

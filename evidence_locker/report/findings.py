@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reportlab.lib.units import mm
-from reportlab.platypus import PageBreak
+from reportlab.platypus import PageBreak, Spacer
 
 from evidence_locker.report.context import Dossier
 from evidence_locker.report.geometry import FRAME_W
@@ -95,6 +95,14 @@ def severity_label(d: Dossier, value: Any) -> str:
     return str(value) if label.startswith("report.severity.") else label
 
 
+def rule_caveats(d: Dossier) -> list[Any]:
+    """What the reader must know about the rules before reading their findings (that
+    they are not the law of the records' region), set apart in bold."""
+    if not d.rule_caveats:
+        return []
+    return [Spacer(1, 1.5 * mm), *(d.ctx.p(text, "label") for text in d.rule_caveats)]
+
+
 def summary_table(d: Dossier) -> list[Any]:
     """The grouped findings: one line per organisation and kind."""
     ctx = d.ctx
@@ -122,7 +130,7 @@ def summary_table(d: Dossier) -> list[Any]:
                 cell(number_ranges(g.numbers)),
             ]
         )
-    widths = [16 * mm, 42 * mm, 40 * mm, 14 * mm]
+    widths = [16 * mm, 40 * mm, 40 * mm, 17 * mm]  # "Findings" on one line
     return [
         *table(ctx, rows, [*widths, FRAME_W - sum(widths)]),
         ctx.p(ctx.L("findings.see_appendix"), "note"),
@@ -136,6 +144,7 @@ def appendix(d: Dossier) -> list[Any]:
         section_mark("findings", ctx.L("toc.findings")),
         ctx.p(ctx.L("findings.appendix"), "h1"),
         ctx.p(ctx.L("summary.flags_note"), "note"),
+        *rule_caveats(d),
     ]
     ordered = sorted(
         d.findings,

@@ -59,6 +59,8 @@ class Extras:
 
     case: Case | None = None  # a dossier of one case names it on the cover and every page
     rule_sets: Sequence[tuple[str, str]] = ()  # (name, title) of the rules that judged it
+    # What the findings pages must say about those rules (e.g. not the records' region)
+    rule_caveats: Sequence[str] = ()
     include_deleted: bool = False  # show withdrawn records' content, not just the list
     bates: str | None = None  # Bates prefix (default: the dossier id)
     declaration: str | None = None  # the claimant's own declaration text
@@ -255,6 +257,7 @@ def _prepare(
         findings=[dict(f) for f in flags],
         case=extras.case,
         rule_sets=list(extras.rule_sets),
+        rule_caveats=list(extras.rule_caveats),
         include_deleted=extras.include_deleted,
         declaration=extras.declaration,
     )

@@ -13,7 +13,7 @@ from reportlab.platypus import CondPageBreak, PageBreak, Spacer
 from evidence_locker.report import charts
 from evidence_locker.report.context import Dossier, RenderContext
 from evidence_locker.report.fieldtext import zone_label
-from evidence_locker.report.findings import summary_table
+from evidence_locker.report.findings import rule_caveats, summary_table
 from evidence_locker.report.geometry import FRAME_W
 from evidence_locker.report.layout import Cell, cell, header_cells, table
 from evidence_locker.report.page import section_mark
@@ -51,10 +51,11 @@ def _count_table(
 def summary(d: Dossier) -> list[Any]:
     ctx, contacts = d.ctx, d.contacts
     out: list[Any] = [section_mark("summary", ctx.L("toc.summary")), ctx.p(ctx.L("summary"), "h1")]
-    if d.findings:
+    if d.findings or d.rule_caveats:
         out += [
             ctx.p(ctx.L("summary.flags"), "h2"),
             ctx.p(ctx.L("summary.flags_note"), "note"),
+            *rule_caveats(d),
             Spacer(1, 1.5 * mm),
             *summary_table(d),
             Spacer(1, 3 * mm),
