@@ -334,12 +334,10 @@ class Prepared:
                 return got
             attr = _KEY_ATTR.get(per)
             keys = map(attr, items) if attr is not None else (self.key(per, it) for it in items)
+            groups: defaultdict[str, list[Item]] = defaultdict(list)
             for k, it in zip(keys, items, strict=True):
-                group = got.get(k)
-                if group is None:
-                    got[k] = [it]
-                else:
-                    group.append(it)
+                groups[k].append(it)
+            got.update(groups)
         return got
 
     def _timed(
