@@ -68,6 +68,8 @@ PIECE = st.one_of(CJK, PUNCT, LATIN_WORD, st.just(" "), st.just("\n"))
 @given(st.lists(PIECE, max_size=60).map("".join), st.integers(30, 220))
 @example("催，， ，", 30)  # a comma after a space: the space dropped at the break counts
 @example("（ （000", 30)  # an opening bracket then a space must not end a line
+@example("（  （ 00", 30)  # nor may two spaces after an opening bracket
+@example("催 ，，，", 30)  # no soft cut may put a comma at the next line's start
 def test_breaking_loses_nothing_and_keeps_the_rules(text: str, width: int) -> None:
     for para in text.split("\n"):
         raw = break_lines(para, width, SIZE, LATIN)

@@ -569,6 +569,21 @@ def test_equal_times_are_ordered_by_record_id_whatever_the_input_order():
         assert f.records == ("c1", "c2", "c3", "c4", "c0")
 
 
+def test_findings_come_in_sort_key_order():
+    """Findings are sorted one key at a time (cheaper than a key tuple each): the
+    order must be Finding.sort_key's, ties on severity and score included."""
+    t0 = datetime(2026, 2, 9, 22, 30, tzinfo=SH)
+    texts = ["爆通讯录，后果自负", "通知你单位领导", "今天不还明天上门", "请尽快还款"]
+    rs = [
+        *(rec(t0 + timedelta(hours=h), address=f"+86138000000{h:02d}") for h in (3, 0, 2, 1)),
+        *(_content(x, when=t0 - timedelta(hours=n)) for n, x in enumerate(texts * 2)),
+        rec(t0 - timedelta(days=1), third_party="同事"),
+    ]
+    flags = check(rs, shipped_rule_set("cn"), tz=SH)
+    assert len({(f.severity, f.score) for f in flags}) > 2 and len(flags) > 8
+    assert flags == sorted(flags, key=Finding.sort_key)
+
+
 def test_phrase_verdicts_shared_between_records_respect_each_rules_channels():
     text = HEAD + "".join(
         f'[[rules]]\nid = "T-{ch.upper()}"\nkind = "phrases"\n{SRC}'

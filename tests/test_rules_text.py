@@ -14,6 +14,7 @@ from evidence_locker.rules.text import (
     find_links,
     has_t2s,
     link_host,
+    nfkc,
     normalise,
 )
 
@@ -55,6 +56,19 @@ def test_matcher_finds_exactly_what_brute_force_finds(phrases, text):
 def test_normalise_is_idempotent(text):
     once = normalise(text)
     assert normalise(once) == once
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(max_size=30)
+    | st.text(alphabet="，！：；？（）\u3000\u0338\u0301\u3099ＡａＡ１。a(欠款カ", max_size=30)
+)
+@example("请尽快还款，逾期将影响征信！")
+@example("（\u0338）\u3000カ\u3099")
+def test_nfkc_is_unicodedata_nfkc(text):
+    """The fast path (full-width punctuation replaced, then a quick check) gives what
+    the library gives, combining marks after a replaced character included."""
+    assert nfkc(text) == unicodedata.normalize("NFKC", text)
 
 
 def test_normalise_folds_width_case_script_and_space():

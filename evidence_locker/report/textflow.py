@@ -129,7 +129,8 @@ def _units(text: str, primary: str, size: float) -> list[Unit]:
                     out.append((group, used, used - trailing))
                 group, used, trailing = [(font, ch)], w, 0.0
             trailing = trailing + w if ch == " " else 0.0
-            before, prev = prev, ch
+            # across a run of spaces, ``before`` stays the last mark ahead of it
+            before, prev = (before if ch == prev == " " else prev), ch
     if group:
         out.append((group, used, used - trailing))
     return out
@@ -198,11 +199,19 @@ def _cut(unit: list[tuple[str, str]], width: float, size: float) -> list[list[tu
 
 def _soft_after(chars: list[tuple[str, str]], i: int) -> bool:
     """May an over-long run be cut after ``chars[i]``? At a soft point, unless that
-    leaves an opening mark at the line's end ("（ " is cut after the space)."""
+    leaves an opening mark at the line's end ("（ " is cut after the space) or puts a
+    closing mark at the next line's start ("催 ，，，" is not cut after the space)."""
     ch = chars[i][1]
     if ch not in _SOFT_CUT:
         return False
-    return not (ch == " " and i > 0 and chars[i - 1][1] in NO_LINE_END)
+    if i + 1 < len(chars) and chars[i + 1][1] in NO_LINE_START:
+        return False
+    if ch == " ":  # the mark ahead of this run of spaces must not end the line
+        j = i
+        while j > 0 and chars[j - 1][1] == " ":
+            j -= 1
+        return not (j > 0 and chars[j - 1][1] in NO_LINE_END)
+    return True
 
 
 def _rstrip(line: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from evidence_locker.locale.messages import t
@@ -113,11 +114,10 @@ class Notes:
 
 def _in_time_order(items: Iterable[Item]) -> list[str]:
     """Record ids in the order the run reads records (time, then record id)."""
-    return [it.rid for it in sorted(items, key=_time_key)]
+    return [it.rid for it in sorted(items, key=_place)]
 
 
-def _time_key(it: Item) -> tuple[int, str]:
-    return it.us, it.rid
+_place = attrgetter("n")
 
 
 class Context:

@@ -159,7 +159,9 @@ def evaluate(
         del hits
         notes = _notes(ctx, prep, zone, choice, records)
         named = set().union(*(f.records for f in findings))
-        lookup = {it.rid: it.rec for it in prep.items if it.rid in named}
+        # In the caller's order, the order the records sit in memory: the prepared items
+        # are in time order, and visiting them again costs a cache miss each.
+        lookup = {r.record_id: r for r in records if r.record_id in named}
         report = CheckReport(findings, choice, zone, notes, len(records), lookup)
         # Free the prepared records while the collector is paused: otherwise its first
         # run after the pause scans every object the check allocated.

@@ -47,6 +47,26 @@ def has_t2s() -> bool:
     return _t2s is not None
 
 
+# Full-width punctuation is what most Chinese messages need NFKC for.
+_COMMON_COMPAT = tuple((c, unicodedata.normalize("NFKC", c)) for c in "，！：；？（）\u3000")
+
+
+def nfkc(text: str) -> str:
+    """``unicodedata.normalize("NFKC", text)``, mostly without its composition step.
+
+    That step is the slowest part of normalising Chinese text, yet most messages only
+    need their full-width punctuation replaced. Replacing a character by its own NFKC
+    form leaves the text's NFKC unchanged, so when the text is normalised after these
+    replacements (a quick check in C), it is the NFKC of the original text.
+    """
+    quick = text
+    for compat, plain in _COMMON_COMPAT:
+        quick = quick.replace(compat, plain)
+    if unicodedata.is_normalized("NFKC", quick):
+        return quick
+    return unicodedata.normalize("NFKC", text)
+
+
 def normalise(text: str) -> str:
     """NFKC, case-fold, Traditional to Simplified (if available), 您 as 你, collapse space.
 
@@ -55,7 +75,7 @@ def normalise(text: str) -> str:
     """
     if text.isascii():
         return " ".join(text.lower().split())
-    out = unicodedata.normalize("NFKC", text).casefold()
+    out = nfkc(text).casefold()
     if _t2s is not None and not out.isascii() and not _traditional_chars().isdisjoint(out):
         out = _t2s(out)
     # The polite 您 and the plain 你 say the same to a phrase list: "联系您的家人" is

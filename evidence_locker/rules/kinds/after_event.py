@@ -12,7 +12,9 @@ confirming that collection stops, a statutory notice) are not flagged.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
+from operator import attrgetter
 
 from evidence_locker.rules.context import Context, group_phrases
 from evidence_locker.rules.finding import Hit
@@ -20,7 +22,7 @@ from evidence_locker.rules.kinds.base import (
     Maker,
     channel_names,
     event_names,
-    in_force,
+    in_force_groups,
     templates,
     who,
 )
@@ -29,6 +31,7 @@ from evidence_locker.rules.ruleset import Rule
 
 _DAY_US = 86_400_000_000
 _ALL = "*"
+_us = attrgetter("us")
 
 
 class _Period:
@@ -65,14 +68,26 @@ def _covering(periods: list[_Period] | None, it: Item) -> _Period | None:
     return None
 
 
-def _earliest(own: list[_Period] | None, everyone: list[_Period]) -> float:
+def _earliest(periods: list[_Period]) -> float:
     """A time (µs) no contact with a known time at or before can be covered by these
     periods: their earliest start, or -inf when an event's time is unknown (those
     periods are judged by day)."""
-    periods = [*(own or ()), *everyone]
     if not all(pr.ev.time_known for pr in periods):
         return float("-inf")
     return min(pr.start for pr in periods)
+
+
+def _candidates(items: list[Item], periods: list[_Period]) -> list[Item]:
+    """The contacts of ``items`` (one scope key's, in time order) that ``periods`` may
+    cover: those after the earliest period starts (found by bisection: most contacts
+    come before any event), and those whose time is unknown (judged by day)."""
+    first = _earliest(periods)
+    if first == float("-inf"):
+        return items
+    cut = bisect_right(items, first, key=_us)
+    if not cut:
+        return items
+    return [it for it in items[:cut] if not it.time_known] + items[cut:]
 
 
 def _periods(rule: Rule, prep: Prepared, ctx: Context) -> dict[str, list[_Period]]:
@@ -113,41 +128,35 @@ def check_after_event(rule: Rule, prep: Prepared, ctx: Context) -> list[Hit]:
         return []
     allowed = group_phrases(rule.groups[g] for g in p["allowed_groups"])
     matcher = ctx.other_matcher
-    everyone = periods.get(_ALL, [])
     make = Maker(rule, prep)
     tpl_en, tpl_zh = templates("rules.reason.after_event")
     hits: list[Hit] = []
-    scope = p["scope"]
-    earliest: dict[str, float] = {}
-    for it in in_force(rule, prep.select(p["channels"], p["directions"], None), ctx):
-        key = _scope_key(scope, it)
-        own = periods.get(key)
-        if not own and not everyone:
-            continue  # no event concerns this contact's organisation (most records)
-        if it.time_known:
-            first = earliest.get(key)
-            if first is None:
-                first = earliest[key] = _earliest(own, everyone)
-            if it.us <= first:
-                continue  # before every period that could cover it
-        found = _covering(own, it) or _covering(everyone, it)
-        if found is None:
-            continue
-        has_text = allowed and (it.rec.content or it.rec.subject)
-        if has_text and not allowed.isdisjoint(matcher.find_all(it.text())):
-            continue  # a notice the source allows after the event
-        ev = found.ev
-        assert ev.rec.event is not None
-        ev_en, ev_zh = event_names(ev.rec.event)
-        ch_en, ch_zh = channel_names(it.channel)
-        who_en, who_zh = who("organisation", prep.name(it.org) or "")
-        args = {"event_date": ev.date_s, "when": it.when_s}
-        en = tpl_en.format(event=ev_en, channel=ch_en, who_en=who_en, **args)
-        zh = tpl_zh.format(event=ev_zh, channel=ch_zh, who_zh=who_zh, **args)
-        if p["ended_by"]:
-            until_en, until_zh = event_names(next(iter(sorted(p["ended_by"]))))
-            en += templates("rules.reason.until")[0].format(until=until_en)
-            zh += templates("rules.reason.until")[1].format(until=until_zh)
-        # The event record is evidence too: list it after the contact.
-        hits.append(make.one(it, en, zh, extra=(ev.rid,)))
+    # Contacts grouped by the scope's key (scope "all": one group, the "debtor"'s):
+    # only the groups an event concerns are visited (most records: none).
+    per = "debtor" if p["scope"] == "all" else p["scope"]
+    groups = in_force_groups(rule, prep, per, p["channels"], p["directions"], None, ctx)
+    for key, own in periods.items():
+        if not own:
+            continue  # only events that end a period were logged here
+        for it in _candidates(groups.get("" if key == _ALL else key, []), own):
+            found = _covering(own, it)
+            if found is None:
+                continue
+            has_text = allowed and (it.rec.content or it.rec.subject)
+            if has_text and not allowed.isdisjoint(matcher.find_all(it.text())):
+                continue  # a notice the source allows after the event
+            ev = found.ev
+            assert ev.rec.event is not None
+            ev_en, ev_zh = event_names(ev.rec.event)
+            ch_en, ch_zh = channel_names(it.channel)
+            who_en, who_zh = who("organisation", prep.name(it.org) or "")
+            args = {"event_date": ev.date_s, "when": it.when_s}
+            en = tpl_en.format(event=ev_en, channel=ch_en, who_en=who_en, **args)
+            zh = tpl_zh.format(event=ev_zh, channel=ch_zh, who_zh=who_zh, **args)
+            if p["ended_by"]:
+                until_en, until_zh = event_names(next(iter(sorted(p["ended_by"]))))
+                en += templates("rules.reason.until")[0].format(until=until_en)
+                zh += templates("rules.reason.until")[1].format(until=until_zh)
+            # The event record is evidence too: list it after the contact.
+            hits.append(make.one(it, en, zh, extra=(ev.rid,)))
     return hits

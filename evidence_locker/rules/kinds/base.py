@@ -82,6 +82,32 @@ def in_force(rule: Rule, items: list[Item], ctx: Context) -> list[Item]:
     return items if (start, end) == (0, len(items)) else items[start:end]
 
 
+def in_force_groups(
+    rule: Rule,
+    prep: Prepared,
+    per: str,
+    channels: frozenset[str],
+    directions: frozenset[str],
+    outcomes: frozenset[str] | None,
+    ctx: Context,
+) -> dict[str, list[Item]]:
+    """``prep.grouped`` with each group cut to the days the rule's source was in force
+    (the contacts left out are noted as ``in_force`` notes them). Groups are shared
+    between rules: read only."""
+    groups = prep.grouped(per, channels, directions, outcomes)
+    lo, hi = _ordinal(rule.in_force_from), _ordinal(rule.in_force_until)
+    if lo is None and hi is None:
+        return groups
+    in_force_span(rule, prep.select(channels, directions, outcomes), ctx)
+    out: dict[str, list[Item]] = {}
+    for key, items in groups.items():
+        start = bisect_left(items, lo, key=_day) if lo is not None else 0
+        end = bisect_right(items, hi, key=_day) if hi is not None else len(items)
+        if start < end:
+            out[key] = items if (start, end) == (0, len(items)) else items[start:end]
+    return out
+
+
 def day_in_force(rule: Rule, day: int) -> bool:
     lo, hi = _ordinal(rule.in_force_from), _ordinal(rule.in_force_until)
     return (lo is None or day >= lo) and (hi is None or day <= hi)
@@ -90,12 +116,13 @@ def day_in_force(rule: Rule, day: int) -> bool:
 class Maker:
     """Builds one rule's hits; the rule's fixed fields are looked up once."""
 
-    __slots__ = ("prep", "rule", "severity")
+    __slots__ = ("names", "prep", "rule", "severity")
 
     def __init__(self, rule: Rule, prep: Prepared) -> None:
         self.rule = rule
         self.prep = prep
         self.severity = rule.severity
+        self.names = prep.names  # what ``prep.name`` reads, without a call per hit
 
     def one(
         self,
@@ -120,18 +147,18 @@ class Maker:
             zh,
             severity or self.severity,
             score,
-            self.prep.name(it.inst),
+            self.names.get(it.inst) if it.inst else None,
         )
 
     def many(
         self, items: list[Item], anchor: str, en: str, zh: str, *, score: float, org: str
     ) -> Hit:
         """A hit about a group of records (frequency rules), anchored on the group."""
-        first = min(items, key=_item_us)
+        first = min(items, key=_us)
         return Hit(
             self.rule,
             anchor,
-            tuple(dict.fromkeys(i.rid for i in items)),
+            tuple(dict.fromkeys(map(_rid, items))),
             first.us,
             first.iso,
             en,
@@ -142,8 +169,6 @@ class Maker:
         )
 
 
-def _item_us(it: Item) -> int:
-    return it.us
-
-
+_us = attrgetter("us")
+_rid = attrgetter("rid")
 _day = attrgetter("day")

@@ -8,14 +8,21 @@ same group on the same day make one finding (their hits share an anchor).
 
 from __future__ import annotations
 
-from collections import defaultdict
+from bisect import bisect_left
+from collections import Counter
 from collections.abc import Mapping
-from itertools import groupby
 from operator import attrgetter
 
 from evidence_locker.rules.context import Context
 from evidence_locker.rules.finding import Hit
-from evidence_locker.rules.kinds.base import Maker, date_of, in_force, ordinal_en, templates, who
+from evidence_locker.rules.kinds.base import (
+    Maker,
+    date_of,
+    in_force_groups,
+    ordinal_en,
+    templates,
+    who,
+)
 from evidence_locker.rules.prepare import UNKNOWN_ORG, Item, Prepared
 from evidence_locker.rules.ruleset import Rule
 
@@ -39,7 +46,7 @@ def _numbers(items: list[Item], per: str) -> tuple[str, str]:
     """ ", from 3 numbers" when one collector used several (a rotating caller)."""
     if per == "address":
         return "", ""
-    n = len({it.rec.address for it in items if it.rec.address})
+    n = len({it.address for it in items if it.address})
     if n < 2:
         return "", ""
     return f", from {n} numbers", f"，来自{n}个号码"
@@ -53,10 +60,7 @@ def check_frequency(rule: Rule, prep: Prepared, ctx: Context) -> list[Hit]:
     if p["mode"] == "after_conversation":
         return _after_conversation(rule, prep, ctx)
     per = p["per"]
-    items = in_force(rule, prep.select(p["channels"], p["directions"], p["outcomes"]), ctx)
-    groups: dict[str, list[Item]] = defaultdict(list)
-    for it in items:
-        groups[prep.key(per, it)].append(it)
+    groups = in_force_groups(rule, prep, per, p["channels"], p["directions"], p["outcomes"], ctx)
     if p["period"] == "day":
         return _per_day(rule, prep, groups)
     return _rolling(rule, prep, groups)
@@ -71,12 +75,14 @@ def _per_day(rule: Rule, prep: Prepared, groups: Mapping[str, list[Item]]) -> li
     for key, items in groups.items():
         if len(items) <= limit:
             continue
-        # A group's items are in time order, so each day is one run of them.
-        for day, run in groupby(items, key=_day):
-            day_items = list(run)
-            count = len(day_items)
+        # A group's items are in time order, so each day is one run of them: count the
+        # days (in C) and cut out only the days over the limit.
+        days = list(map(_day, items))
+        for day, count in Counter(days).items():
             if count <= limit:
                 continue
+            start = bisect_left(days, day)
+            day_items = items[start : start + count]
             first_over = day_items[limit]
             n = limit + 1
             who_en, who_zh = _who(prep, per, key, first_over)
@@ -156,31 +162,31 @@ def _after_conversation(rule: Rule, prep: Prepared, ctx: Context) -> list[Hit]:
     all_dirs = frozenset({"incoming", "outgoing", "in_person"})
     conv_outcomes = p["conversation_outcomes"]
     directions, outcomes = p["directions"], p["outcomes"]
-    merged = in_force(rule, prep.select(p["channels"], all_dirs, None), ctx)
-    # group -> (latest conversation, key of the episode it belongs to). A conversation
-    # that was itself too soon restarts the clock but stays in the same episode, so a
-    # chain of calls makes one hit instead of one per call.
-    last_conv: dict[str, tuple[Item, int]] = {}
+    groups = in_force_groups(rule, prep, per, p["channels"], all_dirs, None, ctx)
+    # Per group, in time order: the latest conversation and the key of the episode it
+    # belongs to. A conversation that was itself too soon restarts the clock but stays
+    # in the same episode, so a chain of calls makes one hit instead of one per call.
     episodes: dict[int, list[Item]] = {}
     keys: dict[int, str] = {}
-    for it in merged:
-        is_conv = it.outcome in conv_outcomes
-        is_contact = it.direction in directions and it.outcome in outcomes
-        if not (is_conv or is_contact):
-            continue
-        g = prep.key(per, it)
-        prev = last_conv.get(g)
-        episode = id(it)
-        if is_contact and prev is not None:
-            conv, ep_key = prev
-            # A record whose time is unknown is compared by its day alone.
-            later = it.us > conv.us if it.time_known and conv.time_known else it.day > conv.day
-            if later and it.day - conv.day < days:
-                episodes.setdefault(ep_key, [conv]).append(it)
-                keys[ep_key] = g
-                episode = ep_key
-        if is_conv:
-            last_conv[g] = (it, episode)
+    for g, items in groups.items():
+        last_conv: tuple[Item, int] | None = None
+        for it in items:
+            is_conv = it.outcome in conv_outcomes
+            is_contact = it.direction in directions and it.outcome in outcomes
+            if not (is_conv or is_contact):
+                continue
+            episode = id(it)
+            if is_contact and last_conv is not None:
+                conv, ep_key = last_conv
+                # A record whose time is unknown is compared by its day alone.
+                known = it.time_known and conv.time_known
+                later = it.us > conv.us if known else it.day > conv.day
+                if later and it.day - conv.day < days:
+                    episodes.setdefault(ep_key, [conv]).append(it)
+                    keys[ep_key] = g
+                    episode = ep_key
+            if is_conv:
+                last_conv = (it, episode)
     make = Maker(rule, prep)
     tpl_en, tpl_zh = templates("rules.reason.after_conversation")
     hits: list[Hit] = []

@@ -139,7 +139,11 @@ def check_phrases(rules: list[Rule], prep: Prepared, ctx: Context) -> list[Hit]:
         dirs = frozenset().union(*(rules[n].params["directions"] for n in idx))
         wanted = frozenset().union(*(tables[n].phrases | tables[n].benign for n in idx))
         verdicts: dict[Summary, list[tuple[int, str, str, float, list[str]]]] = {}
-        for it in prep.select(chans, dirs, None):
+        if fields == CONTENT:  # only contacts with text of their own can have any
+            items = [it for it in prep.texts if it.channel in chans and it.direction in dirs]
+        else:
+            items = prep.select(chans, dirs, None)
+        for it in items:
             occ = it.hits(matcher, fields)
             if not occ or wanted.isdisjoint(occ):
                 continue

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 from evidence_locker.rules.context import Context, group_phrases
@@ -55,6 +56,7 @@ _PAYEE = re.compile(
 _CARD = re.compile(r"(?<!\d)\d(?:[ -]?\d){11,18}(?!\d)")
 _NOT_A_PERSON = ("公司", "银行", "集团", "中心", "有限", "机构", "分行", "支行")
 _MISSING: Any = object()
+_place = attrgetter("n")
 
 
 def _payee(text: str) -> str | None:
@@ -107,51 +109,79 @@ def _candidates(rule: Rule, prep: Prepared, ctx: Context) -> list[tuple[Item, _S
         return got
     wanted = account | payment
     official, matcher = ctx.official, ctx.matcher
-    senders: dict[tuple[str, str], bool] = ctx.cache.setdefault("senders", {})
+    chans, dirs = p["channels"], p["directions"]
     entries: dict[str, OfficialContacts | None] = {}
+    unofficial = _unofficial(prep.select(chans, dirs, None), ctx, entries)
     got = []
-    for it in prep.select(p["channels"], p["directions"], None):
+    for it in prep.texts:  # contacts with text; the others can only be unofficial
         rec = it.rec
-        unofficial = False
+        if it.channel not in chans or it.direction not in dirs:
+            continue
+        if not (rec.content or rec.subject):
+            continue
         entry = None
         if official is not None and it.org:
             entry = entries.get(it.org, _MISSING)
             if entry is _MISSING:
                 entry = entries[it.org] = official.for_key(it.org)
-            if entry is not None and rec.address:
-                ok = senders.get((it.org, rec.address))
-                if ok is None:
-                    judged = entry.email_domains if "@" in rec.address else entry.numbers
-                    ok = not judged or entry.is_official(rec.address)
-                    senders[(it.org, rec.address)] = ok
-                unofficial = not ok
         links: list[str] = []
         lookalike = None
         account_found: list[str] = []
         payment_found: list[str] = []
-        payee = None
-        if rec.content or rec.subject:
-            occ = it.hits(matcher)  # normalises the text once, for every kind
-            text = it.text()
-            if "." in text:
-                links = it.links()
-                if links and entry is not None:
-                    links = [x for x in links if not entry.owns_host(link_host(x))]
-                    for x in links:
-                        domain = entry.imitated_by(link_host(x))
-                        if domain:
-                            lookalike = (x, domain)
-                            break
-            if occ and not wanted.isdisjoint(occ):
-                summary = summarise(text, occ, wanted, {})
-                account_found = sorted(counted(summary, account, frozenset()))
-                payment_found = sorted(counted(summary, payment, frozenset()))
-            payee = _payee(text)
-        if unofficial or links or account_found or payee or payment_found:
-            signs = _Signs(unofficial, links, lookalike, account_found, payee, payment_found)
+        occ = it.hits(matcher)  # normalises the text once, for every kind
+        text = it.text()
+        if "." in text:
+            links = it.links()
+            if links and entry is not None:
+                links = [x for x in links if not entry.owns_host(link_host(x))]
+                for x in links:
+                    domain = entry.imitated_by(link_host(x))
+                    if domain:
+                        lookalike = (x, domain)
+                        break
+        if occ and not wanted.isdisjoint(occ):
+            summary = summarise(text, occ, wanted, {})
+            account_found = sorted(counted(summary, account, frozenset()))
+            payment_found = sorted(counted(summary, payment, frozenset()))
+        payee = _payee(text)
+        sender = it in unofficial
+        if sender:
+            unofficial.discard(it)
+        if sender or links or account_found or payee or payment_found:
+            signs = _Signs(sender, links, lookalike, account_found, payee, payment_found)
             got.append((it, signs))
+    alone = sorted(unofficial, key=_place)  # unofficial senders without text, in time order
+    got.extend((it, _Signs(True, [], None, [], None, [])) for it in alone)
     ctx.cache[key] = got
     return got
+
+
+def _unofficial(
+    items: list[Item], ctx: Context, entries: dict[str, OfficialContacts | None]
+) -> set[Item]:
+    """The contacts of ``items`` from a sender that is not an official number (or
+    e-mail domain) of the organisation they name, when the user listed its numbers."""
+    official = ctx.official
+    out: set[Item] = set()
+    if official is None:
+        return out
+    senders: dict[tuple[str, str], bool] = ctx.cache.setdefault("senders", {})
+    for it in items:
+        org, address = it.org, it.address
+        if not org:
+            continue
+        entry = entries.get(org, _MISSING)
+        if entry is _MISSING:
+            entry = entries[org] = official.for_key(org)
+        if entry is None or not address:
+            continue
+        ok = senders.get((org, address))
+        if ok is None:
+            judged = entry.email_domains if "@" in address else entry.numbers
+            ok = senders[(org, address)] = not judged or entry.is_official(address)
+        if not ok:
+            out.add(it)
+    return out
 
 
 def check_scam_signs(rule: Rule, prep: Prepared, ctx: Context) -> list[Hit]:
