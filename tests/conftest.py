@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
@@ -81,9 +83,48 @@ def locker_dir(tmp_path: Path) -> Path:
     return tmp_path / "locker"
 
 
+@dataclass
+class TemplateLocker:
+    """A locker made once per session by ``Locker.create`` (real Argon2id, fresh keys),
+    with the FakeClock it was made with, for ``created`` to copy."""
+
+    path: Path
+    recovery: str
+    clock_after: datetime
+
+
+@pytest.fixture(scope="session")
+def template_locker(tmp_path_factory: pytest.TempPathFactory) -> TemplateLocker:
+    work = tmp_path_factory.mktemp("template")
+    clock = FakeClock()
+    with pytest.MonkeyPatch.context() as m:
+        m.setenv("EVIDENCE_LOCKER_STATE_DIR", str(work / "state"))
+        locker, recovery = Locker.create(work / "locker", PASSPHRASE, clock=clock)
+        locker.close()
+    return TemplateLocker(work / "locker", recovery, clock.now)
+
+
 @pytest.fixture
-def created(locker_dir: Path, clock: FakeClock) -> Iterator[tuple[Locker, str]]:
-    locker, recovery = Locker.create(locker_dir, PASSPHRASE, clock=clock)
+def created(
+    locker_dir: Path, clock: FakeClock, template_locker: TemplateLocker
+) -> Iterator[tuple[Locker, str]]:
+    """A new locker in ``locker_dir``, as ``Locker.create`` leaves it. A copy of the
+    session's template locker, opened with the passphrase: creating one costs an
+    Argon2id derivation with a fresh salt (0.3-0.5 s), and 200+ tests start here.
+    Creating itself, and keys of their own, are tested where a test calls
+    ``Locker.create`` or ``init``; a test with a clock of its own gets a real one."""
+    if clock.now != FakeClock().now or locker_dir.exists():
+        locker, recovery = Locker.create(locker_dir, PASSPHRASE, clock=clock)
+    else:
+        shutil.copytree(template_locker.path, locker_dir)
+        locker = Locker.open(locker_dir, passphrase=PASSPHRASE, clock=clock)
+        session = locker._session  # as create leaves it: its head remembered, "wrote",
+        with session.read() as conn:  # and a pooled SQLAlchemy connection (the schema's)
+            session.memory.remember(session.ledger.head_note(conn))
+        session.wrote = True
+        locker.engine.connect().close()
+        clock.now = template_locker.clock_after  # the clock as create would have left it
+        recovery = template_locker.recovery
     yield locker, recovery
     locker.close()
 
@@ -174,10 +215,31 @@ def ocr_engine():
     return get_engine()
 
 
+@pytest.fixture(scope="session")
+def template_initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A locker made by ``init`` (real Argon2id, fresh keys) once per session, for
+    ``ready`` to copy."""
+    work = tmp_path_factory.mktemp("template-init")
+    with shared_cli(work) as cli:
+        assert cli("init").code == 0
+    return work / "locker"
+
+
 @pytest.fixture
-def ready(cli: Callable[..., CliResult]) -> Callable[..., CliResult]:
-    """The in-process CLI on a freshly initialised locker."""
-    assert cli("init").code == 0
+def ready(
+    cli: Callable[..., CliResult], locker_dir: Path, template_initialised: Path
+) -> Callable[..., CliResult]:
+    """The in-process CLI on a freshly initialised locker: a copy of the session's
+    template, its head remembered here as ``init`` leaves it (100+ tests start here;
+    ``init`` itself is tested where a test runs it)."""
+    if locker_dir.exists() or os.environ.get("EVIDENCE_LOCKER_DATABASE_URL"):
+        assert cli("init").code == 0
+        return cli
+    shutil.copytree(template_initialised, locker_dir)
+    with Locker.open(locker_dir, passphrase=PASSPHRASE) as locker:
+        session = locker._session
+        with session.read() as conn:
+            session.memory.remember(session.ledger.head_note(conn))
     return cli
 
 
