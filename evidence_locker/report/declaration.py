@@ -99,6 +99,17 @@ def qr_payload(d: Dossier) -> str:
     return "evidence-locker dossier\n" + "\n".join(f"{k}={v}" for k, v in fields.items())
 
 
+def qr_drawing(payload: str, size: float = 45 * mm) -> Drawing:
+    """``payload`` as a QR code ``size`` points square (error correction M), with the
+    standard's quiet zone of four modules, so a phone reads it from paper."""
+    widget = QrCodeWidget(payload, barLevel="M")
+    x0, y0, x1, y1 = widget.getBounds()
+    scale = [size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0]
+    drawing = Drawing(size, size, transform=scale, initialFontName=LATIN)
+    drawing.add(widget)
+    return drawing
+
+
 def verification(d: Dossier) -> list[Any]:
     ctx = d.ctx
     rows: list[tuple[str, str]] = [(ctx.L("dossier_id", id="").strip(), d.dossier_id)]
@@ -117,12 +128,7 @@ def verification(d: Dossier) -> list[Any]:
         header=False,
         zebra=False,
     )
-    size = 45 * mm
-    widget = QrCodeWidget(qr_payload(d), barLevel="M")
-    x0, y0, x1, y1 = widget.getBounds()
-    scale = [size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0]
-    drawing = Drawing(size, size, transform=scale, initialFontName=LATIN)
-    drawing.add(widget)
+    drawing = qr_drawing(qr_payload(d))
     return [
         section_mark("verification", ctx.L("toc.verification")),
         ctx.p(ctx.L("verification"), "h1"),
