@@ -90,3 +90,15 @@ def test_every_coded_value_has_words(lang: str) -> None:
     keys = [f"channel.{c.value}" for c in Channel] + [f"app.{a}" for a in APPS]
     keys += [f"outcome.{o.value}" for o in Outcome] + [f"event.{e.value}" for e in Event]
     assert [k for k in keys if lang not in catalog().get(k, {})] == []
+
+
+def test_a_finding_names_the_app_the_contact_came_through(logged) -> None:  # type: ignore[no-untyped-def]
+    """The reason of a night-contact finding says 微信消息 / "WeChat message", as the
+    record's own line does, not the rules' generic 应用消息 / "app message"."""
+    for lang, words, generic in (
+        ("zh", "微信消息", "应用消息"),
+        ("en", "WeChat message", "app message"),
+    ):
+        out = json.loads(logged("--lang", lang, "check", "--rules", "cn", "--json").out)
+        reasons = " ".join(f["reason"] for f in out["findings"])
+        assert f"{words}" in reasons and generic not in reasons, reasons

@@ -112,7 +112,7 @@ def _periods(rule: Rule, prep: Prepared, ctx: Context) -> dict[str, list[_Period
                 open_.end = ev.us
             continue
         if p["written"] and not ev.written:
-            ctx.notes.oral[ev.rid] = (rule, channel_names(ev.channel), ev.date_s)
+            ctx.notes.oral[ev.rid] = (rule, channel_names(ev.channel, ev.rec.app), ev.date_s)
             continue
         if open_ is not None and (open_.end is None or open_.end > ev.us):
             continue  # already stopped: the first request counts
@@ -148,7 +148,7 @@ def check_after_event(rule: Rule, prep: Prepared, ctx: Context) -> list[Hit]:
             ev = found.ev
             assert ev.rec.event is not None
             ev_en, ev_zh = event_names(ev.rec.event)
-            ch_en, ch_zh = channel_names(it.channel)
+            ch_en, ch_zh = channel_names(it.channel, it.rec.app)
             who_en, who_zh = who("organisation", prep.name(it.org) or "")
             args = {"event_date": ev.date_s, "when": it.when_s}
             en = tpl_en.format(event=ev_en, channel=ch_en, who_en=who_en, **args)

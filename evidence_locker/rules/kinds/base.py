@@ -10,6 +10,7 @@ from operator import attrgetter
 from typing import Any
 
 from evidence_locker.locale.messages import catalog, t
+from evidence_locker.locale.words import channel_label
 from evidence_locker.rules.context import Context
 from evidence_locker.rules.finding import Hit
 from evidence_locker.rules.prepare import Item, Prepared
@@ -28,7 +29,12 @@ def templates(key: str) -> tuple[str, str]:
 
 
 @cache
-def channel_names(channel: str) -> tuple[str, str]:
+def channel_names(channel: str, app: str | None = None) -> tuple[str, str]:
+    """A contact's channel in a finding's words: the app's own name where the record
+    has one (``微信消息`` / ``WeChat message``, as ``list`` and the dossier say it),
+    else the rules' word (``应用消息`` / ``app message``)."""
+    if app:
+        return channel_label(channel, app, "en"), channel_label(channel, app, "zh")
     return both(f"rules.channel.{channel}")
 
 

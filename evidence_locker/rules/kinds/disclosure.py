@@ -36,7 +36,7 @@ def check_disclosure(rule: Rule, prep: Prepared, ctx: Context) -> list[Hit]:
             continue
         if not said.isdisjoint(ctx.other_matcher.find_all(it.text())):
             continue
-        ch_en, ch_zh = channel_names(it.channel)
+        ch_en, ch_zh = channel_names(it.channel, it.rec.app)
         org = prep.name(it.org) or ""
         en = tpl_en.format(channel=ch_en, when=it.when_s, org=org)
         zh = tpl_zh.format(channel=ch_zh, when=it.when_s, org=org)

@@ -45,7 +45,7 @@ def check_quiet_hours(rule: Rule, prep: Prepared, ctx: Context) -> list[Hit]:
     hits: list[Hit] = []
     for n in inside:
         it = items[n]
-        ch_en, ch_zh = channel_names(it.channel)
+        ch_en, ch_zh = channel_names(it.channel, it.rec.app)
         date, hhmm = it.date_s, it.time_s
         tz = prep.tz_name or it.local.tzname() or ""
         en = tpl_en.format(channel=ch_en, date=date, time=hhmm, tz=tz, start=s_txt, end=e_txt)

@@ -49,7 +49,7 @@ def check_third_party(rule: Rule, prep: Prepared, ctx: Context) -> list[Hit]:
                 extra_en, extra_zh = templates("rules.reason.third_party_repeat")
             else:
                 continue  # one location call that does not mention the debt
-        ch_en, ch_zh = channel_names(it.channel)
+        ch_en, ch_zh = channel_names(it.channel, it.rec.app)
         en = tpl_en.format(channel=ch_en, date=it.date_s, who=reporter) + extra_en
         zh = tpl_zh.format(channel=ch_zh, date=it.date_s, who=reporter) + extra_zh
         hits.append(make.one(it, en, zh))
