@@ -149,9 +149,16 @@ def records_table(state: State, records: Sequence[Record], *, title: str | None 
     from rich.table import Table
 
     table = Table(title=title, show_lines=False, header_style="bold")
-    for key in ("col.id", "col.when", "col.channel", "col.who", "col.summary", "col.marks"):
+    # The marks column (corrected, withdrawn, attachments) only when a record has one:
+    # empty, it still takes four of an 80-column terminal's columns from the text.
+    shown = [marks(state, r) for r in records]
+    keys = ["col.id", "col.when", "col.channel", "col.who", "col.summary"]
+    with_marks = any(shown)
+    if with_marks:
+        keys.append("col.marks")
+    for key in keys:
         table.add_column(state.t(key), overflow="fold")
-    for r in records:
+    for r, mark in zip(records, shown, strict=True):
         who = " · ".join(x for x in (r.organisation, r.counterpart, r.address) if x)
         summary = r.subject or r.content or r.location or r.notes or ""
         if r.duration_s:
@@ -162,6 +169,6 @@ def records_table(state: State, records: Sequence[Record], *, title: str | None 
             channel_label(state, r),
             one_line(who, 40),
             one_line(summary),
-            marks(state, r),
+            *([mark] if with_marks else []),
         )
     state.console.print(table)
