@@ -146,30 +146,19 @@ def _flags(
         if note.kind in ("region_mismatch", "offsets"):
             STATE.err.print(note.text(STATE.lang), markup=False)
     sets = [(rs.name, rs.title_zh if lang == "zh" else rs.title_en) for rs in report.choice.sets]
-    return [f.to_json(lang) for f in report.findings], sets, _caveats(locker, flt, report, lang)
+    return [f.to_json(lang) for f in report.findings], sets, _caveats(report, lang)
 
 
-def _caveats(locker, flt, report, lang: str) -> list[str]:  # type: ignore[no-untyped-def]
+def _caveats(report, lang: str) -> list[str]:  # type: ignore[no-untyped-def]
     """When the rule sets are not the law of the region the records point to, the
     findings pages say so in the dossier's language: a lawyer reads the PDF, not the
     terminal this warning was printed on."""
-    if not any(n.kind == "region_mismatch" for n in report.notes):
+    if report.region is None:
         return []
-    from evidence_locker.locale.messages import t
-    from evidence_locker.rules.region import SET_OF_REGION, records_region, region_name
+    from evidence_locker.rules.region import mismatch_text
 
-    evidence = report.choice.evidence or records_region(locker.records(flt))
-    if evidence.region is None:
-        return []
-    text = t(
-        "report.findings.region_mismatch",
-        lang,
-        sets=", ".join(rs.name for rs in report.choice.sets),
-        region=region_name(evidence.region, lang),
-        why=evidence.describe(lang),
-        set=SET_OF_REGION[evidence.region],
-    )
-    return [text]
+    key = "report.findings.region_mismatch"
+    return [mismatch_text(key, report.choice, report.region, lang)]
 
 
 def _read_declaration(path: Path | None) -> str | None:

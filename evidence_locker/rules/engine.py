@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,13 @@ from evidence_locker.rules.kinds.third_party import check_third_party
 from evidence_locker.rules.numbers import OfficialNumbers, as_official_numbers
 from evidence_locker.rules.prepare import Prepared
 from evidence_locker.rules.records import live_records
-from evidence_locker.rules.region import RuleSetChoice, choose_rule_sets, mismatch_note
+from evidence_locker.rules.region import (
+    Evidence,
+    RuleSetChoice,
+    choose_rule_sets,
+    mismatch,
+    mismatch_note,
+)
 from evidence_locker.rules.ruleset import Rule, RuleSet
 
 KIND_CHECKS: dict[str, Callable[[Rule, Prepared, Context], list[Hit]]] = {
@@ -58,6 +64,8 @@ class CheckReport:
     records: int = 0  # how many records the rules judged
     # The records the findings name, by record id: what a report shows beside them.
     lookup: dict[str, Record] = field(default_factory=dict)
+    # What points the records to a region the rule sets are not for (None: they fit).
+    region: Evidence | None = None
 
     @property
     def rule_sets(self) -> tuple[RuleSet, ...]:
@@ -69,7 +77,7 @@ class CheckReport:
     def only(self, record_ids: set[str]) -> CheckReport:
         """The same report with only the findings that name one of ``record_ids``."""
         kept = [f for f in self.findings if not record_ids.isdisjoint(f.records)]
-        return CheckReport(kept, self.choice, self.zone, self.notes, self.records, self.lookup)
+        return replace(self, findings=kept)
 
     def to_json(self, lang: str = "en") -> dict[str, Any]:
         """``check --json`` (documented in docs/rules.md; only ever add keys)."""
@@ -157,12 +165,17 @@ def evaluate(
         hits.extend(check_phrases(phrase_rules, prep, ctx))
         findings = merge_hits(hits)
         del hits
-        notes = _notes(ctx, prep, zone, choice, records)
+        region = None
+        if choice.source in ("option", "locker") and all(
+            rs.jurisdiction.upper() in ("CN", "US", "UK") for rs in choice.sets
+        ):
+            region = mismatch(choice, records)
+        notes = _notes(ctx, prep, zone, choice, region)
         named = set().union(*(f.records for f in findings))
         # In the caller's order, the order the records sit in memory: the prepared items
         # are in time order, and visiting them again costs a cache miss each.
         lookup = {r.record_id: r for r in records if r.record_id in named}
-        report = CheckReport(findings, choice, zone, notes, len(records), lookup)
+        report = CheckReport(findings, choice, zone, notes, len(records), lookup, region)
         # Free the prepared records while the collector is paused: otherwise its first
         # run after the pause scans every object the check allocated.
         del prep, ctx
@@ -173,15 +186,11 @@ def evaluate(
 
 
 def _notes(
-    ctx: Context, prep: Prepared, zone: ZoneChoice, choice: RuleSetChoice, records: list[Record]
+    ctx: Context, prep: Prepared, zone: ZoneChoice, choice: RuleSetChoice, region: Evidence | None
 ) -> list[Note]:
     notes: list[Note] = []
-    if choice.source in ("option", "locker") and all(
-        rs.jurisdiction.upper() in ("CN", "US", "UK") for rs in choice.sets
-    ):
-        mismatch = mismatch_note(choice, records)
-        if mismatch is not None:
-            notes.append(mismatch)
+    if region is not None:
+        notes.append(mismatch_note(choice, region))
     if zone.other_defaults:
         notes.append(
             Note(

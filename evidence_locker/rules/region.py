@@ -112,21 +112,32 @@ def choose_rule_sets(
     return RuleSetChoice(tuple(resolve_rule_sets([name])), "records", evidence)
 
 
-def mismatch_note(choice: RuleSetChoice, records: Sequence[Record]) -> Note | None:
-    """A warning when no chosen set is for the region the records point to."""
+def mismatch(choice: RuleSetChoice, records: Sequence[Record]) -> Evidence | None:
+    """What points the records to a region none of the chosen sets is for (None: the
+    sets fit, or the records point nowhere)."""
     evidence = choice.evidence or records_region(records)
     region = evidence.region
     if region is None or any(rs.jurisdiction.upper() == region for rs in choice.sets):
         return None
-    params_en = {
-        "sets": ", ".join(rs.name for rs in choice.sets),
-        "region": region_name(region, "en"),
-        "why": evidence.describe("en"),
-        "set": SET_OF_REGION[region],
-    }
-    params_zh = {**params_en, "region": region_name(region, "zh"), "why": evidence.describe("zh")}
-    return Note(
-        "region_mismatch",
-        t("rules.note.region_mismatch", "en", **params_en),
-        t("rules.note.region_mismatch", "zh", **params_zh),
+    return evidence
+
+
+def mismatch_text(key: str, choice: RuleSetChoice, evidence: Evidence, lang: str) -> str:
+    """Message ``key`` (the check's note, the dossier's warning) for a mismatch."""
+    region = evidence.region
+    assert region is not None  # a mismatch always has its region
+    return t(
+        key,
+        lang,
+        sets=", ".join(rs.name for rs in choice.sets),
+        region=region_name(region, lang),
+        why=evidence.describe(lang),
+        set=SET_OF_REGION[region],
     )
+
+
+def mismatch_note(choice: RuleSetChoice, evidence: Evidence) -> Note:
+    """The check's warning that the rule sets are not the law of the records' region."""
+    key = "rules.note.region_mismatch"
+    en, zh = (mismatch_text(key, choice, evidence, lang) for lang in ("en", "zh"))
+    return Note("region_mismatch", en, zh)
