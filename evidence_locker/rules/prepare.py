@@ -321,8 +321,8 @@ class Prepared:
         outcomes: frozenset[str] | None = None,
     ) -> dict[str, list[Item]]:
         """The records ``select`` picks, grouped by ``key(per, ·)``, each group in time
-        order (read only; rules that count or scope alike share one grouping). A rule
-        cuts a group to its in-force days with ``day_span``."""
+        order (read only; rules that count or scope alike share one grouping).
+        ``kinds.base.in_force_groups`` cuts each group to a rule's in-force days."""
         cache_key = (per, channels, directions, outcomes)
         got = self._groups.get(cache_key)
         if got is None:
@@ -370,12 +370,9 @@ class Prepared:
 
     def key(self, per: str, it: Item) -> str:
         """The group a contact is counted in for ``per`` (see schema.PER)."""
-        if per == "institution":
-            return it.inst
-        if per == "debt":
-            return it.debt
-        if per == "organisation":
-            return it.org
+        attr = _KEY_ATTR.get(per)
+        if attr is not None:
+            return attr(it)
         if per == "address":
             a = it.address
             return a.strip().casefold() if a else UNKNOWN_ORG
