@@ -14,13 +14,11 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from operator import attrgetter
-from typing import Any
 
 from evidence_locker.rules.context import Context, group_phrases
 from evidence_locker.rules.finding import Hit
 from evidence_locker.rules.kinds.base import Maker, both, day_in_force, templates
 from evidence_locker.rules.kinds.phrases import counted, summarise
-from evidence_locker.rules.numbers import OfficialContacts
 from evidence_locker.rules.prepare import Item, Prepared
 from evidence_locker.rules.ruleset import Rule
 from evidence_locker.rules.text import link_host, normalise
@@ -55,7 +53,6 @@ _PAYEE = re.compile(
 )
 _CARD = re.compile(r"(?<!\d)\d(?:[ -]?\d){11,18}(?!\d)")
 _NOT_A_PERSON = ("公司", "银行", "集团", "中心", "有限", "机构", "分行", "支行")
-_MISSING: Any = object()
 _place = attrgetter("n")
 
 
@@ -110,8 +107,7 @@ def _candidates(rule: Rule, prep: Prepared, ctx: Context) -> list[tuple[Item, _S
     wanted = account | payment
     official, matcher = ctx.official, ctx.matcher
     chans, dirs = p["channels"], p["directions"]
-    entries: dict[str, OfficialContacts | None] = {}
-    unofficial = _unofficial(prep.select(chans, dirs, None), ctx, entries)
+    unofficial = _unofficial(prep.select(chans, dirs, None), ctx)
     got = []
     for it in prep.texts:  # contacts with text; the others can only be unofficial
         rec = it.rec
@@ -119,11 +115,7 @@ def _candidates(rule: Rule, prep: Prepared, ctx: Context) -> list[tuple[Item, _S
             continue
         if not (rec.content or rec.subject):
             continue
-        entry = None
-        if official is not None and it.org:
-            entry = entries.get(it.org, _MISSING)
-            if entry is _MISSING:
-                entry = entries[it.org] = official.for_key(it.org)
+        entry = official.for_key(it.org) if official is not None and it.org else None
         links: list[str] = []
         lookalike = None
         account_found: list[str] = []
@@ -156,9 +148,7 @@ def _candidates(rule: Rule, prep: Prepared, ctx: Context) -> list[tuple[Item, _S
     return got
 
 
-def _unofficial(
-    items: list[Item], ctx: Context, entries: dict[str, OfficialContacts | None]
-) -> set[Item]:
+def _unofficial(items: list[Item], ctx: Context) -> set[Item]:
     """The contacts of ``items`` from a sender that is not an official number (or
     e-mail domain) of the organisation they name, when the user listed its numbers."""
     official = ctx.official
@@ -170,9 +160,7 @@ def _unofficial(
         org, address = it.org, it.address
         if not org:
             continue
-        entry = entries.get(org, _MISSING)
-        if entry is _MISSING:
-            entry = entries[org] = official.for_key(org)
+        entry = official.for_key(org)
         if entry is None or not address:
             continue
         ok = senders.get((org, address))
