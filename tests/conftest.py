@@ -118,10 +118,10 @@ def created(
     else:
         shutil.copytree(template_locker.path, locker_dir)
         locker = Locker.open(locker_dir, passphrase=PASSPHRASE, clock=clock)
-        session = locker._session  # as create leaves it: its head remembered, "wrote",
-        with session.read() as conn:  # and a pooled SQLAlchemy connection (the schema's)
-            session.memory.remember(session.ledger.head_note(conn))
-        session.wrote = True
+        # as create leaves it: its head remembered, "wrote", and a pooled SQLAlchemy
+        # connection (the schema's)
+        _remember_head(locker)
+        locker._session.wrote = True
         locker.engine.connect().close()
         clock.now = template_locker.clock_after  # the clock as create would have left it
         recovery = template_locker.recovery
@@ -237,10 +237,16 @@ def ready(
         return cli
     shutil.copytree(template_initialised, locker_dir)
     with Locker.open(locker_dir, passphrase=PASSPHRASE) as locker:
-        session = locker._session
-        with session.read() as conn:
-            session.memory.remember(session.ledger.head_note(conn))
+        _remember_head(locker)
     return cli
+
+
+def _remember_head(locker: Locker) -> None:
+    """Remember a copied locker's head outside it, as ``create`` and ``init`` do for a
+    locker they make (a copy of a template is otherwise a locker never seen here)."""
+    session = locker._session
+    with session.read() as conn:
+        session.memory.remember(session.ledger.head_note(conn))
 
 
 def records(cli: Callable[..., CliResult]) -> list[dict[str, Any]]:
