@@ -40,6 +40,8 @@ from dataclasses import replace
 from pathlib import Path
 from statistics import median
 
+import jsonline
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PASSPHRASE = "benchmark passphrase 基准"
@@ -130,20 +132,7 @@ def kdf_seconds() -> float:
 
 
 def emit(name: str, value: float, unit: str, baseline: float | None, goal: str) -> None:
-    ratio = round(value / baseline, 2) if baseline else None
-    print(
-        json.dumps(
-            {
-                "name": name,
-                "value": round(value, 3),
-                "unit": unit,
-                "baseline": round(baseline, 3) if baseline is not None else None,
-                "ratio": ratio,
-                "goal": goal,
-            }
-        ),
-        flush=True,
-    )
+    jsonline.emit(name, value, unit, baseline, goal, ratio_digits=2)
 
 
 def run(base: Path, locker: Path, records: int, repeat: int) -> None:

@@ -34,6 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from jsonline import emit  # noqa: E402
 from procmem import peak_rss_mib  # noqa: E402
 
 GOAL_SECONDS_1000 = 10.0
@@ -203,19 +204,6 @@ def _run(*args: str) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _emit(name: str, value: float, unit: str, baseline: float | None, goal: str) -> None:
-    ratio = round(value / baseline, 3) if baseline else None
-    line = {
-        "name": name,
-        "value": round(value, 3),
-        "unit": unit,
-        "baseline": round(baseline, 3) if baseline is not None else None,
-        "ratio": ratio,
-        "goal": goal,
-    }
-    print(json.dumps(line, ensure_ascii=False), flush=True)
-
-
 def main(argv: list[str]) -> None:
     if argv[:1] == ["--child"]:
         kind, *rest = argv[1:]
@@ -237,10 +225,10 @@ def main(argv: list[str]) -> None:
             whole = d["pages"] / b["pages"]  # 1 unless the baseline drew a sample
             timed = n == 1000
             goal = f"< {GOAL_SECONDS_1000:.0f} s" if timed else "report"
-            _emit(f"dossier_{n}_seconds", d["seconds"], "s", b["seconds"] * whole, goal)
-            _emit(f"dossier_{n}_cpu_seconds", d["cpu"], "s", b["cpu"] * whole, goal)
+            emit(f"dossier_{n}_seconds", d["seconds"], "s", b["seconds"] * whole, goal)
+            emit(f"dossier_{n}_cpu_seconds", d["cpu"], "s", b["cpu"] * whole, goal)
             # pages per CPU second: the like-for-like comparison on a shared machine
-            _emit(
+            emit(
                 f"dossier_{n}_pages_per_cpu_s",
                 d["pages"] / d["cpu"],
                 "pages/s",
@@ -248,19 +236,19 @@ def main(argv: list[str]) -> None:
                 f"ratio >= {1 / GOAL_RATIO:.2f} (within {GOAL_RATIO}x)" if timed else "report",
             )
             sampled = f"report (--quick: the baseline drew every {every}th page)" if quick else ""
-            _emit(f"dossier_{n}_pages", d["pages"], "pages", b["pages"], sampled or "report")
-            _emit(f"dossier_{n}_peak_rss", d["rss_mb"], "MiB", b["rss_mb"], sampled or "report")
+            emit(f"dossier_{n}_pages", d["pages"], "pages", b["pages"], sampled or "report")
+            emit(f"dossier_{n}_peak_rss", d["rss_mb"], "MiB", b["rss_mb"], sampled or "report")
     small, large = (100, 1000) if quick else (100, 20000)
     a = _run("locker", str(small), "100")
     z = _run("locker", str(large), "100")
-    _emit(
+    emit(
         f"export_100_of_{large}_peak_rss_growth",
         z["rss_mb"],
         "MiB",
         a["rss_mb"],
         f"about the same as from a {small}-record locker (memory follows the document)",
     )
-    _emit(f"export_100_of_{large}_cpu_seconds", z["cpu"], "s", a["cpu"], "report")
+    emit(f"export_100_of_{large}_cpu_seconds", z["cpu"], "s", a["cpu"], "report")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,8 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import jsonline
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import create_engine
@@ -69,16 +71,7 @@ DATE_FILTER = (
 
 
 def emit(name: str, value: float, unit: str, baseline: float | None = None, goal: str = "") -> None:
-    ratio = round(value / baseline, 2) if baseline else None
-    row = {
-        "name": name,
-        "value": round(value, 3),
-        "unit": unit,
-        "baseline": None if baseline is None else round(baseline, 3),
-        "ratio": ratio,
-        "goal": goal,
-    }
-    print(json.dumps(row, ensure_ascii=False), flush=True)
+    jsonline.emit(name, value, unit, baseline, goal, ratio_digits=2)
 
 
 def build(folder: Path, n: int, seed: int, keys: KeyRing, tok: Tokenizer) -> dict[str, float]:
