@@ -79,6 +79,21 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
+def machine_tz(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """Set this process's zone (TZ) for one test, as a machine set to that zone has it,
+    and put it back afterwards."""
+    import time
+
+    def set_zone(name: str) -> None:
+        monkeypatch.setenv("TZ", name)
+        time.tzset()
+
+    yield set_zone
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
 def locker_dir(tmp_path: Path) -> Path:
     return tmp_path / "locker"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -95,42 +94,35 @@ def test_config_command(cli) -> None:  # type: ignore[no-untyped-def]
     assert zh.code == 0 and "已加密保存" in zh.out
 
 
-def test_the_lockers_zone_reads_the_times_you_type(cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_lockers_zone_reads_the_times_you_type(cli, machine_tz) -> None:  # type: ignore[no-untyped-def]
     """On a machine set to UTC, ``config tz Asia/Shanghai`` makes ``--at 22:05`` Beijing
     time: logged with +08:00, shown as 22:05 and a night call for the rules."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    try:
-        mine = {"EVIDENCE_LOCKER_TZ": None, "TZ": "UTC"}
-        assert cli("init", env=mine).code == 0
-        assert cli("config", "tz", "Asia/Shanghai", env=mine).code == 0
-        logged = cli(
-            "log", "call", "--org", "XX银行", "--at", "2026-02-09 22:05", "--json", env=mine
-        )
-        assert logged.code == 0, logged.err
-        assert json.loads(logged.out)["occurred_at"].startswith("2026-02-09T22:05:00+08:00")
-        listed = json.loads(cli("list", "--json", "--since", "2026-02-09", env=mine).out)
-        assert len(listed) == 1
-        checked = json.loads(cli("check", "--rules", "cn", "--json", env=mine).out)
-        assert [f["kind"] for f in checked["findings"]] == ["quiet_hours"]
-        assert checked["time_zone"]["source"] == "locker"
-        # --tz for one run still wins over the locker's zone.
-        other = cli(
-            "--tz",
-            "UTC",
-            "log",
-            "call",
-            "--org",
-            "XX银行",
-            "--at",
-            "2026-02-10 12:00",
-            "--json",
-            env=mine,
-        )
-        assert json.loads(other.out)["occurred_at"].startswith("2026-02-10T12:00:00+00:00")
-    finally:
-        monkeypatch.undo()
-        time.tzset()
+    machine_tz("UTC")
+    mine = {"EVIDENCE_LOCKER_TZ": None, "TZ": "UTC"}
+    assert cli("init", env=mine).code == 0
+    assert cli("config", "tz", "Asia/Shanghai", env=mine).code == 0
+    logged = cli("log", "call", "--org", "XX银行", "--at", "2026-02-09 22:05", "--json", env=mine)
+    assert logged.code == 0, logged.err
+    assert json.loads(logged.out)["occurred_at"].startswith("2026-02-09T22:05:00+08:00")
+    listed = json.loads(cli("list", "--json", "--since", "2026-02-09", env=mine).out)
+    assert len(listed) == 1
+    checked = json.loads(cli("check", "--rules", "cn", "--json", env=mine).out)
+    assert [f["kind"] for f in checked["findings"]] == ["quiet_hours"]
+    assert checked["time_zone"]["source"] == "locker"
+    # --tz for one run still wins over the locker's zone.
+    other = cli(
+        "--tz",
+        "UTC",
+        "log",
+        "call",
+        "--org",
+        "XX银行",
+        "--at",
+        "2026-02-10 12:00",
+        "--json",
+        env=mine,
+    )
+    assert json.loads(other.out)["occurred_at"].startswith("2026-02-10T12:00:00+00:00")
 
 
 # A carrier's itemised bill: local times without an offset, answered calls known only by
@@ -145,46 +137,36 @@ BILL = """中国移动 通话详单
 
 
 def test_a_carrier_bill_is_read_on_the_lockers_zone_and_its_calls_were_answered(
-    cli, monkeypatch, tmp_path: Path
+    cli, machine_tz, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     """On a UTC machine, a bill imported into a locker set to Asia/Shanghai keeps its
     22:45 a night call, and calls with a length count as connected (CN-GB-FREQ: at most
     three a day), though the bill says nothing of an outcome."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    try:
-        mine = {"EVIDENCE_LOCKER_TZ": None, "TZ": "UTC"}
-        assert cli("init", env=mine).code == 0
-        assert cli("config", "tz", "Asia/Shanghai", env=mine).code == 0
-        bill = tmp_path / "通话详单.csv"
-        bill.write_bytes(BILL.encode("gb18030"))
-        imported = cli("import", str(bill), "--org", "XX银行", "--json", env=mine)
-        assert imported.code == 0, imported.err
-        calls = json.loads(cli("list", "--json", env=mine).out)
-        assert {c["outcome"] for c in calls} == {None}  # the bill has no status column
-        assert any(c["occurred_at"].startswith("2026-02-10T22:45:00+08:00") for c in calls)
-        report = json.loads(cli("check", "--rules", "cn", "--json", env=mine).out)
-        named = {r for f in report["findings"] for r in f["rules"]}
-        assert {"CN-GB-FREQ", "CN-CBA-TIME", "CN-GB-TIME"} <= named
-    finally:
-        monkeypatch.undo()
-        time.tzset()
+    machine_tz("UTC")
+    mine = {"EVIDENCE_LOCKER_TZ": None, "TZ": "UTC"}
+    assert cli("init", env=mine).code == 0
+    assert cli("config", "tz", "Asia/Shanghai", env=mine).code == 0
+    bill = tmp_path / "通话详单.csv"
+    bill.write_bytes(BILL.encode("gb18030"))
+    imported = cli("import", str(bill), "--org", "XX银行", "--json", env=mine)
+    assert imported.code == 0, imported.err
+    calls = json.loads(cli("list", "--json", env=mine).out)
+    assert {c["outcome"] for c in calls} == {None}  # the bill has no status column
+    assert any(c["occurred_at"].startswith("2026-02-10T22:45:00+08:00") for c in calls)
+    report = json.loads(cli("check", "--rules", "cn", "--json", env=mine).out)
+    named = {r for f in report["findings"] for r in f["rules"]}
+    assert {"CN-GB-FREQ", "CN-CBA-TIME", "CN-GB-TIME"} <= named
 
 
 def test_the_library_import_reads_local_times_on_the_lockers_zone(
-    locker: Locker, monkeypatch, tmp_path: Path
+    locker: Locker, machine_tz, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     from evidence_locker.locker.importing import import_file
 
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    try:
-        locker.set_setting("tz", "Asia/Shanghai")
-        bill = tmp_path / "bill.csv"
-        bill.write_bytes(BILL.encode("gb18030"))
-        assert import_file(locker, bill).imported == 4
-        offsets = {r.occurred_at.utcoffset() for r in locker.records()}
-        assert offsets == {timedelta(hours=8)}
-    finally:
-        monkeypatch.undo()
-        time.tzset()
+    machine_tz("UTC")
+    locker.set_setting("tz", "Asia/Shanghai")
+    bill = tmp_path / "bill.csv"
+    bill.write_bytes(BILL.encode("gb18030"))
+    assert import_file(locker, bill).imported == 4
+    offsets = {r.occurred_at.utcoffset() for r in locker.records()}
+    assert offsets == {timedelta(hours=8)}

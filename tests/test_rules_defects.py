@@ -45,20 +45,6 @@ def about(flags, record: Record, rule: str | None = None) -> list:  # type: igno
 # --- 1. whose clock -------------------------------------------------------------------------
 
 
-@pytest.fixture
-def machine_tz(monkeypatch):  # type: ignore[no-untyped-def]
-    """Set this process's zone (TZ) for one test, and put it back afterwards."""
-    import time
-
-    def set_zone(name: str) -> None:
-        monkeypatch.setenv("TZ", name)
-        time.tzset()
-
-    yield set_zone
-    monkeypatch.undo()
-    time.tzset()
-
-
 def test_without_a_zone_the_rule_sets_default_is_the_clock(machine_tz):
     """A machine set to UTC must not judge Beijing-time records on UTC."""
     machine_tz("UTC")

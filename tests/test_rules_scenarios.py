@@ -12,7 +12,6 @@ change a single finding.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -586,13 +585,10 @@ NUMBERS = {BANK: {"numbers": ["95588"], "websites": ["xxbank.com.cn"]}}
 
 
 @pytest.fixture(params=["UTC", "America/Los_Angeles", "Asia/Kolkata"])
-def machine_zone(request, monkeypatch) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def machine_zone(request, machine_tz) -> str:  # type: ignore[no-untyped-def]
     """This process's zone, as a machine set to that zone would have it."""
-    monkeypatch.setenv("TZ", request.param)
-    time.tzset()
-    yield request.param
-    monkeypatch.undo()
-    time.tzset()
+    machine_tz(request.param)
+    return request.param
 
 
 @pytest.fixture(scope="module")
