@@ -171,46 +171,65 @@ def _citation(rule: Rule, cite: dict[int, Citation]) -> Citation:
 def _finding(kind: str, anchor: str, hits: list[Hit], cite: dict[int, Citation]) -> Finding:
     if len(hits) == 1:
         h = hits[0]
-        return Finding(
-            finding_id(kind, anchor),
-            kind,
-            h.severity,
-            h.score,
-            h.records,
-            h.first_at,
-            h.organisation,
-            (h.en,),
-            (h.zh,),
-            (_citation(h.rule, cite),),
-            h.first_us,
+        return _new_finding(
+            (
+                finding_id(kind, anchor),
+                kind,
+                h.severity,
+                h.score,
+                h.records,
+                h.first_at,
+                h.organisation,
+                (h.en,),
+                (h.zh,),
+                (_citation(h.rule, cite),),
+                h.first_us,
+            )
         )
     # The worst verdict leads; sentences repeated word for word appear once.
-    hits = sorted(hits, key=lambda h: (-SEVERITY_RANK[h.severity], -h.score, h.rule.id))
-    records: dict[str, int] = {}
+    hits.sort(key=_worst)
+    lead = hits[0]
+    first = min(hits, key=_first_us)
+    records = lead.records
     for h in hits:
-        for r in h.records:
-            records.setdefault(r, h.first_us)
-    first = min(hits, key=lambda h: h.first_us)
-    return Finding(
-        finding_id(kind, anchor),
-        kind,
-        hits[0].severity,
-        max(h.score for h in hits),
-        _time_order(hits),
-        first.first_at,
-        next((h.organisation for h in hits if h.organisation), None),
-        tuple(dict.fromkeys(h.en for h in hits)),
-        tuple(dict.fromkeys(h.zh for h in hits)),
-        tuple({h.rule.id: _citation(h.rule, cite) for h in hits}.values()),
-        first.first_us,
+        if h.records != records:  # a group's hits can name other records
+            records = _time_order(hits)
+            break
+    return _new_finding(
+        (
+            finding_id(kind, anchor),
+            kind,
+            lead.severity,
+            max(h.score for h in hits),
+            records,
+            first.first_at,
+            next((h.organisation for h in hits if h.organisation), None),
+            tuple(dict.fromkeys(h.en for h in hits)),
+            tuple(dict.fromkeys(h.zh for h in hits)),
+            tuple({h.rule.id: _citation(h.rule, cite) for h in hits}.values()),
+            first.first_us,
+        )
     )
+
+
+def _new_finding(fields: tuple) -> Finding:
+    """``Finding(*fields)`` without the named tuple's Python ``__new__`` (a check makes
+    tens of thousands)."""
+    return tuple.__new__(Finding, fields)
+
+
+def _worst(h: Hit) -> tuple[int, float, str]:
+    return (-SEVERITY_RANK[h.severity], -h.score, h.rule.id)
+
+
+_first_us = attrgetter("first_us")
 
 
 def _time_order(hits: list[Hit]) -> tuple[str, ...]:
     """The union of the hits' records; each hit's records are already in time order,
     and the hit that starts earliest leads."""
     out: dict[str, None] = {}
-    for h in sorted(hits, key=lambda h: h.first_us):
+    for h in sorted(hits, key=_first_us):
         out.update(dict.fromkeys(h.records))
     return tuple(out)
 

@@ -19,15 +19,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from operator import attrgetter, itemgetter
 
 from evidence_locker.model import Case, Record
 from evidence_locker.rules import screenshots
+from evidence_locker.rules.instants import DAY_US, EPOCH_ORDINAL, time_order, wall_clock
 from evidence_locker.rules.numbers import org_key
 from evidence_locker.rules.text import PhraseMatcher, find_links, normalise
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CONTENT = ("subject", "content")  # the fields phrase and scam rules read by default
 UNKNOWN_ORG = ""  # the key of contacts whose organisation nobody logged
 WRITTEN = frozenset({"letter", "email", "sms", "message"})
@@ -42,6 +42,7 @@ class Item:
         "_hits",
         "_iso",
         "_links",
+        "_local",
         "_more",
         "_text",
         "_time",
@@ -51,7 +52,6 @@ class Item:
         "debt",
         "direction",
         "inst",
-        "local",
         "n",
         "odd",
         "org",
@@ -61,23 +61,23 @@ class Item:
         "sod",
         "time_known",
         "us",
+        "zone",
     )
 
-    def __init__(self, rec: Record, zone: tzinfo | None, us: int) -> None:
+    def __init__(self, rec: Record, n: int, us: int, wall: int, zone: tzinfo | None) -> None:
         self.rec = rec
         self.rid = rec.record_id
         self.address = rec.address  # read in bulk (frequency, groups): kept at hand
-        occurred = rec.occurred_at
+        self.n = n  # its place in time order (notes list records in it)
         self.us = us  # microseconds since the epoch (see _time_order)
-        # No zone: the record is read on the offset it was logged with.
-        local = occurred.astimezone(zone) if zone is not None else occurred
-        self.local = local
-        self.day = local.toordinal()
-        hour, minute = local.hour, local.minute
-        self.sod = hour * 3600 + minute * 60 + local.second + local.microsecond / 1e6
-        # The same instant shows the same wall clock exactly when the record's own
-        # offset agrees with the zone's (clock.offset_note warns about the others).
-        self.odd = minute != occurred.minute or hour != occurred.hour
+        # The wall clock on the debtor's zone (instants.wall_clock), as day ordinal and
+        # seconds since local midnight: the figures rules compare.
+        day, of_day = divmod(wall, DAY_US)
+        self.day = day + EPOCH_ORDINAL
+        seconds, micro = divmod(of_day, 1_000_000)
+        self.sod = seconds + micro / 1e6
+        self.odd = False  # the record's own offset shows another wall clock (clock.py)
+        self.zone = zone
         self.time_known = rec.time_known
         # The enums are StrEnums: they compare and hash as their values.
         self.channel = rec.channel
@@ -88,6 +88,7 @@ class Item:
         else:  # a call that lasted was answered, whatever the user left out
             self.outcome = "connected" if (rec.duration_s or 0) > 0 else "unknown"
         self.org = self.inst = self.debt = UNKNOWN_ORG
+        self._local: datetime | None = None
         self._date: str | None = None
         self._time: str | None = None
         self._iso: str | None = None
@@ -95,6 +96,17 @@ class Item:
         self._hits: dict[str, list[int]] | None = None
         self._links: list[str] | None = None
         self._more: dict[tuple[str, ...], tuple[str, dict[str, list[int]] | None]] | None = None
+
+    @property
+    def local(self) -> datetime:
+        """The record's time on the debtor's clock (on its own offset without a zone);
+        made only for the records a finding shows."""
+        got = self._local
+        if got is None:
+            occurred = self.rec.occurred_at
+            zone = self.zone
+            got = self._local = occurred.astimezone(zone) if zone is not None else occurred
+        return got
 
     # Formatting and normalising are the costly parts of a finding; each record does
     # them at most once however many rules look at it.
@@ -195,34 +207,6 @@ _KEY_ATTR = {
 }
 
 
-def _time_order(records: list[Record]) -> tuple[list[Record], list[int]]:
-    """The records in time order, and record-id order among equal times (so output
-    never depends on input order), with their times in microseconds since the epoch.
-
-    Items are then made in this order, so they sit in memory in the order every rule
-    visits them: visiting them out of memory order costs a cache miss per item, which
-    made a check of records logged out of order (imports) markedly slower. Sorting on
-    the integer time alone and then fixing the short runs of equal times is about three
-    times faster than sorting on (time, id) pairs.
-    """
-    # Exact microseconds: aware datetimes subtract in UTC. Summing the parts is the same
-    # figure as ``// timedelta(microseconds=1)``, faster.
-    since = [r.occurred_at - _EPOCH for r in records]
-    us = [(d.days * 86400 + d.seconds) * 1_000_000 + d.microseconds for d in since]
-    order = sorted(range(len(us)), key=us.__getitem__)
-    times = [us[i] for i in order]
-    k, n = 1, len(times)
-    while k < n:
-        if times[k] != times[k - 1]:
-            k += 1
-            continue
-        start = k - 1
-        while k < n and times[k] == times[start]:
-            k += 1
-        order[start:k] = sorted(order[start:k], key=lambda i: records[i].record_id)
-    return [records[i] for i in order], times
-
-
 class Prepared:
     """All records in time order, whose they are, and buckets to select them quickly."""
 
@@ -233,7 +217,8 @@ class Prepared:
         tz_name: str,
         cases: Mapping[str, Case] | None = None,
     ) -> None:
-        recs, times = _time_order(records if isinstance(records, list) else list(records))
+        recs, times, owns = time_order(records if isinstance(records, list) else list(records))
+        walls, odd = wall_clock(recs, times, owns, zone)
         self.tz_name = tz_name
         self.names: dict[str, str] = {}  # key -> the name as the user first wrote it
         names = self.names
@@ -253,8 +238,7 @@ class Prepared:
         with_case: list[Item] = []
         # One pass in time order: each record is read while it is in the cache.
         for n, rec in enumerate(recs):
-            it = Item(rec, zone, times[n])
-            it.n = n  # its place in time order (notes list records in it)
+            it = Item(rec, n, times[n], walls[n], zone)
             items.append(it)
             name = rec.organisation
             k = org_of_name.get(name)
@@ -282,6 +266,9 @@ class Prepared:
                 if rec.content or rec.subject or rec.attachments:
                     self.texts.append(it)
         self._buckets = buckets
+        self.odd = [items[n] for n in odd]
+        for it in self.odd:
+            it.odd = True
         _refine_parties(items, unnamed, with_case, creditor_of_case)
         self._cache: dict[tuple, list[Item]] = {}
         self._groups: dict[tuple, dict[str, list[Item]]] = {}
