@@ -47,6 +47,29 @@ def has_t2s() -> bool:
     return _t2s is not None
 
 
+# Runs of ASCII: no entry of the Traditional-to-Simplified dictionary contains one
+# (tests/test_rules_text_t2s.py checks that), so conversion never matches across them.
+_ASCII_RUN = re.compile(r"([\x00-\x7f]+)")
+
+
+def to_simplified(text: str) -> str:
+    """``t2s(text)``, converting each piece between ASCII runs once per run of checks.
+
+    The conversion (pure Python) is the slowest step of normalising a Traditional
+    Chinese message, and such messages are templates: the pieces between amounts,
+    dates and punctuation repeat from one message to the next.
+    """
+    parts = _ASCII_RUN.split(text)  # odd places hold the ASCII runs
+    parts[::2] = map(_simplified_piece, parts[::2])
+    return "".join(parts)
+
+
+@lru_cache(maxsize=8192)
+def _simplified_piece(piece: str) -> str:
+    assert _t2s is not None
+    return _t2s(piece) if piece else piece
+
+
 # Full-width punctuation is what most Chinese messages need NFKC for.
 _COMMON_COMPAT = tuple((c, unicodedata.normalize("NFKC", c)) for c in "，！：；？（）\u3000")
 
@@ -77,7 +100,7 @@ def normalise(text: str) -> str:
         return " ".join(text.lower().split())
     out = nfkc(text).casefold()
     if _t2s is not None and not out.isascii() and not _traditional_chars().isdisjoint(out):
-        out = _t2s(out)
+        out = to_simplified(out)
     # The polite 您 and the plain 你 say the same to a phrase list: "联系您的家人" is
     # "联系你的家人". Curly apostrophes become straight ones ("won’t", "you’ll").
     return " ".join(out.replace("您", "你").replace("’", "'").split())
