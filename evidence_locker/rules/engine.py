@@ -209,7 +209,7 @@ def _notes(
                 ),
             )
         )
-    offsets = offset_note(prep.items, zone)
+    offsets = offset_note(prep.items, zone, prep.odd)
     if offsets is not None:
         notes.append(offsets)
     notes.extend(ctx.notes.build())

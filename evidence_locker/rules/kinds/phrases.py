@@ -62,14 +62,31 @@ _PLAIN = frozenset({(frozenset(), False)})  # one occurrence, alone and not nega
 
 
 def summarise(
-    text: str, occ: Mapping[str, list[int]], wanted: frozenset[str], supers: Mapping[str, tuple]
+    text: str,
+    occ: Mapping[str, list[int]],
+    wanted: frozenset[str],
+    supers: Mapping[str, tuple],
+    memo: dict[frozenset[str], Summary] | None = None,
 ) -> Summary:
     """What was found, without positions: for each wanted phrase, its occurrences as
-    (longer phrases found around it, negated)."""
+    (longer phrases found around it, negated).
+
+    ``memo`` (one per ``wanted`` and ``supers``) keeps the summaries of texts with no
+    negation cue and no nesting: those depend only on which phrases were found.
+    """
     negatable = may_negate(text)
-    if not negatable and not any(q in occ for p in occ for q in supers.get(p, ())):
-        # Nothing nested, nothing negated (most messages): the phrases alone.
-        return frozenset((p, _PLAIN) for p in occ if p in wanted)
+    if not negatable:
+        key = frozenset(occ) if memo is not None else None
+        if key is not None:
+            got = memo.get(key)  # type: ignore[union-attr]
+            if got is not None:
+                return got
+        if not any(q in occ for p in occ for q in supers.get(p, ())):
+            # Nothing nested, nothing negated (most messages): the phrases alone.
+            plain = frozenset((p, _PLAIN) for p in occ if p in wanted)
+            if key is not None:
+                memo[key] = plain  # type: ignore[index]
+            return plain
     out = []
     for p, starts in occ.items():
         if p not in wanted:
@@ -139,6 +156,7 @@ def check_phrases(rules: list[Rule], prep: Prepared, ctx: Context) -> list[Hit]:
         dirs = frozenset().union(*(rules[n].params["directions"] for n in idx))
         wanted = frozenset().union(*(tables[n].phrases | tables[n].benign for n in idx))
         verdicts: dict[Summary, list[tuple[int, str, str, float, list[str]]]] = {}
+        memo: dict[frozenset[str], Summary] = {}
         if fields == CONTENT:  # only contacts with text of their own can have any
             items = [it for it in prep.texts if it.channel in chans and it.direction in dirs]
         else:
@@ -147,7 +165,7 @@ def check_phrases(rules: list[Rule], prep: Prepared, ctx: Context) -> list[Hit]:
             occ = it.hits(matcher, fields)
             if not occ or wanted.isdisjoint(occ):
                 continue
-            summary = summarise(it.text(fields), occ, wanted, supers)
+            summary = summarise(it.text(fields), occ, wanted, supers, memo)
             found = verdicts.get(summary)
             if found is None:
                 found = verdicts[summary] = _verdicts(summary, idx, tables, rules, tpl)

@@ -107,7 +107,7 @@ def _candidates(rule: Rule, prep: Prepared, ctx: Context) -> list[tuple[Item, _S
     wanted = account | payment
     official, matcher = ctx.official, ctx.matcher
     chans, dirs = p["channels"], p["directions"]
-    unofficial = _unofficial(prep.select(chans, dirs, None), ctx)
+    unofficial = _unofficial(prep.select(chans, dirs, None), prep, ctx)
     got = []
     for it in prep.texts:  # contacts with text; the others can only be unofficial
         rec = it.rec
@@ -148,7 +148,7 @@ def _candidates(rule: Rule, prep: Prepared, ctx: Context) -> list[tuple[Item, _S
     return got
 
 
-def _unofficial(items: list[Item], ctx: Context) -> set[Item]:
+def _unofficial(items: list[Item], prep: Prepared, ctx: Context) -> set[Item]:
     """The contacts of ``items`` from a sender that is not an official number (or
     e-mail domain) of the organisation they name, when the user listed its numbers."""
     official = ctx.official
@@ -156,15 +156,15 @@ def _unofficial(items: list[Item], ctx: Context) -> set[Item]:
     if official is None:
         return out
     senders: dict[tuple[str, str], bool] = ctx.cache.setdefault("senders", {})
-    for it in items:
+    # Few organisations have listed numbers: pick their contacts in one comprehension
+    # rather than asking for each of 100k contacts.
+    listed = {k for k in prep.names if official.for_key(k) is not None}
+    for it in [it for it in items if it.org in listed and it.address]:
         org, address = it.org, it.address
-        if not org:
-            continue
-        entry = official.for_key(org)
-        if entry is None or not address:
-            continue
         ok = senders.get((org, address))
         if ok is None:
+            entry = official.for_key(org)
+            assert entry is not None
             judged = entry.email_domains if "@" in address else entry.numbers
             ok = senders[(org, address)] = not judged or entry.is_official(address)
         if not ok:
