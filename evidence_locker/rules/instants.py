@@ -76,7 +76,7 @@ def time_order(records: list[Record]) -> tuple[list[Record], list[int], list[int
     """
     us, owns = instants(records)
     order = sorted(range(len(us)), key=us.__getitem__)
-    times = [us[i] for i in order]
+    times = list(map(us.__getitem__, order))
     # Positions equal in time to the one before (found in C); most lockers have few.
     end = 0
     for k in compress(range(1, len(times)), map(eq, times[1:], times)):
@@ -86,7 +86,7 @@ def time_order(records: list[Record]) -> tuple[list[Record], list[int], list[int
         while end < len(times) and times[end] == times[start]:
             end += 1
         order[start:end] = sorted(order[start:end], key=lambda i: records[i].record_id)
-    return [records[i] for i in order], times, [owns[i] for i in order]
+    return list(map(records.__getitem__, order)), times, list(map(owns.__getitem__, order))
 
 
 def wall_clock(

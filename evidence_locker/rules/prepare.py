@@ -271,8 +271,25 @@ class Prepared:
             it.odd = True
         _refine_parties(items, unnamed, with_case, creditor_of_case)
         self._cache: dict[tuple, list[Item]] = {}
+        self._scanned: tuple[PhraseMatcher, list[tuple[Item, str, dict]]] | None = None
         self._groups: dict[tuple, dict[str, list[Item]]] = {}
         self._sods: dict[tuple, tuple[list[Item], list[float], list[Item]]] = {}
+
+    def scanned(self, matcher: PhraseMatcher) -> list[tuple[Item, str, dict[str, list[int]]]]:
+        """Each contact with text (``texts``), its normalised subject and content, and
+        the run's one matcher's hits in it: what phrase and scam rules read, made once
+        (read only). ``Item.hits`` keeps one matcher's hits: a run has one."""
+        got = self._scanned
+        if got is None:
+            got = self._scanned = (matcher, [])
+            for it in self.texts:
+                text = it.text()
+                occ = it._hits
+                if occ is None:
+                    occ = it._hits = matcher.find_all(text) if text else _NONE
+                got[1].append((it, text, occ))
+        assert got[0] is matcher, "one matcher per run"
+        return got[1]
 
     def name(self, key: str) -> str | None:
         """The display name of an organisation or institution key (None: not logged)."""

@@ -158,14 +158,18 @@ def check_phrases(rules: list[Rule], prep: Prepared, ctx: Context) -> list[Hit]:
         verdicts: dict[Summary, list[tuple[int, str, str, float, list[str]]]] = {}
         memo: dict[frozenset[str], Summary] = {}
         if fields == CONTENT:  # only contacts with text of their own can have any
-            items = [it for it in prep.texts if it.channel in chans and it.direction in dirs]
+            found_in = [
+                x for x in prep.scanned(matcher) if x[0].channel in chans and x[0].direction in dirs
+            ]
         else:
-            items = prep.select(chans, dirs, None)
-        for it in items:
-            occ = it.hits(matcher, fields)
+            found_in = [
+                (it, it.text(fields), it.hits(matcher, fields))
+                for it in prep.select(chans, dirs, None)
+            ]
+        for it, text, occ in found_in:
             if not occ or wanted.isdisjoint(occ):
                 continue
-            summary = summarise(it.text(fields), occ, wanted, supers, memo)
+            summary = summarise(text, occ, wanted, supers, memo)
             found = verdicts.get(summary)
             if found is None:
                 found = verdicts[summary] = _verdicts(summary, idx, tables, rules, tpl)

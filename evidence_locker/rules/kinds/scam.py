@@ -109,7 +109,9 @@ def _candidates(rule: Rule, prep: Prepared, ctx: Context) -> list[tuple[Item, _S
     chans, dirs = p["channels"], p["directions"]
     unofficial = _unofficial(prep.select(chans, dirs, None), prep, ctx)
     got = []
-    for it in prep.texts:  # contacts with text; the others can only be unofficial
+    # Contacts with text (normalised and scanned once for every kind); the others can
+    # only be unofficial senders.
+    for it, text, occ in prep.scanned(matcher):
         rec = it.rec
         if it.channel not in chans or it.direction not in dirs:
             continue
@@ -120,8 +122,6 @@ def _candidates(rule: Rule, prep: Prepared, ctx: Context) -> list[tuple[Item, _S
         lookalike = None
         account_found: list[str] = []
         payment_found: list[str] = []
-        occ = it.hits(matcher)  # normalises the text once, for every kind
-        text = it.text()
         if "." in text:
             links = it.links()
             if links and entry is not None:
