@@ -11,6 +11,9 @@ a missed threat costs the borrower a finding.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from collections.abc import Callable
+from functools import lru_cache
 
 # --- English ------------------------------------------------------------------------
 
@@ -169,6 +172,36 @@ def _governs(text: str, cue: int, start: int) -> bool:
     clause_start = max((text.rfind(c, 0, cue) for c in _ZH_CLAUSE_END), default=-1) + 1
     before = text[clause_start:cue]
     return not any(word in before for word in _ZH_RHETORICAL)
+
+
+_ZH_STOPS = re.compile("[" + re.escape(_ZH_CLAUSE_END) + "]")
+
+
+def negation_test(text: str) -> Callable[[int, str], bool]:
+    """``is_negated`` for the occurrences in one text, with the Chinese verdicts
+    remembered by clause.
+
+    The Chinese test never looks past a clause end (nor do the words it compares,
+    which hold none), so its verdict is that of the occurrence's clause alone; clauses
+    repeat from one templated message to the next while the messages differ
+    (amounts, dates).
+    """
+    stops = [m.start() for m in _ZH_STOPS.finditer(text)]
+
+    def test(start: int, phrase: str) -> bool:
+        if phrase.isascii():
+            return _negated_en(text, start)
+        k = bisect_left(stops, start)  # the first clause end at or after the phrase
+        lo = stops[k - 1] + 1 if k else 0
+        hi = stops[k] if k < len(stops) else len(text)
+        return _negated_in_clause(text[lo:hi], start - lo)
+
+    return test
+
+
+@lru_cache(maxsize=16384)
+def _negated_in_clause(clause: str, start: int) -> bool:
+    return _negated_zh(clause, start)
 
 
 def is_negated(text: str, start: int, phrase: str) -> bool:

@@ -23,7 +23,7 @@ from evidence_locker.rules import screenshots
 from evidence_locker.rules.context import Context
 from evidence_locker.rules.finding import Hit
 from evidence_locker.rules.kinds.base import Maker, templates
-from evidence_locker.rules.negation import is_negated, may_negate
+from evidence_locker.rules.negation import may_negate, negation_test
 from evidence_locker.rules.prepare import CONTENT, Item, Prepared
 from evidence_locker.rules.ruleset import Rule
 from evidence_locker.rules.text import PhraseMatcher, normalise
@@ -87,6 +87,7 @@ def summarise(
             if key is not None:
                 memo[key] = plain  # type: ignore[index]
             return plain
+    negated = negation_test(text) if negatable else None
     out = []
     for p, starts in occ.items():
         if p not in wanted:
@@ -98,7 +99,7 @@ def summarise(
             around = frozenset(
                 q for q in outer if any(qs <= s and s + n <= qs + len(q) for qs in occ[q])
             )
-            kinds.add((around, negatable and is_negated(text, s, p)))
+            kinds.add((around, negated is not None and negated(s, p)))
         out.append((p, frozenset(kinds)))
     return frozenset(out)
 
