@@ -64,7 +64,9 @@ class Item:
         "zone",
     )
 
-    def __init__(self, rec: Record, n: int, us: int, wall: int, zone: tzinfo | None) -> None:
+    def __init__(
+        self, rec: Record, n: int, us: int, wall: int, zone: tzinfo | None, orgs: Mapping
+    ) -> None:
         self.rec = rec
         self.rid = rec.record_id
         self.address = rec.address  # read in bulk (frequency, groups): kept at hand
@@ -87,7 +89,8 @@ class Item:
             self.outcome = outcome
         else:  # a call that lasted was answered, whatever the user left out
             self.outcome = "connected" if (rec.duration_s or 0) > 0 else "unknown"
-        self.org = self.inst = self.debt = UNKNOWN_ORG
+        # Whose contact it is (Prepared refines these): the organisation's key.
+        self.org = self.inst = self.debt = orgs[rec.organisation]
         self._local: datetime | None = None
         self._date: str | None = None
         self._time: str | None = None
@@ -200,6 +203,7 @@ class Item:
         return got
 
 
+_organisation = attrgetter("organisation")
 _KEY_ATTR = {
     "institution": attrgetter("inst"),
     "debt": attrgetter("debt"),
@@ -237,17 +241,15 @@ class Prepared:
         unnamed: list[Item] = []  # a number logged without an organisation
         with_case: list[Item] = []
         # One pass in time order: each record is read while it is in the cache.
+        # Each spelling's key once, in time order of first use (names keep the first).
+        for name in dict.fromkeys(map(_organisation, recs)):
+            k = org_of_name[name] = org_key(name)
+            if k:
+                names.setdefault(k, name or "")
         for n, rec in enumerate(recs):
-            it = Item(rec, n, times[n], walls[n], zone)
+            it = Item(rec, n, times[n], walls[n], zone, org_of_name)
             items.append(it)
-            name = rec.organisation
-            k = org_of_name.get(name)
-            if k is None:
-                k = org_of_name[name] = org_key(name)
-                if k:
-                    names.setdefault(k, name or "")
-            it.org = it.inst = it.debt = k
-            if not k and rec.address:
+            if not it.org and rec.address:
                 unnamed.append(it)
             if rec.case_id:
                 with_case.append(it)
