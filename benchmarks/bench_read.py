@@ -16,7 +16,8 @@ lockers holding the same synthetic records (``synth.generate``), built in this r
 
 ``value`` is the v2 time, ``baseline`` the unchecked time, ``ratio`` their quotient;
 each is the best of three (wall clock; the machine is shared). Goal: v2 within noise
-of the baseline (ratio <= 1.10).
+of the baseline (ratio <= 1.10). Each locker's key is derived once (Argon2id,
+tests/kdf_memo.py) for creating and reopening it: no figure here times an unlock.
 
     python benchmarks/bench_read.py [--n 20000] [--quick]
 """
@@ -39,6 +40,7 @@ from benchmarks.synth import TZ, generate
 from evidence_locker.ledger import log, sealing
 from evidence_locker.locker import Locker
 from evidence_locker.rules import shipped_rule_set
+from tests.kdf_memo import argon2id_remembered
 
 PASSPHRASE = "benchmark"
 
@@ -109,7 +111,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1,000 records")
     args = parser.parse_args()
     n = 1_000 if args.quick else args.n
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, argon2id_remembered():
         import os
 
         os.environ["EVIDENCE_LOCKER_STATE_DIR"] = str(Path(tmp) / "state")

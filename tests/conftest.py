@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from evidence_locker.locker import Locker
+from tests.kdf_memo import argon2id_remembered as remembered_kdf
 
 PASSPHRASE = "correct horse 电池 staple"
 SHANGHAI = timezone(timedelta(hours=8))
@@ -36,31 +37,11 @@ class FakeClock:
 
 @pytest.fixture(scope="session", autouse=True)
 def argon2id_remembered() -> Iterator[None]:
-    """Derive each (passphrase, salt, cost) once per test session, in this process.
-
-    Argon2id at the product's cost (64 MiB, 3 passes: crypto.ARGON2_MIN) takes 0.3-0.5 s
-    here, and a CLI test opens its locker with the same passphrase once per command. The
-    function is deterministic, so remembering its result changes no outcome: a wrong
-    passphrase or another salt is still derived for real (and fails for real), the cost
-    parameters stored in every key slot are the product's, and subprocess tests (the
-    installed entry point) pay the full cost each time."""
-    from evidence_locker.crypto import _primitives as P
-
-    derive = P.argon2id
-    known: dict[tuple[bytes, bytes, int, int, int], bytes] = {}
-
-    def argon2id(
-        secret: bytes, *, salt: bytes, memory_kib: int, iterations: int, lanes: int
-    ) -> bytes:
-        key = (secret, salt, memory_kib, iterations, lanes)
-        if key not in known:
-            known[key] = derive(
-                secret, salt=salt, memory_kib=memory_kib, iterations=iterations, lanes=lanes
-            )
-        return known[key]
-
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(P, "argon2id", argon2id)
+    """Derive each (passphrase, salt, cost) once per test session, in this process
+    (tests/kdf_memo.py says why that changes no outcome): a CLI test opens its locker
+    with the same passphrase once per command; subprocess tests (the installed entry
+    point) pay the full cost each time."""
+    with remembered_kdf():
         yield
 
 
