@@ -31,7 +31,7 @@ ZONES = [
 # Offsets records are logged with: fixed ones (as records read back carry) and a zone.
 OWN = [
     timezone(timedelta(hours=8)),
-    timezone.utc,
+    UTC,
     timezone(timedelta(hours=-5)),
     timezone(timedelta(hours=5, minutes=30)),
     timezone(timedelta(hours=10, minutes=30)),
