@@ -71,7 +71,7 @@ class Item:
         self.rid = rec.record_id
         self.address = rec.address  # read in bulk (frequency, groups): kept at hand
         self.n = n  # its place in time order (notes list records in it)
-        self.us = us  # microseconds since the epoch (see _time_order)
+        self.us = us  # microseconds since the epoch (instants.time_order)
         # The wall clock on the debtor's zone (instants.wall_clock), as day ordinal and
         # seconds since local midnight: the figures rules compare.
         day, of_day = divmod(wall, DAY_US)
@@ -240,12 +240,14 @@ class Prepared:
         org_of_name: dict[str | None, str] = {}
         unnamed: list[Item] = []  # a number logged without an organisation
         with_case: list[Item] = []
-        # One pass in time order: each record is read while it is in the cache.
         # Each spelling's key once, in time order of first use (names keep the first).
         for name in dict.fromkeys(map(_organisation, recs)):
             k = org_of_name[name] = org_key(name)
             if k:
                 names.setdefault(k, name or "")
+        # One pass in time order, so the items sit in memory in the order every rule
+        # visits them (out of order, each visit cost a cache miss); each record is read
+        # while it is in the cache.
         for n, rec in enumerate(recs):
             it = Item(rec, n, times[n], walls[n], zone, org_of_name)
             items.append(it)
