@@ -78,18 +78,16 @@ def _offset_text(off: timedelta | None) -> str:
     return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def offset_note(
-    items: Iterable[Item], choice: ZoneChoice, odd: Iterable[Item] | None = None
-) -> Note | None:
+def offset_note(items: Iterable[Item], odd: Iterable[Item], choice: ZoneChoice) -> Note | None:
     """A warning when records were logged with offsets other than the zone's at that
     time (or, read on their own offsets, spread wider than a DST shift): the sign of a
     zone set wrongly, or of records typed on a computer whose clock was set wrongly.
-    ``odd``: the items whose ``odd`` is set, when the caller has them at hand."""
+    ``odd``: the items whose own offset shows another wall clock than the zone does
+    (``Prepared.odd``)."""
     if choice.zone is None:
         return _spread_note(items)
     items = items if isinstance(items, list) else list(items)
-    # ``Item.odd``: the record's wall clock differs from the zone's at that instant.
-    odd = [it for it in (items if odd is None else odd) if it.odd and it.time_known]
+    odd = [it for it in odd if it.time_known]
     if not odd:
         return None
     # Records read back share one tzinfo object per offset: count those, then name them.

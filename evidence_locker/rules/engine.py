@@ -209,7 +209,7 @@ def _notes(
                 ),
             )
         )
-    offsets = offset_note(prep.items, zone, prep.odd)
+    offsets = offset_note(prep.items, prep.odd, zone)
     if offsets is not None:
         notes.append(offsets)
     notes.extend(ctx.notes.build())

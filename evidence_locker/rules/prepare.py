@@ -53,7 +53,6 @@ class Item:
         "direction",
         "inst",
         "n",
-        "odd",
         "org",
         "outcome",
         "rec",
@@ -65,7 +64,13 @@ class Item:
     )
 
     def __init__(
-        self, rec: Record, n: int, us: int, wall: int, zone: tzinfo | None, orgs: Mapping
+        self,
+        rec: Record,
+        n: int,
+        us: int,
+        wall: int,
+        zone: tzinfo | None,
+        orgs: Mapping[str | None, str],
     ) -> None:
         self.rec = rec
         self.rid = rec.record_id
@@ -78,7 +83,6 @@ class Item:
         self.day = day + EPOCH_ORDINAL
         seconds, micro = divmod(of_day, 1_000_000)
         self.sod = seconds + micro / 1e6
-        self.odd = False  # the record's own offset shows another wall clock (clock.py)
         self.zone = zone
         self.time_known = rec.time_known
         # The enums are StrEnums: they compare and hash as their values.
@@ -270,9 +274,9 @@ class Prepared:
                 if rec.content or rec.subject or rec.attachments:
                     self.texts.append(it)
         self._buckets = buckets
+        # The contacts whose own offset shows another wall clock than the zone does
+        # (clock.offset_note warns about them), in time order.
         self.odd = [items[n] for n in odd]
-        for it in self.odd:
-            it.odd = True
         _refine_parties(items, unnamed, with_case, creditor_of_case)
         self._cache: dict[tuple, list[Item]] = {}
         self._scanned: tuple[PhraseMatcher, list[tuple[Item, str, dict]]] | None = None
@@ -287,11 +291,7 @@ class Prepared:
         if got is None:
             got = self._scanned = (matcher, [])
             for it in self.texts:
-                text = it.text()
-                occ = it._hits
-                if occ is None:
-                    occ = it._hits = matcher.find_all(text) if text else _NONE
-                got[1].append((it, text, occ))
+                got[1].append((it, it.text(), it.hits(matcher)))
         assert got[0] is matcher, "one matcher per run"
         return got[1]
 

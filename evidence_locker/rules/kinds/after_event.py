@@ -18,6 +18,7 @@ from operator import attrgetter
 
 from evidence_locker.rules.context import Context, group_phrases
 from evidence_locker.rules.finding import Hit
+from evidence_locker.rules.instants import DAY_US
 from evidence_locker.rules.kinds.base import (
     Maker,
     channel_names,
@@ -29,7 +30,6 @@ from evidence_locker.rules.kinds.base import (
 from evidence_locker.rules.prepare import Item, Prepared
 from evidence_locker.rules.ruleset import Rule
 
-_DAY_US = 86_400_000_000
 _ALL = "*"
 _us = attrgetter("us")
 
@@ -93,8 +93,8 @@ def _candidates(items: list[Item], periods: list[_Period]) -> list[Item]:
 def _periods(rule: Rule, prep: Prepared, ctx: Context) -> dict[str, list[_Period]]:
     """Per scope key, the periods the rule's events open (in time order)."""
     p = rule.params
-    scope, grace = p["scope"], p["grace_days"] * _DAY_US
-    lasts = p["lasts_days"] * _DAY_US if p["lasts_days"] else None
+    scope, grace = p["scope"], p["grace_days"] * DAY_US
+    lasts = p["lasts_days"] * DAY_US if p["lasts_days"] else None
     starts, ends = p["events"], p["ended_by"]
     periods: dict[str, list[_Period]] = defaultdict(list)
     for ev in prep.events:

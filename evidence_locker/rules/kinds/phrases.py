@@ -76,16 +76,14 @@ def summarise(
     """
     negatable = may_negate(text)
     if not negatable:
-        key = frozenset(occ) if memo is not None else None
-        if key is not None:
-            got = memo.get(key)  # type: ignore[union-attr]
-            if got is not None:
-                return got
+        known = memo.get(frozenset(occ)) if memo is not None else None
+        if known is not None:
+            return known
         if not any(q in occ for p in occ for q in supers.get(p, ())):
             # Nothing nested, nothing negated (most messages): the phrases alone.
             plain = frozenset((p, _PLAIN) for p in occ if p in wanted)
-            if key is not None:
-                memo[key] = plain  # type: ignore[index]
+            if memo is not None:
+                memo[frozenset(occ)] = plain
             return plain
     negated = negation_test(text) if negatable else None
     out = []
