@@ -24,7 +24,9 @@ from evidence_locker.rules.ruleset import RuleSet, resolve_rule_sets
 # Region -> the shipped rule set for it.
 SET_OF_REGION = {"CN": "cn", "US": "us", "UK": "uk"}
 _CALLING_CODES = (("+86", "CN"), ("+44", "UK"), ("+1", "US"))
-_OFFSETS = {8 * 60: "CN", 0: "UK", 60: "UK", **{-m * 60: "US" for m in range(4, 11)}}
+# +00:00 is not here: it is what a computer whose clock is UTC writes (a server, a
+# container), as well as a London winter; see records_region.
+_OFFSETS = {8 * 60: "CN", 60: "UK", **{-m * 60: "US" for m in range(4, 11)}}
 _SAMPLE = 2000  # records enough to see a region; a 100k locker is not scanned whole
 
 
@@ -51,11 +53,16 @@ class Evidence:
 
 
 def records_region(records: Sequence[Record]) -> Evidence:
-    """The region most signals in the records point to (None: no signal at all)."""
+    """The region most signals in the records point to (None: no signal at all).
+
+    Records logged at +00:00 count for the United Kingdom only when nothing else points
+    anywhere: on a computer whose clock is UTC, a Chinese borrower's records carry it too.
+    """
     step = max(1, len(records) // _SAMPLE)
     phones: Counter[str] = Counter()
     offsets: Counter[str] = Counter()
     chinese: Counter[str] = Counter()
+    at_utc = 0
     for rec in records[::step]:
         addr = rec.address or ""
         for code, region in _CALLING_CODES:
@@ -64,12 +71,17 @@ def records_region(records: Sequence[Record]) -> Evidence:
                 break
         off = rec.occurred_at.utcoffset()
         if off is not None:
-            region = _OFFSETS.get(int(off.total_seconds() // 60))
+            minutes = int(off.total_seconds() // 60)
+            region = _OFFSETS.get(minutes)
             if region:
                 offsets[region] += 1
+            elif minutes == 0:
+                at_utc += 1
         text = rec.content or rec.subject or ""
         if any("\u4e00" <= ch <= "\u9fff" for ch in text[:200]):
             chinese["CN"] += 1
+    if at_utc and not (phones or offsets or chinese):
+        offsets["UK"] = at_utc
     total: Counter[str] = phones + offsets + chinese
     region = total.most_common(1)[0][0] if total else None
     return Evidence(region, {"phones": phones, "offsets": offsets, "chinese": chinese})
