@@ -171,11 +171,8 @@ def evaluate(
         ):
             region = mismatch(choice, records)
         notes = _notes(ctx, prep, zone, choice, region)
-        named = set().union(*(f.records for f in findings))
-        # In the caller's order, the order the records sit in memory: the prepared items
-        # are in time order, and visiting them again costs a cache miss each.
-        lookup = {r.record_id: r for r in records if r.record_id in named}
-        report = CheckReport(findings, choice, zone, notes, len(records), lookup, region)
+        # Every record a hit names is in a finding: the records the findings name.
+        report = CheckReport(findings, choice, zone, notes, len(records), prep.shown, region)
         # Free the prepared records while the collector is paused: otherwise its first
         # run after the pause scans every object the check allocated.
         del prep, ctx

@@ -137,16 +137,25 @@ def finding_id(kind: str, anchor: str) -> str:
 def merge_hits(hits: Iterable[Hit]) -> list[Finding]:
     """One finding per kind and anchor, citing every rule that made a hit there;
     worst first."""
-    by_anchor: dict[tuple[str, str], list[Hit]] = {}
+    # Most anchors have one hit: those become findings directly, in one pass.
+    first: dict[tuple[str, str], Hit] = {}
+    more: dict[tuple[str, str], list[Hit]] = {}
     for h in hits:
         key = (h.rule.kind, h.anchor)
-        got = by_anchor.get(key)
-        if got is None:
-            by_anchor[key] = [h]
-        else:
-            got.append(h)
+        got = first.setdefault(key, h)
+        if got is not h:
+            group = more.get(key)
+            if group is None:
+                more[key] = [got, h]
+            else:
+                group.append(h)
     cite: dict[int, Citation] = {}
-    out = [_finding(kind, anchor, group, cite) for (kind, anchor), group in by_anchor.items()]
+    out = [
+        _single(kind, anchor, h, cite)
+        if (kind, anchor) not in more
+        else _finding(kind, anchor, more[(kind, anchor)], cite)
+        for (kind, anchor), h in first.items()
+    ]
     # Finding.sort_key's order as stable sorts on one key each, least significant
     # first: tens of thousands of findings sort faster without a key tuple each.
     out.sort(key=attrgetter("id"))
@@ -168,24 +177,27 @@ def _citation(rule: Rule, cite: dict[int, Citation]) -> Citation:
     return got
 
 
-def _finding(kind: str, anchor: str, hits: list[Hit], cite: dict[int, Citation]) -> Finding:
-    if len(hits) == 1:
-        h = hits[0]
-        return _new_finding(
-            (
-                finding_id(kind, anchor),
-                kind,
-                h.severity,
-                h.score,
-                h.records,
-                h.first_at,
-                h.organisation,
-                (h.en,),
-                (h.zh,),
-                (_citation(h.rule, cite),),
-                h.first_us,
-            )
+def _single(kind: str, anchor: str, h: Hit, cite: dict[int, Citation]) -> Finding:
+    """The finding of an anchor only one rule hit."""
+    return _new_finding(
+        (
+            finding_id(kind, anchor),
+            kind,
+            h.severity,
+            h.score,
+            h.records,
+            h.first_at,
+            h.organisation,
+            (h.en,),
+            (h.zh,),
+            (_citation(h.rule, cite),),
+            h.first_us,
         )
+    )
+
+
+def _finding(kind: str, anchor: str, hits: list[Hit], cite: dict[int, Citation]) -> Finding:
+    """The finding of an anchor several rules hit."""
     # The worst verdict leads; sentences repeated word for word appear once.
     hits.sort(key=_worst)
     lead = hits[0]

@@ -278,6 +278,9 @@ class Prepared:
         # (clock.offset_note warns about them), in time order.
         self.odd = [items[n] for n in odd]
         _refine_parties(items, unnamed, with_case, creditor_of_case)
+        # The records the run's hits name, by record id (``kinds.base.Maker`` fills it):
+        # what a report shows beside the findings, without a second pass over them all.
+        self.shown: dict[str, Record] = {}
         self._cache: dict[tuple, list[Item]] = {}
         self._scanned: tuple[PhraseMatcher, list[tuple[Item, str, dict]]] | None = None
         self._groups: dict[tuple, dict[str, list[Item]]] = {}

@@ -158,5 +158,5 @@ def check_after_event(rule: Rule, prep: Prepared, ctx: Context) -> list[Hit]:
                 en += templates("rules.reason.until")[0].format(until=until_en)
                 zh += templates("rules.reason.until")[1].format(until=until_zh)
             # The event record is evidence too: list it after the contact.
-            hits.append(make.one(it, en, zh, extra=(ev.rid,)))
+            hits.append(make.one(it, en, zh, extra=(ev,)))
     return hits

@@ -122,13 +122,14 @@ def day_in_force(rule: Rule, day: int) -> bool:
 class Maker:
     """Builds one rule's hits; the rule's fixed fields are looked up once."""
 
-    __slots__ = ("names", "prep", "rule", "severity")
+    __slots__ = ("names", "prep", "rule", "severity", "shown")
 
     def __init__(self, rule: Rule, prep: Prepared) -> None:
         self.rule = rule
         self.prep = prep
         self.severity = rule.severity
         self.names = prep.names  # what ``prep.name`` reads, without a call per hit
+        self.shown = prep.shown  # the records hits name, for the report to show
 
     def one(
         self,
@@ -138,43 +139,63 @@ class Maker:
         *,
         severity: str | None = None,
         score: float = 1.0,
-        extra: Iterable[str] = (),
+        extra: Iterable[Item] = (),
     ) -> Hit:
         """A hit about one record (and, for events, the records that started it)."""
         rid = it.rid
-        records = (rid, *(r for r in extra if r != rid)) if extra else (rid,)
-        return Hit(
-            self.rule,
-            it.rid,
-            records,
-            it.us,
-            it.iso,
-            en,
-            zh,
-            severity or self.severity,
-            score,
-            self.names.get(it.inst) if it.inst else None,
+        shown = self.shown
+        shown[rid] = it.rec
+        if extra:
+            others = [x for x in extra if x.rid != rid]
+            shown.update((x.rid, x.rec) for x in others)
+            records = (rid, *(x.rid for x in others))
+        else:
+            records = (rid,)
+        return _new_hit(
+            (
+                self.rule,
+                rid,
+                records,
+                it.us,
+                it.iso,
+                en,
+                zh,
+                severity or self.severity,
+                score,
+                self.names.get(it.inst) if it.inst else None,
+            )
         )
 
     def many(
         self, items: list[Item], anchor: str, en: str, zh: str, *, score: float, org: str
     ) -> Hit:
-        """A hit about a group of records (frequency rules), anchored on the group."""
-        first = min(items, key=_us)
-        return Hit(
-            self.rule,
-            anchor,
-            tuple(dict.fromkeys(map(_rid, items))),
-            first.us,
-            first.iso,
-            en,
-            zh,
-            self.severity,
-            score,
-            self.prep.name(org),
+        """A hit about a group of records (frequency rules), anchored on the group;
+        ``items`` are in time order."""
+        first = items[0]
+        rids = list(map(_rid, items))
+        self.shown.update(zip(rids, map(_rec, items), strict=True))
+        return _new_hit(
+            (
+                self.rule,
+                anchor,
+                tuple(dict.fromkeys(rids)),
+                first.us,
+                first.iso,
+                en,
+                zh,
+                self.severity,
+                score,
+                self.prep.name(org),
+            )
         )
 
 
-_us = attrgetter("us")
+def _new_hit(fields: tuple) -> Hit:
+    """``Hit(*fields)`` without the named tuple's Python ``__new__`` (a check makes tens
+    of thousands)."""
+    return tuple.__new__(Hit, fields)
+
+
 _rid = attrgetter("rid")
+_rec = attrgetter("rec")
 _day = attrgetter("day")

@@ -27,6 +27,7 @@ from evidence_locker.rules.prepare import UNKNOWN_ORG, Item, Prepared
 from evidence_locker.rules.ruleset import Rule
 
 _day = attrgetter("day")
+_address = attrgetter("address")
 
 
 def _who(prep: Prepared, per: str, key: str, it: Item) -> tuple[str, str]:
@@ -46,7 +47,10 @@ def _numbers(items: list[Item], per: str) -> tuple[str, str]:
     """ ", from 3 numbers" when one collector used several (a rotating caller)."""
     if per == "address":
         return "", ""
-    n = len({it.address for it in items if it.address})
+    numbers = set(map(_address, items))
+    numbers.discard(None)
+    numbers.discard("")
+    n = len(numbers)
     if n < 2:
         return "", ""
     return f", from {n} numbers", f"，来自{n}个号码"
