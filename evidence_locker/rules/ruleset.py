@@ -43,6 +43,15 @@ _GROUP_PARAMS = (
 )
 
 
+# ", in force 2021-11-01", ", until 2025-12-31", ", 2026-01-30" at the end of a title.
+_DATED_TAIL = re.compile(
+    r"[,，]?\s*(?:(?:in force|effective)(?: from)?|from|since|until)?\s*\d{4}-\d{2}-\d{2}$"
+)
+# "（2025-02-28施行）", "（2012年修正文本，适用至2025-12-31）": a closing parenthesis whose
+# content holds a date.
+_DATED_PARENTHESIS = re.compile(r"\s*[(（][^()（）]*\d{4}-\d{2}-\d{2}[^()（）]*[)）]$")
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
     """Where a rule or reference comes from, in the original and in Chinese.
@@ -60,13 +69,16 @@ class Source:
     article_zh: str = ""
 
     def title(self, lang: str = "en") -> str:
-        """The instrument without its trailing date or parenthesis: what a note names."""
+        """The instrument without the date it carries: what a note names beside its own
+        date ("... applies from 2026-01-30"). Only a trailing date (with "in force",
+        "until"...) or a trailing parenthesis holding one is cut: article numbers such as
+        ``1006.6(b)(1)(i)``, official titles such as ``（试行）`` and English glosses stay.
+        """
         text = (self.instrument_zh or self.instrument) if lang == "zh" else self.instrument
-        text = re.sub(r",?\s*\d{4}-\d{2}-\d{2}$", "", text.strip())
-        for open_, close in (("(", ")"), ("（", "）")):
-            if text.endswith(close) and open_ in text:
-                text = text[: text.rindex(open_)].rstrip(" ,")
-                break
+        text = _DATED_TAIL.sub("", text.strip())
+        m = _DATED_PARENTHESIS.search(text)
+        if m is not None:
+            text = text[: m.start()].rstrip(" ,，")
         return text
 
     def citation(self, lang: str = "en") -> str:
