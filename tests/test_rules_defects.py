@@ -447,3 +447,20 @@ def test_notes_list_their_records_in_time_order_whatever_the_hash_seed():
     for kind in ("not_yet_in_force", "time_unknown"):
         ids = notes[kind]
         assert len(ids) > 10 and ids == sorted(ids, key=lambda r: int(r[1:])), kind
+
+
+def test_a_not_yet_in_force_note_names_the_law_whole() -> None:
+    """A threat sent in 2025 under the revised public-order law (in force 2026): the
+    note once read "..., as revised 2025), in force applies from 2026-01-01"
+    (tests/test_rules_source_title.py checks every shipped title)."""
+    threat = rec(
+        datetime(2025, 3, 10, 10, 0, tzinfo=SH),
+        channel=Channel.SMS,
+        content="再不还款就爆通讯录，通知你单位领导，后果自负！",
+    )
+    from evidence_locker.rules import evaluate
+
+    texts = [n.en for n in evaluate([threat], CN, tz=SH).notes if n.kind == "not_yet_in_force"]
+    law = "(Public Security Administration Punishments Law, as revised 2025)"
+    assert any(f"{law} applies from 2026-01-01" in t for t in texts), texts
+    assert not any("in force applies" in t for t in texts), texts

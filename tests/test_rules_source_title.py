@@ -9,12 +9,10 @@ as a mistake: a lawyer reading either stops trusting the rest.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from evidence_locker.model import Channel, Direction, Record
-from evidence_locker.rules import evaluate, shipped_rule_set
+from evidence_locker.rules import shipped_rule_set
 from evidence_locker.rules.ruleset import Source
 
 SETS = ("cn", "us", "uk")
@@ -63,28 +61,3 @@ def test_titles_of_the_shipped_sources() -> None:
     law_2012 = "治安管理处罚法 (Public Security Administration Punishments Law, 2012 text)"
     old = by_instrument[f"{law_2012}, until 2025-12-31"]
     assert old.title("en") == law_2012
-
-
-def test_the_not_yet_in_force_note_names_the_law_whole() -> None:
-    """A threat sent in 2025 under the revised public-order law (in force 2026)."""
-    when = datetime(2025, 3, 10, 10, 0, tzinfo=timezone(timedelta(hours=8)))
-    rec = Record(
-        id="v1",
-        record_id="r1",
-        seq=1,
-        channel=Channel.SMS,
-        direction=Direction.INCOMING,
-        occurred_at=when,
-        logged_at=when,
-        organisation="某催收公司",
-        address="+8613800138001",
-        content="再不还款就爆通讯录，通知你单位领导，后果自负！",
-    )
-    report = evaluate([rec], [shipped_rule_set("cn")], tz="Asia/Shanghai")
-    texts = [n.en for n in report.notes if n.kind == "not_yet_in_force"]
-    assert any(
-        "(Public Security Administration Punishments Law, as revised 2025) applies from 2026-01-01"
-        in t
-        for t in texts
-    ), texts
-    assert not any("in force applies" in t for t in texts), texts
