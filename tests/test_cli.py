@@ -191,7 +191,10 @@ def test_bad_input_is_one_clear_line(ready, args, code, needle) -> None:  # type
 
 def test_wrong_passphrase_and_missing_locker(ready, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     r = ready("list", env={"EVIDENCE_LOCKER_PASSPHRASE": "nope"})
-    assert r.code == 1 and r.err.strip() == "evidence-locker: error: wrong passphrase"
+    assert r.code == 1
+    error, hint = r.err.strip().splitlines()  # one line, and the hint README promises
+    assert error == "evidence-locker: error: wrong passphrase"
+    assert hint.startswith("hint: ") and "evidence-locker passwd --recovery" in hint
     r = ready("--locker", str(tmp_path / "elsewhere"), "list")
     assert r.code == 1 and "no locker at" in r.err and "evidence-locker init" in r.err
     assert ready("init").code == 1  # never overwrites an existing locker
@@ -204,7 +207,11 @@ def test_no_passphrase_in_a_script_is_a_clear_error(ready) -> None:  # type: ign
 
 def test_chinese_messages(ready) -> None:  # type: ignore[no-untyped-def]
     r = ready("--lang", "zh", "list", env={"EVIDENCE_LOCKER_PASSPHRASE": "nope"})
-    assert r.err.strip() == "evidence-locker: 错误: 口令错误"
+    assert r.code == 1
+    error, hint = r.err.strip().splitlines()
+    assert error == "evidence-locker: 错误: 口令错误"
+    assert hint.startswith("提示: ") and "evidence-locker passwd --recovery" in hint
+    assert "恢复密钥" in hint
     ready("log", "sms", "--number", "95577", "--content", "x")
     assert "共 1 条记录" in ready("--lang", "zh", "list").out
     assert (

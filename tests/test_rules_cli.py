@@ -361,3 +361,18 @@ def test_what_points_to_a_region_reads_right_for_one_record() -> None:
     one = Counter({"CN": 1})
     text = Evidence("CN", {"phones": one, "offsets": one, "chinese": one}).describe("en")
     assert "1 phone numbers" not in text and "1 records" not in text, text
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_visits_known_only_by_day_are_never_shown_at_midnight(ready, lang: str) -> None:  # type: ignore[no-untyped-def]
+    """Two visits logged with a day alone and no organisation: the review found them
+    shown as "2 contacts, 2026-11-30 00:00 to 2026-11-30 00:00" and called "numbers"."""
+    for where in ("家门口", "单位前台"):
+        assert ready("log", "visit", "--location", where, "--at", "2026-11-30").code == 0
+    got = ready("--lang", lang, "check", "--rules", "cn", env={"COLUMNS": "80"})
+    assert got.code == 0, got.err
+    text = " ".join(got.out.split())
+    unknown = t("rules.cli.time_unknown", lang)
+    assert "00:00" not in text, text
+    assert "2026-11-30 (" + unknown + ")" in text or "2026-11-30（" + unknown + "）" in text, text
+    assert "号码" not in text and "numbers with no organisation" not in text, text

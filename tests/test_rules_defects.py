@@ -29,7 +29,8 @@ def rec(when: datetime, **kw) -> Record:
     kw.setdefault("direction", Direction.INCOMING)
     kw.setdefault("organisation", "XX银行")
     kw.setdefault("address", "+8613800000001")
-    return Record(id=f"v{n}", record_id=f"r{n}", seq=n, occurred_at=when, logged_at=when, **kw)
+    kw.setdefault("logged_at", when)
+    return Record(id=f"v{n}", record_id=f"r{n}", seq=n, occurred_at=when, **kw)
 
 
 def rules_of(f) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
@@ -351,7 +352,11 @@ def test_one_finding_per_record_and_kind_citing_every_source():
 def test_offsets_that_disagree_with_the_zone_are_reported():
     from evidence_locker.rules import evaluate
 
-    typed_on_utc = rec(datetime(2026, 2, 9, 22, 5, tzinfo=UTC))  # really 06:05 Beijing
+    # Typed the next morning on a UTC computer as "22:05": really 06:05 Beijing. (A time
+    # the clock gave when logging is never named: tests/test_rules_offset_clock.py.)
+    typed_on_utc = rec(
+        datetime(2026, 2, 9, 22, 5, tzinfo=UTC), logged_at=datetime(2026, 2, 10, 1, tzinfo=UTC)
+    )
     beijing = rec(datetime(2026, 2, 9, 22, 5, tzinfo=SH))
     report = evaluate([typed_on_utc, beijing], CN)
     assert report.zone.name == "Asia/Shanghai" and report.zone.source == "rule_set"
@@ -464,3 +469,23 @@ def test_a_not_yet_in_force_note_names_the_law_whole() -> None:
     law = "(Public Security Administration Punishments Law, as revised 2025)"
     assert any(f"{law} applies from 2026-01-01" in t for t in texts), texts
     assert not any("in force applies" in t for t in texts), texts
+
+
+def test_a_time_the_clock_gave_is_not_reported_as_off() -> None:
+    """No --at: the record's time is the moment it was logged, exact whatever its offset
+    (tests/test_rules_offset_clock.py follows the README on a UTC computer)."""
+    from evidence_locker.rules import evaluate
+
+    now = datetime(2026, 12, 2, 7, 2, 30, tzinfo=UTC)
+    clock = rec(now - timedelta(seconds=20), logged_at=now)  # no --at: the moment of logging
+    # Typed on the UTC computer as "22:05", meaning Beijing's 22:05, logged the next day.
+    typed = rec(
+        datetime(2026, 2, 9, 22, 5, tzinfo=UTC), logged_at=datetime(2026, 2, 10, 9, tzinfo=UTC)
+    )
+    beijing = rec(datetime(2026, 2, 9, 22, 5, tzinfo=SH), logged_at=now)
+    report = evaluate([clock, typed, beijing], CN, tz="Asia/Shanghai")
+    [note] = [n for n in report.notes if n.kind == "offsets"]
+    assert note.records == (typed.record_id,)
+    assert note.en.startswith("1 of 3 records"), note.en
+    alone = evaluate([clock, beijing], CN, tz="Asia/Shanghai")
+    assert "offsets" not in {n.kind for n in alone.notes}

@@ -189,6 +189,7 @@ class State:
 
     def open_locker(self) -> Locker:
         if self._locker is None:
+            from evidence_locker.errors import WrongPassphrase
             from evidence_locker.locker import Locker
 
             directory = self.resolved_dir()
@@ -196,16 +197,21 @@ class State:
                 from evidence_locker.errors import LockerMissing
 
                 raise LockerMissing(path=str(directory), hint="hint.init")
-            self._locker = self.unlock(
-                "secret.passphrase",
-                env=PASSPHRASE_ENV,
-                attempt=lambda secret: Locker.open(
-                    directory,
-                    passphrase=secret,
-                    database_url=self.database_url,
-                    read_only=True if self.read_only else None,
-                ),
-            )
+            try:
+                self._locker = self.unlock(
+                    "secret.passphrase",
+                    env=PASSPHRASE_ENV,
+                    attempt=lambda secret: Locker.open(
+                        directory,
+                        passphrase=secret,
+                        database_url=self.database_url,
+                        read_only=True if self.read_only else None,
+                    ),
+                )
+            except WrongPassphrase as exc:
+                if exc.hint_key is None:  # a forgotten passphrase: the recovery key opens it
+                    exc.hint_key = "hint.wrong_passphrase"
+                raise
             self.warn_if_behind(self._locker)
         return self._locker
 

@@ -196,8 +196,20 @@ def _summary(groups: list[FindingGroup]) -> None:
 def _when(report: CheckReport, f: Finding) -> str:
     rec = report.lookup.get(f.records[0])
     if rec is not None and not rec.time_known:
-        return f"{f.first_at[:10]} ({STATE.t('rules.cli.time_unknown')})"
+        return _on_clock(report, rec)
     return f.first_at[:16].replace("T", " ")
+
+
+def _on_clock(report: CheckReport, rec: Record) -> str:
+    """A record's time on the check's clock (its own offset when none was chosen); the
+    day alone, said so, when only the day is known: never a made-up 00:00."""
+    zone = report.zone.zone
+    local = rec.occurred_at.astimezone(zone) if zone is not None else rec.occurred_at
+    if not rec.time_known:
+        unknown = STATE.t("rules.cli.time_unknown")
+        day = local.date().isoformat()
+        return f"{day}（{unknown}）" if STATE.lang == "zh" else f"{day} ({unknown})"
+    return local.strftime("%Y-%m-%d %H:%M")
 
 
 def _who(report: CheckReport, f: Finding) -> str:
@@ -219,13 +231,11 @@ def _what(report: CheckReport, f: Finding) -> str:
     if not recs:
         return ""
     if len(recs) > 1 and f.kind == "frequency":
-        times = [r.occurred_at.astimezone(report.zone.zone) for r in recs]
-        return STATE.t(
-            "rules.cli.contacts",
-            n=len(recs),
-            first=min(times).strftime("%Y-%m-%d %H:%M"),
-            last=max(times).strftime("%Y-%m-%d %H:%M"),
-        )
+        ordered = sorted(recs, key=lambda r: r.occurred_at)
+        first, last = (_on_clock(report, r) for r in (ordered[0], ordered[-1]))
+        if first == last:
+            return STATE.t("rules.cli.contacts_at", n=len(recs), when=first)
+        return STATE.t("rules.cli.contacts", n=len(recs), first=first, last=last)
     rec = recs[0]
     label = render.channel_label(STATE, rec)
     text = rec.content or rec.subject or rec.notes or ""

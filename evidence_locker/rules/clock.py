@@ -7,7 +7,9 @@ default: the country has several zones). This computer's zone is never used: a
 machine set to UTC judging Beijing-time records turned daytime calls into night calls.
 Every report says which clock it used. When the records' own offsets disagree with
 the zone used (or, read on their own offsets, with each other by more than a DST
-shift), the report says so, since then either the zone or some records are wrong.
+shift), the report says so, since then either the zone or some records are wrong; a
+record whose time the computer's clock gave (none was typed) has the right instant
+whatever its offset, and is not named.
 """
 
 from __future__ import annotations
@@ -21,11 +23,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from evidence_locker.errors import UsageError
 from evidence_locker.locale.messages import t
 from evidence_locker.rules.context import Note
+from evidence_locker.rules.instants import EPOCH
 from evidence_locker.rules.prepare import Item
 from evidence_locker.rules.ruleset import RuleSet
 
 SOURCES = ("option", "locker", "rule_set", "records")
 _DST_SHIFT = timedelta(hours=1)
+_ONE_US = timedelta(microseconds=1)
+# A time the clock gave is at most this far from the moment the record was written
+# (the passphrase is asked in between); a typed time on the wrong clock is hours off.
+_CLOCK_SLACK_US = 10 * 60 * 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +94,7 @@ def offset_note(items: Iterable[Item], odd: Iterable[Item], choice: ZoneChoice) 
     if choice.zone is None:
         return _spread_note(items)
     items = items if isinstance(items, list) else list(items)
-    odd = [it for it in odd if it.time_known]
+    odd = [it for it in odd if it.time_known and not _from_clock(it)]
     if not odd:
         return None
     # Records read back share one tzinfo object per offset: count those, then name them.
@@ -106,6 +113,14 @@ def offset_note(items: Iterable[Item], odd: Iterable[Item], choice: ZoneChoice) 
         t("rules.note.offsets", "zh", **params),
         tuple(ids),
     )
+
+
+def _from_clock(it: Item) -> bool:
+    """Whether the record's time is the moment it was logged (no time was typed): the
+    computer's clock gave the instant, so its offset only says which clock that was,
+    and read on the debtor's zone the time is right. Nothing to correct."""
+    logged = it.rec.logged_at
+    return abs((logged - EPOCH) // _ONE_US - it.us) <= _CLOCK_SLACK_US
 
 
 def _spread_note(items: Iterable[Item]) -> Note | None:
