@@ -90,3 +90,79 @@ def test_the_completeness_sentence_counts_in_plain_words() -> None:
     assert _flat("it shows every contact of that selection (6 in all). I withdrew none") in en
     assert "0records" not in en
     assert _flat("全部联系（共 6 次）。本人未撤回其中任何记录。") in zh
+
+
+# ---- item 12: the closing words follow the law of the dossier's rule set ----
+
+PERJURY = _flat("I declare under penalty of perjury that the foregoing is true and correct.")
+UK_TRUTH = _flat("I believe that the facts stated in this declaration are true.")
+PLAIN_EN = _flat("I confirm that the foregoing is true, accurate and complete")
+PLAIN_ZH = _flat("本人保证以上内容真实、准确、完整，如有虚假，愿承担相应的法律责任。")
+SETS = {"cn": "Chinese rules", "us": "FDCPA and Regulation F", "uk": "FCA CONC 7"}
+
+
+@cache
+def _law_pdf(lang: str, sets: tuple[str, ...], own: str | None = None) -> bytes:
+    from evidence_locker.report.render import Extras
+
+    records, bundle = finish(make_records(2, with_correction=False))
+    extras = Extras(rule_sets=tuple((s, SETS[s]) for s in sets), declaration=own)
+    return render_signed(records, bundle, lang=lang, claimant="Zhang San", extras=extras)
+
+
+def test_no_perjury_clause_under_the_chinese_rule_set() -> None:
+    text = _declaration(_law_pdf("en", ("cn",)))
+    assert PERJURY not in text and "1746" not in text and "perjury" not in text
+    assert PLAIN_EN in text
+
+
+def test_the_perjury_clause_and_its_note_under_the_us_rule_set() -> None:
+    text = _declaration(_law_pdf("en", ("us",)))
+    assert PERJURY in text and _flat("28 U.S.C. § 1746(2)") in text
+    zh = _declaration(_law_pdf("zh", ("us",)))
+    assert "伪证罪" in zh and _flat("28 U.S.C. § 1746(2)") in zh and PLAIN_ZH not in zh
+
+
+def test_a_statement_of_truth_under_the_uk_rule_set() -> None:
+    text = _declaration(_law_pdf("en", ("uk",)))
+    assert UK_TRUTH in text and "perjury" not in text and "1746" not in text
+    assert _flat("Practice Direction 22") in text
+    zh = _declaration(_law_pdf("zh", ("uk",)))
+    assert "真实性声明" in zh and "伪证" not in zh
+
+
+def test_without_a_rule_set_the_records_decide_and_chinese_records_get_no_perjury() -> None:
+    """--no-flags: no rule set; the fixture's records are +86 numbers at +08:00."""
+    text = _declaration(_law_pdf("en", ()))
+    assert "perjury" not in text and PLAIN_EN in text
+    zh = _declaration(_law_pdf("zh", ()))
+    assert PLAIN_ZH in zh and "伪证" not in zh
+
+
+def test_the_claimants_own_declaration_gets_the_same_closing_words() -> None:
+    own = "I, Zhang San, declare these records true."
+    text = _declaration(_law_pdf("en", ("cn",), own))
+    assert _flat(own) in text and "perjury" not in text and PLAIN_EN in text
+    text = _declaration(_law_pdf("en", ("us",), own))
+    assert _flat(own) in text and PERJURY in text
+
+
+def test_the_cli_export_with_a_declaration_file_follows_the_rule_set(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The review's command: an English export of Chinese records with the claimant's
+    own statement; then the same with --rules us."""
+    assert cli("init").code == 0
+    assert cli("log", "sms", "--number", "+8613800138000", "--content", "逾期提醒").code == 0
+    own = tmp_path / "my-statement.txt"
+    own.write_text("本人张三，声明以上记录均为本人亲自记录，真实无误。\n", encoding="utf-8")
+    out = tmp_path / "cn.pdf"
+    r = cli("export", "pdf", "-o", str(out), "--lang", "en", "--declaration", str(own))
+    assert r.code == 0, r.err
+    text = _flat("".join(p.extract_text() for p in PdfReader(out).pages))
+    assert "本人张三" in text and "perjury" not in text and PLAIN_EN in text
+    out = tmp_path / "us.pdf"
+    r = cli(
+        "export", "pdf", "-o", str(out), "--lang", "en", "--declaration", str(own), "--rules", "us"
+    )
+    assert r.code == 0, r.err
+    text = _flat("".join(p.extract_text() for p in PdfReader(out).pages))
+    assert PERJURY in text

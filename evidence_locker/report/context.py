@@ -130,7 +130,7 @@ class RenderContext:
         raw = getattr(rec, name, None)
         if raw is None or raw == () or raw == "":
             return None
-        text = format_field(name, raw, self.lang)
+        text = format_field(name, raw, self.lang, rec.channel.value, rec.direction.value)
         if name in self.withheld.get(rec.id, frozenset()):
             masked = self.mask(text)
             if masked != text:

@@ -3,11 +3,13 @@
 The declaration says, in the dossier's language, who kept the records, how they were
 captured (typed on the day of the contact or the day after, typed later, or imported
 from which files: each a sentence true of every record it counts), that they are
-complete as to the selection, and the locker key fingerprint: in English with the
-wording of 28 U.S.C. § 1746 (an unsworn declaration under penalty of perjury), in
-Chinese as a 当事人声明.
-``--declaration FILE`` replaces the numbered statements with the claimant's own text;
-the signature lines stay.
+complete as to the selection, and the locker key fingerprint. It closes in the form
+of the law the dossier's rule sets apply (else of the country its records point to):
+under penalty of perjury in the words of 28 U.S.C. § 1746 for the United States, a
+statement of truth for the United Kingdom, a plain statement that it is true (the
+当事人声明 form) for China and anywhere else. ``--declaration FILE`` replaces the
+numbered statements with the claimant's own text; the closing words and the signature
+lines stay.
 
 The verification page ties a printed copy to the signed file: the short dossier id,
 the key fingerprints, the tree head, the trusted times when there are any, and a QR
@@ -32,6 +34,7 @@ from evidence_locker.report.geometry import FRAME_W
 from evidence_locker.report.layout import Cell, table
 from evidence_locker.report.page import section_mark
 from evidence_locker.report.trusted_time import cover_rows
+from evidence_locker.rules.region import SET_OF_REGION, records_region
 
 BLANK = "____________________"
 
@@ -78,6 +81,21 @@ def withdrawn_sentence(d: Dossier) -> str:
     return d.ctx.L(f"declaration.{key}", count=n)
 
 
+def declaration_law(d: Dossier) -> str:
+    """Whose form the closing words take: "_us" (28 U.S.C. § 1746, under penalty of
+    perjury), "_uk" (a statement of truth as the Civil Procedure Rules word it), or ""
+    (a plain statement that it is true and that the claimant answers for it: the
+    Chinese form, and the safe one anywhere else). The law is that of the rule sets the
+    findings used, when they are of one country; else (no findings, or several
+    countries) the country the records point to."""
+    countries = {name for name, _ in d.rule_sets if name in SET_OF_REGION.values()}
+    if len(countries) != 1:
+        region = records_region([c.latest for c in d.contacts or d.withdrawn]).region
+        countries = {SET_OF_REGION.get(region or "", "")}
+    country = countries.pop()
+    return f"_{country}" if country in ("us", "uk") else ""
+
+
 def declaration(d: Dossier, selection: str | None) -> list[Any]:
     ctx = d.ctx
     who = d.claimant or BLANK
@@ -113,10 +131,11 @@ def declaration(d: Dossier, selection: str | None) -> list[Any]:
         out.append(ctx.p(ctx.L("declaration.intro", who=who)))
         for i, text in enumerate(statements, 1):
             out.append(ctx.p(ctx.L("declaration.item", n=i, text=text)))
+    law = declaration_law(d)
     out += [
         Spacer(1, 4 * mm),
-        ctx.p(ctx.L("declaration.oath")),
-        ctx.p(ctx.L("declaration.oath_note"), "note"),
+        ctx.p(ctx.L(f"declaration.oath{law}")),
+        ctx.p(ctx.L(f"declaration.oath_note{law}"), "note"),
         Spacer(1, 10 * mm),
         ctx.p(ctx.L("declaration.executed", blank=BLANK)),
         Spacer(1, 12 * mm),
