@@ -137,6 +137,7 @@ class Context:
             bucket = phrases if rule.kind in ("phrases", "scam_signs") else other
             for group in rule.groups.values():
                 bucket.update(normalise(x) for x in group.phrases)
+                bucket.update(normalise(x) for x in group.own_words)
                 bucket.update(normalise(x) for x in group.benign)
             if rule.kind == "phrases":
                 phrases.update(normalise(x) for x in rule.params["phrases"])
