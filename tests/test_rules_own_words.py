@@ -161,3 +161,29 @@ def test_an_announced_visit_is_its_own_kind_not_threatening_words():
     assert announced.to_json("zh")["kind_label"].startswith("预告上门")
     assert (visit.record_id, "phrases") not in kinds
     assert {(both.record_id, "announced_visit"), (both.record_id, "phrases")} <= set(kinds)
+
+
+@pytest.mark.parametrize(
+    ("content", "channel", "flagged"),
+    [
+        ("两名男子找上门，在门口站了半小时", Channel.VISIT, False),  # the visit itself
+        ("说再不还就找上门", Channel.CALL, True),  # a threat of one
+        ("再不还钱就找上门", Channel.SMS, True),
+        ("两名男子找上门，说要打断腿", Channel.VISIT, True),  # a threat made at the door
+    ],
+)
+def test_a_visit_record_saying_they_came_to_the_door_is_no_threat(content, channel, flagged):
+    """找上门 ("come to your door") threatens in a message or call; in a visit record the
+    borrower logged, it says what happened."""
+    r = rec(content, channel)
+    found = check([r], shipped_rule_set("cn"), tz="Asia/Shanghai")
+    assert ("CN-CBA-THREAT" in {x for f in found for x in f.rules}) is flagged
+
+
+def test_visit_itself_must_name_a_phrase_of_its_group():
+    text = RULES.replace(
+        "[groups.boss.phrases]", 'visit_itself = ["找上门"]\n[groups.boss.phrases]', 1
+    )
+    with pytest.raises(FormatError) as exc:
+        parse_rule_set(text, "test.toml")
+    assert (exc.value.params["rule"], exc.value.params["field"]) == ("groups.boss", "visit_itself")

@@ -194,6 +194,11 @@ def render_rules_markdown(rule_sets: Iterable[RuleSet] | None = None) -> str:
                 " / 本人叙述，仅计入您记录的电话、上门及其他联系"
                 f" (after 我 / I: not counted / 前面是“我”时不计入): {_weighted(group.own_words)}"
             )
+        if group.visit_itself:
+            out.append(
+                "- Not counted in visit records, where they say what happened"
+                " / 上门记录中不计入（描述已发生的上门）: " + ", ".join(group.visit_itself)
+            )
         derived = {said_by_borrower(p) for p in group.own_words}
         given = [b for b in group.benign if b not in derived]
         if given:

@@ -8,7 +8,9 @@ phrase counts once, and only where some occurrence of it is
 * not inside a benign collocation of its group ("请放心并注意安全"),
 * not negated ("you will not be arrested", "我们不会联系您的紧急联系人"),
 * for a group's ``own_words`` ("说要通知我单位"), in the borrower's own account of a
-  contact (a call, a visit), not in a message's text, where "我" is the sender.
+  contact (a call, a visit), not in a message's text, where "我" is the sender,
+* for a group's ``visit_itself`` (找上门), not in a visit record, where it says what
+  happened.
 
 A rule's score is the sum of the weights of the phrases that count; a score of at least
 ``min_score`` makes a hit with the severity the rule declares. Messages repeat
@@ -37,11 +39,12 @@ Summary = frozenset[tuple[str, frozenset[tuple[frozenset[str], bool]]]]
 class _Table:
     """One phrase rule's normalised phrases: weight and group label, and what cancels.
 
-    ``phrases`` count in the borrower's own account of a contact; ``written`` (those
-    less the groups' ``own_words``) in the text of a message.
+    ``voices``: the phrases that count in the borrower's account of a call or another
+    contact (``"own"``: all), of a visit (``"visit"``: less the groups' ``visit_itself``)
+    and in a message's text (``"written"``: less their ``own_words``).
     """
 
-    __slots__ = ("benign", "labels", "phrases", "weights", "written")
+    __slots__ = ("benign", "labels", "phrases", "voices", "weights")
 
     def __init__(self, rule: Rule) -> None:
         p = rule.params
@@ -66,7 +69,12 @@ class _Table:
                     self.weights[norm] = weight
                     self.labels[norm] = (g.label_en, g.label_zh)
         self.phrases = frozenset(self.weights)
-        self.written = frozenset(written) - {""}
+        itself = {normalise(p) for g in groups for p in g.visit_itself}
+        self.voices = {
+            "own": self.phrases,
+            "visit": self.phrases - itself,
+            "written": frozenset(written) - {""},
+        }
         self.benign = frozenset(normalise(b) for g in _groups(rule) for b in g.benign) - {""}
 
 
@@ -174,7 +182,7 @@ def check_phrases(rules: list[Rule], prep: Prepared, ctx: Context) -> list[Hit]:
         chans = frozenset().union(*(rules[n].params["channels"] for n in idx))
         dirs = frozenset().union(*(rules[n].params["directions"] for n in idx))
         wanted = frozenset().union(*(tables[n].phrases | tables[n].benign for n in idx))
-        verdicts: dict[tuple[Summary, bool], list[tuple[int, str, str, float, list[str]]]] = {}
+        verdicts: dict[tuple[Summary, str], list[tuple[int, str, str, float, list[str]]]] = {}
         memo: dict[frozenset[str], Summary] = {}
         if fields == CONTENT:  # only contacts with text of their own can have any
             found_in = [
@@ -189,10 +197,12 @@ def check_phrases(rules: list[Rule], prep: Prepared, ctx: Context) -> list[Hit]:
             if not occ or wanted.isdisjoint(occ):
                 continue
             summary = summarise(text, occ, wanted, supers, memo)
-            mine = not it.written  # a call or visit: the borrower wrote the text down
-            found = verdicts.get((summary, mine))
+            voice = voice_of(it)
+            found = verdicts.get((summary, voice))
             if found is None:
-                found = verdicts[summary, mine] = _verdicts(summary, mine, idx, tables, rules, tpl)
+                found = verdicts[summary, voice] = _verdicts(
+                    summary, voice, idx, tables, rules, tpl
+                )
             for n, en, zh, score, phrases in found:
                 chan, direc, lo, hi = limits[n]
                 if it.channel not in chan or it.direction not in direc:
@@ -207,20 +217,28 @@ def check_phrases(rules: list[Rule], prep: Prepared, ctx: Context) -> list[Hit]:
     return hits
 
 
+def voice_of(it: Item) -> str:
+    """Whose words a record's text is: a message's own (``written``), the borrower's
+    account of a visit (``visit``) or of a call or another contact (``own``)."""
+    if it.written:
+        return "written"
+    return "visit" if it.channel == "visit" else "own"
+
+
 def _verdicts(
     summary: Summary,
-    mine: bool,
+    voice: str,
     idx: list[int],
     tables: list[_Table],
     rules: list[Rule],
     tpl: tuple[str, str],
 ) -> list[tuple[int, str, str, float, list[str]]]:
     """For one summary: each rule that scores enough, with its reasons, score and the
-    phrases that counted. ``mine``: the text is the borrower's own account."""
+    phrases that counted. ``voice``: whose text it is (``voice_of``)."""
     out = []
     for n in idx:
         table = tables[n]
-        found = counted(summary, table.phrases if mine else table.written, table.benign)
+        found = counted(summary, table.voices[voice], table.benign)
         if not found:
             continue
         score = sum(table.weights[p] for p in found)
