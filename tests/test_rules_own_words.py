@@ -144,3 +144,20 @@ def test_the_shipped_sets_read_the_new_groups():
     assert "visit" not in cn["CN-CBA-VISIT"].params["channels"]
     us = {r.id: r for r in shipped_rule_set("us").rules}
     assert "lawyer" in us["US-FALSE"].params["groups"] and "1692e(3)" in us["US-FALSE"].instrument
+
+
+def test_an_announced_visit_is_its_own_kind_not_threatening_words():
+    """Review 7 item 14: "明天上门" showed under "threatening or abusive words". An
+    announced visit is a low finding of its own kind; a threat in the same message is
+    still a finding of threatening words."""
+    cn = shipped_rule_set("cn")
+    visit, both = rec("明天上门", Channel.SMS), rec("明天上门，弄死你", Channel.SMS, days=1)
+    found = check([visit, both], cn, tz="Asia/Shanghai")
+    kinds = {(r, f.kind): f for f in found for r in f.records}
+    announced = kinds[visit.record_id, "announced_visit"]
+    assert announced.rules == ("CN-CBA-VISIT",) and announced.severity == "low"
+    label = announced.to_json("en")["kind_label"]
+    assert label.startswith("announced visit") and "threat" not in label
+    assert announced.to_json("zh")["kind_label"].startswith("预告上门")
+    assert (visit.record_id, "phrases") not in kinds
+    assert {(both.record_id, "announced_visit"), (both.record_id, "phrases")} <= set(kinds)
