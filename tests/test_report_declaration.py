@@ -166,3 +166,28 @@ def test_the_cli_export_with_a_declaration_file_follows_the_rule_set(cli, tmp_pa
     assert r.code == 0, r.err
     text = _flat("".join(p.extract_text() for p in PdfReader(out).pages))
     assert PERJURY in text
+
+
+def test_typing_days_are_counted_as_the_pages_print_them() -> None:
+    """The day after counts as soon, two days after as later, a logging day before the
+    contact's day (a clock gone wrong) apart; a correction made later does not count."""
+    from zoneinfo import ZoneInfo
+
+    from evidence_locker.report.context import Contact
+    from evidence_locker.report.declaration import typing_delay
+
+    tz = ZoneInfo("Asia/Shanghai")
+    rec = make_records(1, with_correction=False)[0]  # 2026-10-03 09:12 +08:00
+
+    def delay(logged: timedelta, **kw: object) -> str:
+        first = replace(rec, **kw)
+        first = replace(first, logged_at=first.occurred_at + logged)
+        fixed = replace(first, logged_at=first.logged_at + timedelta(days=30))
+        return typing_delay(Contact("E-1", fixed, [first, fixed]), tz)
+
+    assert delay(timedelta(days=1, hours=14)) == "soon"  # 2026-10-04 23:12
+    assert delay(timedelta(days=1, hours=15)) == "later"  # 2026-10-05 00:12
+    assert delay(timedelta(hours=-10)) == "before"  # 2026-10-02 23:12
+    midnight = rec.occurred_at.replace(hour=0, minute=0)
+    assert delay(timedelta(hours=47), occurred_at=midnight, time_known=False) == "soon"
+    assert delay(timedelta(hours=48), occurred_at=midnight, time_known=False) == "later"
