@@ -187,3 +187,18 @@ def test_visit_itself_must_name_a_phrase_of_its_group():
     with pytest.raises(FormatError) as exc:
         parse_rule_set(text, "test.toml")
     assert (exc.value.params["rule"], exc.value.params["field"]) == ("groups.boss", "visit_itself")
+
+
+@pytest.mark.parametrize(
+    ("content", "flagged"),
+    [
+        ("I called the police after this call.", False),  # the borrower's own step
+        ("我去公安局报案了", False),
+        ("This is the police. Pay today.", True),
+        ("【公安局】你已涉嫌诈骗", True),
+    ],
+)
+def test_reporting_to_the_police_is_not_posing_as_them(content, flagged):
+    r = rec(content)
+    found = check([r], shipped_rule_set("cn"), tz="Asia/Shanghai")
+    assert ("CN-CBA-OFFICIAL" in {x for f in found for x in f.rules}) is flagged
