@@ -84,6 +84,24 @@ def test_a_refused_time_hints_in_the_users_language(ready, lang: str, shown: lis
     assert ready("list", "--json").out.strip() == "[]"
 
 
+@pytest.mark.parametrize(
+    ("lang", "typed", "said"),
+    [
+        ("en", "tomorrow 9am", "future times are not accepted"),
+        ("zh", "明天 上午9点", "不接受将来的时间"),
+        ("en", "2026-03-01", "future times are not accepted"),
+    ],
+)
+def test_a_future_time_is_refused_as_future(ready, lang: str, typed: str, said: str) -> None:  # type: ignore[no-untyped-def]
+    r = ready("--lang", lang, "log", "sms", "--number", "1", "--content", "x", "--at", typed)
+    assert r.code == 2
+    error = r.err.strip().splitlines()[0]
+    assert typed in error and said in error
+    assert "cannot read" not in r.err and "无法识别" not in r.err
+    assert "Asia/Shanghai" in error or typed == "2026-03-01"
+    assert ready("list", "--json").out.strip() == "[]"
+
+
 def test_a_date_alone_is_time_unknown_in_every_view(ready) -> None:  # type: ignore[no-untyped-def]
     record = logged(ready, "2025-02-09")
     short = record["id"][:8]

@@ -158,3 +158,37 @@ def test_forgery_script_fails_against_a_real_dossier(filled, tmp_path: Path) -> 
         assert r.code == 1, r.out
         assert "dossier verified" not in r.out + r.err
         assert "endorse" in r.err
+
+
+def test_an_export_says_only_what_the_user_did_not_choose(filled, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Review 7, item 15: every export repeated the rule-set and clock notes and four
+    font lines (half English in Chinese). The rule set and zone the user chose
+    (--rules, --tz / config) go unsaid; the fonts only when one is the user's own."""
+    assert filled("config", "rules", "cn").code == 0
+    for lang in ("en", "zh"):
+        out = tmp_path / f"dossier-{lang}.pdf"
+        r = filled("--lang", lang, "export", "pdf", "-o", str(out), env={"COLUMNS": "80"})
+        assert r.code == 0, r.err
+        said = r.out + r.err
+        assert str(out) in " ".join(said.split())
+        for noise in ("font", "字体", "rule set", "规则集", "times read", "时区判断"):
+            assert noise not in said, said
+    # A font of the user's own is named (a new process: fonts register once per process).
+    import os
+    import sys
+
+    font = tmp_path / "my-cjk.ttf"
+    from evidence_locker.report.fonts import _bundled
+
+    shutil.copy(_bundled("DroidSansFallbackFull.ttf"), font)
+    own = subprocess.run(
+        [sys.executable, "-m", "evidence_locker", "export", "pdf", "-o", str(tmp_path / "f.pdf")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "EVIDENCE_LOCKER_CJK_FONT": str(font)},
+    )
+    assert own.returncode == 0, own.stderr
+    [line] = [line for line in own.stdout.splitlines() if "font" in line]
+    assert str(font) in line
+    command = f"evidence-locker verify-dossier {tmp_path / 'f.pdf'}"
+    assert command in [line.strip() for line in own.stdout.splitlines()], own.stdout

@@ -22,6 +22,7 @@ NOT_LABELS = [
     r"Asia/Shanghai",
     r"GB/T",
     r"--tz",
+    r"--verified-only",  # named by the note on unverified sources ("说要通知我单位" cites one)
     r"规则集 [a-z, ]+",  # the rule sets' names, as typed after --rules
 ]
 

@@ -329,3 +329,28 @@ def test_every_kind_states_only_dates_and_numbers_of_the_records(cn_dir: Path) -
                 assert COLLECTOR in text or kind.id == "contact-log"
                 drafted += 1
     assert drafted >= 16  # all ten kinds in both languages, but for what found nothing
+
+
+def test_one_page_and_one_record_are_singular(ready, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Review 7, item 15: "1 pages", "Cites 1 records"; and the command to log the
+    letter once sent is whole on its own line at 80 columns (copied into a shell)."""
+    from pypdf import PdfReader
+
+    r = ready("log", "call", "--org", COLLECTOR, "--number", "13800138000", "--at",
+              "2025-02-09 23:30", "--direction", "incoming", "--content", THREAT)  # fmt: skip
+    assert r.code == 0, r.err
+    out = tmp_path / "my letters" / "cease.pdf"
+    out.parent.mkdir()
+    for lang, one_page, one_record in (
+        ("en", "1 page)", "Cites 1 record;"),
+        ("zh", "1 页", "1 条"),
+    ):
+        r = ready("--lang", lang, "letter", "cease", "--org", COLLECTOR, "--name", "张三",
+                  "-o", str(out), "--force", env={"COLUMNS": "80"})  # fmt: skip
+        assert r.code == 0, r.err
+        assert len(PdfReader(str(out)).pages) == 1
+        said = " ".join(r.out.split())
+        assert one_page in said and one_record in said, r.out
+        assert "pages" not in said and "records" not in said, r.out
+        command = f"evidence-locker letter sent '{out}' --via post"
+        assert any(line.strip().startswith(command) for line in r.out.splitlines()), r.out

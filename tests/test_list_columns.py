@@ -4,6 +4,7 @@ has a mark (corrected, withdrawn, attachments)."""
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from pathlib import Path
 
 
@@ -24,3 +25,98 @@ def test_no_empty_marks_column_without_marks(ready, tmp_path: Path) -> None:  # 
     assert ready("attach", rid, str(shot)).code == 0
     out = ready("list", env={"COLUMNS": "80"})
     assert len(_header(out.out)) == 6 and "📎1" in out.out, out.out
+
+
+# Review 7, item 9: at 80 columns a number was split ("+86138001380 / 00"), a count
+# too ("逾期1 / 5天"), Chinese commas began lines, and Channel was wider than its labels.
+CN_PUNCTUATION_THAT_ENDS = tuple("，。、；：！？）》」』”")
+LOGGED = [
+    ("sms", "--org", "XX农商银行", "--number", "95577", "--at", "2025-02-09 18:43",
+     "--content", "您的贷款已逾期15天，请于今日内还款，否则将上报征信，并联系您的紧急联系人。"),
+    ("call", "--org", "某催收公司", "--counterpart", "王经理 工号1024", "--number",
+     "13800138000", "--direction", "incoming", "--duration", "6m",
+     "--content", "说要通知我单位，逾期15天，逾期金额12000元"),
+    ("message", "--app", "wechat", "--counterpart", "催收员A",
+     "--content", "再不还就曝光，通知你全部通讯录联系人，让你在亲戚朋友面前抬不起头"),
+    ("call", "--number", "138 0013 8000", "--at", "昨天 下午3点", "--outcome", "missed"),
+    ("visit", "--location", "单位前台", "--at", "前天"),
+]  # fmt: skip
+
+
+def _cells(out: str) -> list[list[list[str]]]:
+    """The body of a rich table: per record, per column, the cell's lines."""
+    rows: list[list[list[str]]] = []
+    for line in out.splitlines():
+        if not line.startswith("│"):
+            continue
+        parts = [p[1:-1] if len(p) > 1 else p for p in line.strip("│").split("│")]
+        if parts[0].strip():
+            rows.append([[] for _ in parts])
+        for column, part in zip(rows[-1], parts, strict=True):
+            if part.strip():
+                column.append(part.rstrip())
+    return rows
+
+
+def _logged_for_columns(ready) -> None:  # type: ignore[no-untyped-def]
+    for args in LOGGED:
+        r = ready("log", *args)
+        assert r.code == 0, r.err
+
+
+def test_list_at_80_columns_breaks_only_where_a_reader_would(ready) -> None:  # type: ignore[no-untyped-def]
+    _logged_for_columns(ready)
+    for lang, longest_channel in (("en", "WeChat message"), ("zh", "微信消息")):
+        out = ready("--lang", lang, "list", env={"COLUMNS": "80"})
+        assert out.code == 0, out.err
+        from rich.cells import cell_len
+
+        assert all(cell_len(line) <= 80 for line in out.out.splitlines()), out.out
+        rows = _cells(out.out.replace("\u00a0", " "))
+        assert len(rows) == len(LOGGED)
+        grouped = [line for row in rows for cell in row for line in cell if "138" in line]
+        assert grouped and all("+86 138 0013 8000" in line for line in grouped), out.out
+        for row in rows:
+            for cell in row[2:]:  # the time is on two lines by design
+                for before, after in pairwise(cell):
+                    after = after.lstrip()
+                    assert not after.startswith(CN_PUNCTUATION_THAT_ENDS), out.out
+                    assert not (before[-1:].isdigit() and after[:1].isdigit()), out.out
+        # a channel label breaks at a space if the text needs the room, never in a word
+        channel = {" ".join(part.strip() for part in row[2]) for row in rows}
+        assert longest_channel in channel, out.out
+        header = next(ln for ln in out.out.splitlines() if ln.startswith("┃"))
+        widths = [cell_len(c) - 2 for c in header.strip("┃").split("┃")]
+        assert widths[2] <= max(cell_len(longest_channel), cell_len(_header(out.out)[2])), out.out
+
+
+def test_show_prints_the_id_once_and_the_number_grouped(ready) -> None:  # type: ignore[no-untyped-def]
+    _logged_for_columns(ready)
+    listed = json.loads(ready("list", "--json").out)
+    rid = next(r["id"] for r in listed if r["counterpart"] == "王经理 工号1024")
+    for lang in ("en", "zh"):
+        out = ready("--lang", lang, "show", rid[:8], env={"COLUMNS": "80"}).out
+        assert out.count(rid) == 1, out  # ID and Record are the same: shown once
+        assert "+86 138 0013 8000" in out, out
+
+
+def test_show_keeps_an_attachments_sha256_on_one_line(ready, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import hashlib
+    import re
+
+    assert ready("log", "sms", "--number", "95577", "--content", "x").code == 0
+    rid = json.loads(ready("list", "--json").out)[0]["id"][:8]
+    scan = tmp_path / "a-rather-long-name-for-a-letter-scan.txt"
+    scan.write_text("a letter's scan, as text")
+    digest = hashlib.sha256(scan.read_bytes()).hexdigest()
+    assert ready("attach", rid, str(scan)).code == 0
+    out = ready("show", rid, env={"COLUMNS": "80"}).out
+    assert re.search(rf"^ +sha256 {digest}$", out, re.MULTILINE), out
+    narrow = ready("show", rid, env={"COLUMNS": "50"}).out
+    assert all(len(line) <= 50 for line in narrow.splitlines()), narrow
+    lines = narrow.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.strip().startswith("sha256 "))
+    first, second = lines[at].split(), lines[at + 1].split()
+    assert first[0] == "sha256" and len(second) == 1, narrow  # folded on purpose, aligned
+    assert first[1] + second[0] == digest, narrow
+    assert lines[at].index(first[1]) == lines[at + 1].index(second[0]), narrow

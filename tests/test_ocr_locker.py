@@ -189,17 +189,29 @@ def test_without_the_engine_everything_works_and_says_once(cli, tmp_path: Path, 
         raise OcrUnavailable(hint="ocr.hint.install")
 
     monkeypatch.setattr(ocr, "get_engine", missing)
+    # Narrower than the hint: the command is never wrapped inside, so it copies whole
+    # (review 7, item 8: "pip install \n'evidence-locker[ocr]'" at 80 columns).
+    monkeypatch.setenv("COLUMNS", "40")
+    command = "pip install 'evidence-locker[ocr]'"
     assert cli("init").code == 0
     a, b = shot(tmp_path / "a.png", ["一"]), shot(tmp_path / "b.png", ["二"], seed=2)
+    for lang in ("en", "zh"):
+        out = cli("--lang", lang, "log", "message", "--app", "wechat", "--attach", str(a))
+        assert out.code == 0
+        assert out.err.count("evidence-locker[ocr]") == 1, out.err
+        assert command in [line.strip() for line in out.err.splitlines()], out.err
     out = cli("log", "message", "--app", "wechat", "--attach", str(a), "--attach", str(b))
-    assert out.code == 0
-    assert out.err.count("pip install 'evidence-locker[ocr]'") == 1
+    assert out.err.count("evidence-locker[ocr]") == 1 and command in out.err
     assert "text read" not in out.out
     record_id = _logged_id(out.out)
     assert cli("show", record_id).code == 0
+    attached = cli("attach", record_id, str(a))
+    assert attached.err.count("evidence-locker[ocr]") == 1 and command in attached.err
     failed = cli("ocr", "--all")
     assert failed.code == 1
-    assert "not installed" in failed.err and "evidence-locker[ocr]" in failed.err
+    assert "not installed" in failed.err and failed.err.count("evidence-locker[ocr]") == 1
+    hint = failed.err.strip().splitlines()[-1]
+    assert hint.startswith("hint: ") and command in hint and len(hint) <= 80
 
 
 def test_redaction_boxes_cover_the_numbers_on_the_stored_image(with_shot, locker: Locker):

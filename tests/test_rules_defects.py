@@ -371,7 +371,7 @@ def test_offsets_that_disagree_with_the_zone_are_reported():
 REPORTED = [
     (CN, SH, "明天下午3点，法院将到你家强制执行，若反抗，直接拘留15天。", "phrases"),
     (CN, SH, "诉讼材料已提交法院，72小时后你将收到传票，成为失信被执行人。", "phrases"),
-    (CN, SH, "今天下午三点，工作人员将上门核实你的经济情况，请做好准备。", "phrases"),
+    (CN, SH, "今天下午三点，工作人员将上门核实你的经济情况，请做好准备。", "announced_visit"),
     (CN, SH, "再不还钱，让你孩子在学校抬不起头", "phrases"),
     (CN, SH, "要让你全家都知道你欠钱不还，让你在公司待不下去", "phrases"),
     (CN, SH, "已P图群发你的通讯录，明天给你家送花圈", "phrases"),

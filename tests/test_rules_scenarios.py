@@ -218,6 +218,46 @@ CN_HISTORY: list[Entry] = [
         },
         {"CN-ADMIN-2012"},
     ),
+    # threats in the borrower's own words (first person, reported speech): the same
+    # rules as "你单位"; each on its own day, by a lender with no other contact
+    *[
+        (_cn(f"2026-03-0{d} 10:00"), {"channel": ch, "organisation": "WW贷", **f}, rules)
+        for d, (ch, f, rules) in enumerate(
+            [
+                (CALL, {"content": "说要通知我单位"}, CONTACTS_CN),
+                (CALL, {"content": "说明天去我单位"}, CONTACTS_CN | {"CN-CBA-VISIT"}),
+                (CALL, {"content": "打电话给我妈说我欠钱"}, CONTACTS_CN),
+                (SMS, {"content": "再不还就告诉你邻居"}, CONTACTS_CN),
+                (CALL, {"content": "说已经告诉我邻居我欠钱了"}, CONTACTS_CN),
+                (CALL, {"content": "他们说不会通知我单位"}, set()),
+                (CALL, {"content": "我在单位加班，没接到电话", "outcome": MISSED}, set()),
+                (CALL, {"content": "我公司今天放假，我妈问我吃饭没有"}, set()),
+            ],
+            start=1,
+        )
+    ],
+    *[
+        (
+            _cn(f"2026-03-1{d} 10:00"),
+            {"channel": VISIT, "direction": IN_PERSON, "organisation": "WW贷", **f},
+            rules,
+        )
+        for d, (f, rules) in enumerate(
+            [
+                ({"content": "到我公司前台找我，告诉前台同事我欠钱不还"}, CONTACTS_CN),
+                # a visit that happened is not an announced one; who they said they were is
+                ({"content": "两名男子上门，说是来核实地址"}, set()),
+                ({"content": "两名自称律师的人上门"}, {"CN-ADMIN-IMPERSONATE"}),
+                ({"content": "两个自称警察的人上门"}, {"CN-CBA-OFFICIAL", "CN-ADMIN-IMPERSONATE"}),
+            ]
+        )
+    ],
+    # an announced visit in a message is
+    (
+        _cn("2026-03-20 10:00"),
+        {"channel": SMS, "organisation": "WW贷", "content": "明天上门"},
+        {"CN-CBA-VISIT"},
+    ),
 ]
 
 
@@ -432,6 +472,24 @@ US_HISTORY: list[Entry] = [
         },
         set(),
     ),
+    # the borrower's own words: reported speech about third parties, and a clean note
+    *[
+        (
+            _us(f"2025-09-0{d} 10:00"),
+            {"channel": CALL, "organisation": "Word Collections", "content": text},
+            rules,
+        )
+        for d, (text, rules) in enumerate(
+            [
+                ("Said they would call my boss.", {"US-3P-THREAT"}),
+                ("He told my neighbour I owe money.", {"US-3P-THREAT"}),
+                ("Said they will not tell my family.", set()),
+                ("My boss called about work, so I missed this call.", set()),
+                ("She claimed to be an attorney.", {"US-FALSE"}),
+            ],
+            start=1,
+        )
+    ],
 ]
 
 
@@ -574,6 +632,22 @@ UK_HISTORY: list[Entry] = [
         },
         {"UK-3P"},
     ),
+    # the borrower's own words
+    *[
+        (
+            _uk(f"2025-11-0{d} 10:00"),
+            {"channel": CALL, "organisation": "Other Firm Ltd", "content": text},
+            rules,
+        )
+        for d, (text, rules) in enumerate(
+            [
+                ("Said they would call my boss.", {"UK-3P-THREAT"}),
+                ("Told my neighbours I owe money.", {"UK-3P-THREAT"}),
+                ("My boss called about work.", set()),
+            ],
+            start=1,
+        )
+    ],
 ]
 
 HISTORIES = {

@@ -54,7 +54,7 @@ def test_relative_days_and_bare_clock_times() -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", ["", "tomorrow", "2025-02-30 10:00", "2025-02-09 25:00", "2025-02-09 9", "+8:00"]
+    "bad", ["", "tomorrow", "in", "2025-02-30 10:00", "2025-02-09 25:00", "2025-02-09 9", "+8:00"]
 )
 def test_impossible_or_unreadable_times_are_usage_errors(bad: str) -> None:
     with pytest.raises(UsageError) as err:
@@ -236,12 +236,73 @@ def test_named_days(text: str, day: datetime) -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["下午25点", "上午15点", "2月30日", "Feb 30", "Feb 9 18", "02/09/2025", "下周五", "banana 9pm"],
+    [
+        "下午25点",
+        "上午15点",
+        "2月30日",
+        "Feb 30",
+        "Feb 9 18",
+        "02/09/2025",
+        "下下下周五",
+        "banana 9pm",
+    ],
 )
 def test_impossible_words_are_refused(bad: str) -> None:
     with pytest.raises(UsageError) as err:
         moment(bad)
     assert err.value.key == "time.bad" and err.value.params["value"] == bad
+
+
+@pytest.mark.parametrize(
+    ("typed", "understood"),
+    [
+        ("tomorrow 9am", "2025-03-02 09:00 +08:00"),
+        ("明天 上午9点", "2025-03-02 09:00 +08:00"),
+        ("明日 9:00", "2025-03-02 09:00 +08:00"),
+        ("后天 下午3点", "2025-03-03 15:00 +08:00"),
+        ("Tomorrow at 9pm", "2025-03-02 21:00 +08:00"),
+        ("next Friday 9pm", "2025-03-07 21:00 +08:00"),
+        ("下周五 9:00", "2025-03-07 09:00 +08:00"),
+        ("下个星期一", "2025-03-03"),
+        ("in 2 days", "2025-03-03"),
+        ("in 3 hours", "2025-03-01 15:00 +08:00"),
+        ("2小时后", "2025-03-01 14:00 +08:00"),
+        ("3天后", "2025-03-04"),
+        ("明天", "2025-03-02"),
+        ("2026-03-01 10:00", "2026-03-01 10:00 +08:00"),
+        ("2026年3月1日", "2026-03-01"),
+    ],
+)
+def test_a_future_time_is_refused_as_future_showing_what_was_read(
+    typed: str, understood: str
+) -> None:
+    """Future words are read, then refused for being in the future (review 7, item 7),
+    never as unreadable: the message shows the moment understood, with its zone."""
+    with pytest.raises(UsageError) as err:
+        moment(typed)
+    known = " " in understood
+    assert err.value.key == ("time.future" if known else "time.future_day"), err.value.render()
+    assert err.value.exit_code == 2
+    assert err.value.params["understood"] == understood
+    for lang in ("en", "zh"):
+        assert understood in err.value.render(lang)
+    assert "future times are not accepted" in err.value.render("en")
+    assert "不接受将来的时间" in err.value.render("zh")
+
+
+def test_a_future_time_names_its_zone() -> None:
+    from zoneinfo import ZoneInfo
+
+    with pytest.raises(UsageError) as err:
+        parse_when("明天 上午9点", tz=ZoneInfo("Asia/Shanghai"), now=NOW)
+    assert err.value.params["understood"] == "2025-03-02 09:00 +08:00 Asia/Shanghai"
+    assert err.value.render("zh").count("Asia/Shanghai") == 1
+
+
+def test_future_words_are_fine_as_search_bounds() -> None:
+    assert parse_bound("明天", tz=SHANGHAI, now=NOW, end=True) == datetime(
+        2025, 3, 2, 23, 59, 59, 999999, tzinfo=SHANGHAI
+    )
 
 
 def test_a_day_in_the_future_is_refused_but_today_is_not() -> None:

@@ -25,6 +25,7 @@ from evidence_locker.cli.options import (
 )
 from evidence_locker.locale.words import value_label
 from evidence_locker.model import Channel, Direction, Outcome
+from evidence_locker.parsing.phones import grouped_number
 
 
 def list_cmd(
@@ -86,7 +87,7 @@ def show_cmd(
     table.add_column(overflow="fold")
     rows: list[tuple[str, Any]] = [
         ("field.id", r.id),
-        ("field.record_id", r.record_id),
+        ("field.record_id", r.record_id if r.record_id != r.id else None),  # once if equal
         ("field.channel", render.channel_label(STATE, r)),
         ("field.direction", STATE.t(f"direction.{r.direction.value}")),
         ("field.occurred_at", render.occurred(STATE, r, seconds=True)),
@@ -94,7 +95,7 @@ def show_cmd(
         ("field.existed_by", _trusted_time(r)),
         ("field.organisation", r.organisation),
         ("field.counterpart", r.counterpart),
-        ("field.address", r.address),
+        ("field.address", grouped_number(r.address) if r.address else None),
         ("field.subject", r.subject),
         ("field.duration", render.duration(STATE, r.duration_s) if r.duration_s else None),
         (
@@ -138,7 +139,8 @@ def show_cmd(
         from evidence_locker.cli.ocr_cmd import print_read_text
 
         for a in history.attachments:
-            c.print(f"  {a.id[:8]}  {a.name}  {a.size} B  sha256 {a.sha256}", markup=False)
+            c.print(f"  {a.id[:8]}  {a.name}  {a.size} B", markup=False)
+            c.print(render.digest_lines("sha256", a.sha256, c.width, indent=6), markup=False)
             print_read_text(a)
 
 

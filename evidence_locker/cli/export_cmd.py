@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +23,9 @@ from evidence_locker.cli.options import (
     check_report,
 )
 from evidence_locker.errors import UsageError
+
+# Where a rule set or zone came from when the user chose it (rules/region.py, clock.py).
+USERS_CHOICE = ("option", "locker")
 
 export_app = typer.Typer(help="Export records. / 导出记录。", no_args_is_help=True)
 
@@ -124,11 +129,13 @@ def export_pdf(
         )
     write_new(target, pdf, force=force)
     STATE.console.print(STATE.t("export.done", path=str(target), size=len(pdf)), markup=False)
-    for font in fonts_in_use():
-        STATE.console.print(
-            STATE.t("export.font", role=font.role, name=font.name, license=font.license),
-            markup=False,
-        )
+    # its own line, never wrapped: it is copied into a shell as it stands
+    command = f"evidence-locker verify-dossier {shlex.quote(str(target))}"
+    STATE.console.print(f"  {command}", markup=False, soft_wrap=True)
+    bundled = str(resources.files("evidence_locker.report") / "fonts")
+    for font in fonts_in_use():  # the bundled fonts go unsaid; a font of the user's is named
+        if not font.path.startswith(bundled):
+            STATE.console.print(STATE.t("export.font_own", path=font.path), markup=False)
 
 
 def _flags(
@@ -140,11 +147,15 @@ def _flags(
     law the PDF's findings rest on."""
     names = [n.strip() for n in (rules or "").split(",") if n.strip()]
     report = check_report(locker, flt, names)
-    STATE.err.print(report.choice.describe(STATE.lang), markup=False)
-    STATE.err.print(report.zone.describe(STATE.lang), markup=False)
-    for note in report.notes:
-        if note.kind in ("region_mismatch", "offsets"):
-            STATE.err.print(note.text(STATE.lang), markup=False)
+    warnings = [n for n in report.notes if n.kind in ("region_mismatch", "offsets")]
+    # What the user chose (--rules, config rules, --tz, config tz) goes unsaid, unless
+    # a warning below needs it said; a choice made for them is always said.
+    if warnings or report.choice.source not in USERS_CHOICE:
+        STATE.err.print(report.choice.describe(STATE.lang), markup=False)
+    if warnings or report.zone.source not in USERS_CHOICE:
+        STATE.err.print(report.zone.describe(STATE.lang), markup=False)
+    for note in warnings:
+        STATE.err.print(note.text(STATE.lang), markup=False)
     sets = [(rs.name, rs.title_zh if lang == "zh" else rs.title_en) for rs in report.choice.sets]
     return [f.to_json(lang) for f in report.findings], sets, _caveats(report, lang)
 

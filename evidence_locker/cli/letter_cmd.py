@@ -319,21 +319,27 @@ def _ask(kind: Any, values: dict[str, str]) -> dict[str, str]:
 
 
 def _report(letter: Any, target: Path, pdf: bytes, ref: Any) -> None:
+    import shlex
     from io import BytesIO
 
     from pypdf import PdfReader
 
     pages = len(PdfReader(BytesIO(pdf)).pages)
     say = STATE.console.print
+    written = "letters.cli.written_one" if pages == 1 else "letters.cli.written"
     say(
-        STATE.t(
-            "letters.cli.written", path=str(target), size=len(pdf), pages=pages, title=letter.title
-        ),
+        STATE.t(written, path=str(target), size=len(pdf), pages=pages, title=letter.title),
         markup=False,
     )
     dossier = f" ({ref.id})" if ref else ""
-    say(STATE.t("letters.cli.cited", n=len(letter.cited), dossier=dossier), markup=False)
-    say(STATE.t("letters.cli.next", path=str(target)), markup=False)
+    cited = "letters.cli.cited_one" if len(letter.cited) == 1 else "letters.cli.cited"
+    say(STATE.t(cited, n=len(letter.cited), dossier=dossier), markup=False)
+    say(STATE.t("letters.cli.next"), markup=False)
+    # its own line, never wrapped: it is copied into a shell as it stands
+    command = (
+        f'evidence-locker letter sent {shlex.quote(str(target))} --via post --at "YYYY-MM-DD HH:MM"'
+    )
+    say(f"  {command}", markup=False, soft_wrap=True)
 
 
 def sent_cmd(

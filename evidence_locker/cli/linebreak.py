@@ -40,10 +40,12 @@ def wrap(text: str, width: int) -> list[str]:
 
 def _units(units: Iterable[str]) -> Iterator[str]:
     """UAX #14 units, except that a Latin word is not broken after a hyphen: ids,
-    dates and domains (CN-CBA-TIME, 2026-01-30, icbc-pay.top) stay whole."""
+    dates and domains (CN-CBA-TIME, 2026-01-30, icbc-pay.top) stay whole; nor is a
+    number broken from the Chinese unit after it (15天, 12000元, 3次)."""
     held = ""
     for unit in units:
-        if held.endswith("-") and unit[:1].isascii() and unit[:1].isalnum():
+        joined = held.endswith("-") and unit[:1].isascii() and unit[:1].isalnum()
+        if joined or (held[-1:].isdigit() and _ideograph(unit[:1])):
             held += unit
             continue
         if held:
@@ -51,6 +53,10 @@ def _units(units: Iterable[str]) -> Iterator[str]:
         held = unit
     if held:
         yield held
+
+
+def _ideograph(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
 
 
 def _fit(text: str, width: int) -> str:

@@ -11,6 +11,8 @@ import typer
 from evidence_locker.cli import render
 from evidence_locker.cli.context import STATE
 
+INSTALL_COMMAND = "pip install 'evidence-locker[ocr]'"
+
 
 def print_readings(locker: Any, attachments: Sequence[Any]) -> None:
     """One line per image just stored: what was read, or why not; the install hint once."""
@@ -26,7 +28,9 @@ def print_readings(locker: Any, attachments: Sequence[Any]) -> None:
             )
     reader = getattr(locker, "text_reader", None)
     if reader is not None and reader.unavailable is not None:
-        STATE.err.print(STATE.t("ocr.hint.install"), markup=False)
+        STATE.err.print(STATE.t("ocr.install_below"), markup=False)
+        # its own line, never wrapped inside: it is copied into a shell as it stands
+        STATE.err.print(f"  {INSTALL_COMMAND}", markup=False, soft_wrap=True)
 
 
 def print_read_text(attachment: Any, indent: str = "      ") -> None:

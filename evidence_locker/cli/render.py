@@ -12,12 +12,15 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evidence_locker.cli.context import State
 from evidence_locker.locale import words
 from evidence_locker.model import Record
 from evidence_locker.parsing.times import format_duration
+
+if TYPE_CHECKING:
+    from evidence_locker.cli.columns import Column
 
 SHORT_ID = 8
 
@@ -43,6 +46,19 @@ def duration(state: State, seconds: int | None) -> str:
     if seconds is None:
         return ""
     return format_duration(seconds, state.lang)
+
+
+def digest_lines(name: str, hexdigest: str, width: int, *, indent: int = 0) -> str:
+    """``sha256 <hex>`` on a line of its own, whole when it fits ``width``, else folded
+    into equal halves, each under the other, so the hash can still be read and compared
+    (a terminal would cut it wherever the line ends)."""
+    pad = " " * indent
+    line = f"{pad}{name} {hexdigest}"
+    if len(line) <= width:
+        return line
+    half = (len(hexdigest) + 1) // 2
+    inner = " " * len(name)
+    return f"{pad}{name} {hexdigest[:half]}\n{pad}{inner} {hexdigest[half:]}"
 
 
 def one_line(text: str | None, width: int = 48) -> str:
@@ -146,29 +162,64 @@ def marks(state: State, r: Record) -> str:
 
 
 def records_table(state: State, records: Sequence[Record], *, title: str | None = None) -> None:
+    """The records as a table that fits the terminal, each cell broken only where a
+    reader allows (cli/columns.py): a phone number, a count and its unit stay whole."""
     from rich.table import Table
+    from rich.text import Text
 
+    from evidence_locker.cli.columns import roomy, widths, wrapped
+
+    # The time on one line when the text still gets all its width, else on two.
+    columns = _columns(state, records, when_lines=1)
+    fitted = widths(columns, state.console.width)
+    if not roomy(columns, fitted):
+        columns = _columns(state, records, when_lines=2)
+        fitted = widths(columns, state.console.width)
     table = Table(title=title, show_lines=False, header_style="bold")
+    for i, column in enumerate(columns):
+        if fitted is None:
+            table.add_column(column.header, overflow="fold")
+        else:
+            table.add_column(column.header, width=fitted[i], no_wrap=True, overflow="fold")
+    for row in zip(*(c.cells for c in columns), strict=True):
+        cells = row if fitted is None else [wrapped(x, w) for x, w in zip(row, fitted, strict=True)]
+        table.add_row(*(Text(x) for x in cells))
+    state.console.print(table)
+
+
+def _columns(state: State, records: Sequence[Record], *, when_lines: int) -> list[Column]:
+    from evidence_locker.cli.columns import Column
+
+    when = [occurred(state, r) for r in records]
+    if when_lines == 2:  # day, then time and offset
+        when = [w.replace(" ", "\n", 1) for w in when]
+    columns = [
+        Column(state.t("col.id"), [r.id[:SHORT_ID] for r in records]),
+        Column(state.t("col.when"), when, gives=1),
+        Column(state.t("col.channel"), [channel_label(state, r) for r in records], gives=2),
+        Column(state.t("col.who"), [_who(r) for r in records], free=True),
+        Column(state.t("col.summary"), [_summary(state, r) for r in records], free=True),
+    ]
     # The marks column (corrected, withdrawn, attachments) only when a record has one:
     # empty, it still takes four of an 80-column terminal's columns from the text.
     shown = [marks(state, r) for r in records]
-    keys = ["col.id", "col.when", "col.channel", "col.who", "col.summary"]
-    with_marks = any(shown)
-    if with_marks:
-        keys.append("col.marks")
-    for key in keys:
-        table.add_column(state.t(key), overflow="fold")
-    for r, mark in zip(records, shown, strict=True):
-        who = " · ".join(x for x in (r.organisation, r.counterpart, r.address) if x)
-        summary = r.subject or r.content or r.location or r.notes or ""
-        if r.duration_s:
-            summary = f"[{duration(state, r.duration_s)}] {summary}"
-        table.add_row(
-            r.id[:SHORT_ID],
-            occurred(state, r),
-            channel_label(state, r),
-            one_line(who, 40),
-            one_line(summary),
-            *([mark] if with_marks else []),
-        )
-    state.console.print(table)
+    if any(shown):
+        columns.append(Column(state.t("col.marks"), shown))
+    return columns
+
+
+def _who(r: Record) -> str:
+    """Organisation, person and number; the number in groups joined by no-break spaces
+    (``+86 138 0013 8000``, as the dossier prints it), so no line splits it."""
+    from evidence_locker.parsing.phones import grouped_number
+
+    named = one_line(" · ".join(x for x in (r.organisation, r.counterpart) if x), 40)
+    number = grouped_number(r.address, "\u00a0") if r.address else ""
+    return " · ".join(x for x in (named, number) if x)
+
+
+def _summary(state: State, r: Record) -> str:
+    summary = one_line(r.subject or r.content or r.location or r.notes or "")
+    if r.duration_s:
+        summary = f"[{duration(state, r.duration_s)}] {summary}"
+    return summary

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 DEFAULT_REGION = "CN"
 _SEPARATORS = re.compile(r"[\s\-().\u00a0\u2000-\u200b\u202f\u3000（）]")
@@ -69,17 +70,42 @@ def _normalise(value: str, region: str) -> str:
     return compact
 
 
-def national_digits(address: str) -> str | None:
-    """The national significant number of an E.164 address, for ``138*``-style filters."""
+def _parsed(address: str) -> Any | None:
+    """An E.164 address as a ``phonenumbers.PhoneNumber``, or None for anything else."""
     if not address.startswith("+"):
         return None
     import phonenumbers
 
     try:
-        number = phonenumbers.parse(address, None)
+        return phonenumbers.parse(address, None)
     except phonenumbers.NumberParseException:
         return None
+
+
+def national_digits(address: str) -> str | None:
+    """The national significant number of an E.164 address, for ``138*``-style filters."""
+    number = _parsed(address)
+    if number is None:
+        return None
+    import phonenumbers
+
     return phonenumbers.national_significant_number(number)
+
+
+@lru_cache(maxsize=1024)  # a locker's few collector numbers recur on every line of a list
+def grouped_number(address: str, space: str = " ") -> str:
+    """A stored E.164 number in groups as people read it (``+86 138 0013 8000``, as the
+    dossier prints it), with ``space`` between the groups (a no-break space keeps it on
+    one line in a terminal table); any other address unchanged."""
+    number = _parsed(address) if address[1:].isdigit() else None
+    if number is None:
+        return address
+    import phonenumbers
+
+    if not phonenumbers.is_possible_number(number):
+        return address
+    shown = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return shown.replace(" ", space)
 
 
 def looks_like_phone(text: str) -> bool:

@@ -76,8 +76,23 @@ def parse_when(text: str, *, tz: tzinfo, now: datetime, allow_future: bool = Fal
             else result.at.date() > local_now.date()
         )
         if late:
-            raise UsageError("time.future", value=text)
+            raise _future(text, result, tz)
     return result
+
+
+def _future(text: str, result: When, tz: tzinfo) -> UsageError:
+    """A moment still to come: refused, showing what the text was read as (in the
+    user's zone, named) so a wrong zone or a misread word is seen at once."""
+    hint = "time.future_hint"
+    if not result.time_known:
+        day = result.at.date().isoformat()
+        return UsageError("time.future_day", value=text, understood=day, hint=hint)
+    local = result.at.astimezone(tz)
+    offset = local.strftime("%z")
+    shown = local.strftime("%Y-%m-%d %H:%M") + f" {offset[:3]}:{offset[3:]}"
+    name = getattr(tz, "key", None)
+    understood = f"{shown} {name}" if name else shown
+    return UsageError("time.future", value=text, understood=understood, hint=hint)
 
 
 def parse_moment(text: str, *, tz: tzinfo, now: datetime, allow_future: bool = False) -> datetime:

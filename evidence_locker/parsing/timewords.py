@@ -14,6 +14,11 @@ Conventions (docs/user-guide): ``上周五`` is the Friday of last calendar week
 start on Monday), ``last Friday`` and a bare ``周五`` / ``Friday`` the latest Friday
 before today (``周五`` may be today). A date without a year is the latest such date
 not after today. ``晚上12点`` is midnight at the end of that evening.
+
+Words for days to come (``明天``, ``tomorrow``, ``下周五``, ``next Friday`` (the first
+after today), ``in 2 days``, ``3小时后``) are read too, so that a contact logged ahead
+of time is refused for being in the future, showing the moment read, rather than as
+unreadable; ``--since``/``--until`` take them as they are.
 """
 
 from __future__ import annotations
@@ -62,7 +67,7 @@ _CLOCK = (
 _CLOCK_LAST = re.compile(rf"(?P<day>.*?)\s*(?:\bat\s+|的)?(?P<clock>{_CLOCK})", re.IGNORECASE)
 _CLOCK_FIRST = re.compile(rf"(?P<clock>{_CLOCK})\s*(?:on\s+)?(?P<day>.+)", re.IGNORECASE)
 
-_DAYS_BACK = {
+_DAYS_BACK = {  # negative: days ahead
     "today": 0,
     "今天": 0,
     "今日": 0,
@@ -71,18 +76,24 @@ _DAYS_BACK = {
     "昨日": 1,
     "前天": 2,
     "大前天": 3,
+    "tomorrow": -1,
+    "明天": -1,
+    "明日": -1,
+    "后天": -2,
+    "大后天": -3,
 }
-_AGO = re.compile(
+_SPAN = (
     rf"(?P<n>{_NUM}|an?|半)\s*(?P<unit>"
     r"days?|weeks?|hours?|hrs?|minutes?|mins?|天|日|周|个星期|个礼拜|星期|礼拜|个小时|小时|个钟头|分钟)"
-    r"\s*(?:ago|前|之前|以前)"
 )
+_AGO = re.compile(rf"{_SPAN}\s*(?:ago|前|之前|以前)")
+_AHEAD = (re.compile(rf"in\s+{_SPAN}"), re.compile(rf"{_SPAN}\s*(?:from now|later|后|之后|以后)"))
 _UNIT = {"day": "days", "天": "days", "日": "days"}
 _UNIT |= dict.fromkeys(("week", "周", "个星期", "个礼拜", "星期", "礼拜"), "weeks")
 _UNIT |= dict.fromkeys(("hour", "hr", "个小时", "小时", "个钟头"), "hours")
 _UNIT |= dict.fromkeys(("minute", "min", "分钟"), "minutes")
 _CN_WEEKDAY = re.compile(
-    r"(?P<which>上上|上|这|本)?(?:个)?(?:周|星期|礼拜)(?P<d>[一二三四五六日天1-7])"
+    r"(?P<which>上上|上|下下|下|这|本)?(?:个)?(?:周|星期|礼拜)(?P<d>[一二三四五六日天1-7])"
 )
 _CN_WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 _CN_DATE = re.compile(
@@ -90,7 +101,7 @@ _CN_DATE = re.compile(
     r"(?P<d>\d{1,2}|[一二三四五六七八九十]{1,3})\s*[日号號]?"
 )
 _NUMERIC_DATE = re.compile(r"(?P<y>\d{4})[-/.](?P<mo>\d{1,2})[-/.](?P<d>\d{1,2})")
-_EN_WEEKDAY = re.compile(r"(?:(?P<which>last|this)\s+)?(?P<name>[a-z]+)\.?")
+_EN_WEEKDAY = re.compile(r"(?:(?P<which>last|this|next)\s+)?(?P<name>[a-z]+)\.?")
 
 
 class Reading(NamedTuple):
@@ -125,6 +136,10 @@ def read_words(text: str, now: datetime) -> Reading | None:
     ago = _AGO.fullmatch(raw)
     if ago:
         return _ago(ago, now)
+    for pattern in _AHEAD:
+        ahead = pattern.fullmatch(raw)
+        if ahead:
+            return _ago(ahead, now, sign=-1)
     for pattern in (_CLOCK_LAST, _CLOCK_FIRST):
         m = pattern.fullmatch(raw)
         if m and m.group("clock").strip():
@@ -137,11 +152,12 @@ def read_words(text: str, now: datetime) -> Reading | None:
     return Reading(datetime.combine(day, time(0, 0)), False) if day else None
 
 
-def _ago(m: re.Match[str], now: datetime) -> Reading:
+def _ago(m: re.Match[str], now: datetime, sign: int = 1) -> Reading:
+    """``3 days ago`` (``sign`` 1) or ``in 3 days`` (-1): a day, or a moment for hours."""
     word = m.group("n")
     n = 0.5 if word == "半" else 1 if word in ("a", "an") else cn_number(word)
     unit = _UNIT[m.group("unit").rstrip("s") if m.group("unit").isascii() else m.group("unit")]
-    moment = now - timedelta(**{unit: n})
+    moment = now - sign * timedelta(**{unit: n})
     if unit in ("days", "weeks"):
         return Reading(datetime.combine(moment.date(), time(0, 0)), False)
     return Reading(moment, True)
@@ -188,7 +204,9 @@ def _cn_weekday(m: re.Match[str], today: date) -> date:
     d = m.group("d")
     weekday = int(d) - 1 if d.isdigit() else _CN_WEEKDAYS[d]
     monday = today - timedelta(days=today.weekday())
-    weeks_back = {"上上": 2, "上": 1, "这": 0, "本": 0}.get(m.group("which") or "")
+    weeks_back = {"上上": 2, "上": 1, "这": 0, "本": 0, "下": -1, "下下": -2}.get(
+        m.group("which") or ""
+    )
     if weeks_back is None:  # a bare 周五: the latest, today included
         return today - timedelta(days=(today.weekday() - weekday) % 7)
     return monday - timedelta(weeks=weeks_back) + timedelta(days=weekday)
@@ -203,6 +221,8 @@ def _en_weekday(m: re.Match[str], today: date) -> date | None:
     which = m.group("which")
     if which == "this":
         return today - timedelta(days=today.weekday()) + timedelta(days=weekday)
+    if which == "next":  # the first such day after today
+        return today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
     back = (today.weekday() - weekday) % 7
     if which == "last" and back == 0:
         back = 7  # "last Friday" said on a Friday is a week ago

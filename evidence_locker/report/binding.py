@@ -91,11 +91,25 @@ def _check_v2(
         for name in BOUND_FIELDS:
             if name not in revealed or name == "time_known":
                 continue
-            shown = format_field(name, revealed[name], manifest.lang)
-            want = comparable(printed(manifest.labels.get(name, "") + shown))
-            if want and want not in segment:
+            if not any(
+                want in segment for want in _printed_forms(name, revealed[name], header, manifest)
+            ):
                 yield _problem(rec, "page_field", first, field=name)
     yield from _unlisted(pages, spans, listed, manifest)
+
+
+def _printed_forms(name: str, value: Any, header: dict[str, Any], manifest: Manifest) -> list[str]:
+    """The label and value as the page may print them, comparable. A message's outcome
+    "connected" reads "received" or "sent"; dossiers made before that printed the call
+    word, which shows the same proven value and still verifies."""
+    label = manifest.labels.get(name, "")
+    forms = [
+        format_field(name, value, manifest.lang, header.get("channel"), header.get("direction"))
+    ]
+    if name == "outcome":
+        forms.append(format_field(name, value, manifest.lang))
+    wants = [comparable(printed(label + shown)) for shown in forms]
+    return [w for w in wants if w] or [""]
 
 
 def _check_v1(

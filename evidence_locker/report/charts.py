@@ -24,15 +24,23 @@ def _value_step(top: int) -> int:
     return 10000
 
 
+MAX_DAY_BARS = 120  # a longer period gets a bar per week, so bars stay visible
+
+
+def by_week(counts: dict[date, int]) -> bool:
+    """Whether :func:`per_day_chart` draws weeks (its heading must say so)."""
+    return bool(counts) and (max(counts) - min(counts)).days + 1 > MAX_DAY_BARS
+
+
 def per_day_chart(counts: dict[date, int], width: float, height: float = 150) -> Drawing:
-    """A bar per calendar day from the first to the last contact (gaps shown as 0)."""
+    """A bar per calendar day from the first to the last contact (gaps shown as 0), or
+    per week from Monday over a long period (:func:`by_week`)."""
     d = Drawing(width, height, initialFontName=LATIN, initialFontSize=6)
     if not counts:
         return d
     start, end = min(counts), max(counts)
     days = [(start + timedelta(days=i)) for i in range((end - start).days + 1)]
-    # Very long periods: group by week so bars stay visible.
-    if len(days) > 120:
+    if by_week(counts):
         buckets: dict[date, int] = {}
         for day, n in counts.items():
             monday = day - timedelta(days=day.weekday())
@@ -54,10 +62,7 @@ def per_day_chart(counts: dict[date, int], width: float, height: float = 150) ->
     chart.valueAxis.valueMax = top + (-top % chart.valueAxis.valueStep or 0)
     chart.valueAxis.labels.fontName = LATIN
     chart.valueAxis.labels.fontSize = 6
-    every = max(1, len(days) // 10)
-    chart.categoryAxis.categoryNames = [
-        day.strftime("%m-%d") if i % every == 0 else "" for i, day in enumerate(days)
-    ]
+    chart.categoryAxis.categoryNames = axis_labels(days)
     chart.categoryAxis.labels.fontName = LATIN
     chart.categoryAxis.labels.fontSize = 6
     chart.categoryAxis.labels.angle = 0
@@ -66,6 +71,20 @@ def per_day_chart(counts: dict[date, int], width: float, height: float = 150) ->
     chart.groupSpacing = 1 if len(days) < 60 else 0
     d.add(chart)
     return d
+
+
+def axis_labels(days: list[date]) -> list[str]:
+    """About ten day labels, "10-19", the first and the first of each new year with
+    its year, "2026-01-05": a period across New Year reads without guessing."""
+    every = max(1, len(days) // 10)
+    out, year = [], None
+    for i, day in enumerate(days):
+        if i % every:
+            out.append("")
+            continue
+        out.append(day.strftime("%m-%d") if day.year == year else day.isoformat())
+        year = day.year
+    return out
 
 
 def by_hour_chart(

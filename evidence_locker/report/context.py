@@ -130,12 +130,10 @@ class RenderContext:
         raw = getattr(rec, name, None)
         if raw is None or raw == () or raw == "":
             return None
-        text = format_field(name, raw, self.lang)
+        text = format_field(name, raw, self.lang, rec.channel.value, rec.direction.value)
         if name in self.withheld.get(rec.id, frozenset()):
-            masked = self.mask(text)
-            if masked != text:
-                return f"{masked}  ({self.L('masked_note')})"
-            return self.L("withheld")
+            masked = self.mask(text)  # what masking means is said once, in the legends
+            return masked if masked != text else self.L("withheld")
         return self.mask(text)
 
     def who(self, rec: Record) -> str:

@@ -1,11 +1,15 @@
 """The declaration the claimant signs, and the verification page that ends the dossier.
 
 The declaration says, in the dossier's language, who kept the records, how they were
-captured (typed, or imported from which files), that they are complete as to the
-selection, and the locker key fingerprint: in English with the wording of 28 U.S.C.
-§ 1746 (an unsworn declaration under penalty of perjury), in Chinese as a 当事人声明.
-``--declaration FILE`` replaces the numbered statements with the claimant's own text;
-the signature lines stay.
+captured (typed on the day of the contact or the day after, typed later, or imported
+from which files: each a sentence true of every record it counts), that they are
+complete as to the selection, and the locker key fingerprint. It closes in the form
+of the law the dossier's rule sets apply (else of the country its records point to):
+under penalty of perjury in the words of 28 U.S.C. § 1746 for the United States, a
+statement of truth for the United Kingdom, a plain statement that it is true (the
+当事人声明 form) for China and anywhere else. ``--declaration FILE`` replaces the
+numbered statements with the claimant's own text; the closing words and the signature
+lines stay.
 
 The verification page ties a printed copy to the signed file: the short dossier id,
 the key fingerprints, the tree head, the trusted times when there are any, and a QR
@@ -15,6 +19,7 @@ code carrying the id, the locker key fingerprint and the root.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import tzinfo
 from typing import Any
 
 from reportlab.graphics.barcode.qr import QrCodeWidget
@@ -23,29 +28,72 @@ from reportlab.lib.units import mm
 from reportlab.platypus import PageBreak, Spacer
 
 from evidence_locker.ledger.checkpoint import fingerprint
-from evidence_locker.report.context import Dossier
+from evidence_locker.report.context import Contact, Dossier
 from evidence_locker.report.fonts import LATIN
 from evidence_locker.report.geometry import FRAME_W
 from evidence_locker.report.layout import Cell, table
 from evidence_locker.report.page import section_mark
 from evidence_locker.report.trusted_time import cover_rows
+from evidence_locker.rules.region import SET_OF_REGION, records_region
 
 BLANK = "____________________"
 
 
 def capture_lines(d: Dossier) -> list[str]:
-    """How the records were captured: typed by hand, or imported from which file."""
+    """How the records were captured: typed by hand (on the day of the contact or the
+    day after, or later), or imported from which file. Each line is a sentence the
+    claimant swears to, so a record typed months later is never counted as typed soon."""
     ctx = d.ctx
     counts: Counter[str] = Counter()
     for c in d.contacts:
         src = c.latest.source
         if src is None or src.kind == "manual":
-            counts[ctx.L("declaration.typed")] += 1
+            counts[ctx.L(f"declaration.typed_{typing_delay(c, ctx.tz)}")] += 1
         else:
             name = ctx.mask(src.file_name) if src.file_name else ctx.L("none")
-            sha = f", SHA-256 {src.file_sha256[:16]}…" if src.file_sha256 else ""
+            sha = ctx.L("declaration.sha", sha=src.file_sha256[:16]) if src.file_sha256 else ""
             counts[ctx.L("declaration.imported", file=name, format=src.format or "?", sha=sha)] += 1
-    return [ctx.L("declaration.count", what=what, count=n) for what, n in counts.most_common()]
+    return [
+        ctx.L("declaration.count_one" if n == 1 else "declaration.count", what=what, count=n)
+        for what, n in counts.most_common()
+    ]
+
+
+def typing_delay(c: Contact, tz: tzinfo) -> str:
+    """When a hand-typed contact was first typed, against the day it happened:
+    "soon" (that day or the next), "later", or "before" (a clock or a typed date gone
+    wrong). Days, not hours: a contact whose time of day is unknown has only its day.
+    The days are the ones the record's page prints (the dossier's zone; a day with no
+    time in its own offset), so a reader checks the claim against the two dates. The
+    first version's logging time counts: a later correction does not make it late."""
+    happened = c.latest.occurred_at
+    zone = tz if c.latest.time_known else happened.tzinfo
+    typed = c.versions[0].logged_at.astimezone(zone).date()
+    days = (typed - happened.astimezone(zone).date()).days
+    if days < 0:
+        return "before"
+    return "soon" if days <= 1 else "later"
+
+
+def withdrawn_sentence(d: Dossier) -> str:
+    n = len(d.withdrawn)
+    key = {0: "withdrawn_none", 1: "withdrawn_one"}.get(n, "withdrawn")
+    return d.ctx.L(f"declaration.{key}", count=n)
+
+
+def declaration_law(d: Dossier) -> str:
+    """Whose form the closing words take: "_us" (28 U.S.C. § 1746, under penalty of
+    perjury), "_uk" (a statement of truth as the Civil Procedure Rules word it), or ""
+    (a plain statement that it is true and that the claimant answers for it: the
+    Chinese form, and the safe one anywhere else). The law is that of the rule sets the
+    findings used, when they are of one country; else (no findings, or several
+    countries) the country the records point to."""
+    countries = {name for name, _ in d.rule_sets if name in SET_OF_REGION.values()}
+    if len(countries) != 1:
+        region = records_region([c.latest for c in d.contacts or d.withdrawn]).region
+        countries = {SET_OF_REGION.get(region or "", "")}
+    country = countries.pop()
+    return f"_{country}" if country in ("us", "uk") else ""
 
 
 def declaration(d: Dossier, selection: str | None) -> list[Any]:
@@ -64,12 +112,18 @@ def declaration(d: Dossier, selection: str | None) -> list[Any]:
     else:
         statements = [
             ctx.L("declaration.kept", who=who, first=ctx.when(first), last=ctx.when(last)),
-            ctx.L("declaration.captured") + "\n" + "\n".join(capture_lines(d)),
+            "\n".join(
+                [
+                    ctx.L("declaration.captured"),
+                    *capture_lines(d),
+                    ctx.L("declaration.captured_note"),
+                ]
+            ),
             ctx.L(
                 "declaration.complete",
                 selection=ctx.mask(selection) if selection else ctx.L("declaration.everything"),
                 count=len(d.contacts),
-                withdrawn=len(d.withdrawn),
+                withdrawn=withdrawn_sentence(d),
             ),
             ctx.L("declaration.corrections"),
             ctx.L("declaration.key", fingerprint=key, blank=BLANK),
@@ -77,10 +131,11 @@ def declaration(d: Dossier, selection: str | None) -> list[Any]:
         out.append(ctx.p(ctx.L("declaration.intro", who=who)))
         for i, text in enumerate(statements, 1):
             out.append(ctx.p(ctx.L("declaration.item", n=i, text=text)))
+    law = declaration_law(d)
     out += [
         Spacer(1, 4 * mm),
-        ctx.p(ctx.L("declaration.oath")),
-        ctx.p(ctx.L("declaration.oath_note"), "note"),
+        ctx.p(ctx.L(f"declaration.oath{law}")),
+        ctx.p(ctx.L(f"declaration.oath_note{law}"), "note"),
         Spacer(1, 10 * mm),
         ctx.p(ctx.L("declaration.executed", blank=BLANK)),
         Spacer(1, 12 * mm),

@@ -79,8 +79,15 @@ def format_occurred(dt: datetime, tz: tzinfo, time_known: bool, lang: str) -> st
     return format_when(dt, tz)
 
 
-def format_field(name: str, raw: Any, lang: str) -> str:
-    """A field's value as printed (before masking)."""
+# Channels whose "connected" outcome is a message received or sent, not a call answered
+MESSAGE_CHANNELS = frozenset({"sms", "email", "message", "letter"})
+
+
+def format_field(
+    name: str, raw: Any, lang: str, channel: str | None = None, direction: str | None = None
+) -> str:
+    """A field's value as printed (before masking). An outcome reads in the words of
+    its ``channel`` and ``direction``: a message "connected" was received or sent."""
     if name == "tags":
         return ", ".join(str(x) for x in raw)
     if name == "duration_s":
@@ -88,6 +95,8 @@ def format_field(name: str, raw: Any, lang: str) -> str:
     if name == "source":
         return format_source(raw.to_json() if hasattr(raw, "to_json") else dict(raw), lang)
     value = raw.value if hasattr(raw, "value") else raw
+    if name == "outcome" and value == "connected" and channel in MESSAGE_CHANNELS:
+        return label("outcome.sent" if direction == "outgoing" else "outcome.received", lang)
     if name in ("outcome", "event", "app"):
         return value_label(name, str(value), lang)
     if name == "address":

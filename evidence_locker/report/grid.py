@@ -12,7 +12,9 @@ A row can also be a :class:`Span` across the whole width (a record's heading, a
 field's label, its text in chunks of a few lines): a whole record is one grid, one
 flowable, which keeps reportlab's per-flowable work small. A grid split across pages
 puts a continuation mark in the next page's header band ("E-3 · Content
-(continued)"), and reports where it starts and ends (:class:`Marks`).
+(continued)"), and reports where it starts and ends (:class:`Marks`). A span marked
+``keep_next`` (a field's label) is never the last row of a page: it goes over with the
+text it labels.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class Span:
     background: Any = None
     rule: bool = False  # a line below it
     label: str = ""  # what the row belongs to, for a continuation mark
+    keep_next: bool = False  # a field's label: never the last row on a page
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,7 @@ class _Row:
     background: Any = None
     rule: bool = True
     label: str = ""
+    keep_next: bool = False
 
 
 @dataclass
@@ -153,6 +157,7 @@ class Grid(Flowable):
                 _Row([chunk], height, background=span.background, rule=False, label=span.label)
             )
         out[-1].rule = span.rule
+        out[-1].keep_next = span.keep_next
         return out
 
     def wrap(self, avail_w: float, avail_h: float) -> tuple[float, float]:
@@ -172,6 +177,8 @@ class Grid(Flowable):
             fit += 1
         if fit >= len(rows):
             return [self]
+        while fit > len(head) and rows[fit - 1].keep_next:
+            fit -= 1  # a label goes over with the text it labels
         keep = self.marks.keep if self._part.first else 1
         if fit <= len(head) or fit < min(keep, len(rows)):
             return []
@@ -191,7 +198,12 @@ class Grid(Flowable):
             self.gs,
             marks=self.marks,
             measured=head + rows[fit:],
-            part=_Part(first=False, last=self._part.last, continued_label=rows[fit].label),
+            part=_Part(
+                first=False,
+                last=self._part.last,
+                # a field that starts on the next page is not "continued" there
+                continued_label="" if rows[fit].keep_next else rows[fit].label,
+            ),
         )
         first.spaceBefore = getattr(self, "spaceBefore", 0)
         rest.spaceAfter = getattr(self, "spaceAfter", 0)

@@ -48,6 +48,7 @@ def make_styles() -> dict[str, ParagraphStyle]:
         "h1": ParagraphStyle(
             "h1",
             parent=base,
+            keepWithNext=1,  # never the last line of a page (report/page.py)
             fontName=LATIN_BOLD,
             fontSize=15,
             leading=20,
@@ -57,6 +58,7 @@ def make_styles() -> dict[str, ParagraphStyle]:
         "h2": ParagraphStyle(
             "h2",
             parent=base,
+            keepWithNext=1,  # never the last line of a page (report/page.py)
             fontName=LATIN_BOLD,
             fontSize=11,
             leading=15,

@@ -6,7 +6,8 @@ only at the end (the total, the page each section starts on for the table of
 contents) are drawn as form XObjects that are defined when the document is saved:
 PDF allows the forward reference, so pages are never held in memory or laid out
 twice. :class:`PageMark` notes where records and sections start (for the manifest,
-the contents and the PDF outline).
+the contents and the PDF outline). A heading (style ``keepWithNext``) never ends a
+page: :class:`HeadingWithNext` takes it over with what it heads.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import Any
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas as rl_canvas
-from reportlab.platypus import Flowable, SimpleDocTemplate
+from reportlab.platypus import Flowable, KeepTogether, SimpleDocTemplate
+from reportlab.platypus.doctemplate import FrameBreak
 
 from evidence_locker.report.fonts import LATIN, LATIN_BOLD, draw_string, string_width
 from evidence_locker.report.geometry import FOOTER_Y, HEADER_Y, MARGIN, PAGE_W
@@ -213,6 +215,30 @@ def forward_page_number(canvas: rl_canvas.Canvas, key: str, fmt: Callable[[int],
     return form
 
 
+class HeadingWithNext(KeepTogether):
+    """A heading (one or more flowables whose style keeps them with the next) and the
+    flowable after it, as reportlab groups them: the heading goes with the first part
+    of what follows. reportlab's KeepTogether breaks the page whenever the group as a
+    whole is taller than the room left, which would leave most of a page blank before
+    every heading of a long table; this only moves the heading on when not even the
+    start of what it heads fits below it."""
+
+    def split(self, aW: float, aH: float) -> list[Flowable]:
+        *heads, after = self._content
+        used = sum(f.wrap(aW, aH)[1] + f.getSpaceBefore() + f.getSpaceAfter() for f in heads)
+        room = aH - used - after.getSpaceBefore()
+        if room > 0:
+            if after.wrap(aW, room)[1] <= room:
+                return list(self._content)
+            parts = after.split(aW, room)
+            if parts:
+                return [*heads, *parts]
+        frame = getattr(self, "_frame", None)
+        if frame is not None and getattr(frame, "_atTop", False):
+            return list(self._content)  # taller than a page: as reportlab would lay it out
+        return [FrameBreak(), *self._content]
+
+
 class DossierDoc(SimpleDocTemplate):
     """Notes the page of each :class:`PageMark` and reports progress as each record
     is laid out (layout is where the time goes)."""
@@ -220,7 +246,7 @@ class DossierDoc(SimpleDocTemplate):
     def __init__(
         self, progress: Callable[[int, int], None] | None, total: int, *args: Any, **kw: Any
     ) -> None:
-        super().__init__(*args, **kw)
+        super().__init__(*args, keepTogetherClass=HeadingWithNext, **kw)
         self._progress = progress
         self._total = total
         self.marks: dict[tuple[str, str], int] = {}

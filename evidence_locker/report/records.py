@@ -73,7 +73,7 @@ def record_full(d: Dossier, c: Contact, done: int, level: int = 1) -> list[Any]:
         if v is None and not extra:
             continue
         label = ctx.L(f"field.{name}")
-        body.append(Span(label, ctx.styles["label"], label=label))
+        body.append(Span(label, ctx.styles["label"], label=label, keep_next=True))
         body.append(Span(v or ctx.L("none"), ctx.styles["body"], label=label))
         body += [Span(e, ctx.styles["note"], label=label) for e in extra]
     continued = ctx.L("continued")
@@ -85,7 +85,9 @@ def record_full(d: Dossier, c: Contact, done: int, level: int = 1) -> list[Any]:
             key=c.no,
             outline=outline,
             keep=4,  # the heading and three rows at least, never a heading alone
-            continued=lambda label: f"{c.no} · {label} {continued}" if label else c.no + continued,
+            continued=lambda label: (
+                f"{c.no} · {label} {continued}" if label else c.no + " " + continued
+            ),
         ),
     )
     grid._el_done = done  # type: ignore[attr-defined] # read by DossierDoc.afterFlowable

@@ -78,7 +78,7 @@ def summary(d: Dossier) -> list[Any]:
     tzname = zone_label(ctx.tz)
     out += [
         CondPageBreak(70 * mm),
-        ctx.p(ctx.L("summary.per_day"), "h2"),
+        ctx.p(ctx.L("summary.per_week" if charts.by_week(per_day) else "summary.per_day"), "h2"),
         charts.per_day_chart(dict(per_day), FRAME_W),
         CondPageBreak(70 * mm),
         ctx.p(ctx.L("summary.by_hour", tz=tzname), "h2"),

@@ -85,7 +85,10 @@ def timeline(d: Dossier) -> Iterable[Any]:
         [
             section_mark("timeline", ctx.L("toc.timeline")),
             ctx.p(ctx.L("timeline"), "h1"),
-            ctx.p(ctx.L("timeline.note"), "note"),
+            ctx.p(
+                ctx.L("timeline.note") + (" " + ctx.L("masked_note") if ctx.redact else ""),
+                "note",
+            ),
         ],
         table(ctx, rows, widths),
         [PageBreak()],

@@ -13,6 +13,7 @@ from evidence_locker.rules.numbers import OfficialNumbers
 from evidence_locker.rules.phrasebook import PhraseGroup
 from evidence_locker.rules.prepare import Item
 from evidence_locker.rules.ruleset import Rule
+from evidence_locker.rules.schema import PHRASE_KINDS
 from evidence_locker.rules.text import PhraseMatcher, normalise
 
 _MATCHER_CACHE: dict[frozenset[str], PhraseMatcher] = {}
@@ -134,11 +135,12 @@ class Context:
         phrases: set[str] = set()
         other: set[str] = set()
         for rule in rules:
-            bucket = phrases if rule.kind in ("phrases", "scam_signs") else other
+            bucket = phrases if rule.kind in PHRASE_KINDS or rule.kind == "scam_signs" else other
             for group in rule.groups.values():
                 bucket.update(normalise(x) for x in group.phrases)
+                bucket.update(normalise(x) for x in group.own_words)
                 bucket.update(normalise(x) for x in group.benign)
-            if rule.kind == "phrases":
+            if rule.kind in PHRASE_KINDS:
                 phrases.update(normalise(x) for x in rule.params["phrases"])
             elif rule.kind == "scam_signs":
                 phrases.update(normalise(x) for x in rule.params["personal_account_phrases"])

@@ -40,6 +40,7 @@ from evidence_locker.rules.region import (
     mismatch_note,
 )
 from evidence_locker.rules.ruleset import Rule, RuleSet
+from evidence_locker.rules.schema import PHRASE_KINDS
 
 KIND_CHECKS: dict[str, Callable[[Rule, Prepared, Context], list[Hit]]] = {
     "quiet_hours": check_quiet_hours,
@@ -158,7 +159,7 @@ def evaluate(
         hits: list[Hit] = []
         phrase_rules: list[Rule] = []
         for rule in rules:
-            if rule.kind == "phrases":
+            if rule.kind in PHRASE_KINDS:
                 phrase_rules.append(rule)
             else:
                 hits.extend(KIND_CHECKS[rule.kind](rule, prep, ctx))

@@ -21,9 +21,14 @@ KINDS = (
     "after_event",
     "third_party",
     "phrases",
+    "announced_visit",
     "scam_signs",
     "disclosure",
 )
+# Kinds judged by the phrase engine (kinds/phrases.py). An announced visit is read like
+# threatening words but is not one: its findings are a kind of their own, so a report
+# does not list "明天上门" under threatening or abusive words.
+PHRASE_KINDS = frozenset({"phrases", "announced_visit"})
 
 # Outcome shorthands usable in ``outcomes`` lists. "unknown" stands for a record whose
 # outcome was not logged and whose duration says nothing (a call with a duration was
@@ -281,6 +286,7 @@ SCHEMAS: dict[str, dict[str, tuple[Parser, Any]]] = {
         "disclosure_groups": (_ids, REQUIRED),
     },
 }
+SCHEMAS["announced_visit"] = SCHEMAS["phrases"]  # read by the same engine
 
 
 def parse_params(ctx: Ctx, kind: str, raw: Any) -> dict[str, Any]:
@@ -312,7 +318,7 @@ def _check_combinations(ctx: Ctx, kind: str, raw: dict[str, Any], out: dict[str,
             raise ctx.fail("params.window_days", "missing (required for after_conversation)")
         if out["mode"] == "count" and out["period"] == "rolling" and "window_days" not in raw:
             raise ctx.fail("params.window_days", "missing (required for period = rolling)")
-    if kind == "phrases":
+    if kind in PHRASE_KINDS:
         if not out["groups"] and not out["phrases"]:
             raise ctx.fail("params.groups", "missing (give groups, phrases or both)")
         if out["phrases"] and not (out["category_en"] and out["category_zh"]):

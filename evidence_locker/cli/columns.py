@@ -1,0 +1,118 @@
+"""Fitting a table of mixed Chinese and English text to the terminal's width.
+
+rich shares a narrow terminal among a table's columns and then breaks a cell at spaces
+or, failing that, anywhere: ``+86138001380`` / ``00``, ``逾期1`` / ``5天``, a line
+beginning with "，". Here the short columns (an id, a time, a channel) keep their
+natural width, the columns of free text share the rest, and each cell is broken by
+:func:`evidence_locker.cli.linebreak.wrap` (Unicode line breaking: never inside a
+number, a word or a no-break-spaced phone number, never before closing punctuation)
+before rich sees it, so rich has nothing left to break.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.cells import cell_len
+
+# A table with rich's default box: one rule between columns and at each edge, and one
+# space of padding on either side of every cell.
+_RULE, _PADDING = 1, 2
+# A free-text column narrower than this reads as a column of fragments.
+FREE_MIN = 10
+# The longest unbroken run a free-text column insists on keeping whole.
+FREE_UNIT_MAX = 18
+# A column that gives this much narrows to its widest word whenever the text is cramped.
+EAGER = 2
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    cells: Sequence[str]
+    free: bool = False  # free text: shares what the other columns leave
+    # A short column that may give up cells when the free text has too few, narrowing
+    # to its widest unbreakable run (``WeChat`` / ``message``); the higher gives first,
+    # and EAGER gives whenever the free text is narrower than it would like.
+    gives: int = 0
+
+
+def widths(columns: Sequence[Column], total: int) -> list[int] | None:
+    """Each column's width in cells for a table ``total`` cells wide, or None when even
+    the narrowest layout does not fit (rich then does its best)."""
+    out = [max(_longest_line(c.header), *(_longest_line(x) for x in c.cells)) for c in columns]
+    free = [i for i, c in enumerate(columns) if c.free]
+    least = {
+        i: min(out[i], max(FREE_MIN, min(FREE_UNIT_MAX, _longest_unit(c))))
+        for i, c in enumerate(columns)
+        if c.free
+    }
+    room = total - _RULE - len(columns) * (_RULE + _PADDING)
+    room -= sum(n for i, n in enumerate(out) if i not in least)
+    for i in sorted((i for i, c in enumerate(columns) if c.gives), key=lambda i: -columns[i].gives):
+        short = sum(least.values()) - room
+        if short <= 0:
+            break
+        give = min(short, out[i] - _longest_word(columns[i]))
+        if give > 0:
+            out[i] -= give
+            room += give
+    if room < sum(least.values()):
+        return None
+    for i, c in enumerate(columns):  # a label that breaks at a space gives cramped text room
+        if c.gives >= EAGER and sum(out[i] for i in free) > room:
+            give = out[i] - _longest_word(c)
+            out[i] -= give
+            room += give
+    wanted = sum(out[i] for i in free)
+    if wanted > room:  # the free columns share the room by their widths, none below its least
+        for i in free:
+            out[i] = max(least[i], out[i] * room // wanted)
+        out[free[-1]] += room - sum(out[i] for i in free)  # the last takes the rounding
+        for i in reversed(free[:-1]):  # and the others give back what it lacks
+            lacking = least[free[-1]] - out[free[-1]]
+            if lacking <= 0:
+                break
+            give = min(lacking, out[i] - least[i])
+            out[i] -= give
+            out[free[-1]] += give
+    return out
+
+
+def roomy(columns: Sequence[Column], fitted: Sequence[int] | None) -> bool:
+    """Whether every free-text column got all the width its longest line wants."""
+    return fitted is not None and all(
+        fitted[i] >= max(_longest_line(x) for x in (c.header, *c.cells))
+        for i, c in enumerate(columns)
+        if c.free
+    )
+
+
+def wrapped(text: str, width: int) -> str:
+    """``text`` broken into lines of at most ``width`` cells where a reader allows."""
+    from evidence_locker.cli.linebreak import wrap
+
+    return "\n".join(wrap(text, width))
+
+
+def _longest_line(text: str) -> int:
+    return max((cell_len(line) for line in text.split("\n")), default=0)
+
+
+def _longest_word(column: Column) -> int:
+    """The widest run between spaces in ``column``: a short column's label or time is
+    broken only at a space (``WeChat`` / ``message``; never ``微信`` / ``消息``)."""
+    texts = (column.header, *column.cells)
+    return max((cell_len(w) for text in texts for w in text.split()), default=0)
+
+
+def _longest_unit(column: Column) -> int:
+    """The widest run of text in ``column`` (its header too) that no line may break."""
+    from uniseg.linebreak import line_break_units
+
+    texts = (column.header, *column.cells)
+    return max(
+        (cell_len(u.rstrip()) for text in texts for u in line_break_units(text)),
+        default=0,
+    )
