@@ -13,13 +13,21 @@ from evidence_locker.cli.columns import Column, widths
 from evidence_locker.cli.linebreak import wrap
 
 NUMBER = "+86\u00a0138\u00a00013"  # no-break spaces, as list joins a number's groups
+PUNCT = ("，", "。")
 PIECES = st.sampled_from(
     ["逾期", "15天", "，", "。", "请于", "12000元", "还款", " ", "past ", "due ", NUMBER + " "]
 )
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(PIECES, max_size=30).map("".join), st.integers(min_value=18, max_value=30))
+@given(
+    # Text as written: a mark of punctuation never follows another ("，，，" after a
+    # 13-cell number cannot keep off a line's start at width 18 without cutting it).
+    st.lists(PIECES, max_size=30)
+    .filter(lambda xs: not any(a in PUNCT and b in PUNCT for a, b in pairwise(xs)))
+    .map("".join),
+    st.integers(min_value=18, max_value=30),
+)
 def test_wrap_keeps_numbers_units_and_punctuation_where_a_reader_expects(
     text: str, width: int
 ) -> None:
