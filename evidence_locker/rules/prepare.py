@@ -160,14 +160,20 @@ class Item:
         if fields == CONTENT:
             got = self._text
             if got is None:
-                rec = self.rec
-                s, c = rec.subject, rec.content
-                raw = f"{s} {c}" if s and c else (s or c or "")
-                if rec.attachments:  # text read from its screenshots (rules/screenshots.py)
-                    raw = screenshots.with_read_text(raw, rec)
+                raw = self.raw()
                 got = self._text = normalise(raw) if raw else ""
             return got
         return self._other(fields, None)[0]
+
+    def raw(self) -> str:
+        """Subject and content as written, with text read from screenshots: what
+        ``text()`` normalises."""
+        rec = self.rec
+        s, c = rec.subject, rec.content
+        raw = f"{s} {c}" if s and c else (s or c or "")
+        if rec.attachments:  # text read from its screenshots (rules/screenshots.py)
+            raw = screenshots.with_read_text(raw, rec)
+        return raw
 
     def hits(
         self, matcher: PhraseMatcher, fields: tuple[str, ...] = CONTENT
@@ -293,8 +299,18 @@ class Prepared:
         got = self._scanned
         if got is None:
             got = self._scanned = (matcher, [])
+            out = got[1]
+            # Messages repeat (a template sent again, the same reminder to each number):
+            # each distinct text is normalised and scanned once.
+            seen: dict[str, tuple[str, dict[str, list[int]]]] = {}
             for it in self.texts:
-                got[1].append((it, it.text(), it.hits(matcher)))
+                raw = it.raw()
+                known = seen.get(raw)
+                if known is None:
+                    text = normalise(raw) if raw else ""
+                    known = seen[raw] = (text, matcher.find_all(text) if text else _NONE)
+                it._text, it._hits = known
+                out.append((it, *known))
         assert got[0] is matcher, "one matcher per run"
         return got[1]
 
