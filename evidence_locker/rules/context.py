@@ -127,6 +127,8 @@ class Context:
 
     def __init__(self, official: OfficialNumbers | None, rules: Iterable[Rule]) -> None:
         self.official = official
+        rules = tuple(rules)
+        self.rules = rules  # every rule of the run (kinds share work between their rules)
         self.notes = Notes()
         # Phrase and scam rules read every message: their phrases share the run's one
         # matcher, whose hits each record keeps. The phrases other kinds look for
