@@ -199,11 +199,21 @@ class Item:
             more = self._more = {}
         got = more.get(fields)
         if got is None:
-            parts = [getattr(self.rec, f) for f in fields]
-            got = more[fields] = (normalise(" ".join(x for x in parts if x)), None)
+            rec = self.rec
+            parts = [x for x in (getattr(rec, f) for f in fields) if x]
+            if not rec.attachments and parts == [x for x in (rec.subject, rec.content) if x]:
+                # The other fields are empty (most records): the words of subject and
+                # content, normalised and scanned once.
+                got = more[fields] = (self.text(), None)
+            else:
+                got = more[fields] = (normalise(" ".join(parts)), None)
         if matcher is not None and got[1] is None:
-            hits = matcher.find_all(got[0]) if got[0] else _NONE
-            got = more[fields] = (got[0], hits)
+            text = got[0]
+            if text is self._text:
+                hits = self.hits(matcher)
+            else:
+                hits = matcher.find_all(text) if text else _NONE
+            got = more[fields] = (text, hits)
         return got
 
     def links(self) -> list[str]:
