@@ -26,12 +26,16 @@ from evidence_locker.model import Case, Record
 from evidence_locker.rules import screenshots
 from evidence_locker.rules.instants import DAY_US, EPOCH_ORDINAL, time_order, wall_clock
 from evidence_locker.rules.numbers import org_key
-from evidence_locker.rules.text import PhraseMatcher, find_links, normalise
+from evidence_locker.rules.text import PhraseMatcher, common_characters, find_links, normalise
 
 CONTENT = ("subject", "content")  # the fields phrase and scam rules read by default
 UNKNOWN_ORG = ""  # the key of contacts whose organisation nobody logged
 WRITTEN = frozenset({"letter", "email", "sms", "message"})
 _NONE: dict[str, list[int]] = {}
+# From this many distinct texts, a run scans them with a matcher tuned to the characters
+# of about _TUNE_SAMPLE of them (a few milliseconds; PhraseMatcher.tuned).
+_TUNE_FROM = 2000
+_TUNE_SAMPLE = 1000
 
 
 class Item:
@@ -268,16 +272,22 @@ class Prepared:
         # One pass in time order, so the items sit in memory in the order every rule
         # visits them (out of order, each visit cost a cache miss); each record is read
         # while it is in the cache.
-        for n, rec in enumerate(recs):
-            it = Item(rec, n, times[n], walls[n], zone, org_of_name)
-            items.append(it)
+        keep, event, reported, text = (
+            items.append,
+            self.events.append,
+            self.reported.append,
+            self.texts.append,
+        )
+        for n, (rec, us, wall) in enumerate(zip(recs, times, walls, strict=True)):
+            it = Item(rec, n, us, wall, zone, org_of_name)
+            keep(it)
             if not it.org and rec.address:
                 unnamed.append(it)
             if rec.case_id:
                 with_case.append(it)
             if rec.event is not None:
                 # A logged event (the user's letter) is not a contact by the collector.
-                self.events.append(it)
+                event(it)
             else:
                 key = (it.channel, it.direction, it.outcome)
                 got = buckets.get(key)
@@ -286,9 +296,9 @@ class Prepared:
                 else:
                     got.append(n)
                 if rec.third_party:
-                    self.reported.append(it)
+                    reported(it)
                 if rec.content or rec.subject or rec.attachments:
-                    self.texts.append(it)
+                    text(it)
         self._buckets = buckets
         # The contacts whose own offset shows another wall clock than the zone does
         # (clock.offset_note warns about them), in time order.
@@ -305,22 +315,32 @@ class Prepared:
     def scanned(self, matcher: PhraseMatcher) -> list[tuple[Item, str, dict[str, list[int]]]]:
         """Each contact with text (``texts``), its normalised subject and content, and
         the run's one matcher's hits in it: what phrase and scam rules read, made once
-        (read only). ``Item.hits`` keeps one matcher's hits: a run has one."""
+        (read only). ``Item.hits`` keeps one matcher's hits: a run has one.
+
+        Messages repeat (a template sent again, the same reminder to each number): each
+        distinct text is normalised and scanned once, and contacts that repeat it share
+        its text and hits. Many texts are scanned with the matcher tuned to the
+        characters they hold most (``PhraseMatcher.tuned``)."""
         got = self._scanned
         if got is None:
+            raws = [it.raw() for it in self.texts]
+            distinct: dict[str, str] = {}
+            for raw in raws:
+                if raw not in distinct:
+                    distinct[raw] = normalise(raw) if raw else ""
+            scan = matcher
+            if len(distinct) >= _TUNE_FROM:
+                texts = list(distinct.values())
+                scan = matcher.tuned(common_characters(texts[:: len(texts) // _TUNE_SAMPLE]))
+            found = {
+                raw: (text, scan.find_all(text) if text else _NONE)
+                for raw, text in distinct.items()
+            }
             got = self._scanned = (matcher, [])
-            out = got[1]
-            # Messages repeat (a template sent again, the same reminder to each number):
-            # each distinct text is normalised and scanned once.
-            seen: dict[str, tuple[str, dict[str, list[int]]]] = {}
-            for it in self.texts:
-                raw = it.raw()
-                known = seen.get(raw)
-                if known is None:
-                    text = normalise(raw) if raw else ""
-                    known = seen[raw] = (text, matcher.find_all(text) if text else _NONE)
-                it._text, it._hits = known
-                out.append((it, *known))
+            add = got[1].append
+            for it, raw in zip(self.texts, raws, strict=True):
+                it._text, it._hits = text, hits = found[raw]
+                add((it, text, hits))
         assert got[0] is matcher, "one matcher per run"
         return got[1]
 

@@ -178,6 +178,8 @@ def check_phrases(rules: list[Rule], prep: Prepared, ctx: Context) -> list[Hit]:
     ]
     hits: list[Hit] = []
     matcher = ctx.matcher
+    voices: dict[str, str] = {}
+    skipped: defaultdict[int, list[Item]] = defaultdict(list)  # rule -> not in force
     for fields, idx in by_fields.items():
         chans = frozenset().union(*(rules[n].params["channels"] for n in idx))
         dirs = frozenset().union(*(rules[n].params["directions"] for n in idx))
@@ -204,7 +206,9 @@ def check_phrases(rules: list[Rule], prep: Prepared, ctx: Context) -> list[Hit]:
         for it, text, occ in found_in:
             if not occ:
                 continue
-            voice = voice_of(it)
+            voice = voices.get(it.channel)  # whose words: it depends on the channel alone
+            if voice is None:
+                voice = voices[it.channel] = voice_of(it)
             by_text = judged[voice]
             found = by_text.get(text)
             if found is None:
@@ -225,12 +229,14 @@ def check_phrases(rules: list[Rule], prep: Prepared, ctx: Context) -> list[Hit]:
                 if it.channel not in chan or it.direction not in direc:
                     continue
                 if it.day < lo or it.day > hi:
-                    ctx.notes.skip_not_in_force(rules[n], (it,))
+                    skipped[n].append(it)
                     continue
                 hit = makers[n].one(it, en, zh, score=score)
                 if it.rec.attachments and fields == CONTENT:
                     hit = _screenshot(hit, it, phrases, matcher)
                 hits.append(hit)
+    for n, items in skipped.items():
+        ctx.notes.skip_not_in_force(rules[n], items)
     return hits
 
 

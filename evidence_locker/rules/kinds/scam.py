@@ -21,7 +21,7 @@ from evidence_locker.rules.kinds.base import Maker, both, day_in_force, template
 from evidence_locker.rules.kinds.phrases import counted, summarise
 from evidence_locker.rules.prepare import Item, Prepared
 from evidence_locker.rules.ruleset import Rule
-from evidence_locker.rules.text import link_host, normalise
+from evidence_locker.rules.text import LINK_HINT, link_host, normalise
 
 SEVERITY = {
     "unofficial_sender": "medium",
@@ -52,6 +52,9 @@ _PAYEE = re.compile(
     r"|(?:account name|payee|beneficiary)\s*:?\s*([a-z]+ [a-z]+)\b"
 )
 _CARD = re.compile(r"(?<!\d)\d(?:[ -]?\d){11,18}(?!\d)")
+# What any link (``text.LINK_HINT``) or a payee label needs: one search spares most
+# messages both tests.
+_MAY_SHOW = re.compile(f"{LINK_HINT}|{_PAYEE_LABELS.pattern}")
 _NOT_A_PERSON = ("公司", "银行", "集团", "中心", "有限", "机构", "分行", "支行")
 _place = attrgetter("n")
 _NONE: dict[str, list[int]] = {}
@@ -131,6 +134,10 @@ def _typed_signs(prep: Prepared, ctx: Context) -> list[_Typed]:
     for it, text, occ in prep.scanned(ctx.matcher):
         rec = it.rec
         if not (rec.content or rec.subject):
+            continue
+        if _MAY_SHOW.search(text) is None:  # no link, no payee (most messages)
+            if occ and not wanted.isdisjoint(occ):
+                got.append((it, text, occ, [], None, None))
             continue
         links: list[str] = []
         lookalike = None
