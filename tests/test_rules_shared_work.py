@@ -15,7 +15,7 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hypothesis import example, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evidence_locker.model import Channel, Direction, Record
@@ -26,6 +26,7 @@ from evidence_locker.rules.kinds import scam
 from evidence_locker.rules.numbers import as_official_numbers
 from evidence_locker.rules.prepare import CONTENT, Prepared
 from evidence_locker.rules.text import normalise
+from tests.test_rules_engine import HEAD, SRC
 
 SH = ZoneInfo("Asia/Shanghai")
 _ids = itertools.count(1)
@@ -58,15 +59,19 @@ _BITS = [
 ]
 
 
+def _one_search(text: str) -> bool:
+    return _ONE_PATTERN.search(text) is not None
+
+
 @settings(max_examples=800, deadline=None)
 @given(st.lists(st.sampled_from(_BITS), max_size=12).map("".join))
-@example("我not")
-@example("you will not_ be")
-@example("won’t")
-@example("without")
-@example("")
 def test_may_negate_is_one_search_for_any_cue(text: str) -> None:
-    assert negation.may_negate(text) == (_ONE_PATTERN.search(text) is not None)
+    assert negation.may_negate(text) == _one_search(text)
+
+
+def test_may_negate_at_word_edges_and_on_the_cue_without_an_n() -> None:
+    for text in ("我not", "you will not_ be", "won’t", "without", "snot", "n", ""):
+        assert negation.may_negate(text) == _one_search(text), text
 
 
 # --- one text per distinct message ----------------------------------------------------
@@ -106,43 +111,17 @@ def test_repeated_messages_share_the_text_and_hits_each_would_have_alone() -> No
 
 # --- one run, several rule sets ---------------------------------------------------------
 
-# A set of its own beside the shipped ones: a scam rule asking for a phrase no shipped
-# set asks for (the shipped sets' own phrases all hold a payment word they share), and
-# a night window no shipped rule has.
+# A set of its own, run after the shipped ones: a scam rule asking for a phrase that
+# holds none of theirs (only its own phrases make such a message a candidate), and a
+# night window no shipped rule has.
 OWN = parse_rule_set(
-    """
-jurisdiction = "TEST"
-name = "own"
-title_en = "own"
-title_zh = "自定"
-
-[[rules]]
-id = "OWN-SCAM"
-kind = "scam_signs"
-instrument = "Test instrument"
-article = "art. 1"
-description_en = "A test rule."
-description_zh = "测试规则。"
-source_url = "https://example.org/rule"
-confidence = "V"
-severity = "medium"
-[rules.params]
-personal_account_phrases = ["pay my cousin"]
-
-[[rules]]
-id = "OWN-TIME"
-kind = "quiet_hours"
-instrument = "Test instrument"
-article = "art. 2"
-description_en = "A test rule."
-description_zh = "测试规则。"
-source_url = "https://example.org/rule"
-confidence = "V"
-severity = "low"
-[rules.params]
-start = "20:30"
-end = "09:00"
-""",
+    HEAD
+    + '[[rules]]\nid = "OWN-SCAM"\nkind = "scam_signs"\n'
+    + SRC
+    + '[rules.params]\npersonal_account_phrases = ["pay my cousin"]\n'
+    + '[[rules]]\nid = "OWN-TIME"\nkind = "quiet_hours"\n'
+    + SRC
+    + '[rules.params]\nstart = "20:30"\nend = "09:00"\n',
     "own.toml",
 )
 SETS = {"cn": shipped_rule_set("cn"), "us": shipped_rule_set("us"), "uk": shipped_rule_set("uk")}

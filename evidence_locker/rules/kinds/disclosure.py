@@ -24,7 +24,6 @@ def check_disclosure(rule: Rule, prep: Prepared, ctx: Context) -> list[Hit]:
     make = Maker(rule, prep)
     tpl_en, tpl_zh = templates("rules.reason.disclosure")
     collector: dict[str, bool] = {}
-    says: dict[str, bool] = {}
     hits: list[Hit] = []
     for it in in_force(rule, prep.select(p["channels"], p["directions"], None), ctx):
         if not (it.org and (it.rec.content or it.rec.subject)):
@@ -35,15 +34,12 @@ def check_disclosure(rule: Rule, prep: Prepared, ctx: Context) -> list[Hit]:
             is_collector = collector[it.org] = any(w in name for w in words)
         if not (is_collector or it.inst != it.org):
             continue
-        text = it.text()
-        disclosed = says.get(text)  # messages repeat: each text is scanned once
-        if disclosed is None:
-            disclosed = says[text] = not said.isdisjoint(ctx.other_matcher.find_all(text))
-        if disclosed:
+        if not said.isdisjoint(ctx.other_found(it.text())):
             continue
         ch_en, ch_zh = channel_names(it.channel, it.rec.app)
         org = prep.name(it.org) or ""
-        en = tpl_en.format(channel=ch_en, when=it.when_s, org=org)
-        zh = tpl_zh.format(channel=ch_zh, when=it.when_s, org=org)
+        when = it.when_s
+        en = tpl_en.format(channel=ch_en, when=when, org=org)
+        zh = tpl_zh.format(channel=ch_zh, when=when, org=org)
         hits.append(make.one(it, en, zh))
     return hits
