@@ -237,6 +237,9 @@ def test_an_event_before_the_selection_still_counts(cli):  # type: ignore[no-unt
     shown = _by_rule(_flags(cli("check", "--rules", "us", "--since", "2025-06-05", "--json")))
     assert [f["records"] for f in shown["US-CEASE"]] == [[call, letter]]
     assert "2025-06-01" in shown["US-CEASE"][0]["reason"]
+    # The header counts the selection only: the letter before --since is not "about".
+    human = cli("check", "--rules", "us", "--since", "2025-06-05", env={"COLUMNS": "200"})
+    assert "1 finding(s) about 1 of 1 record(s)" in human.out, human.out
     assert _flags(cli("check", "--rules", "us", "--org", "Other Agency", "--json")) == []
 
 

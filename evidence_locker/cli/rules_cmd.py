@@ -105,17 +105,16 @@ def check_cmd(
     if json_out:
         render.print_json(report.to_json(STATE.lang))
         return
-    selected: list[Record] = locker.records(flt)
-    print_report(report, len(selected))
+    print_report(report, report.records_selected)
 
 
 def print_report(report: CheckReport, n_selected: int) -> None:
     """The report as a borrower reads it (see the module docstring)."""
     console, t, lang = STATE.console, STATE.t, STATE.lang
     findings = report.findings
-    concerned = {r for f in findings for r in f.records}
     if findings:
-        header = t("rules.cli.header", findings=len(findings), records=len(concerned), n=n_selected)
+        concerned = len(report.records_concerned())
+        header = t("rules.cli.header", findings=len(findings), records=concerned, n=n_selected)
         _para(header, style="bold")
     else:
         _para(t("rules.cli.none", n=n_selected))
