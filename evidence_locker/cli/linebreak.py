@@ -41,6 +41,12 @@ _CUT = re.compile(
 
 def wrap(text: str, width: int) -> list[str]:
     """``text`` as lines of at most ``width`` cells (its own newlines kept)."""
+    return list(_wrapped(text, width))
+
+
+@lru_cache(maxsize=4096)
+def _wrapped(text: str, width: int) -> tuple[str, ...]:
+    """``wrap``, remembered: a long report repeats its reasons and sources."""
     width = max(width, 4)
     out: list[str] = []
     for paragraph in text.split("\n"):
@@ -61,7 +67,7 @@ def wrap(text: str, width: int) -> list[str]:
             line += unit
             used += size
         out.append(line.rstrip())
-    return out
+    return tuple(out)
 
 
 def break_units(paragraph: str) -> Iterator[str]:

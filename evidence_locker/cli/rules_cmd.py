@@ -285,7 +285,8 @@ def _sources(f: Finding) -> list[str]:
 
 def _block(report: CheckReport, f: Finding, number: int) -> None:
     """One finding: a numbered heading line, then labelled lines wrapped under it (no
-    trailing padding: a copied block pastes as it reads)."""
+    trailing padding: a copied block pastes as it reads). Printed at once: rich costs
+    about 0.1 ms a print, which is most of a 36,000-finding report."""
     from rich.cells import cell_len
     from rich.text import Text
 
@@ -295,7 +296,7 @@ def _block(report: CheckReport, f: Finding, number: int) -> None:
     head = Text(f"{number:>3}. ")
     head.append(_severity(f.severity).upper(), style=_SEVERITY_STYLE[f.severity])
     head.append(f"  {_when(report, f)}  ·  {t('rules.cli.score', score=f'{f.score:.3g}')}")
-    STATE.console.print(head)
+    lines = [head]
     rows = [
         ("rules.cli.who", _who(report, f)),
         ("rules.cli.what", _what(report, f)),
@@ -314,7 +315,8 @@ def _block(report: CheckReport, f: Finding, number: int) -> None:
             out = Text(" " * _INDENT)
             out.append(label + " " * (label_w - cell_len(label) + 1), style="dim")
             out.append(line.replace("\u00a0", " "))
-            STATE.console.print(out, no_wrap=True, overflow="ignore")
+            lines.append(out)
+    STATE.console.print(Text("\n").join(lines), no_wrap=True, overflow="ignore")
 
 
 def _group_table(report: CheckReport, group: FindingGroup, start: int) -> None:
