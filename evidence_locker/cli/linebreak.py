@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 from rich.cells import cell_len
+from rich.text import Text
 
 _IDEOGRAPH = "\u3400-\u4dbf\u4e00-\u9fff"
 _ALNUM = "A-Za-z0-9"
@@ -128,3 +129,14 @@ def _fit(text: str, width: int) -> str:
         if used > width:
             return text[: max(i, 1)]
     return text
+
+
+def wrap_styled(text: Text, width: int) -> list[Text]:
+    """A styled one-line ``text`` (search's highlighted matches) broken as ``wrap``
+    breaks its plain string, each line keeping its part of the styles."""
+    plain, out, at = text.plain, [], 0
+    for line in wrap(plain, width):
+        start = plain.find(line, at) if line else at
+        out.append(text[start : start + len(line)])
+        at = start + len(line)
+    return out
