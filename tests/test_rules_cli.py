@@ -190,6 +190,8 @@ def test_check_report_reads_at_80_columns(cli, locker_dir, lang):  # type: ignor
         assert "possible" not in text and "Possible" not in text
     # Worst first: the high third-party finding before the medium night call.
     assert text.index(h["mum"][:8]) < text.index(h["night"][:8])
+    # The caller's number in groups, as list and the dossier print it.
+    assert "+86 138 0013 8000" in text and "+8613800138000" not in text
 
 
 def test_check_report_uses_a_table_on_a_wide_terminal(cli, locker_dir):  # type: ignore[no-untyped-def]

@@ -27,6 +27,7 @@ from evidence_locker.cli.options import (
     UntilOpt,
     _filter,
 )
+from evidence_locker.parsing.phones import grouped_number
 
 if TYPE_CHECKING:
     from evidence_locker.model import Record
@@ -216,11 +217,11 @@ def _who(report: CheckReport, f: Finding) -> str:
     if rec is None:
         return f.organisation or ""
     parts = [rec.organisation or f.organisation, rec.counterpart]
-    if (
+    if rec.address and (
         len(f.records) == 1
         or len({report.lookup[r].address for r in f.records if r in report.lookup}) == 1
-    ):
-        parts.append(rec.address)
+    ):  # in groups joined by no-break spaces, as list prints it: no line splits it
+        parts.append(grouped_number(rec.address, "\u00a0"))
     return " · ".join(p for p in parts if p)
 
 
