@@ -140,3 +140,27 @@ def wrap_styled(text: Text, width: int) -> list[Text]:
         out.append(text[start : start + len(line)])
         at = start + len(line)
     return out
+
+
+def labelled(
+    rows: Iterable[tuple[str, str]], width: int, *, indent: int, style: str, gap: int = 1
+) -> Text:
+    """Label and value lines as one text: the labels in a column as wide as the widest
+    (an empty value's label too), each value broken where a reader allows under its own
+    column, and no trailing padding, so a copied value pastes as it reads."""
+    rows = list(rows)
+    label_w = max((cell_len(label) for label, _ in rows), default=0)
+    lines: list[Text] = []
+    for label, value in rows:
+        if not value:
+            continue
+        for i, line in enumerate(wrap(value, width - indent - label_w - gap)):
+            shown = label if i == 0 else ""
+            out = Text(" " * indent if shown or line else "")
+            if line:
+                out.append(shown + " " * (label_w - cell_len(shown) + gap), style=style)
+                out.append(line.replace("\u00a0", " "))
+            elif shown:  # a value that starts with an empty line
+                out.append(shown, style=style)
+            lines.append(out)
+    return Text("\n").join(lines)

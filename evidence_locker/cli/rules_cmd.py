@@ -288,12 +288,11 @@ def _block(report: CheckReport, f: Finding, number: int) -> None:
     """One finding: a numbered heading line, then labelled lines wrapped under it (no
     trailing padding: a copied block pastes as it reads). Printed at once: rich costs
     about 0.1 ms a print, which is most of a 36,000-finding report."""
-    from rich.cells import cell_len
     from rich.text import Text
 
-    from evidence_locker.cli.linebreak import wrap
+    from evidence_locker.cli.linebreak import labelled
 
-    t = STATE.t
+    t, width = STATE.t, STATE.console.width
     head = Text(f"{number:>3}. ")
     head.append(_severity(f.severity).upper(), style=_SEVERITY_STYLE[f.severity])
     head.append(f"  {_when(report, f)}  ·  {t('rules.cli.score', score=f'{f.score:.3g}')}")
@@ -305,18 +304,7 @@ def _block(report: CheckReport, f: Finding, number: int) -> None:
         ("rules.cli.sources", "\n".join(_sources(f))),
         ("rules.cli.records", _records(f)),
     ]
-    labels = {key: t(key) for key, _ in rows}
-    label_w = max(cell_len(x) for x in labels.values())
-    value_w = STATE.console.width - _INDENT - label_w - 1
-    for key, value in rows:
-        if not value:
-            continue
-        for i, line in enumerate(wrap(value, value_w)):
-            label = labels[key] if i == 0 else ""
-            out = Text(" " * _INDENT)
-            out.append(label + " " * (label_w - cell_len(label) + 1), style="dim")
-            out.append(line.replace("\u00a0", " "))
-            lines.append(out)
+    lines.append(labelled([(t(k), v) for k, v in rows], width, indent=_INDENT, style="dim"))
     STATE.console.print(Text("\n").join(lines), no_wrap=True, overflow="ignore")
 
 
