@@ -214,5 +214,6 @@ def test_a_dossier_made_on_a_utc_machine_shows_the_clock_its_findings_used(
     assert "Asia/Shanghai" in r.err  # the clock is said, with how to set one's own
     layout = pdftotext(out)
     assert "22:47" in layout and "14:47" not in layout, layout
+    assert "1 contact, on 2026-02-09 22:47 +08:00" in layout  # in the singular
     assert "+00:00" not in layout
     assert "CN-CBA-TIME" in layout  # and it is the flagged night call
