@@ -13,6 +13,7 @@ import typer
 from evidence_locker.cli import render
 from evidence_locker.cli.context import STATE
 from evidence_locker.cli.files import check_target, write_new
+from evidence_locker.cli.linebreak import say
 from evidence_locker.cli.options import (
     CaseOpt,
     ChannelOpt,
@@ -158,11 +159,11 @@ def _flags(
     # What the user chose (--rules, config rules, --tz, config tz) goes unsaid, unless
     # a warning below needs it said; a choice made for them is always said.
     if warnings or report.choice.source not in USERS_CHOICE:
-        STATE.err.print(report.choice.describe(STATE.lang), markup=False)
+        say(STATE.err, report.choice.describe(STATE.lang))
     if warnings or report.zone.source not in USERS_CHOICE:
-        STATE.err.print(report.zone.describe(STATE.lang), markup=False)
+        say(STATE.err, report.zone.describe(STATE.lang))
     for note in warnings:
-        STATE.err.print(note.text(STATE.lang), markup=False)
+        say(STATE.err, note.text(STATE.lang))
     sets = [(rs.name, rs.title_zh if lang == "zh" else rs.title_en) for rs in report.choice.sets]
     findings = [f.to_json(lang) for f in report.findings]
     return findings, sets, _caveats(report, lang), report.zone.zone

@@ -20,9 +20,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 _IDEOGRAPH = "\u3400-\u4dbf\u4e00-\u9fff"
 _ALNUM = "A-Za-z0-9"
@@ -164,3 +168,10 @@ def labelled(
                 out.append(shown, style=style)
             lines.append(out)
     return Text("\n").join(lines)
+
+
+def say(console: Console, text: str, style: str | None = None) -> None:
+    """Print a paragraph on ``console`` broken where Chinese and English may break
+    (rich alone breaks only at spaces and leaves the space at the line's end)."""
+    for line in wrap(text, console.width):
+        console.print(line, markup=False, style=style, no_wrap=True, overflow="ignore")

@@ -149,10 +149,9 @@ def print_report(report: CheckReport, n_selected: int) -> None:
 
 def _para(text: str, style: str | None = None) -> None:
     """A paragraph broken where Chinese and English text may break (cli/linebreak.py)."""
-    from evidence_locker.cli.linebreak import wrap
+    from evidence_locker.cli.linebreak import say
 
-    for line in wrap(text, STATE.console.width):
-        STATE.console.print(line, markup=False, style=style, no_wrap=True, overflow="ignore")
+    say(STATE.console, text, style)
 
 
 def _severity(sev: str) -> str:
