@@ -3,13 +3,15 @@
 Reading 100k records spends most of its time building Records, not decrypting
 them. The shortcuts: times made from whole seconds and a cached epoch per offset,
 Records and Sources made without their frozen dataclass ``__init__``
-(``model.slot_constructor``), enum members found by value. Each is compared here
-with what it replaces: the same values, the same errors.
+(``model.slot_constructor``), enum members found by value, the cycle collector
+paused while a batch is built. Each is compared here with what it replaces: the same
+values, the same errors, the collector left as it was found.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import gc
 from collections import namedtuple
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -20,8 +22,10 @@ from hypothesis import strategies as st
 
 from evidence_locker import model
 from evidence_locker.locker import records as records_module
+from evidence_locker.locker.records import collector_paused
 from evidence_locker.model import (
     Channel,
+    ContactDraft,
     Direction,
     Event,
     Outcome,
@@ -237,3 +241,30 @@ def test_enum_members_by_value_fail_as_the_enum_does() -> None:
             Channel(bad)
         with pytest.raises(ValueError):
             member(records_module._CHANNELS, Channel, bad)
+
+
+# -- the cycle collector ---------------------------------------------------------------
+
+
+def test_the_collector_is_paused_only_inside_and_restored_as_found() -> None:
+    assert gc.isenabled()
+    with pytest.raises(KeyError), collector_paused():
+        assert not gc.isenabled()
+        raise KeyError("a failure inside")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # whoever paused it resumes it
+    finally:
+        gc.enable()
+
+
+def test_reading_never_leaves_the_collector_paused(locker: Any) -> None:
+    for minute in range(3):
+        when = datetime(2025, 2, 3, 9, minute, tzinfo=UTC)
+        locker.log(ContactDraft(channel=Channel.SMS, occurred_at=when, content="还款提醒"))
+    seen = [gc.isenabled() for _ in locker.iter_records(batch=2)]  # at each yield
+    assert seen == [True, True, True]
+    assert len(locker.records()) == 3 and gc.isenabled()

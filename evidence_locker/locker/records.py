@@ -8,6 +8,8 @@ values are tested after decryption.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -160,6 +162,12 @@ class Reader:
         the same records are looked up so that each Record is complete. ``decoded``
         maps entry ids to what was already opened (anything with ``.values()``).
         """
+        with collector_paused():
+            return self._build(conn, rows, decoded)
+
+    def _build(
+        self, conn: DbConn, rows: Sequence[Any], decoded: dict[str, Any] | None
+    ) -> list[Record]:
         version_rows = [r for r in rows if r.kind in RECORD_KINDS]
         if not version_rows:
             return []
@@ -301,6 +309,12 @@ class Reader:
         sql = f"SELECT {columns or ENTRY_SELECT} FROM entry WHERE " + " AND ".join(where)
         return sql, params
 
+    def records(self, flt: RecordFilter | None = None) -> list[Record]:
+        """Every Record :meth:`iter_records` yields, as a list built with the cycle
+        collector paused throughout (see :func:`collector_paused`)."""
+        with collector_paused():
+            return list(self.iter_records(flt))
+
     def iter_records(self, flt: RecordFilter | None = None, batch: int = 2000) -> Iterator[Record]:
         """Records in the order they happened, read ``batch`` rows at a time.
 
@@ -312,11 +326,15 @@ class Reader:
         text_ok = text_filter(flt)
         with self.read() as conn:
             sql, params = self.record_rows_sql(conn, flt, "seq")
-            seqs = [r.seq for r in db.rows(conn, sql + " ORDER BY occurred_at, seq", params)]
+            order = sql + " ORDER BY occurred_at, seq"
+            with collector_paused():
+                seqs = [r[0] for r in db.tuples(conn, order, params)]
             for start in range(0, len(seqs), batch):
                 chunk = seqs[start : start + batch]
-                rows = {r.seq: r for r in self.entries_by_seq(conn, chunk)}
-                for r in self.build(conn, [rows[seq] for seq in chunk]):
+                with collector_paused():  # never across a yield: the caller's code runs there
+                    rows = {r.seq: r for r in self.entries_by_seq(conn, chunk)}
+                    built = self.build(conn, [rows[seq] for seq in chunk])
+                for r in built:
                     if text_ok is None or text_ok(r.organisation, r.counterpart, r.address):
                         yield r
 
@@ -369,6 +387,25 @@ class Reader:
             chunk = list(record_ids[start : start + 500])
             out += [r.id for r in db.rows(conn, _tombstone_sql(len(chunk)), chunk)]
         return out
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cycle collector paused while a batch of Records is built.
+
+    A batch allocates a dozen objects per Record and makes no reference cycles, yet
+    every allocation counts towards a collection, and the older generations rescan
+    all the Records a caller already holds (a whole locker for ``records()``): 0.15 s
+    of reading 100k. Paused, it runs once after the batch instead; reference counting
+    frees as usual meanwhile. Never held across a ``yield``.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _tombstone_sql(n: int) -> str:
