@@ -99,6 +99,27 @@ def test_matcher_finds_overlapping_nested_and_prefix_phrases(phrases, text):
     assert PhraseMatcher(phrases).find(normalise(text)) == brute_force(norm, normalise(text))
 
 
+_TUNE_ALPHABET = "ab1 后果x\uffff"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    phrases=st.sets(st.text(alphabet="ab1 后果", min_size=1, max_size=5), min_size=1, max_size=10),
+    common=st.lists(st.sampled_from([*_TUNE_ALPHABET, "ab"]), max_size=8),
+    text=st.text(alphabet=_TUNE_ALPHABET, max_size=30),
+)
+@example(phrases={"后果"}, common=["x", "后"], text="x\uffffx后果")
+def test_a_tuned_matcher_finds_what_the_matcher_finds(phrases, common, text):
+    # Tuning adds the common characters first, those that start no phrase as dead ends
+    # ending in \uffff: the hits, positions included, must not change, even in texts
+    # that hold a dead end.
+    matcher = PhraseMatcher(phrases)
+    t = normalise(text)
+    assert matcher.tuned(common).find_all(t) == matcher.find_all(t)
+    norm = {normalise(p) for p in phrases} - {""}
+    assert matcher.tuned(common).find(t) == brute_force(norm, t)
+
+
 def test_matcher_nested_and_edge_examples():
     m = PhraseMatcher(["后果自负", "自负", "果自", "kill", "kill you", "you", "a.b", "$5"])
     assert m.find("后果自负") == {"后果自负", "自负", "果自"}

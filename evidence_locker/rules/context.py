@@ -127,6 +127,8 @@ class Context:
 
     def __init__(self, official: OfficialNumbers | None, rules: Iterable[Rule]) -> None:
         self.official = official
+        rules = tuple(rules)
+        self.rules = rules  # every rule of the run (kinds share work between their rules)
         self.notes = Notes()
         # Phrase and scam rules read every message: their phrases share the run's one
         # matcher, whose hits each record keeps. The phrases other kinds look for
@@ -149,6 +151,16 @@ class Context:
         self.matcher = matcher_for(frozenset(phrases))
         self.other_matcher = matcher_for(frozenset(other))
         self.cache: dict[Any, Any] = {}  # per-run memo shared by kinds (scam candidates...)
+        self._other_found: dict[str, dict[str, list[int]]] = {}
+
+    def other_found(self, text: str) -> dict[str, list[int]]:
+        """``other_matcher``'s hits in a normalised text (read only), scanned once per
+        distinct text and run: the after-event, disclosure and third-party rules of
+        several sets read the same messages."""
+        got = self._other_found.get(text)
+        if got is None:
+            got = self._other_found[text] = self.other_matcher.find_all(text)
+        return got
 
 
 def group_phrases(groups: Iterable[PhraseGroup]) -> frozenset[str]:

@@ -198,13 +198,14 @@ def _single(kind: str, anchor: str, h: Hit, cite: dict[int, Citation]) -> Findin
 
 def _finding(kind: str, anchor: str, hits: list[Hit], cite: dict[int, Citation]) -> Finding:
     """The finding of an anchor several rules hit."""
-    # The worst verdict leads; sentences repeated word for word appear once.
+    # The worst verdict leads; sentences repeated word for word appear once. (The
+    # fields are read with attrgetters in C: tens of thousands of findings merge hits.)
     hits.sort(key=_worst)
     lead = hits[0]
     first = min(hits, key=_first_us)
     records = lead.records
-    for h in hits:
-        if h.records != records:  # a group's hits can name other records
+    for other in map(_records, hits):
+        if other != records:  # a group's hits can name other records
             records = _time_order(hits)
             break
     return _new_finding(
@@ -212,13 +213,13 @@ def _finding(kind: str, anchor: str, hits: list[Hit], cite: dict[int, Citation])
             finding_id(kind, anchor),
             kind,
             lead.severity,
-            max(h.score for h in hits),
+            max(map(_score, hits)),
             records,
             first.first_at,
-            next((h.organisation for h in hits if h.organisation), None),
-            tuple(dict.fromkeys(h.en for h in hits)),
-            tuple(dict.fromkeys(h.zh for h in hits)),
-            tuple({h.rule.id: _citation(h.rule, cite) for h in hits}.values()),
+            next(filter(None, map(_organisation, hits)), None),
+            tuple(dict.fromkeys(map(_en, hits))),
+            tuple(dict.fromkeys(map(_zh, hits))),
+            tuple({r.id: _citation(r, cite) for r in map(_rule, hits)}.values()),
             first.first_us,
         )
     )
@@ -235,6 +236,12 @@ def _worst(h: Hit) -> tuple[int, float, str]:
 
 
 _first_us = attrgetter("first_us")
+_records = attrgetter("records")
+_score = attrgetter("score")
+_organisation = attrgetter("organisation")
+_en = attrgetter("en")
+_zh = attrgetter("zh")
+_rule = attrgetter("rule")
 
 
 def _time_order(hits: list[Hit]) -> tuple[str, ...]:

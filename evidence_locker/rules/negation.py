@@ -212,15 +212,22 @@ def is_negated(text: str, start: int, phrase: str) -> bool:
     return _negated_zh(text, start)
 
 
-_ANY_CUE = re.compile(
-    "["
-    + _ZH_CUES
-    + "]|\\b(?:"
-    + "|".join(sorted(map(re.escape, _EN_CUES), key=len, reverse=True))
-    + ")(?![a-z'’])"
+# Any cue: a Chinese cue character, or an English cue as a word. Two searches: the
+# character class alone is a fast scan in C, while the words' pattern (which starts with
+# ``\b``) is tried at every position, so it runs only on texts that hold an "n" (every
+# English cue but "without" does) or one of the cues without it.
+_ANY_ZH_CUE = re.compile("[" + _ZH_CUES + "]")
+_ANY_EN_CUE = re.compile(
+    "\\b(?:" + "|".join(sorted(map(re.escape, _EN_CUES), key=len, reverse=True)) + ")(?![a-z'’])"
 )
+_EN_NEEDLES = ("n", *sorted(c for c in _EN_CUES if "n" not in c))
 
 
 def may_negate(text: str) -> bool:
     """A fast test: could anything in ``text`` negate a phrase? (Most texts: no.)"""
-    return _ANY_CUE.search(text) is not None
+    if _ANY_ZH_CUE.search(text) is not None:
+        return True
+    for needle in _EN_NEEDLES:
+        if needle in text:
+            return _ANY_EN_CUE.search(text) is not None
+    return False

@@ -26,12 +26,16 @@ from evidence_locker.model import Case, Record
 from evidence_locker.rules import screenshots
 from evidence_locker.rules.instants import DAY_US, EPOCH_ORDINAL, time_order, wall_clock
 from evidence_locker.rules.numbers import org_key
-from evidence_locker.rules.text import PhraseMatcher, find_links, normalise
+from evidence_locker.rules.text import PhraseMatcher, common_characters, find_links, normalise
 
 CONTENT = ("subject", "content")  # the fields phrase and scam rules read by default
 UNKNOWN_ORG = ""  # the key of contacts whose organisation nobody logged
 WRITTEN = frozenset({"letter", "email", "sms", "message"})
 _NONE: dict[str, list[int]] = {}
+# From this many distinct texts, a run scans them with a matcher tuned to the characters
+# of about _TUNE_SAMPLE of them (a few milliseconds; PhraseMatcher.tuned).
+_TUNE_FROM = 2000
+_TUNE_SAMPLE = 1000
 
 
 class Item:
@@ -160,14 +164,20 @@ class Item:
         if fields == CONTENT:
             got = self._text
             if got is None:
-                rec = self.rec
-                s, c = rec.subject, rec.content
-                raw = f"{s} {c}" if s and c else (s or c or "")
-                if rec.attachments:  # text read from its screenshots (rules/screenshots.py)
-                    raw = screenshots.with_read_text(raw, rec)
+                raw = self.raw()
                 got = self._text = normalise(raw) if raw else ""
             return got
         return self._other(fields, None)[0]
+
+    def raw(self) -> str:
+        """Subject and content as written, with text read from screenshots: what
+        ``text()`` normalises."""
+        rec = self.rec
+        s, c = rec.subject, rec.content
+        raw = f"{s} {c}" if s and c else (s or c or "")
+        if rec.attachments:  # text read from its screenshots (rules/screenshots.py)
+            raw = screenshots.with_read_text(raw, rec)
+        return raw
 
     def hits(
         self, matcher: PhraseMatcher, fields: tuple[str, ...] = CONTENT
@@ -193,11 +203,21 @@ class Item:
             more = self._more = {}
         got = more.get(fields)
         if got is None:
-            parts = [getattr(self.rec, f) for f in fields]
-            got = more[fields] = (normalise(" ".join(x for x in parts if x)), None)
+            rec = self.rec
+            parts = [x for x in (getattr(rec, f) for f in fields) if x]
+            if not rec.attachments and parts == [x for x in (rec.subject, rec.content) if x]:
+                # The other fields are empty (most records): the words of subject and
+                # content, normalised and scanned once.
+                got = more[fields] = (self.text(), None)
+            else:
+                got = more[fields] = (normalise(" ".join(parts)), None)
         if matcher is not None and got[1] is None:
-            hits = matcher.find_all(got[0]) if got[0] else _NONE
-            got = more[fields] = (got[0], hits)
+            text = got[0]
+            if text is self._text:
+                hits = self.hits(matcher)
+            else:
+                hits = matcher.find_all(text) if text else _NONE
+            got = more[fields] = (text, hits)
         return got
 
     def links(self) -> list[str]:
@@ -252,16 +272,22 @@ class Prepared:
         # One pass in time order, so the items sit in memory in the order every rule
         # visits them (out of order, each visit cost a cache miss); each record is read
         # while it is in the cache.
-        for n, rec in enumerate(recs):
-            it = Item(rec, n, times[n], walls[n], zone, org_of_name)
-            items.append(it)
+        keep, event, reported, text = (
+            items.append,
+            self.events.append,
+            self.reported.append,
+            self.texts.append,
+        )
+        for n, (rec, us, wall) in enumerate(zip(recs, times, walls, strict=True)):
+            it = Item(rec, n, us, wall, zone, org_of_name)
+            keep(it)
             if not it.org and rec.address:
                 unnamed.append(it)
             if rec.case_id:
                 with_case.append(it)
             if rec.event is not None:
                 # A logged event (the user's letter) is not a contact by the collector.
-                self.events.append(it)
+                event(it)
             else:
                 key = (it.channel, it.direction, it.outcome)
                 got = buckets.get(key)
@@ -270,9 +296,9 @@ class Prepared:
                 else:
                     got.append(n)
                 if rec.third_party:
-                    self.reported.append(it)
+                    reported(it)
                 if rec.content or rec.subject or rec.attachments:
-                    self.texts.append(it)
+                    text(it)
         self._buckets = buckets
         # The contacts whose own offset shows another wall clock than the zone does
         # (clock.offset_note warns about them), in time order.
@@ -289,12 +315,32 @@ class Prepared:
     def scanned(self, matcher: PhraseMatcher) -> list[tuple[Item, str, dict[str, list[int]]]]:
         """Each contact with text (``texts``), its normalised subject and content, and
         the run's one matcher's hits in it: what phrase and scam rules read, made once
-        (read only). ``Item.hits`` keeps one matcher's hits: a run has one."""
+        (read only). ``Item.hits`` keeps one matcher's hits: a run has one.
+
+        Messages repeat (a template sent again, the same reminder to each number): each
+        distinct text is normalised and scanned once, and contacts that repeat it share
+        its text and hits. Many texts are scanned with the matcher tuned to the
+        characters they hold most (``PhraseMatcher.tuned``)."""
         got = self._scanned
         if got is None:
+            raws = [it.raw() for it in self.texts]
+            distinct: dict[str, str] = {}
+            for raw in raws:
+                if raw not in distinct:
+                    distinct[raw] = normalise(raw) if raw else ""
+            scan = matcher
+            if len(distinct) >= _TUNE_FROM:
+                texts = list(distinct.values())
+                scan = matcher.tuned(common_characters(texts[:: len(texts) // _TUNE_SAMPLE]))
+            found = {
+                raw: (text, scan.find_all(text) if text else _NONE)
+                for raw, text in distinct.items()
+            }
             got = self._scanned = (matcher, [])
-            for it in self.texts:
-                got[1].append((it, it.text(), it.hits(matcher)))
+            add = got[1].append
+            for it, raw in zip(self.texts, raws, strict=True):
+                it._text, it._hits = text, hits = found[raw]
+                add((it, text, hits))
         assert got[0] is matcher, "one matcher per run"
         return got[1]
 

@@ -127,7 +127,6 @@ def check_after_event(rule: Rule, prep: Prepared, ctx: Context) -> list[Hit]:
     if not periods:
         return []
     allowed = group_phrases(rule.groups[g] for g in p["allowed_groups"])
-    matcher = ctx.other_matcher
     make = Maker(rule, prep)
     tpl_en, tpl_zh = templates("rules.reason.after_event")
     hits: list[Hit] = []
@@ -143,7 +142,7 @@ def check_after_event(rule: Rule, prep: Prepared, ctx: Context) -> list[Hit]:
             if found is None:
                 continue
             has_text = allowed and (it.rec.content or it.rec.subject)
-            if has_text and not allowed.isdisjoint(matcher.find_all(it.text())):
+            if has_text and not allowed.isdisjoint(ctx.other_found(it.text())):
                 continue  # a notice the source allows after the event
             ev = found.ev
             assert ev.rec.event is not None

@@ -34,11 +34,12 @@ def check_disclosure(rule: Rule, prep: Prepared, ctx: Context) -> list[Hit]:
             is_collector = collector[it.org] = any(w in name for w in words)
         if not (is_collector or it.inst != it.org):
             continue
-        if not said.isdisjoint(ctx.other_matcher.find_all(it.text())):
+        if not said.isdisjoint(ctx.other_found(it.text())):
             continue
         ch_en, ch_zh = channel_names(it.channel, it.rec.app)
         org = prep.name(it.org) or ""
-        en = tpl_en.format(channel=ch_en, when=it.when_s, org=org)
-        zh = tpl_zh.format(channel=ch_zh, when=it.when_s, org=org)
+        when = it.when_s
+        en = tpl_en.format(channel=ch_en, when=when, org=org)
+        zh = tpl_zh.format(channel=ch_zh, when=when, org=org)
         hits.append(make.one(it, en, zh))
     return hits

@@ -178,6 +178,8 @@ def check_phrases(rules: list[Rule], prep: Prepared, ctx: Context) -> list[Hit]:
     ]
     hits: list[Hit] = []
     matcher = ctx.matcher
+    voices: dict[str, str] = {}
+    skipped: defaultdict[int, list[Item]] = defaultdict(list)  # rule -> not in force
     for fields, idx in by_fields.items():
         chans = frozenset().union(*(rules[n].params["channels"] for n in idx))
         dirs = frozenset().union(*(rules[n].params["directions"] for n in idx))
@@ -193,27 +195,48 @@ def check_phrases(rules: list[Rule], prep: Prepared, ctx: Context) -> list[Hit]:
                 (it, it.text(fields), it.hits(matcher, fields))
                 for it in prep.select(chans, dirs, None)
             ]
+        # Contacts that repeat a message share its text (``Prepared.scanned``): each
+        # distinct text is summarised once, and judged once per voice.
+        summaries: dict[str, Summary] = {}
+        judged: dict[str, dict[str, list[tuple[int, str, str, float, list[str]]]]] = {
+            "written": {},
+            "visit": {},
+            "own": {},
+        }
         for it, text, occ in found_in:
-            if not occ or wanted.isdisjoint(occ):
+            if not occ:
                 continue
-            summary = summarise(text, occ, wanted, supers, memo)
-            voice = voice_of(it)
-            found = verdicts.get((summary, voice))
+            voice = voices.get(it.channel)  # whose words: it depends on the channel alone
+            if voice is None:
+                voice = voices[it.channel] = voice_of(it)
+            by_text = judged[voice]
+            found = by_text.get(text)
             if found is None:
-                found = verdicts[summary, voice] = _verdicts(
-                    summary, voice, idx, tables, rules, tpl
-                )
+                if wanted.isdisjoint(occ):
+                    found = by_text[text] = []
+                    continue
+                summary = summaries.get(text)
+                if summary is None:
+                    summary = summaries[text] = summarise(text, occ, wanted, supers, memo)
+                found = verdicts.get((summary, voice))
+                if found is None:
+                    found = verdicts[summary, voice] = _verdicts(
+                        summary, voice, idx, tables, rules, tpl
+                    )
+                by_text[text] = found
             for n, en, zh, score, phrases in found:
                 chan, direc, lo, hi = limits[n]
                 if it.channel not in chan or it.direction not in direc:
                     continue
                 if it.day < lo or it.day > hi:
-                    ctx.notes.skip_not_in_force(rules[n], (it,))
+                    skipped[n].append(it)
                     continue
                 hit = makers[n].one(it, en, zh, score=score)
                 if it.rec.attachments and fields == CONTENT:
                     hit = _screenshot(hit, it, phrases, matcher)
                 hits.append(hit)
+    for n, items in skipped.items():
+        ctx.notes.skip_not_in_force(rules[n], items)
     return hits
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from evidence_locker.rules.context import Context
 from evidence_locker.rules.finding import Hit
 from evidence_locker.rules.kinds.base import Maker, channel_names, clock, in_force_span, templates
-from evidence_locker.rules.prepare import Prepared
+from evidence_locker.rules.prepare import Item, Prepared
 from evidence_locker.rules.ruleset import Rule
 
 
@@ -42,13 +42,20 @@ def check_quiet_hours(rule: Rule, prep: Prepared, ctx: Context) -> list[Hit]:
         inside = [n for n, x in enumerate(sods) if s <= x < e]
     else:
         inside = [n for n, x in enumerate(sods) if s < x < e]
+    # Rules with the same window word a contact alike (the Chinese sets' two night
+    # rules): each contact's reasons are written once per window.
+    worded: dict[Item, tuple[str, str]] = ctx.cache.setdefault(("quiet_hours", s_txt, e_txt), {})
     hits: list[Hit] = []
     for n in inside:
         it = items[n]
-        ch_en, ch_zh = channel_names(it.channel, it.rec.app)
-        date, hhmm = it.date_s, it.time_s
-        tz = prep.tz_name or it.local.tzname() or ""
-        en = tpl_en.format(channel=ch_en, date=date, time=hhmm, tz=tz, start=s_txt, end=e_txt)
-        zh = tpl_zh.format(channel=ch_zh, date=date, time=hhmm, tz=tz, start=s_txt, end=e_txt)
-        hits.append(make.one(it, en, zh))
+        got = worded.get(it)
+        if got is None:
+            ch_en, ch_zh = channel_names(it.channel, it.rec.app)
+            date, hhmm = it.date_s, it.time_s
+            tz = prep.tz_name or it.local.tzname() or ""
+            got = worded[it] = (
+                tpl_en.format(channel=ch_en, date=date, time=hhmm, tz=tz, start=s_txt, end=e_txt),
+                tpl_zh.format(channel=ch_zh, date=date, time=hhmm, tz=tz, start=s_txt, end=e_txt),
+            )
+        hits.append(make.one(it, *got))
     return hits

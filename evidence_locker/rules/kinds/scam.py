@@ -21,7 +21,7 @@ from evidence_locker.rules.kinds.base import Maker, both, day_in_force, template
 from evidence_locker.rules.kinds.phrases import counted, summarise
 from evidence_locker.rules.prepare import Item, Prepared
 from evidence_locker.rules.ruleset import Rule
-from evidence_locker.rules.text import link_host, normalise
+from evidence_locker.rules.text import LINK_HINT, link_host, normalise
 
 SEVERITY = {
     "unofficial_sender": "medium",
@@ -52,8 +52,16 @@ _PAYEE = re.compile(
     r"|(?:account name|payee|beneficiary)\s*:?\s*([a-z]+ [a-z]+)\b"
 )
 _CARD = re.compile(r"(?<!\d)\d(?:[ -]?\d){11,18}(?!\d)")
+# What any link (``text.LINK_HINT``) or a payee label needs: one search spares most
+# messages both tests.
+_MAY_SHOW = re.compile(f"{LINK_HINT}|{_PAYEE_LABELS.pattern}")
 _NOT_A_PERSON = ("公司", "银行", "集团", "中心", "有限", "机构", "分行", "支行")
 _place = attrgetter("n")
+_NONE: dict[str, list[int]] = {}
+
+
+def _first_place(x: tuple) -> int:
+    return x[0].n
 
 
 def _payee(text: str) -> str | None:
@@ -94,36 +102,48 @@ class _Signs:
         self.payment = payment
 
 
-def _candidates(rule: Rule, prep: Prepared, ctx: Context) -> list[tuple[Item, _Signs]]:
+def _phrase_sets(rule: Rule) -> tuple[frozenset[str], frozenset[str]]:
+    """A scam rule's normalised phrases of personal accounts and of unusual payments."""
     p = rule.params
     account = group_phrases(rule.groups[g] for g in p["account_groups"]) | frozenset(
         normalise(x) for x in p["personal_account_phrases"]
     )
-    payment = group_phrases(rule.groups[g] for g in p["payment_groups"])
-    key = ("scam", p["channels"], p["directions"], account, payment)
-    got = ctx.cache.get(key)
+    return account, group_phrases(rule.groups[g] for g in p["payment_groups"])
+
+
+# A contact with typed text that may show a sign (see ``_typed_signs``): the item, its
+# normalised text and phrase hits, its links (less the organisation's own), a look-alike
+# link and the official domain it imitates, and a personal payee.
+_Typed = tuple[Item, str, dict[str, list[int]], list[str], tuple[str, str] | None, str | None]
+
+
+def _typed_signs(prep: Prepared, ctx: Context) -> list[_Typed]:
+    """The contacts with typed text (in time order) that show a link or a personal
+    payee, or a phrase some scam rule of the run looks for: what no rule's settings
+    change is found once per run, however many scam rules there are."""
+    got = ctx.cache.get("scam_typed")
     if got is not None:
         return got
-    wanted = account | payment
-    official, matcher = ctx.official, ctx.matcher
-    chans, dirs = p["channels"], p["directions"]
-    unofficial = _unofficial(prep.select(chans, dirs, None), prep, ctx)
-    got = []
-    # Contacts with text (normalised and scanned once for every kind); the others can
-    # only be unofficial senders.
-    for it, text, occ in prep.scanned(matcher):
+    wanted: frozenset[str] = frozenset()
+    for rule in ctx.rules:
+        if rule.kind == "scam_signs":
+            account, payment = _phrase_sets(rule)
+            wanted |= account | payment
+    official = ctx.official
+    got = ctx.cache["scam_typed"] = []
+    for it, text, occ in prep.scanned(ctx.matcher):
         rec = it.rec
-        if it.channel not in chans or it.direction not in dirs:
-            continue
         if not (rec.content or rec.subject):
             continue
-        entry = official.for_key(it.org) if official is not None and it.org else None
+        if _MAY_SHOW.search(text) is None:  # no link, no payee (most messages)
+            if occ and not wanted.isdisjoint(occ):
+                got.append((it, text, occ, [], None, None))
+            continue
         links: list[str] = []
         lookalike = None
-        account_found: list[str] = []
-        payment_found: list[str] = []
         if "." in text:
             links = it.links()
+            entry = official.for_key(it.org) if official is not None and it.org else None
             if links and entry is not None:
                 links = [x for x in links if not entry.owns_host(link_host(x))]
                 for x in links:
@@ -131,11 +151,39 @@ def _candidates(rule: Rule, prep: Prepared, ctx: Context) -> list[tuple[Item, _S
                     if domain:
                         lookalike = (x, domain)
                         break
+        payee = _payee(text)
+        if links or payee or (occ and not wanted.isdisjoint(occ)):
+            got.append((it, text, occ, links, lookalike, payee))
+    return got
+
+
+def _candidates(rule: Rule, prep: Prepared, ctx: Context) -> list[tuple[Item, _Signs]]:
+    p = rule.params
+    account, payment = _phrase_sets(rule)
+    key = ("scam", p["channels"], p["directions"], account, payment)
+    got = ctx.cache.get(key)
+    if got is not None:
+        return got
+    wanted = account | payment
+    chans, dirs = p["channels"], p["directions"]
+    unofficial = _unofficial(prep.select(chans, dirs, None), prep, ctx)
+    typed = [x for x in _typed_signs(prep, ctx) if x[0].channel in chans and x[0].direction in dirs]
+    if unofficial:
+        # Unofficial senders with typed text but no other sign, in their place in time.
+        shown = {x[0] for x in typed}
+        for it in unofficial:
+            rec = it.rec
+            if it not in shown and (rec.content or rec.subject):
+                typed.append((it, "", _NONE, [], None, None))
+        typed.sort(key=_first_place)
+    got = []
+    for it, text, occ, links, lookalike, payee in typed:
+        account_found: list[str] = []
+        payment_found: list[str] = []
         if occ and not wanted.isdisjoint(occ):
             summary = summarise(text, occ, wanted, {})
             account_found = sorted(counted(summary, account, frozenset()))
             payment_found = sorted(counted(summary, payment, frozenset()))
-        payee = _payee(text)
         sender = it in unofficial
         if sender:
             unofficial.discard(it)

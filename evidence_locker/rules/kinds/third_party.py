@@ -41,7 +41,7 @@ def check_third_party(rule: Rule, prep: Prepared, ctx: Context) -> list[Hit]:
         if p["location_exception"]:
             seen[(it.inst, norm)] += 1
             text = it.text(_TEXT_FIELDS)
-            summary = summarise(text, ctx.other_matcher.find_all(text), debt, {})
+            summary = summarise(text, ctx.other_found(text), debt, {})
             mentions = bool(counted(summary, debt, frozenset()))
             if mentions:
                 extra_en, extra_zh = templates("rules.reason.third_party_debt")
