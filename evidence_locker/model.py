@@ -11,7 +11,7 @@ import dataclasses
 import functools
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
@@ -97,6 +97,32 @@ SENSITIVE_FIELDS: tuple[str, ...] = (
 )
 
 
+def slot_constructor(cls: type) -> Callable[..., Any]:
+    """``cls(...)`` for a frozen, slotted dataclass, without running its ``__init__``.
+
+    That ``__init__`` sets each field through ``object.__setattr__`` (~0.1 µs each; a
+    Record has 34). The function returned has the same signature and sets each slot
+    through its descriptor, in half the time. A class whose construction does more
+    (``__post_init__``, default factories, fields keyword-only or not in ``__init__``)
+    gets its own constructor back.
+    """
+    fields = dataclasses.fields(cls)
+    plain = all(f.init and not f.kw_only and f.default_factory is MISSING for f in fields)
+    if not plain or hasattr(cls, "__post_init__") or "__slots__" not in cls.__dict__:
+        return cls
+    scope: dict[str, Any] = {"__new": object.__new__, "__cls": cls}
+    params = []
+    for f in fields:
+        scope[f"__set_{f.name}"] = getattr(cls, f.name).__set__
+        scope[f"__default_{f.name}"] = f.default
+        params.append(f.name if f.default is MISSING else f"{f.name}=__default_{f.name}")
+    sets = "".join(f"    __set_{f.name}(__obj, {f.name})\n" for f in fields)
+    # one function written for the class, as dataclasses writes __init__
+    exec(f"def new({', '.join(params)}):\n    __obj = __new(__cls)\n{sets}    return __obj", scope)
+    scope["new"].__qualname__ = f"{cls.__qualname__}.<slot constructor>"
+    return scope["new"]  # type: ignore[no-any-return]
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
     """Where a record came from: typed by hand, or which file and which entry."""
@@ -123,6 +149,16 @@ class Source:
         if not data:
             return None
         # A file's name, hash and format recur in all its records: one object each.
+        if type(data) is dict and cls is Source:  # what a record holds: twice as fast
+            get = data.get
+            return _new_source(
+                kind=shared(get("kind", "manual")),
+                format=shared(get("format")),
+                file_name=shared(get("file_name")),
+                file_sha256=shared(get("file_sha256")),
+                entry=get("entry"),
+                fingerprint=get("fingerprint"),
+            )
         return cls(
             **{
                 k: shared(data[k]) if k in _RECURRING else data[k]
@@ -133,6 +169,7 @@ class Source:
 
 
 _SOURCE_FIELDS = tuple(f.name for f in dataclasses.fields(Source))
+_new_source = slot_constructor(Source)
 
 
 _RECURRING = frozenset(("kind", "format", "file_name", "file_sha256"))
@@ -408,13 +445,20 @@ def check_range(flt: RecordFilter) -> None:
         raise UsageError("filter.bad_range")
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def utc_from_micros(us: int) -> datetime:
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)
+    """The UTC time ``us`` microseconds after the epoch, exact (integer arithmetic)."""
+    if type(us) is int:  # the same timedelta from whole seconds: 0.3 µs faster to build
+        seconds, rest = divmod(us, 1_000_000)
+        return EPOCH + timedelta(0, seconds, rest)
+    return EPOCH + timedelta(microseconds=us)
 
 
 def micros(dt: datetime) -> int:
     """Microseconds since the epoch, exact (no float rounding)."""
-    delta = dt.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    delta = dt.astimezone(UTC) - EPOCH
     return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
@@ -426,7 +470,23 @@ def offset_minutes(dt: datetime) -> int:
 
 
 def with_offset(us: int, minutes: int) -> datetime:
+    """The time ``us`` microseconds after the epoch, at a UTC offset of ``minutes``."""
+    if type(us) is int and _MIN_MICROS <= us <= _MAX_MICROS:
+        # The epoch at that offset plus the time since: the datetime that converting
+        # the UTC time gives (an overflow included), 0.3 µs sooner.
+        seconds, rest = divmod(us, 1_000_000)
+        return _epoch_at(minutes) + timedelta(0, seconds, rest)
     return utc_from_micros(us).astimezone(_fixed_zone(minutes))
+
+
+# The UTC times a datetime can hold, in microseconds since the epoch.
+_MIN_MICROS = micros(datetime.min.replace(tzinfo=UTC))
+_MAX_MICROS = micros(datetime.max.replace(tzinfo=UTC))
+
+
+@functools.lru_cache(maxsize=256)
+def _epoch_at(minutes: int) -> datetime:
+    return EPOCH.astimezone(_fixed_zone(minutes))
 
 
 @functools.lru_cache(maxsize=256)

@@ -128,6 +128,9 @@ def test_the_cli_names_the_record_and_exports_nothing(  # type: ignore[no-untype
         ("occurred_at", "occurred_at + 0.5"),
         ("occurred_at", "'soon'"),
         ("channel", "CAST('call' AS BLOB)"),
+        # values the fast encoding of the associated data leaves to the JSON encoder
+        ("case_id", "'案件'"),
+        ("channel", "'call' || char(127)"),
     ],
 )
 def test_any_changed_clear_column_fails_on_reading(

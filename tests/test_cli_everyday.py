@@ -215,3 +215,59 @@ def test_exit_codes_two_for_usage_one_for_failures(ready, args, code: int) -> No
 def test_a_wrong_passphrase_from_the_environment_fails_at_once(ready) -> None:  # type: ignore[no-untyped-def]
     r = ready("list", env={"EVIDENCE_LOCKER_PASSPHRASE": "not it at all"})
     assert r.code == 1 and r.err.count("wrong passphrase") == 1
+
+
+def test_search_reads_at_80_columns(ready) -> None:  # type: ignore[no-untyped-def]
+    """A hit's heading and text are broken where a reader allows, as check's report
+    is: no number or word cut across lines, continuation lines indented under it."""
+    from rich.cells import cell_len
+
+    content = (
+        "深圳市鼎信资产管理有限公司通知：閣下的賬戶已轉交本公司追收，請致電138-0013-8000"
+        "聯絡赵组长。FINAL NOTICE: pay 86015 by 2027-01-19 or we will report you."
+    )
+    r = ready(
+        "log", "sms", "--number", "13800138000", "--org", "农商银行 / 深圳市鼎信资产管理有限公司",
+        "--at", "2026-02-10 15:54", "--content", content,
+    )  # fmt: skip
+    assert r.code == 0, r.err
+    for lang in ("en", "zh"):
+        out = ready("--lang", lang, "search", "追收", env={"COLUMNS": "80"}).out
+        lines = out.splitlines()
+        assert all(cell_len(line) <= 80 for line in lines), out
+        assert all(line == line.rstrip() for line in lines), out  # no trailing padding
+        joined = "\n".join(lines)
+        assert "138-0013-8000" in joined and "+8613800138000" in joined, out
+        assert "2027-01-19" in joined, out
+        # the heading goes on under its own text; the hit's text under its indent
+        head = next(i for i, line in enumerate(lines) if "+86" in line or "农商银行" in line)
+        assert lines[head + 1].startswith(" " * 10), out
+
+
+def test_show_reads_at_80_columns(ready) -> None:  # type: ignore[no-untyped-def]
+    """show's fields and text are broken where a reader allows, values under their
+    own column, with no trailing padding (a copied id or hash pastes as it reads)."""
+    from rich.cells import cell_len
+
+    notes = "催收员说如果今天不还款12000元就会联系我的单位领导和家人，还说要上门。" * 2
+    content = (
+        "深圳市鼎信资产管理有限公司通知：閣下的賬戶已轉交本公司追收，"
+        "請致電138-0013-8000聯絡赵组长。"
+    )
+    r = ready(
+        "log", "sms", "--number", "13800138000", "--org", "农商银行",
+        "--at", "2026-02-10 15:54", "--content", content, "--notes", notes, "--json",
+    )  # fmt: skip
+    record = json.loads(r.out)["record_id"]
+    for lang in ("en", "zh"):
+        out = ready("--lang", lang, "show", record, env={"COLUMNS": "80"}).out
+        lines = out.splitlines()
+        assert all(cell_len(line) <= 80 for line in lines), out
+        assert all(line == line.rstrip() for line in lines), out
+        assert any(line.endswith(record) for line in lines), out
+        joined = "\n".join(lines)
+        assert "138-0013-8000" in joined and "12000元" in joined, out
+        # a value's later lines start under its first, past the labels
+        at = next(i for i, line in enumerate(lines) if "催收员" in line)
+        column = cell_len(lines[at][: lines[at].index("催收员")])
+        assert len(lines[at + 1]) - len(lines[at + 1].lstrip(" ")) == column, out

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from rich.cells import cell_len
 
 from evidence_locker.cli.columns import Column, widths
-from evidence_locker.cli.linebreak import wrap
+from evidence_locker.cli.linebreak import break_units, wrap
 
 NUMBER = "+86\u00a0138\u00a00013"  # no-break spaces, as list joins a number's groups
 PUNCT = ("，", "。")
@@ -54,3 +54,46 @@ def test_short_columns_give_room_only_when_the_text_is_cramped() -> None:
     roomy = widths([*columns[:2], Column("Summary", ["short"], free=True)], 60)
     assert roomy == [8, 14, 7]
     assert widths(columns, 30) is None  # too narrow: rich's own layout
+
+
+# Characters of many line-breaking classes: ideographs (ID) and CJK punctuation (CL,
+# OP, QU, NS, IN), Latin (AL), digits (NU), full-width digits, spaces of every kind
+# (SP, GL, ZW, BA, WJ), hyphens and dashes (HY, BA, B2), number signs (PR, PO, IS,
+# SY), quotes, combining marks and joiners (CM, ZWJ), emoji and skin tones (EB, EM),
+# flags (RI), Hangul, Thai (SA), Hebrew (HL), kana (CJ) and mandatory breaks.
+BREAK_CLASSES = st.sampled_from(
+    list("还款逾期請账户，。、：；！？“”‘’（）《》「」【】…—～·")
+    + list("abzAZ019 \u00a0\u200b\u2060\t\u3000\u00ad-\u2010–/%$¥+#@&*_='\"()[]{}<>.,:;!?")
+    + ["１", "\u0301", "\u200d", "😀", "👍", "🏻", "🇨", "🇳", "한", "ก", "א", "ぁ", "ア"]
+    + ["¢", "‰", "°", "\u00b4", "\n", "\r", "\x0b", "\x0c", "\u2028", "\x85", "𠀀", "\u4e00"]
+)
+WORDS = st.sampled_from(["逾期", "还款", "your ", "pay ", "12.5%", "$30", " ", "“通知”", "（"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(BREAK_CLASSES, WORDS), max_size=40).map("".join))
+def test_break_units_are_uniseg_units_for_any_text(text: str) -> None:
+    """The piecewise breaker (cut where the rules never look across, each piece
+    remembered) gives exactly the units of breaking the whole text with uniseg."""
+    from uniseg.linebreak import line_break_units
+
+    assert list(break_units(text)) == list(line_break_units(text))
+
+
+def test_break_units_on_report_text() -> None:
+    """Sentences as `check` and `list` print them, compared with uniseg's units."""
+    from uniseg.linebreak import line_break_units
+
+    samples = [
+        "possible threat to tell your family, employer, neighbours or contacts: "
+        "“转告”, “通知” (score 2)",
+        "【农商银行】尊敬的客户，您的借款已逾期15天，欠款12000元，请于今日18点前还款，"
+        "否则将上门拜访。联系人：王经理 +86 138 0013 8000",
+        "[V] China Banking Association, 金融机构个人消费类贷款催收工作指引（试行）, art. 12 "
+        "(CN-CBA-TIME)",
+        "a35d0f2a 37b65b07 2cf61982 bd5cc677 (+34259 more)",
+        "Pay $1,200.50 today (50% off) or call 1-800-555-0100 / visit icbc-pay.top!",
+        "22:05–23:10, 3 calls in 65 min; 12.5% APR; ¥3,000.00；第2次",
+    ]
+    for text in samples:
+        assert list(break_units(text)) == list(line_break_units(text)), text

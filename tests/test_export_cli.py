@@ -192,3 +192,28 @@ def test_an_export_says_only_what_the_user_did_not_choose(filled, tmp_path: Path
     assert str(font) in line
     command = f"evidence-locker verify-dossier {tmp_path / 'f.pdf'}"
     assert command in [line.strip() for line in own.stdout.splitlines()], own.stdout
+
+
+def test_a_dossier_made_on_a_utc_machine_shows_the_clock_its_findings_used(
+    cli, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """No zone set, the machine on UTC: the rules judge a 22:47 Beijing call on the
+    rule set's clock (Asia/Shanghai) and flag it as a night call. The dossier printed
+    it at "14:47 +00:00", beside a night flag: its times must be on the clock its
+    findings used."""
+    assert cli("init").code == 0
+    r = cli(
+        "log", "call", "--org", "某催收公司", "--number", "13800138000",
+        "--at", "2026-02-09 22:47", "--duration", "6m", "--content", "说要通知我单位",
+    )  # fmt: skip
+    assert r.code == 0, r.err
+    out = tmp_path / "utc.pdf"
+    utc = {"EVIDENCE_LOCKER_TZ": None, "TZ": "UTC"}
+    r = cli("export", "pdf", "-o", str(out), "--rules", "cn", env=utc)
+    assert r.code == 0, r.err
+    assert "Asia/Shanghai" in r.err  # the clock is said, with how to set one's own
+    layout = pdftotext(out)
+    assert "22:47" in layout and "14:47" not in layout, layout
+    assert "1 contact, on 2026-02-09 22:47 +08:00" in layout  # in the singular
+    assert "+00:00" not in layout
+    assert "CN-CBA-TIME" in layout  # and it is the flagged night call

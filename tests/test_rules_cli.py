@@ -190,6 +190,8 @@ def test_check_report_reads_at_80_columns(cli, locker_dir, lang):  # type: ignor
         assert "possible" not in text and "Possible" not in text
     # Worst first: the high third-party finding before the medium night call.
     assert text.index(h["mum"][:8]) < text.index(h["night"][:8])
+    # The caller's number in groups, as list and the dossier print it.
+    assert "+86 138 0013 8000" in text and "+8613800138000" not in text
 
 
 def test_check_report_uses_a_table_on_a_wide_terminal(cli, locker_dir):  # type: ignore[no-untyped-def]
@@ -237,6 +239,9 @@ def test_an_event_before_the_selection_still_counts(cli):  # type: ignore[no-unt
     shown = _by_rule(_flags(cli("check", "--rules", "us", "--since", "2025-06-05", "--json")))
     assert [f["records"] for f in shown["US-CEASE"]] == [[call, letter]]
     assert "2025-06-01" in shown["US-CEASE"][0]["reason"]
+    # The header counts the selection only: the letter before --since is not "about".
+    human = cli("check", "--rules", "us", "--since", "2025-06-05", env={"COLUMNS": "200"})
+    assert "1 finding(s) about 1 of 1 record(s)" in human.out, human.out
     assert _flags(cli("check", "--rules", "us", "--org", "Other Agency", "--json")) == []
 
 

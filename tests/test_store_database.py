@@ -32,6 +32,33 @@ def test_driver_connection_has_the_lockers_pragmas_and_named_rows(tmp_path: Path
         conn.close()
 
 
+def test_rows_keep_their_own_column_names_when_statements_interleave(tmp_path: Path) -> None:
+    """The row type is remembered per statement (the last description read): two
+    cursors fetched in turn, and a statement naming the same columns in another order,
+    still get rows named as their own statement says."""
+    conn = db.connect_sqlite(tmp_path / "x.db")
+    try:
+        db.execute(conn, "CREATE TABLE t (a INTEGER, b TEXT)")
+        db.execute_many(conn, "INSERT INTO t VALUES (?, ?)", [(i, f"v{i}") for i in range(6)])
+        ab = conn.execute("SELECT a, b FROM t ORDER BY a")
+        ba = conn.execute("SELECT b, a FROM t ORDER BY a")
+        seen = []
+        for _ in range(3):
+            for cursor in (ab, ba, ab, ba):
+                row = cursor.fetchone()
+                seen.append((row._fields, row.a, row.b))
+        assert seen == [
+            (("a", "b"), i, f"v{i}") if n % 2 == 0 else (("b", "a"), i, f"v{i}")
+            for n, i in enumerate(j for j in range(6) for _ in (0, 1))
+        ]
+        # the same statement run again: a new description, the same names
+        again = [tuple(r) for r in db.rows(conn, "SELECT b, a FROM t WHERE a < 2 ORDER BY a")]
+        assert again == [("v0", 0), ("v1", 1)]
+        assert db.rows(conn, "SELECT a AS x FROM t WHERE a = 3")[0].x == 3
+    finally:
+        conn.close()
+
+
 class _FakePostgres:
     """Stands in for a SQLAlchemy Connection to PostgreSQL: records what it is given."""
 

@@ -109,10 +109,10 @@ def _longest_word(column: Column) -> int:
 
 def _longest_unit(column: Column) -> int:
     """The widest run of text in ``column`` (its header too) that no line may break."""
-    from uniseg.linebreak import line_break_units
+    from evidence_locker.cli.linebreak import break_units
 
     texts = (column.header, *column.cells)
     return max(
-        (cell_len(u.rstrip()) for text in texts for u in line_break_units(text)),
+        (cell_len(u.rstrip()) for text in texts for u in break_units(text)),
         default=0,
     )

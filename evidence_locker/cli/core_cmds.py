@@ -80,11 +80,8 @@ def show_cmd(
         return
     r = history.latest
     c = STATE.console
-    from rich.table import Table
+    from evidence_locker.cli.linebreak import labelled, wrap
 
-    table = Table(show_header=False, box=None, pad_edge=False)
-    table.add_column(style="bold")
-    table.add_column(overflow="fold")
     rows: list[tuple[str, Any]] = [
         ("field.id", r.id),
         ("field.record_id", r.record_id if r.record_id != r.id else None),  # once if equal
@@ -112,14 +109,14 @@ def show_cmd(
         ("field.source", _source_text(r)),
         ("field.leaf_hash", r.leaf_hash),
     ]
-    for key, value in rows:
-        if value:
-            table.add_row(STATE.t(key), str(value))
-    c.print(table)
+    shown = [(STATE.t(key), str(value)) for key, value in rows if value]
+    c.print(
+        labelled(shown, c.width, indent=0, style="bold", gap=2), no_wrap=True, overflow="ignore"
+    )
     if r.content:
         c.print()
         c.print(f"[bold]{STATE.t('field.content')}[/bold]")
-        c.print(r.content, markup=False)
+        c.print("\n".join(wrap(r.content, c.width)), markup=False, no_wrap=True, overflow="ignore")
     if history.deleted:
         c.print()
         c.print(f"[bold]{STATE.t('show.deleted', reason=history.delete_reason)}[/bold]")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from datetime import tzinfo
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +13,7 @@ import typer
 from evidence_locker.cli import render
 from evidence_locker.cli.context import STATE
 from evidence_locker.cli.files import check_target, write_new
+from evidence_locker.cli.linebreak import say
 from evidence_locker.cli.options import (
     CaseOpt,
     ChannelOpt,
@@ -100,9 +102,14 @@ def export_pdf(
     check_target(target, force=force)
     redactions = [r.strip() for r in (redact or "").split(",") if r.strip()]
     locker = STATE.open_locker()
-    flags, rule_sets, caveats = (
-        ([], [], []) if no_flags else _flags(locker, flt, rules, dossier_lang)
+    flags, rule_sets, caveats, zone = (
+        ([], [], [], None) if no_flags else _flags(locker, flt, rules, dossier_lang)
     )
+    # The dossier's times are on the clock its findings were judged on (the user's
+    # zone, else the rule set's default): a 22:47 Beijing call shown as "14:47 +00:00"
+    # beside a night flag would contradict it.
+    tz = zone or STATE.tz
+    now = now.astimezone(tz)
     from evidence_locker.report import fonts_in_use
     from evidence_locker.report.export import export_dossier
 
@@ -111,7 +118,7 @@ def export_pdf(
             locker,
             flt,
             generated_at=now,
-            tz=STATE.tz,
+            tz=tz,
             lang=dossier_lang,
             title=title,
             claimant=claimant,
@@ -140,24 +147,26 @@ def export_pdf(
 
 def _flags(
     locker, flt, rules: str | None, lang: str
-) -> tuple[list[dict], list[tuple[str, str]], list[str]]:  # type: ignore[no-untyped-def]
+) -> tuple[list[dict], list[tuple[str, str]], list[str], tzinfo | None]:  # type: ignore[no-untyped-def]
     """The findings in the dossier's language, the rule sets that made them (the
-    dossier states them) and what the dossier must say about them; which rule sets and
-    clock were used, and why, are printed here too, so the person exporting sees what
-    law the PDF's findings rest on."""
+    dossier states them), what the dossier must say about them and the zone they were
+    judged on (None: each record on its own offset); which rule sets and clock were
+    used, and why, are printed here too, so the person exporting sees what law the
+    PDF's findings rest on."""
     names = [n.strip() for n in (rules or "").split(",") if n.strip()]
     report = check_report(locker, flt, names)
     warnings = [n for n in report.notes if n.kind in ("region_mismatch", "offsets")]
     # What the user chose (--rules, config rules, --tz, config tz) goes unsaid, unless
     # a warning below needs it said; a choice made for them is always said.
     if warnings or report.choice.source not in USERS_CHOICE:
-        STATE.err.print(report.choice.describe(STATE.lang), markup=False)
+        say(STATE.err, report.choice.describe(STATE.lang))
     if warnings or report.zone.source not in USERS_CHOICE:
-        STATE.err.print(report.zone.describe(STATE.lang), markup=False)
+        say(STATE.err, report.zone.describe(STATE.lang))
     for note in warnings:
-        STATE.err.print(note.text(STATE.lang), markup=False)
+        say(STATE.err, note.text(STATE.lang))
     sets = [(rs.name, rs.title_zh if lang == "zh" else rs.title_en) for rs in report.choice.sets]
-    return [f.to_json(lang) for f in report.findings], sets, _caveats(report, lang)
+    findings = [f.to_json(lang) for f in report.findings]
+    return findings, sets, _caveats(report, lang), report.zone.zone
 
 
 def _caveats(report, lang: str) -> list[str]:  # type: ignore[no-untyped-def]

@@ -9,6 +9,7 @@ import typer
 
 from evidence_locker.cli import render
 from evidence_locker.cli.context import STATE
+from evidence_locker.cli.linebreak import wrap_styled
 from evidence_locker.cli.options import (
     CaseOpt,
     ChannelOpt,
@@ -23,6 +24,8 @@ from evidence_locker.errors import UsageError
 
 SHOWN_FIELDS = ("subject", "content", "notes", "location", "tags", "attachments")
 CONTEXT = 60
+_HANG = 10  # a hit's heading goes on under itself, past its 8-character id
+_INDENT = 4  # a hit's text
 QUIT_WORDS = ("", "q", ":q", "quit", "exit", "退出")  # what ends search -i
 
 
@@ -136,24 +139,30 @@ def _run(locker, query: str, flt, cap: int | None, *, flagged: bool, json_out: b
         return
     from rich.text import Text
 
+    width = STATE.console.width
     for hit in hits:
         r = hit.record
         spans_by_field = hit.spans  # computed once per shown hit
         who = " · ".join(x for x in (r.organisation, r.counterpart, r.address) if x)
-        head = Text()
-        head.append(r.id[:8], style="bold")
-        head.append(f"  {render.occurred(STATE, r)}  {render.channel_label(STATE, r)}  ")
+        head = Text(f"{render.occurred(STATE, r)}  {render.channel_label(STATE, r)}  ")
         head.append(_highlighted(who, _spans_for(spans_by_field, r)))
         marks = render.marks(STATE, r)
         if marks:
             head.append(f"  {marks}", style="italic")
-        STATE.console.print(head)
+        # The id, then the heading broken where a reader allows, going on under itself.
+        lines = [Text(r.id[:8], style="bold") + "  "]
+        for i, part in enumerate(wrap_styled(head, width - _HANG)):
+            if i:
+                lines.append(Text("\n" + " " * _HANG))
+            lines.append(part)
         for name in SHOWN_FIELDS:
             text = _field_text(r, name)
             if text:
                 spans = spans_by_field.get(name, [])
                 if spans or name == "content":
-                    STATE.console.print(Text("    ") + _excerpt(text, spans))
+                    for part in wrap_styled(_excerpt(text, spans), width - _INDENT):
+                        lines += [Text("\n" + " " * _INDENT), part]
+        STATE.console.print(Text().join(lines), no_wrap=True, overflow="ignore")
     shown = len(hits)
     key = "search.count_limited" if cap is not None and shown >= cap else "search.count"
     STATE.console.print(STATE.t(key, n=shown))

@@ -34,6 +34,8 @@ from collections.abc import Sequence
 from operator import attrgetter
 from typing import Any
 
+import orjson
+
 from evidence_locker.crypto import DecryptionFailed, FieldCipher, random_bytes
 from evidence_locker.ledger.canonical import (
     HEADER_COLUMNS,
@@ -63,11 +65,35 @@ def binding(values: Sequence[Any], leaf: bytes) -> bytes:
     DecryptionFailed rather than an error from the encoder.
     """
     try:
-        text = _encode(list(values))
+        text = _encode_bound(values)
         tail = bytes(leaf)
     except (TypeError, ValueError):
         raise DecryptionFailed from None
-    return AD_PREFIX_V2 + text.encode() + tail
+    return AD_PREFIX_V2 + text + tail
+
+
+_PLAIN_TYPES = frozenset((str, int, type(None)))
+
+
+def _encode_bound(values: Sequence[Any]) -> bytes:
+    """``_encode(list(values)).encode()``, built by orjson where the bytes are the same.
+
+    For exact ``str``, ``int`` and None (what the columns hold) orjson writes the same
+    compact JSON twice as fast, except that it keeps non-ASCII characters and DEL
+    (0x7f) as they are where the encoder escapes them: output with either goes to the
+    encoder, as does anything orjson refuses (an integer beyond 64 bits, a lone
+    surrogate) and any other type (a float, which orjson would write otherwise, a
+    bool, a subclass). tests/test_sealing_read.py checks the two agree.
+    """
+    if type(values) in (list, tuple) and _PLAIN_TYPES.issuperset(map(type, values)):
+        try:
+            out = orjson.dumps(values)
+        except TypeError:
+            pass
+        else:
+            if out.isascii() and b"\x7f" not in out:
+                return out
+    return _encode(list(values)).encode()
 
 
 def seal(
@@ -113,7 +139,7 @@ def open_plaintext(cipher: FieldCipher, row: Any) -> tuple[bytes, bool]:
 def salted_fields(plaintext: bytes) -> dict[str, tuple[bytes, Any]]:
     """``{name: (salt, value)}`` from a sealed JSON; DecryptionFailed if malformed."""
     try:
-        salted = json.loads(plaintext)["f"]
+        salted = _loads(plaintext)["f"]
         return {k: (base64.b64decode(s), v) for k, (s, v) in salted.items()}
     except (ValueError, KeyError, TypeError):
         raise DecryptionFailed from None
@@ -122,9 +148,33 @@ def salted_fields(plaintext: bytes) -> dict[str, tuple[bytes, Any]]:
 def plain_values(plaintext: bytes) -> dict[str, Any]:
     """``{name: value}`` from a sealed JSON (salts left undecoded)."""
     try:
-        return {k: v for k, (_, v) in json.loads(plaintext)["f"].items()}
+        return {k: v for k, (_, v) in _loads(plaintext)["f"].items()}
     except (ValueError, KeyError, TypeError):
         raise DecryptionFailed from None
+
+
+def _loads(plaintext: bytes) -> Any:
+    """``json.loads(plaintext)``, parsed by orjson where the two agree.
+
+    orjson reads what a writer seals (UTF-8, strict RFC 8259 JSON) into the same
+    values three times as fast (2 µs saved per record read). Whatever it refuses (NaN,
+    a byte-order mark, UTF-16, lone surrogates...) goes to ``json.loads``, which
+    decides as it always has. One difference it does not refuse: an integer beyond 64
+    bits becomes a float. Every integer of 18 digits or fewer fits, so bytes with a run
+    of 19 digits (a card number in a message will do) go to ``json.loads`` too.
+    tests/test_sealing_read.py checks that the two agree.
+    """
+    if _NINETEEN_DIGITS not in plaintext.translate(_DIGITS_AS_ZEROS):
+        try:
+            return orjson.loads(plaintext)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(plaintext)
+
+
+# Each byte that is a digit as "0", every other as ".": a run of digits is one of zeros.
+_DIGITS_AS_ZEROS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x2E for b in range(256))
+_NINETEEN_DIGITS = b"0" * 19
 
 
 def check_legacy_leaf(row: Any, fields: dict[str, tuple[bytes, Any]]) -> None:

@@ -34,7 +34,7 @@ def check(
     flt = flt or RecordFilter()
     selected = None if flt == RecordFilter() else {r.record_id for r in reader.iter_records(flt)}
     return run_check(
-        reader.iter_records(),
+        reader.records(),
         selected=selected,
         cases=cases.by_id(),
         rule_sets=rule_sets,

@@ -230,7 +230,7 @@ class Locker:
 
     def records(self, flt: RecordFilter | None = None) -> list[Record]:
         """Records matching the filter, in the order they happened (oldest first)."""
-        return list(self._reader.iter_records(flt))
+        return self._reader.records(flt)
 
     def iter_records(self, flt: RecordFilter | None = None, batch: int = 2000) -> Iterator[Record]:
         """Records in the order they happened, decrypted ``batch`` rows at a time."""

@@ -84,8 +84,12 @@ def cover(d: Dossier, bates: str) -> list[Any]:
         style=LIST,
     )
     centred = ParagraphStyle("c", parent=ctx.styles["body"], alignment=TA_CENTER)
+    one = len(d.contacts) == 1  # "1 contact on ...", not "1 contacts from X to X"
     period = ctx.L(
-        "records_in_period", count=len(d.contacts), start=ctx.when(start), end=ctx.when(end)
+        "records_in_period_one" if one else "records_in_period",
+        count=len(d.contacts),
+        start=ctx.when(start),
+        end=ctx.when(end),
     )
     return [
         section_mark("cover", ctx.L("toc.cover")),

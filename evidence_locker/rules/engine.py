@@ -67,10 +67,24 @@ class CheckReport:
     lookup: dict[str, Record] = field(default_factory=dict)
     # What points the records to a region the rule sets are not for (None: they fit).
     region: Evidence | None = None
+    # The records the findings were narrowed to (``only``: a filter); None: all judged.
+    narrowed_to: frozenset[str] | None = None
 
     @property
     def rule_sets(self) -> tuple[RuleSet, ...]:
         return self.choice.sets
+
+    @property
+    def records_selected(self) -> int:
+        """How many records the report is about: those judged, or those it was
+        narrowed to (a filter), without reading the records again."""
+        return self.records if self.narrowed_to is None else len(self.narrowed_to)
+
+    def records_concerned(self) -> set[str]:
+        """The selected records some finding names (a finding may also name one
+        outside the selection: the cease letter before ``--since``)."""
+        named = {r for f in self.findings for r in f.records}
+        return named if self.narrowed_to is None else named & self.narrowed_to
 
     def groups(self) -> list[FindingGroup]:
         return group_findings(self.findings)
@@ -78,7 +92,7 @@ class CheckReport:
     def only(self, record_ids: set[str]) -> CheckReport:
         """The same report with only the findings that name one of ``record_ids``."""
         kept = [f for f in self.findings if not record_ids.isdisjoint(f.records)]
-        return replace(self, findings=kept)
+        return replace(self, findings=kept, narrowed_to=frozenset(record_ids))
 
     def to_json(self, lang: str = "en") -> dict[str, Any]:
         """``check --json`` (documented in docs/rules.md; only ever add keys)."""
