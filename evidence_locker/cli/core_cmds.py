@@ -80,7 +80,7 @@ def show_cmd(
         return
     r = history.latest
     c = STATE.console
-    from evidence_locker.cli.linebreak import labelled, wrap
+    from evidence_locker.cli.linebreak import labelled, say
 
     rows: list[tuple[str, Any]] = [
         ("field.id", r.id),
@@ -116,7 +116,7 @@ def show_cmd(
     if r.content:
         c.print()
         c.print(f"[bold]{STATE.t('field.content')}[/bold]")
-        c.print("\n".join(wrap(r.content, c.width)), markup=False, no_wrap=True, overflow="ignore")
+        say(c, r.content)
     if history.deleted:
         c.print()
         c.print(f"[bold]{STATE.t('show.deleted', reason=history.delete_reason)}[/bold]")

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 _IDEOGRAPH = "\u3400-\u4dbf\u4e00-\u9fff"
+_IDEOGRAPH_CHAR = re.compile(f"[{_IDEOGRAPH}]")
 _ALNUM = "A-Za-z0-9"
 # Places where UAX #14 decides the same whatever the text around, and where cutting
 # changes no decision inside the pieces (no rule looks across them):
@@ -122,7 +123,7 @@ def _units(units: Iterable[str]) -> Iterator[str]:
 
 
 def _ideograph(ch: str) -> bool:
-    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
+    return _IDEOGRAPH_CHAR.fullmatch(ch) is not None
 
 
 def _fit(text: str, width: int) -> str:

@@ -106,13 +106,13 @@ def check_cmd(
     if json_out:
         render.print_json(report.to_json(STATE.lang))
         return
-    print_report(report, report.records_selected)
+    print_report(report)
 
 
-def print_report(report: CheckReport, n_selected: int) -> None:
+def print_report(report: CheckReport) -> None:
     """The report as a borrower reads it (see the module docstring)."""
     console, t, lang = STATE.console, STATE.t, STATE.lang
-    findings = report.findings
+    findings, n_selected = report.findings, report.records_selected
     if findings:
         concerned = len(report.records_concerned())
         header = t("rules.cli.header", findings=len(findings), records=concerned, n=n_selected)

@@ -151,18 +151,21 @@ def _automaton(phrases: frozenset[str], common: Iterable[str]) -> Any:
     for p in sorted(phrases):
         by_start.setdefault(p[0], []).append(p)
     automaton = ahocorasick.Automaton()
+
+    def add(starting: list[str]) -> None:
+        for p in starting:
+            # (phrase, length, must start at a word edge, must end at one)
+            automaton.add_word(p, (p, len(p), _is_word(p[0]), _is_word(p[-1])))
+
     for c in dict.fromkeys(common):
         starting = by_start.pop(c, None)
         if starting is None:  # no phrase starts with c: nor with c + _DEAD_END
             if len(c) == 1:
                 automaton.add_word(c + _DEAD_END, _DEAD)
             continue
-        for p in starting:
-            # (phrase, length, must start at a word edge, must end at one)
-            automaton.add_word(p, (p, len(p), _is_word(p[0]), _is_word(p[-1])))
+        add(starting)
     for starting in by_start.values():
-        for p in starting:
-            automaton.add_word(p, (p, len(p), _is_word(p[0]), _is_word(p[-1])))
+        add(starting)
     automaton.make_automaton()
     return automaton
 
