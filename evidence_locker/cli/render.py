@@ -9,10 +9,13 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from evidence_locker.cli.context import State
 from evidence_locker.locale import words
@@ -85,7 +88,62 @@ def counted_progress(state: State, description: str) -> Iterator[Callable[[int, 
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(json_text(data) + "\n")
+
+
+def json_text(data: Any) -> str:
+    """``json.dumps(data, ensure_ascii=False, indent=2)``, written by orjson where the
+    text is the same.
+
+    ``check --json`` over a large locker is tens of megabytes, and ``json`` writes
+    indented output in Python (2.4 s for 100,000 records' findings); orjson writes it
+    in a tenth of that. The two agree on strings, integers, lists, dicts with string
+    keys, and floats from 1e-4 to 1e16 (no exponent in either). Whatever orjson refuses
+    (an integer beyond 64 bits, a non-string key, a lone surrogate, a type JSON has no
+    word for) and any output holding a float outside that range (orjson writes
+    ``1e16`` and ``0.00001`` where json writes ``1e+16`` and ``1e-05``) is written by
+    ``json`` instead, as it always was. One difference is kept: a NaN or infinite
+    float becomes ``null`` (valid JSON) where ``json`` wrote ``NaN``, which no JSON
+    reader accepts. tests/test_json_output.py compares the two.
+    """
+    if not isinstance(data, dict | list | tuple):  # one value: no line of its own
+        return json.dumps(data, ensure_ascii=False, indent=2)
+    try:
+        out = orjson.dumps(data, default=_refuse, option=_ORJSON_OPTIONS)
+    except orjson.JSONEncodeError:
+        out = None
+    if out is None or _written_otherwise(out):
+        return json.dumps(data, ensure_ascii=False, indent=2)
+    return out.decode()
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError  # let json decide (and raise) as it always has
+
+
+# Types json has no word for (dates, dataclasses) and subclasses of str/int/list/dict
+# (json writes them its own way) go to _refuse instead of orjson's own writing.
+_ORJSON_OPTIONS = (
+    orjson.OPT_INDENT_2
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+# A number json writes otherwise: one with an exponent (json: 1e+16, orjson: 1e16) or
+# under 1e-4 (json: 1e-05, orjson: 0.00001). Indented output puts every value on its
+# own line, and no string holds a line break (it is written "\n"): a line that ends in
+# "e", digits and perhaps a comma ends in a number with an exponent. The second pattern
+# is only tried where the text holds "0.0000" at all (a regular expression over tens
+# of megabytes costs about a second; these two searches, a tenth of that).
+_EXPONENT = re.compile(rb"e-?[0-9]+,?\n")
+_UNDER_1E_4 = re.compile(rb'(?:^ *|": )-?0\.0000[0-9]*,?$', re.MULTILINE)
+
+
+def _written_otherwise(out: bytes) -> bool:
+    """Whether orjson's ``out`` holds a float json writes differently."""
+    if _EXPONENT.search(out):
+        return True
+    return b"0.0000" in out and _UNDER_1E_4.search(out) is not None
 
 
 CSV_COLUMNS = (

@@ -10,8 +10,9 @@ and scanned once per record however many rule sets look at it.
 
 from __future__ import annotations
 
+import contextlib
 import gc
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import tzinfo
 from pathlib import Path
@@ -96,6 +97,11 @@ class CheckReport:
 
     def to_json(self, lang: str = "en") -> dict[str, Any]:
         """``check --json`` (documented in docs/rules.md; only ever add keys)."""
+        memo: dict[Any, Any] = {}  # words the findings share (Finding.to_json)
+        with _collector_paused():  # tens of thousands of dicts, no cycles (see run_check)
+            return self._json(lang, memo)
+
+    def _json(self, lang: str, memo: dict[Any, Any]) -> dict[str, Any]:
         return {
             "format": JSON_FORMAT,
             "version": JSON_VERSION,
@@ -114,7 +120,7 @@ class CheckReport:
             "records_judged": self.records,
             "notes": [n.to_json(lang) for n in self.notes],
             "groups": [g.to_json(lang) for g in self.groups()],
-            "findings": [f.to_json(lang) for f in self.findings],
+            "findings": [f.to_json(lang, memo) for f in self.findings],
         }
 
 
@@ -166,9 +172,7 @@ def evaluate(
     # cycles; the cyclic collector would still rescan the whole live heap (all records
     # included) many times over, about a quarter of the run time at 100k records.
     # Reference counting frees everything as usual while it is paused.
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with _collector_paused():
         prep = Prepared(records, zone.zone, zone.name, cases)
         hits: list[Hit] = []
         phrase_rules: list[Rule] = []
@@ -191,10 +195,20 @@ def evaluate(
         # Free the prepared records while the collector is paused: otherwise its first
         # run after the pause scans every object the check allocated.
         del prep, ctx
+    return report
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic collector paused for a block that makes many objects and no cycles
+    (reference counting frees them as usual); restored as it was after."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
     finally:
         if paused:
             gc.enable()
-    return report
 
 
 def _notes(
@@ -257,18 +271,20 @@ def run_check(
     locker's ``tz`` setting, else the rule sets' default, else each record's own offset.
     """
     settings = settings or {}
-    live = live_records(records)
-    if rule_sets is None:
-        choice = choose_rule_sets(live, setting=settings.get("rules"))
-    else:
-        choice = _as_choice(rule_sets)
-    zone = resolve_zone(explicit=tz, locker=settings.get("tz"), rule_sets=choice.sets)
-    report = evaluate(
-        live,
-        choice,
-        tz=zone,
-        cases=cases,
-        official_numbers=official_numbers,
-        include_unverified=include_unverified,
-    )
+    with _collector_paused():  # choosing the versions too: a set per record (see evaluate)
+        live = live_records(records)
+        if rule_sets is None:
+            choice = choose_rule_sets(live, setting=settings.get("rules"))
+        else:
+            choice = _as_choice(rule_sets)
+        zone = resolve_zone(explicit=tz, locker=settings.get("tz"), rule_sets=choice.sets)
+        report = evaluate(
+            live,
+            choice,
+            tz=zone,
+            cases=cases,
+            official_numbers=official_numbers,
+            include_unverified=include_unverified,
+        )
+        del live
     return report if selected is None else report.only(selected)

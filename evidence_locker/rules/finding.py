@@ -100,17 +100,21 @@ class Finding(NamedTuple):
         """Worst first: severity, then score, then time, then id (a stable order)."""
         return (-SEVERITY_RANK[self.severity], -self.score, self.first_us, self.id)
 
-    def to_json(self, lang: str = "en") -> dict[str, Any]:
+    def to_json(self, lang: str = "en", memo: dict[Any, Any] | None = None) -> dict[str, Any]:
         """One element of ``check --json``'s ``findings`` (docs/rules.md).
 
         ``rule``, ``source``, ``source_url`` and ``confidence`` repeat the first (worst)
         citation for readers of the first version of this shape; only ever add keys.
+        ``memo`` (one dict per report, see :meth:`CheckReport.to_json`) keeps each
+        citation's and kind's words, which tens of thousands of findings share.
         """
+        if memo is None:
+            memo = {}
         first = self.citations[0].rule
         return {
             "id": self.id,
             "kind": self.kind,
-            "kind_label": t(f"rules.kind.{self.kind}", lang),
+            "kind_label": _kind_label(self.kind, lang, memo),
             "severity": self.severity,
             "score": round(self.score, 3),
             "first_at": self.first_at,
@@ -119,7 +123,7 @@ class Finding(NamedTuple):
             "reason": self.reason(lang),
             "reasons": list(self.reasons(lang)),
             "rules": list(self.rules),
-            "sources": [c.to_json(lang) for c in self.citations],
+            "sources": [_citation_json(c, lang, memo) for c in self.citations],
             "rule": first.id,
             "source": first.citation(lang),
             "source_url": first.source_url,
@@ -279,6 +283,22 @@ class FindingGroup:
             "count": self.count,
             "findings": [f.id for f in self.findings],
         }
+
+
+def _kind_label(kind: str, lang: str, memo: dict[Any, Any]) -> str:
+    got = memo.get(("kind", kind))
+    if got is None:
+        got = memo["kind", kind] = t(f"rules.kind.{kind}", lang)
+    return got
+
+
+def _citation_json(c: Citation, lang: str, memo: dict[Any, Any]) -> dict[str, Any]:
+    """``c.to_json(lang)``, made once per citation and report (the same dict each time:
+    JSON writers only read it). A report's citations live as long as it: ids are stable."""
+    got = memo.get(id(c))
+    if got is None:
+        got = memo[id(c)] = c.to_json(lang)
+    return got
 
 
 def group_findings(findings: Iterable[Finding]) -> list[FindingGroup]:
