@@ -1,19 +1,27 @@
-"""The CLI's JSON writer (``render.json_text``): the text ``json.dumps`` writes, faster.
+"""The CLI's JSON writer (``render.json_utf8``): the text ``json.dumps`` writes, faster.
 
 orjson writes it where the two agree; everything else goes to ``json`` as before.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import sys
 from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evidence_locker.cli.render import json_text
+from evidence_locker.cli import render
+from evidence_locker.cli.render import json_utf8
+
+
+def json_text(data: object) -> str:
+    out = json_utf8(data)
+    return out.decode() if isinstance(out, bytes) else out
 
 
 def reference(data: object) -> str:
@@ -76,3 +84,27 @@ def test_types_json_cannot_write_are_refused_as_before() -> None:
 def test_a_float_that_is_not_a_number_becomes_null(value: float) -> None:
     out = json_text({"score": value})
     assert json.loads(out) == {"score": None}  # json.dumps wrote NaN: not JSON
+
+
+def test_a_large_report_is_written_as_utf8_after_what_came_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = {"findings": [{"id": f"{i:032x}", "reason": "夜间来电 at 23:10"} for i in range(500)]}
+    assert isinstance(json_utf8(data), bytes)  # the fast path
+    raw = io.BytesIO()
+    stdout = io.TextIOWrapper(raw, encoding="utf-8")
+    monkeypatch.setattr(sys, "stdout", stdout)
+    stdout.write("before\n")
+    render.print_json(data)
+    stdout.flush()
+    assert raw.getvalue().decode() == "before\n" + reference(data) + "\n"
+
+
+def test_a_stdout_in_another_encoding_gets_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = {"reason": "夜间来电", "n": [1, 2]}
+    raw = io.BytesIO()
+    stdout = io.TextIOWrapper(raw, encoding="gb18030")
+    monkeypatch.setattr(sys, "stdout", stdout)
+    render.print_json(data)
+    stdout.flush()
+    assert raw.getvalue().decode("gb18030") == reference(data) + "\n"

@@ -88,23 +88,31 @@ def counted_progress(state: State, description: str) -> Iterator[Callable[[int, 
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json_text(data) + "\n")
+    """``data`` as indented JSON on stdout (see :func:`json_utf8`)."""
+    out = json_utf8(data)
+    if isinstance(out, bytes) and _utf8(sys.stdout):
+        sys.stdout.flush()  # what was written before, first
+        sys.stdout.buffer.write(out + b"\n")
+        sys.stdout.buffer.flush()
+    else:
+        sys.stdout.write((out.decode() if isinstance(out, bytes) else out) + "\n")
 
 
-def json_text(data: Any) -> str:
-    """``json.dumps(data, ensure_ascii=False, indent=2)``, written by orjson where the
-    text is the same.
+def json_utf8(data: Any) -> bytes | str:
+    """``json.dumps(data, ensure_ascii=False, indent=2)``: as UTF-8 bytes where orjson
+    wrote the same text, else as json's own text.
 
     ``check --json`` over a large locker is tens of megabytes, and ``json`` writes
     indented output in Python (2.4 s for 100,000 records' findings); orjson writes it
-    in a tenth of that. The two agree on strings, integers, lists, dicts with string
-    keys, and floats from 1e-4 to 1e16 (no exponent in either). Whatever orjson refuses
-    (an integer beyond 64 bits, a non-string key, a lone surrogate, a type JSON has no
-    word for) and any output holding a float outside that range (orjson writes
-    ``1e16`` and ``0.00001`` where json writes ``1e+16`` and ``1e-05``) is written by
-    ``json`` instead, as it always was. One difference is kept: a NaN or infinite
-    float becomes ``null`` (valid JSON) where ``json`` wrote ``NaN``, which no JSON
-    reader accepts. tests/test_json_output.py compares the two.
+    in a tenth of that, as UTF-8 that stdout can take without decoding and encoding
+    it again. The two agree on strings, integers, lists, dicts with string keys, and
+    floats from 1e-4 to 1e16 (no exponent in either). Whatever orjson refuses (an
+    integer beyond 64 bits, a non-string key, a lone surrogate, a type JSON has no word
+    for) and any output holding a float outside that range (orjson writes ``1e16`` and
+    ``0.00001`` where json writes ``1e+16`` and ``1e-05``) is written by ``json``
+    instead, as it always was. One difference is kept: a NaN or infinite float becomes
+    ``null`` (valid JSON) where ``json`` wrote ``NaN``, which no JSON reader accepts.
+    tests/test_json_output.py compares the two.
     """
     if not isinstance(data, dict | list | tuple):  # one value: no line of its own
         return json.dumps(data, ensure_ascii=False, indent=2)
@@ -114,7 +122,13 @@ def json_text(data: Any) -> str:
         out = None
     if out is None or _written_otherwise(out):
         return json.dumps(data, ensure_ascii=False, indent=2)
-    return out.decode()
+    return out
+
+
+def _utf8(stream: Any) -> bool:
+    """Whether ``stream`` writes text as UTF-8 to a byte buffer we may write to."""
+    encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+    return encoding == "utf8" and hasattr(stream, "buffer")
 
 
 def _refuse(value: Any) -> Any:
