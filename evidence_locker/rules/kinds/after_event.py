@@ -129,6 +129,11 @@ def check_after_event(rule: Rule, prep: Prepared, ctx: Context) -> list[Hit]:
     allowed = group_phrases(rule.groups[g] for g in p["allowed_groups"])
     make = Maker(rule, prep)
     tpl_en, tpl_zh = templates("rules.reason.after_event")
+    until_en = until_zh = ""  # "(until it ends)": the same words for every contact
+    if p["ended_by"]:
+        end_en, end_zh = event_names(min(p["ended_by"]))
+        until_tpl_en, until_tpl_zh = templates("rules.reason.until")
+        until_en, until_zh = until_tpl_en.format(until=end_en), until_tpl_zh.format(until=end_zh)
     hits: list[Hit] = []
     # Contacts grouped by the scope's key (scope "all": one group, the "debtor"'s):
     # only the groups an event concerns are visited (most records: none).
@@ -150,12 +155,8 @@ def check_after_event(rule: Rule, prep: Prepared, ctx: Context) -> list[Hit]:
             ch_en, ch_zh = channel_names(it.channel, it.rec.app)
             who_en, who_zh = who("organisation", prep.name(it.org) or "")
             args = {"event_date": ev.date_s, "when": it.when_s}
-            en = tpl_en.format(event=ev_en, channel=ch_en, who_en=who_en, **args)
-            zh = tpl_zh.format(event=ev_zh, channel=ch_zh, who_zh=who_zh, **args)
-            if p["ended_by"]:
-                until_en, until_zh = event_names(next(iter(sorted(p["ended_by"]))))
-                en += templates("rules.reason.until")[0].format(until=until_en)
-                zh += templates("rules.reason.until")[1].format(until=until_zh)
+            en = tpl_en.format(event=ev_en, channel=ch_en, who_en=who_en, **args) + until_en
+            zh = tpl_zh.format(event=ev_zh, channel=ch_zh, who_zh=who_zh, **args) + until_zh
             # The event record is evidence too: list it after the contact.
             hits.append(make.one(it, en, zh, extra=(ev,)))
     return hits
