@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from evidence_locker.locker.cases import Cases
-from evidence_locker.locker.records import Reader
+from evidence_locker.locker.records import Reader, collector_paused
 from evidence_locker.locker.settings import Settings
 from evidence_locker.model import RecordFilter
 
@@ -33,13 +33,16 @@ def check(
 
     flt = flt or RecordFilter()
     selected = None if flt == RecordFilter() else {r.record_id for r in reader.iter_records(flt)}
-    return run_check(
-        reader.records(),
-        selected=selected,
-        cases=cases.by_id(),
-        rule_sets=rule_sets,
-        tz=tz,
-        settings=settings.read(),
-        official_numbers=official_numbers,
-        include_unverified=include_unverified,
-    )
+    # One pause for reading and judging: between the two the collector would scan
+    # every Record just read (a quarter of a second at 100,000), to find no cycle.
+    with collector_paused():
+        return run_check(
+            reader.records(),
+            selected=selected,
+            cases=cases.by_id(),
+            rule_sets=rule_sets,
+            tz=tz,
+            settings=settings.read(),
+            official_numbers=official_numbers,
+            include_unverified=include_unverified,
+        )
