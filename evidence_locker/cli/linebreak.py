@@ -153,22 +153,38 @@ def labelled(
     """Label and value lines as one text: the labels in a column as wide as the widest
     (an empty value's label too), each value broken where a reader allows under its own
     column, and no trailing padding, so a copied value pastes as it reads."""
+    lines = []
+    for parts in labelled_lines(rows, width, indent=indent, style=style, gap=gap):
+        line = Text()
+        for text, part_style in parts:
+            line.append(text, style=part_style)
+        lines.append(line)
+    return Text("\n").join(lines)
+
+
+def labelled_lines(
+    rows: Iterable[tuple[str, str]], width: int, *, indent: int, style: str, gap: int = 1
+) -> list[list[tuple[str, str | None]]]:
+    """``labelled``'s lines as (text, style) parts, for cli/direct.py to write."""
     rows = list(rows)
     label_w = max((cell_len(label) for label, _ in rows), default=0)
-    lines: list[Text] = []
+    margin = " " * indent
+    lines: list[list[tuple[str, str | None]]] = []
     for label, value in rows:
         if not value:
             continue
         for i, line in enumerate(wrap(value, width - indent - label_w - gap)):
             shown = label if i == 0 else ""
-            out = Text(" " * indent if shown or line else "")
             if line:
-                out.append(shown + " " * (label_w - cell_len(shown) + gap), style=style)
-                out.append(line.replace("\u00a0", " "))
+                pad = " " * (label_w - cell_len(shown) + gap)
+                lines.append(
+                    [(margin, None), (shown + pad, style), (line.replace("\u00a0", " "), None)]
+                )
             elif shown:  # a value that starts with an empty line
-                out.append(shown, style=style)
-            lines.append(out)
-    return Text("\n").join(lines)
+                lines.append([(margin, None), (shown, style)])
+            else:
+                lines.append([])
+    return lines
 
 
 def say(console: Console, text: str, style: str | None = None) -> None:

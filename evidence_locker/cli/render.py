@@ -163,7 +163,9 @@ def marks(state: State, r: Record) -> str:
 
 def records_table(state: State, records: Sequence[Record], *, title: str | None = None) -> None:
     """The records as a table that fits the terminal, each cell broken only where a
-    reader allows (cli/columns.py): a phone number, a count and its unit stay whole."""
+    reader allows (cli/columns.py): a phone number, a count and its unit stay whole.
+    Written row by row as rich would write it (cli/tablerows.py) when the columns fit;
+    rich lays out the rest."""
     from rich.table import Table
     from rich.text import Text
 
@@ -175,13 +177,22 @@ def records_table(state: State, records: Sequence[Record], *, title: str | None 
     if not roomy(columns, fitted):
         columns = _columns(state, records, when_lines=2)
         fitted = widths(columns, state.console.width)
+    rows = zip(*(c.cells for c in columns), strict=True)
+    if fitted is not None and title is None:
+        from evidence_locker.cli import tablerows
+        from evidence_locker.cli.direct import Direct
+
+        headers = [c.header for c in columns]
+        broken = ([wrapped(x, w) for x, w in zip(row, fitted, strict=True)] for row in rows)
+        if tablerows.write(Direct(state.console), headers, fitted, broken):
+            return
     table = Table(title=title, show_lines=False, header_style="bold")
     for i, column in enumerate(columns):
         if fitted is None:
             table.add_column(column.header, overflow="fold")
         else:
             table.add_column(column.header, width=fitted[i], no_wrap=True, overflow="fold")
-    for row in zip(*(c.cells for c in columns), strict=True):
+    for row in rows:
         cells = row if fitted is None else [wrapped(x, w) for x, w in zip(row, fitted, strict=True)]
         table.add_row(*(Text(x) for x in cells))
     state.console.print(table)
