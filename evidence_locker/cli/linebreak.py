@@ -98,12 +98,20 @@ def _wrapped(text: str, width: int) -> tuple[str, ...]:
 def break_units(paragraph: str) -> Iterator[str]:
     """The UAX #14 units of ``paragraph`` (text up to a break opportunity), as
     ``uniseg.linebreak.line_break_units`` gives them, piece by remembered piece."""
-    classes = _classes()
-    for piece in _CUT.split(paragraph):
-        at = 0
-        for size in _piece_sizes(piece.translate(classes)):
-            yield piece[at : at + size]
+    at = 0
+    for piece in _CUT.split(paragraph.translate(_classes())):  # cut as the text would be
+        for size in _piece_sizes(piece):
+            yield paragraph[at : at + size]
             at += size
+
+
+def widest_unit(paragraph: str) -> int:
+    """The width in cells of the widest unit of ``paragraph``, its trailing spaces left
+    out: the narrowest a column of it can be without cutting a word. Measured on the
+    stand-ins, which are as wide as what they stand for (a letter or digit one cell,
+    an ideograph two), so each piece is measured once per run."""
+    pieces = _CUT.split(paragraph.translate(_classes()))
+    return max([0, *(_piece_widest(piece) for piece in pieces)])
 
 
 @lru_cache(maxsize=1)
@@ -114,6 +122,15 @@ def _classes() -> dict[int, str]:
         for first, last in re.findall("(.)-(.)", ranges):
             table.update(dict.fromkeys(range(ord(first), ord(last) + 1), stand_in))
     return table
+
+
+@lru_cache(maxsize=1 << 16)
+def _piece_widest(piece: str) -> int:
+    at, widest = 0, 0
+    for size in _piece_sizes(piece):
+        widest = max(widest, cell_len(piece[at : at + size].rstrip()))
+        at += size
+    return widest
 
 
 @lru_cache(maxsize=1 << 16)

@@ -172,10 +172,10 @@ def records_table(state: State, records: Sequence[Record], *, title: str | None 
     from evidence_locker.cli.columns import roomy, widths, wrapped
 
     # The time on one line when the text still gets all its width, else on two.
-    columns = _columns(state, records, when_lines=1)
+    columns = _columns(state, records)
     fitted = widths(columns, state.console.width)
-    if not roomy(columns, fitted):
-        columns = _columns(state, records, when_lines=2)
+    if not roomy(columns, fitted):  # the same columns but the time's (each measured once)
+        columns = [_two_lines(c) if c.gives == 1 else c for c in columns]
         fitted = widths(columns, state.console.width)
     rows = zip(*(c.cells for c in columns), strict=True)
     if fitted is not None and title is None:
@@ -198,12 +198,17 @@ def records_table(state: State, records: Sequence[Record], *, title: str | None 
     state.console.print(table)
 
 
-def _columns(state: State, records: Sequence[Record], *, when_lines: int) -> list[Column]:
+def _two_lines(column: Column) -> Column:
+    """The time column with the day, then the time and offset, on two lines."""
+    from dataclasses import replace
+
+    return replace(column, cells=[w.replace(" ", "\n", 1) for w in column.cells])
+
+
+def _columns(state: State, records: Sequence[Record]) -> list[Column]:
     from evidence_locker.cli.columns import Column
 
     when = [occurred(state, r) for r in records]
-    if when_lines == 2:  # day, then time and offset
-        when = [w.replace(" ", "\n", 1) for w in when]
     columns = [
         Column(state.t("col.id"), [r.id[:SHORT_ID] for r in records]),
         Column(state.t("col.when"), when, gives=1),
