@@ -14,7 +14,12 @@ is the median of three runs (the machine is shared; ``--quick``: one run). Goal:
 2 s at 2,000 records, as an interactive command should be; 20,000 is reported.
 
 Before the line breaker was rebuilt (cli/linebreak.py), ``list`` took 41 s and ``check``
-21 s at 2,000 records on this machine.
+21 s at 2,000 records on this machine. Then rich's printing was most of both: at 20,000
+records ``list`` 13.9 s CPU (244 MB peak), ``check`` 5.3 s (128 MB); at 100,000 ``list``
+67 s (1.0 GB), ``check`` 25 s (290 MB). Lines written directly as rich would write them
+(cli/direct.py, cli/tablerows.py) and pieces remembered by their breaking classes: 20,000
+``list`` 3.4 s (101 MB), ``check`` 2.5 s; 100,000 ``list`` 17.6 s (203 MB), ``check`` 12 s
+(CPU seconds, best of 3 at 20,000, one run at 100,000; ``--n 100000`` builds one).
 
     python benchmarks/bench_commands.py [--quick] [--n N ...]
 """

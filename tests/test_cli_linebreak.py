@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from rich.cells import cell_len
 
 from evidence_locker.cli.columns import Column, widths
-from evidence_locker.cli.linebreak import break_units, wrap
+from evidence_locker.cli.linebreak import break_units, widest_unit, wrap
 
 NUMBER = "+86\u00a0138\u00a00013"  # no-break spaces, as list joins a number's groups
 PUNCT = ("，", "。")
@@ -78,6 +78,8 @@ def test_break_units_are_uniseg_units_for_any_text(text: str) -> None:
     from uniseg.linebreak import line_break_units
 
     assert list(break_units(text)) == list(line_break_units(text))
+    widest = max([0, *(cell_len(u.rstrip()) for u in line_break_units(text))])
+    assert widest_unit(text) == widest  # measured on the stand-ins
 
 
 def test_break_units_on_report_text() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from rich.cells import cell_len
 
@@ -37,6 +38,11 @@ class Column:
     # and EAGER gives whenever the free text is narrower than it would like.
     gives: int = 0
 
+    @cached_property
+    def longest_unit(self) -> int:
+        """``_longest_unit``, measured once: ``list`` lays its table out twice."""
+        return _longest_unit(self)
+
 
 def widths(columns: Sequence[Column], total: int) -> list[int] | None:
     """Each column's width in cells for a table ``total`` cells wide, or None when even
@@ -44,7 +50,7 @@ def widths(columns: Sequence[Column], total: int) -> list[int] | None:
     out = [max(_longest_line(c.header), *(_longest_line(x) for x in c.cells)) for c in columns]
     free = [i for i, c in enumerate(columns) if c.free]
     least = {
-        i: min(out[i], max(FREE_MIN, min(FREE_UNIT_MAX, _longest_unit(c))))
+        i: min(out[i], max(FREE_MIN, min(FREE_UNIT_MAX, c.longest_unit)))
         for i, c in enumerate(columns)
         if c.free
     }
@@ -107,12 +113,18 @@ def _longest_word(column: Column) -> int:
     return max((cell_len(w) for text in texts for w in text.split()), default=0)
 
 
-def _longest_unit(column: Column) -> int:
-    """The widest run of text in ``column`` (its header too) that no line may break."""
-    from evidence_locker.cli.linebreak import break_units
+def _longest_unit(column: Column, enough: int = FREE_UNIT_MAX) -> int:
+    """The widest run of text in ``column`` (its header too) that no line may break, or
+    any width from ``enough`` up once one that wide is found (all ``widths`` asks).
+    Each distinct text is broken once, and only if it is wider than the widest run
+    found so far: a long ``list`` would otherwise break every cell here once more."""
+    from evidence_locker.cli.linebreak import widest_unit
 
-    texts = (column.header, *column.cells)
-    return max(
-        (cell_len(u.rstrip()) for text in texts for u in break_units(text)),
-        default=0,
-    )
+    best = 0
+    for text in {column.header: None, **dict.fromkeys(column.cells)}:
+        if best >= enough:
+            break
+        if cell_len(text) <= best:  # no run in it is wider
+            continue
+        best = max(best, widest_unit(text))
+    return best

@@ -11,8 +11,12 @@ filled to a width in terminal cells (CJK characters take two).
 places where the rules always allow a break whatever comes before or after (between two
 ideographs; after a single space that follows a letter, digit, ideograph or ordinary
 punctuation, before a letter, digit or ideograph), and each piece, short and recurring
-("还", "your "), is broken once and remembered. The units are the same as breaking the
-whole paragraph (tests/test_cli_linebreak.py checks this against ``uniseg``).
+("还", "your "), is broken once and remembered. A piece is remembered by its line-breaking
+classes, not its letters: every ASCII letter breaks as "a" does, every digit as "0", every
+ideograph as "一", so "Recovery " and "Partners ", "18,310元" and "12,000元" are one
+lookup, and a 20,000-record ``list`` meets a few thousand pieces, not a million. The
+units are the same as breaking the whole paragraph (tests/test_cli_linebreak.py checks
+this against ``uniseg``).
 """
 
 from __future__ import annotations
@@ -36,13 +40,28 @@ _ALNUM = "A-Za-z0-9"
 # - ideograph ÷ ideograph (LB31: no earlier rule names ID on both sides);
 # - space ÷ letter, digit or ideograph (LB18), when the space follows a character that
 #   no earlier rule carries across spaces (LB8 ZW, LB14 OP, LB15a QU, LB17 B2 are kept
-#   out; LB16 needs NS after);
-# - ASCII letter or digit × letter or digit (LB23, LB25, LB28; nothing earlier breaks).
+#   out; LB16 needs NS after).
 _CUT = re.compile(
     f"(?<=[{_IDEOGRAPH}])(?=[{_IDEOGRAPH}])"
     f"|(?<=[{_ALNUM}{_IDEOGRAPH},.;:!?，。、] )(?=[{_ALNUM}{_IDEOGRAPH}])"
-    f"|(?<=[{_ALNUM}])(?=[{_ALNUM}])"
 )
+# Characters whose breaks depend on their class alone, and a stand-in for each class:
+# ASCII letters are AL, digits NU, the ideographs of these blocks ID (UAX #14 tables).
+_STAND_INS = ((_ALNUM[:6], "a"), ("0-9", "0"), (_IDEOGRAPH, "\u4e00"))
+# Widths of recurring units ("your ", "还"): a dict beats rich's own cache; emptied
+# when full, so a long run's memory stays bounded.
+_WIDTHS: dict[str, int] = {}
+_WIDTHS_MAX = 1 << 16
+
+
+def cell_width(text: str) -> int:
+    """``text``'s width in terminal cells (``rich.cells.cell_len``), remembered."""
+    found = _WIDTHS.get(text)
+    if found is None:
+        if len(_WIDTHS) >= _WIDTHS_MAX:
+            _WIDTHS.clear()
+        found = _WIDTHS[text] = cell_len(text)
+    return found
 
 
 def wrap(text: str, width: int) -> list[str]:
@@ -61,15 +80,15 @@ def _wrapped(text: str, width: int) -> tuple[str, ...]:
             continue
         line, used = "", 0
         for unit in _units(break_units(paragraph)):
-            size = cell_len(unit)
-            if used + cell_len(unit.rstrip()) > width and line:
+            size = cell_width(unit)
+            if used + cell_width(unit.rstrip()) > width and line:
                 out.append(line.rstrip())
                 line, used = "", 0
             while size > width:  # a word longer than a line: cut it by cells
                 cut = _fit(unit, width - used)
                 out.append((line + cut).rstrip())
                 unit, line, used = unit[len(cut) :], "", 0
-                size = cell_len(unit)
+                size = cell_width(unit)
             line += unit
             used += size
         out.append(line.rstrip())
@@ -79,30 +98,47 @@ def _wrapped(text: str, width: int) -> tuple[str, ...]:
 def break_units(paragraph: str) -> Iterator[str]:
     """The UAX #14 units of ``paragraph`` (text up to a break opportunity), as
     ``uniseg.linebreak.line_break_units`` gives them, piece by remembered piece."""
-    held = ""  # the last unit of the piece before: a cut between letters does not break
-    for piece in _CUT.split(paragraph):
-        units = _piece_units(piece)
-        if not units:
-            continue
-        if _letter(held[-1:]) and _letter(piece[:1]):
-            units = (held + units[0], *units[1:])
-        elif held:
-            yield held
-        yield from units[:-1]
-        held = units[-1]
-    if held:
-        yield held
+    at = 0
+    for piece in _CUT.split(paragraph.translate(_classes())):  # cut as the text would be
+        for size in _piece_sizes(piece):
+            yield paragraph[at : at + size]
+            at += size
 
 
-def _letter(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum()
+def widest_unit(paragraph: str) -> int:
+    """The width in cells of the widest unit of ``paragraph``, its trailing spaces left
+    out: the narrowest a column of it can be without cutting a word. Measured on the
+    stand-ins, which are as wide as what they stand for (a letter or digit one cell,
+    an ideograph two), so each piece is measured once per run."""
+    pieces = _CUT.split(paragraph.translate(_classes()))
+    return max([0, *(_piece_widest(piece) for piece in pieces)])
+
+
+@lru_cache(maxsize=1)
+def _classes() -> dict[int, str]:
+    """The translation to each character's stand-in (see ``_STAND_INS``)."""
+    table: dict[int, str] = {}
+    for ranges, stand_in in _STAND_INS:
+        for first, last in re.findall("(.)-(.)", ranges):
+            table.update(dict.fromkeys(range(ord(first), ord(last) + 1), stand_in))
+    return table
 
 
 @lru_cache(maxsize=1 << 16)
-def _piece_units(piece: str) -> tuple[str, ...]:
+def _piece_widest(piece: str) -> int:
+    at, widest = 0, 0
+    for size in _piece_sizes(piece):
+        widest = max(widest, cell_len(piece[at : at + size].rstrip()))
+        at += size
+    return widest
+
+
+@lru_cache(maxsize=1 << 16)
+def _piece_sizes(piece: str) -> tuple[int, ...]:
+    """The lengths of a piece's units (a piece of stand-ins: see ``_classes``)."""
     from uniseg.linebreak import line_break_units
 
-    return tuple(line_break_units(piece))
+    return tuple(len(unit) for unit in line_break_units(piece))
 
 
 def _units(units: Iterable[str]) -> Iterator[str]:
@@ -153,22 +189,38 @@ def labelled(
     """Label and value lines as one text: the labels in a column as wide as the widest
     (an empty value's label too), each value broken where a reader allows under its own
     column, and no trailing padding, so a copied value pastes as it reads."""
+    lines = []
+    for parts in labelled_lines(rows, width, indent=indent, style=style, gap=gap):
+        line = Text()
+        for text, part_style in parts:
+            line.append(text, style=part_style)
+        lines.append(line)
+    return Text("\n").join(lines)
+
+
+def labelled_lines(
+    rows: Iterable[tuple[str, str]], width: int, *, indent: int, style: str, gap: int = 1
+) -> list[list[tuple[str, str | None]]]:
+    """``labelled``'s lines as (text, style) parts, for cli/direct.py to write."""
     rows = list(rows)
     label_w = max((cell_len(label) for label, _ in rows), default=0)
-    lines: list[Text] = []
+    margin = " " * indent
+    lines: list[list[tuple[str, str | None]]] = []
     for label, value in rows:
         if not value:
             continue
         for i, line in enumerate(wrap(value, width - indent - label_w - gap)):
             shown = label if i == 0 else ""
-            out = Text(" " * indent if shown or line else "")
             if line:
-                out.append(shown + " " * (label_w - cell_len(shown) + gap), style=style)
-                out.append(line.replace("\u00a0", " "))
+                pad = " " * (label_w - cell_len(shown) + gap)
+                lines.append(
+                    [(margin, None), (shown + pad, style), (line.replace("\u00a0", " "), None)]
+                )
             elif shown:  # a value that starts with an empty line
-                out.append(shown, style=style)
-            lines.append(out)
-    return Text("\n").join(lines)
+                lines.append([(margin, None), (shown, style)])
+            else:
+                lines.append([])
+    return lines
 
 
 def say(console: Console, text: str, style: str | None = None) -> None:

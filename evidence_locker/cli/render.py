@@ -241,36 +241,52 @@ def marks(state: State, r: Record) -> str:
 
 def records_table(state: State, records: Sequence[Record], *, title: str | None = None) -> None:
     """The records as a table that fits the terminal, each cell broken only where a
-    reader allows (cli/columns.py): a phone number, a count and its unit stay whole."""
+    reader allows (cli/columns.py): a phone number, a count and its unit stay whole.
+    Written row by row as rich would write it (cli/tablerows.py) when the columns fit;
+    rich lays out the rest."""
     from rich.table import Table
     from rich.text import Text
 
     from evidence_locker.cli.columns import roomy, widths, wrapped
 
     # The time on one line when the text still gets all its width, else on two.
-    columns = _columns(state, records, when_lines=1)
+    columns = _columns(state, records)
     fitted = widths(columns, state.console.width)
-    if not roomy(columns, fitted):
-        columns = _columns(state, records, when_lines=2)
+    if not roomy(columns, fitted):  # the same columns but the time's (each measured once)
+        columns = [_two_lines(c) if c.gives == 1 else c for c in columns]
         fitted = widths(columns, state.console.width)
+    rows = zip(*(c.cells for c in columns), strict=True)
+    if fitted is not None and title is None:
+        from evidence_locker.cli import tablerows
+        from evidence_locker.cli.direct import Direct
+
+        headers = [c.header for c in columns]
+        broken = ([wrapped(x, w) for x, w in zip(row, fitted, strict=True)] for row in rows)
+        if tablerows.write(Direct(state.console), headers, fitted, broken):
+            return
     table = Table(title=title, show_lines=False, header_style="bold")
     for i, column in enumerate(columns):
         if fitted is None:
             table.add_column(column.header, overflow="fold")
         else:
             table.add_column(column.header, width=fitted[i], no_wrap=True, overflow="fold")
-    for row in zip(*(c.cells for c in columns), strict=True):
+    for row in rows:
         cells = row if fitted is None else [wrapped(x, w) for x, w in zip(row, fitted, strict=True)]
         table.add_row(*(Text(x) for x in cells))
     state.console.print(table)
 
 
-def _columns(state: State, records: Sequence[Record], *, when_lines: int) -> list[Column]:
+def _two_lines(column: Column) -> Column:
+    """The time column with the day, then the time and offset, on two lines."""
+    from dataclasses import replace
+
+    return replace(column, cells=[w.replace(" ", "\n", 1) for w in column.cells])
+
+
+def _columns(state: State, records: Sequence[Record]) -> list[Column]:
     from evidence_locker.cli.columns import Column
 
     when = [occurred(state, r) for r in records]
-    if when_lines == 2:  # day, then time and offset
-        when = [w.replace(" ", "\n", 1) for w in when]
     columns = [
         Column(state.t("col.id"), [r.id[:SHORT_ID] for r in records]),
         Column(state.t("col.when"), when, gives=1),

@@ -30,6 +30,7 @@ from evidence_locker.cli.options import (
 from evidence_locker.parsing.phones import grouped_number
 
 if TYPE_CHECKING:
+    from evidence_locker.cli.direct import Direct
     from evidence_locker.model import Record
     from evidence_locker.rules import CheckReport, Finding, FindingGroup
 
@@ -110,48 +111,61 @@ def check_cmd(
 
 
 def print_report(report: CheckReport) -> None:
-    """The report as a borrower reads it (see the module docstring)."""
+    """The report as a borrower reads it (see the module docstring). Its lines are
+    written as rich would write them, without rich where that is sure (cli/direct.py):
+    rich's own printing was three quarters of a 20,000-record check."""
+    from evidence_locker.cli.direct import Direct
+
+    out = Direct(STATE.console)
+    try:
+        _print_report(report, out)
+    finally:
+        out.flush()
+
+
+def _print_report(report: CheckReport, out: Direct) -> None:
     console, t, lang = STATE.console, STATE.t, STATE.lang
     findings, n_selected = report.findings, report.records_selected
     if findings:
         concerned = len(report.records_concerned())
         header = t("rules.cli.header", findings=len(findings), records=concerned, n=n_selected)
-        _para(header, style="bold")
+        _para(out, header, style="bold")
     else:
-        _para(t("rules.cli.none", n=n_selected))
-    _para(t("rules.cli.disclaimer"))
-    _para("· " + report.choice.describe(lang))
-    _para("· " + report.zone.describe(lang))
+        _para(out, t("rules.cli.none", n=n_selected))
+    _para(out, t("rules.cli.disclaimer"))
+    _para(out, "· " + report.choice.describe(lang))
+    _para(out, "· " + report.zone.describe(lang))
     for note in report.notes:
-        _para(t("rules.cli.note") + note.text(lang), style="yellow")
+        _para(out, t("rules.cli.note") + note.text(lang), style="yellow")
         if note.records:  # which records, so the reader can look at (or correct) them
             sep = "：" if lang == "zh" else ": "
-            _para(f"  {t('rules.cli.records')}{sep}{_ids(note.records)}", style="yellow")
+            _para(out, f"  {t('rules.cli.records')}{sep}{_ids(note.records)}", style="yellow")
     if not findings:
         return
-    _para(t("rules.cli.legend"), style="dim")
+    _para(out, t("rules.cli.legend"), style="dim")
     groups = report.groups()
-    _summary(groups)
+    _summary(out, groups)
     wide = console.width >= _WIDE
     number = 0
     for group in groups:
-        console.print()
-        _para(_group_title(group), style="bold")
+        out.text([[]])
+        _para(out, _group_title(group), style="bold")
         if wide:
+            out.flush()
             _group_table(report, group, number)
         else:
             for i, f in enumerate(group.findings, number + 1):
-                _block(report, f, i)
+                _block(out, report, f, i)
         number += group.count
     if any("U" in c.rule.confidence for f in findings for c in f.citations):
-        _para(t("rules.cli.unverified_note"), style="dim")
+        _para(out, t("rules.cli.unverified_note"), style="dim")
 
 
-def _para(text: str, style: str | None = None) -> None:
+def _para(out: Direct, text: str, style: str | None = None) -> None:
     """A paragraph broken where Chinese and English text may break (cli/linebreak.py)."""
-    from evidence_locker.cli.linebreak import say
+    from evidence_locker.cli.linebreak import wrap
 
-    say(STATE.console, text, style)
+    out.say(wrap(text, STATE.console.width), style)
 
 
 def _severity(sev: str) -> str:
@@ -169,14 +183,14 @@ def _group_title(group: FindingGroup) -> str:
     )
 
 
-def _summary(groups: list[FindingGroup]) -> None:
+def _summary(out: Direct, groups: list[FindingGroup]) -> None:
     """One line per group; a longer one goes on under its own text (a hanging indent),
     broken where Chinese and English may break."""
     from rich.cells import cell_len
-    from rich.text import Text
 
     from evidence_locker.cli.linebreak import wrap
 
+    out.flush()
     STATE.console.print(STATE.t("rules.cli.summary"), markup=False)
     for g in groups:
         severity, count = f"{_severity(g.severity):<7}", f"{g.count:>3}  "
@@ -184,12 +198,9 @@ def _summary(groups: list[FindingGroup]) -> None:
         text = f"{g.organisation or STATE.t('rules.cli.no_org')} — "
         text += STATE.t(f"rules.kind.{g.kind}")
         first, *rest = wrap(text, STATE.console.width - indent)
-        line = Text("  ")
-        line.append(severity, style=_SEVERITY_STYLE[g.severity])
-        line.append(count + first)
-        STATE.console.print(line, no_wrap=True, overflow="ignore")
-        for more in rest:
-            STATE.console.print(" " * indent + more, markup=False, no_wrap=True, overflow="ignore")
+        parts = [("  ", None), (severity, _SEVERITY_STYLE[g.severity]), (count + first, None)]
+        out.text([parts])
+        out.say(" " * indent + more for more in rest)
 
 
 def _when(report: CheckReport, f: Finding) -> str:
@@ -283,19 +294,22 @@ def _sources(f: Finding) -> list[str]:
     ]
 
 
-def _block(report: CheckReport, f: Finding, number: int) -> None:
+def _block(out: Direct, report: CheckReport, f: Finding, number: int) -> None:
     """One finding: a numbered heading line, then labelled lines wrapped under it (no
-    trailing padding: a copied block pastes as it reads). Printed at once: rich costs
-    about 0.1 ms a print, which is most of a 36,000-finding report."""
-    from rich.text import Text
+    trailing padding: a copied block pastes as it reads). Written by cli/direct.py
+    where it can (rich costs about 0.1 ms a print), else printed by rich at once."""
 
-    from evidence_locker.cli.linebreak import labelled
+    from evidence_locker.cli.linebreak import labelled_lines
 
     t, width = STATE.t, STATE.console.width
-    head = Text(f"{number:>3}. ")
-    head.append(_severity(f.severity).upper(), style=_SEVERITY_STYLE[f.severity])
-    head.append(f"  {_when(report, f)}  ·  {t('rules.cli.score', score=f'{f.score:.3g}')}")
-    lines = [head]
+    score = t("rules.cli.score", score=f"{f.score:.3g}")
+    lines: list[list[tuple[str, str | None]]] = [
+        [
+            (f"{number:>3}. ", None),
+            (_severity(f.severity).upper(), _SEVERITY_STYLE[f.severity]),
+            (f"  {_when(report, f)}  ·  {score}", None),
+        ]
+    ]
     rows = [
         ("rules.cli.who", _who(report, f)),
         ("rules.cli.what", _what(report, f)),
@@ -303,8 +317,9 @@ def _block(report: CheckReport, f: Finding, number: int) -> None:
         ("rules.cli.sources", "\n".join(_sources(f))),
         ("rules.cli.records", _records(f)),
     ]
-    lines.append(labelled([(t(k), v) for k, v in rows], width, indent=_INDENT, style="dim"))
-    STATE.console.print(Text("\n").join(lines), no_wrap=True, overflow="ignore")
+    labels = [(t(k), v) for k, v in rows]
+    lines += labelled_lines(labels, width, indent=_INDENT, style="dim")
+    out.text(lines)
 
 
 def _group_table(report: CheckReport, group: FindingGroup, start: int) -> None:
