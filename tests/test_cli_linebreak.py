@@ -42,6 +42,22 @@ def test_wrap_keeps_numbers_units_and_punctuation_where_a_reader_expects(
     assert all(NUMBER in line for line in lines if "+86" in line)
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["2025-02-09", "18:43", "+08:00", "还款", "abc", " ", "  "]))
+    .map("".join)
+    .filter(lambda s: s.strip()),
+    st.integers(min_value=4, max_value=14),
+)
+def test_no_line_starts_with_a_space_when_a_word_fills_a_line(text: str, width: int) -> None:
+    """A word as wide as the line, then a space: the space stayed with the word's cut
+    and began the next line (" 18:43")."""
+    lines = wrap(text, width)
+    assert all(cell_len(line) <= max(width, 4) for line in lines)
+    assert not any(line.startswith(" ") for line in lines[1:])
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+
+
 def test_short_columns_give_room_only_when_the_text_is_cramped() -> None:
     columns = [
         Column("ID", ["0e88af8b"]),

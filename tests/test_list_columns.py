@@ -120,3 +120,39 @@ def test_show_keeps_an_attachments_sha256_on_one_line(ready, tmp_path: Path) -> 
     assert first[0] == "sha256" and len(second) == 1, narrow  # folded on purpose, aligned
     assert first[1] + second[0] == digest, narrow
     assert lines[at].index(first[1]) == lines[at + 1].index(second[0]), narrow
+
+
+def test_list_too_narrow_for_the_table_prints_a_block_a_record(ready) -> None:  # type: ignore[no-untyped-def]
+    """At 60 columns five columns do not fit: rich squeezed them and cut ids, dates and
+    numbers anywhere ("9caa165" / "1", "2025-02" / "-09", "Summar" / "y"). Each record
+    is now a heading (id, time, channel, marks) and its who and what, indented."""
+    from rich.cells import cell_len
+
+    _logged_for_columns(ready)
+    listed = json.loads(ready("list", "--json").out)
+    ids = [r["id"][:8] for r in listed]
+    assert ready("correct", ids[0], "--content", "您的贷款已逾期16天", "--reason", "typo").code == 0
+    ids[0] = json.loads(ready("list", "--json").out)[0]["id"][:8]
+    for lang, columns in (("en", 60), ("zh", 60), ("en", 40), ("zh", 40), ("zh", 30)):
+        out = ready("--lang", lang, "list", env={"COLUMNS": str(columns)})
+        assert out.code == 0, out.err
+        lines = out.out.splitlines()
+        assert all(cell_len(line) <= columns for line in lines), out.out
+        assert not any(line.startswith(("┃", "│")) for line in lines), out.out  # no table
+        # every record's heading starts with its whole id, the time beside or under it
+        headings = [ln for ln in lines if ln[:8] in ids]
+        assert [h[:8] for h in headings] == ids, out.out
+        text = out.out.replace("\u00a0", " ")
+        assert "+86 138 0013 8000" in text, out.out  # a number is never split
+        assert text.count("2025-02-09 18:43 +08:00") == 1 or columns < 40, out.out
+        assert ("corrected" if lang == "en" else "已更正") in text, out.out
+        for before, after in pairwise(lines):
+            text_lines = (before, after)  # who and what: two spaces in (a heading: none, ten)
+            if not all(x.startswith("  ") and not x.startswith(" " * 10) for x in text_lines):
+                continue
+            after = after.lstrip()
+            assert not after.startswith(CN_PUNCTUATION_THAT_ENDS), out.out
+            assert not (before[-1:].isdigit() and after[:1].isdigit()), out.out
+        channel = "WeChat message" if lang == "en" else "微信消息"
+        assert channel in text, out.out  # a heading's field moves whole to the next line
+        assert lines[-1].startswith(("5 record", "共 5 条")), out.out

@@ -84,7 +84,7 @@ def _wrapped(text: str, width: int) -> tuple[str, ...]:
             if used + cell_width(unit.rstrip()) > width and line:
                 out.append(line.rstrip())
                 line, used = "", 0
-            while size > width:  # a word longer than a line: cut it by cells
+            while cell_width(unit.rstrip()) > width:  # a word longer than a line: cut it
                 cut = _fit(unit, width - used)
                 out.append((line + cut).rstrip())
                 unit, line, used = unit[len(cut) :], "", 0

@@ -255,6 +255,9 @@ def records_table(state: State, records: Sequence[Record], *, title: str | None 
     if not roomy(columns, fitted):  # the same columns but the time's (each measured once)
         columns = [_two_lines(c) if c.gives == 1 else c for c in columns]
         fitted = widths(columns, state.console.width)
+    if fitted is None and title is None:  # too narrow for the table: a block a record
+        records_blocks(state, records)
+        return
     rows = zip(*(c.cells for c in columns), strict=True)
     if fitted is not None and title is None:
         from evidence_locker.cli import tablerows
@@ -274,6 +277,49 @@ def records_table(state: State, records: Sequence[Record], *, title: str | None 
         cells = row if fitted is None else [wrapped(x, w) for x, w in zip(row, fitted, strict=True)]
         table.add_row(*(Text(x) for x in cells))
     state.console.print(table)
+
+
+def records_blocks(state: State, records: Sequence[Record]) -> None:
+    """The records for a terminal too narrow for the table (a phone, a split pane):
+    each a bold line of id, time, channel and marks, then who and what, indented.
+    rich would squeeze five columns into a few cells each and cut ids, dates and
+    numbers anywhere (``2025-02`` / ``-09``); here each line is broken only where a
+    reader allows (cli/linebreak.py) and written as it comes (cli/direct.py)."""
+    from evidence_locker.cli.direct import Direct
+    from evidence_locker.cli.linebreak import wrap
+
+    out = Direct(state.console)
+    width, indent = out.width, "  "
+    try:
+        for r in records:
+            head = (r.id[:SHORT_ID], occurred(state, r), channel_label(state, r), marks(state, r))
+            lines = [[(line, "bold")] for line in _hanging([x for x in head if x], width)]
+            for text in (_who(r), _summary(state, r)):
+                lines += [
+                    [(indent + line.replace("\u00a0", " "), None)]
+                    for line in wrap(text, width - len(indent))
+                    if line
+                ]
+            out.text(lines)
+    finally:
+        out.flush()
+
+
+def _hanging(fields: Sequence[str], width: int, hang: int = SHORT_ID + 2) -> list[str]:
+    """``fields`` two spaces apart, a field moved whole to the next line where it does
+    not fit (``微信消息`` is not split), later lines indented by ``hang`` (under the
+    time, after the id) so that they read as the same heading."""
+    from evidence_locker.cli.linebreak import cell_width, wrap
+
+    margin = " " * hang
+    lines = [fields[0]]  # the id: eight characters, on any terminal
+    for field in fields[1:]:
+        joined = f"{lines[-1]}  {field}"
+        if cell_width(joined) <= width:
+            lines[-1] = joined
+        else:  # on lines of its own, broken only if wider than one (a narrow terminal)
+            lines += [margin + part for part in wrap(field, max(width - hang, 8))]
+    return lines
 
 
 def _two_lines(column: Column) -> Column:
