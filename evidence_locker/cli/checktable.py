@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from evidence_locker.cli.direct import Direct
     from evidence_locker.cli.tablerows import Cell
 
+# Marks no line may start with: the line breaker never breaks before them, but a word
+# wider than its column is cut by cells, and the cut may leave one alone.
+_CLOSING = frozenset("，。、；：！？）」』】》”’…,.;:!?)")
 STYLED = 1  # the column whose cells carry a style (the severity, in its colour)
 _TIME = 17  # the time column: "2026-02-09 21:30", and two record ids to a line
 
@@ -43,22 +46,26 @@ def when_cell(when: str, ids: str) -> str:
     return "\n".join([when, *wrap(ids, _TIME)])
 
 
-def weight(cells: Sequence[str]) -> int:
-    """A free-text column's claim on the shared room: the width of all its text, so
-    the rows come out about as tall in each column."""
-    return sum(map(cell_len, cells))
+def weight(cells: Sequence[str]) -> float:
+    """A free-text column's claim on the shared room: the square root of the width of
+    text a row holds in it. Widths in proportion to the text make every column about
+    as tall but squeeze a short one (what happened: one message) to a sliver beside a
+    long one (two citations of a hundred characters); equal widths leave a short
+    column's lines half empty. The root is between the two."""
+    return (sum(map(cell_len, cells)) / max(1, len(cells))) ** 0.5
 
 
 def write(out: Direct, columns: Sequence[Column], styles: Sequence[str]) -> bool:
     """One group's table (``styles``: each row's style for the STYLED column); False,
     with nothing written, when the columns cannot fit the terminal."""
     from evidence_locker.cli import tablerows
-    from evidence_locker.cli.columns import widths
+    from evidence_locker.cli.columns import widths, wrapped
 
     fitted = widths(columns, out.width)
     if fitted is None:
         return False
-    headers = [c.header for c in columns]
+    # A header is broken as its cells are ("What" over "happened"), never cut.
+    headers = [wrapped(c.header, width) for c, width in zip(columns, fitted, strict=True)]
     out.flush()
     if tablerows.write(out, headers, fitted, _rows(columns, styles, fitted), show_lines=True):
         return True
@@ -79,7 +86,23 @@ def _rows(
 
     for row, style in zip(zip(*(c.cells for c in columns), strict=True), styles, strict=True):
         texts = [
-            wrapped(text, width).replace("\u00a0", " ")
+            _closed(wrapped(text, width), width).replace("\u00a0", " ")
             for text, width in zip(row, fitted, strict=True)
         ]
         yield [(text, style) if i == STYLED else text for i, text in enumerate(texts)]
+
+
+def _closed(text: str, width: int) -> str:
+    """``text``'s lines with no line starting with a closing mark: a word cut by cells
+    (``CN-CBA-TIME-2026-…`` / ``”``) gives the end of its cut line to the next, as
+    long as that still fits in ``width``."""
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    for i in range(1, len(lines)):
+        while lines[i][:1] in _CLOSING and len(lines[i - 1]) > 1:
+            moved = lines[i - 1][-1] + lines[i]
+            if cell_len(moved) > width:
+                break
+            lines[i - 1], lines[i] = lines[i - 1][:-1], moved
+    return "\n".join(lines)

@@ -38,10 +38,10 @@ class Column:
     # and EAGER gives whenever the free text is narrower than it would like.
     gives: int = 0
     # A free-text column's claim on the room the free columns share when it is short:
-    # None, its longest line; else its weight against the others' (``check`` gives the
-    # total width of its text, so a column of long reasons is not starved by one long
-    # line elsewhere). Never wider than its longest line nor narrower than its least.
-    weight: int | None = None
+    # None, its longest line; else its weight against the others' (``check`` weighs how
+    # much text a row holds in it, cli/checktable.py). Never wider than its longest
+    # line nor narrower than its least.
+    weight: float | None = None
 
     @cached_property
     def longest_unit(self) -> int:
@@ -78,7 +78,7 @@ def widths(columns: Sequence[Column], total: int) -> list[int] | None:
             room += give
     wanted = sum(out[i] for i in free)
     if wanted > room and any(columns[i].weight is not None for i in free):
-        weights = {i: max(1, columns[i].weight or out[i]) for i in free}
+        weights = {i: max(1e-3, columns[i].weight or out[i]) for i in free}
         for i, width in _by_weight({i: out[i] for i in free}, least, weights, room).items():
             out[i] = width
     elif wanted > room:  # the free columns share the room by their widths, none below its least
@@ -96,7 +96,7 @@ def widths(columns: Sequence[Column], total: int) -> list[int] | None:
 
 
 def _by_weight(
-    natural: dict[int, int], least: dict[int, int], weights: dict[int, int], room: int
+    natural: dict[int, int], least: dict[int, int], weights: dict[int, float], room: int
 ) -> dict[int, int]:
     """Widths summing to ``room`` (less than the natural widths' sum, at least the
     leasts'): each its weight times one scale, kept between its least and its natural
