@@ -5,8 +5,9 @@ width by fixed ratios, then breaks cells at spaces or anywhere (``2025-04-0`` / 
 a line starting with "）"): a 20,000-record report took 8.6 s at 160 columns against
 2.7 s as blocks at 80. Here the columns get fixed widths once per group
 (cli/columns.py: the number, severity and time at their natural width, the four
-columns of free text sharing the rest by how much text each holds, none below the
-width its longest unbreakable run asks), each cell is broken where a reader allows
+columns of free text sharing the rest by the root of how much text each holds, see
+``weight``, none below ten cells or its longest unbreakable run up to eighteen), each
+cell is broken where a reader allows
 (cli/linebreak.py: never inside a number, a date, a word or a phone number), and the
 rows are written as rich would write that table (cli/tablerows.py), a rule between
 rows. When even the narrowest columns do not fit, ``write`` says so and the caller

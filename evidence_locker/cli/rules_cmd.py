@@ -5,8 +5,8 @@
 for the person who will read it: which law and whose clock, how to read the marks,
 what was left out, a summary by organisation and kind, then one block per finding
 (when, who, what happened, why it may breach, the sources). A terminal of 120
-columns or more gets a table per group instead of blocks. Every line says "possible";
-nothing here is a legal conclusion.
+columns or more gets a table per group instead (cli/checktable.py), unless its columns
+cannot fit. Every line says "possible"; nothing here is a legal conclusion.
 """
 
 from __future__ import annotations
