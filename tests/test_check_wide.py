@@ -6,7 +6,6 @@ colours and without; blocks when the columns cannot fit."""
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -15,27 +14,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len
-from rich.console import Console
 from rich.table import Table
 
 from evidence_locker.cli import tablerows
 from evidence_locker.cli.columns import Column, widths, wrapped
 from evidence_locker.cli.direct import Direct
-from tests.conftest import PASSPHRASE, CliResult, shared_cli
-from tests.test_cli_direct import _drafts
+from tests.conftest import CliResult
+from tests.test_cli_direct import _console, mixed_locker
 
 _SGR = re.compile("\x1b\\[[0-9;]*m")
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., CliResult]]:
-    from evidence_locker.locker import Locker
-
-    work = tmp_path_factory.mktemp("wide")
-    locker, _ = Locker.create(work / "locker", PASSPHRASE)
-    with locker:
-        locker.log_batch(_drafts())  # type: ignore[arg-type]
-    with shared_cli(work) as cli:
+    with mixed_locker(tmp_path_factory.mktemp("wide")) as cli:
         yield cli
 
 
@@ -129,14 +121,14 @@ def test_columns_that_cannot_fit_give_blocks(run, monkeypatch) -> None:  # type:
 
 
 def test_a_row_rich_must_lay_out_goes_to_rich() -> None:
-    console = Console(file=io.StringIO(), width=60, color_system=None, highlight=False)
+    console = _console(60, False)
     headers, fitted = ["#", "sev", "text"], [3, 6, 30]
     rows: list[list[tablerows.Cell]] = [
         ["1", ("high", "bold red"), "plain"],
         ["2", ("low", "cyan"), "a bell\x07 and\ta tab"],
     ]
     assert tablerows.write(Direct(console), headers, fitted, rows, show_lines=True)
-    expected = Console(file=io.StringIO(), width=60, color_system=None, highlight=False)
+    expected = _console(60, False)
     table = tablerows.table(headers, fitted, show_lines=True)
     for row in rows:
         table.add_row(*tablerows.texts(row))
@@ -169,22 +161,12 @@ def test_ruled_rows_with_a_styled_cell_as_rich_lays_them_out(  # type: ignore[no
         row[1] = (str(row[1]), style)
         cells.append(row)
     width = sum(fitted) + 3 * len(fitted) + 1
-
-    def console() -> Console:
-        return Console(
-            file=io.StringIO(),
-            width=width,
-            force_terminal=colour,
-            color_system="256" if colour else None,
-            highlight=False,
-        )
-
-    expected = console()
+    expected = _console(width, colour)
     table: Table = tablerows.table(headers, fitted, show_lines=show_lines)
     for row in cells:
         table.add_row(*tablerows.texts(row))
     expected.print(table)
-    got = console()
+    got = _console(width, colour)
     assert tablerows.write(Direct(got), headers, fitted, cells, show_lines=show_lines)
     assert got.file.getvalue() == expected.file.getvalue()  # type: ignore[attr-defined]
 
