@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -69,15 +70,21 @@ def _drafts() -> Iterator[object]:
             )
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., CliResult]]:
+@contextmanager
+def mixed_locker(work: Path) -> Iterator[Callable[..., CliResult]]:
+    """The CLI on a locker of the records above (tests/test_check_wide.py reads it too)."""
     from evidence_locker.locker import Locker
 
-    work = tmp_path_factory.mktemp("direct")
     locker, _ = Locker.create(work / "locker", PASSPHRASE)
     with locker:
         locker.log_batch(_drafts())  # type: ignore[arg-type]
     with shared_cli(work) as cli:
+        yield cli
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., CliResult]]:
+    with mixed_locker(tmp_path_factory.mktemp("direct")) as cli:
         yield cli
 
 

@@ -37,6 +37,11 @@ class Column:
     # to its widest unbreakable run (``WeChat`` / ``message``); the higher gives first,
     # and EAGER gives whenever the free text is narrower than it would like.
     gives: int = 0
+    # A free-text column's claim on the room the free columns share when it is short:
+    # None, its longest line; else its weight against the others' (``check`` weighs how
+    # much text a row holds in it, cli/checktable.py). Never wider than its longest
+    # line nor narrower than its least.
+    weight: float | None = None
 
     @cached_property
     def longest_unit(self) -> int:
@@ -72,7 +77,11 @@ def widths(columns: Sequence[Column], total: int) -> list[int] | None:
             out[i] -= give
             room += give
     wanted = sum(out[i] for i in free)
-    if wanted > room:  # the free columns share the room by their widths, none below its least
+    if wanted > room and any(columns[i].weight is not None for i in free):
+        weights = {i: max(1e-3, columns[i].weight or out[i]) for i in free}
+        for i, width in _by_weight({i: out[i] for i in free}, least, weights, room).items():
+            out[i] = width
+    elif wanted > room:  # the free columns share the room by their widths, none below its least
         for i in free:
             out[i] = max(least[i], out[i] * room // wanted)
         out[free[-1]] += room - sum(out[i] for i in free)  # the last takes the rounding
@@ -83,6 +92,33 @@ def widths(columns: Sequence[Column], total: int) -> list[int] | None:
             give = min(lacking, out[i] - least[i])
             out[i] -= give
             out[free[-1]] += give
+    return out
+
+
+def _by_weight(
+    natural: dict[int, int], least: dict[int, int], weights: dict[int, float], room: int
+) -> dict[int, int]:
+    """Widths summing to ``room`` (less than the natural widths' sum, at least the
+    leasts'): each its weight times one scale, kept between its least and its natural
+    width; the scale is the largest that fits, found by halving, and the cells the
+    rounding leaves go to the last columns that still want them."""
+
+    def at(scale: float) -> dict[int, int]:
+        return {i: min(natural[i], max(least[i], int(weights[i] * scale))) for i in natural}
+
+    low, high = 0.0, max(natural[i] / weights[i] for i in natural) + 1.0
+    for _ in range(40):
+        mid = (low + high) / 2
+        if sum(at(mid).values()) <= room:
+            low = mid
+        else:
+            high = mid
+    out = at(low)
+    spare = room - sum(out.values())
+    for i in reversed(natural):
+        give = min(spare, natural[i] - out[i])
+        out[i] += give
+        spare -= give
     return out
 
 

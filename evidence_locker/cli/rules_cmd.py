@@ -5,8 +5,8 @@
 for the person who will read it: which law and whose clock, how to read the marks,
 what was left out, a summary by organisation and kind, then one block per finding
 (when, who, what happened, why it may breach, the sources). A terminal of 120
-columns or more gets a table per group instead of blocks. Every line says "possible";
-nothing here is a legal conclusion.
+columns or more gets a table per group instead (cli/checktable.py), unless its columns
+cannot fit. Every line says "possible"; nothing here is a legal conclusion.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def print_report(report: CheckReport) -> None:
 
 
 def _print_report(report: CheckReport, out: Direct) -> None:
-    console, t, lang = STATE.console, STATE.t, STATE.lang
+    t, lang = STATE.t, STATE.lang
     findings, n_selected = report.findings, report.records_selected
     if findings:
         concerned = len(report.records_concerned())
@@ -145,15 +145,12 @@ def _print_report(report: CheckReport, out: Direct) -> None:
     _para(out, t("rules.cli.legend"), style="dim")
     groups = report.groups()
     _summary(out, groups)
-    wide = console.width >= _WIDE
+    wide = out.width >= _WIDE
     number = 0
     for group in groups:
         out.text([[]])
         _para(out, _group_title(group), style="bold")
-        if wide:
-            out.flush()
-            _group_table(report, group, number)
-        else:
+        if not (wide and _group_table(out, report, group, number)):
             for i, f in enumerate(group.findings, number + 1):
                 _block(out, report, f, i)
         number += group.count
@@ -165,7 +162,7 @@ def _para(out: Direct, text: str, style: str | None = None) -> None:
     """A paragraph broken where Chinese and English text may break (cli/linebreak.py)."""
     from evidence_locker.cli.linebreak import wrap
 
-    out.say(wrap(text, STATE.console.width), style)
+    out.say(wrap(text, out.width), style)
 
 
 def _severity(sev: str) -> str:
@@ -197,7 +194,7 @@ def _summary(out: Direct, groups: list[FindingGroup]) -> None:
         indent = cell_len("  " + severity + count)
         text = f"{g.organisation or STATE.t('rules.cli.no_org')} — "
         text += STATE.t(f"rules.kind.{g.kind}")
-        first, *rest = wrap(text, STATE.console.width - indent)
+        first, *rest = wrap(text, out.width - indent)
         parts = [("  ", None), (severity, _SEVERITY_STYLE[g.severity]), (count + first, None)]
         out.text([parts])
         out.say(" " * indent + more for more in rest)
@@ -222,7 +219,8 @@ def _on_clock(report: CheckReport, rec: Record) -> str:
     return local.strftime("%Y-%m-%d %H:%M")
 
 
-def _who(report: CheckReport, f: Finding) -> str:
+def _who(report: CheckReport, f: Finding, sep: str = " · ") -> str:
+    """Organisation, person and number (a table puts each on its own line: ``sep``)."""
     rec = report.lookup.get(f.records[0])
     if rec is None:
         return f.organisation or ""
@@ -232,7 +230,7 @@ def _who(report: CheckReport, f: Finding) -> str:
         or len({report.lookup[r].address for r in f.records if r in report.lookup}) == 1
     ):  # in groups joined by no-break spaces, as list prints it: no line splits it
         parts.append(grouped_number(rec.address, "\u00a0"))
-    return " · ".join(p for p in parts if p)
+    return sep.join(p for p in parts if p)
 
 
 def _what(report: CheckReport, f: Finding) -> str:
@@ -301,7 +299,7 @@ def _block(out: Direct, report: CheckReport, f: Finding, number: int) -> None:
 
     from evidence_locker.cli.linebreak import labelled_lines
 
-    t, width = STATE.t, STATE.console.width
+    t, width = STATE.t, out.width
     score = t("rules.cli.score", score=f"{f.score:.3g}")
     lines: list[list[tuple[str, str | None]]] = [
         [
@@ -322,30 +320,31 @@ def _block(out: Direct, report: CheckReport, f: Finding, number: int) -> None:
     out.text(lines)
 
 
-def _group_table(report: CheckReport, group: FindingGroup, start: int) -> None:
-    from rich.table import Table
-    from rich.text import Text
+def _group_table(out: Direct, report: CheckReport, group: FindingGroup, start: int) -> bool:
+    """The group as a table (cli/checktable.py); False when its columns cannot fit."""
+    from evidence_locker.cli import checktable
+    from evidence_locker.cli.columns import Column
 
-    t = STATE.t
-    table = Table(header_style="bold", show_lines=True)
-    table.add_column("#", no_wrap=True)
-    table.add_column(t("rules.cli.severity"), no_wrap=True)
-    table.add_column(t("rules.cli.when"), no_wrap=True)
-    table.add_column(t("rules.cli.who"), overflow="fold", ratio=1, min_width=12)
-    table.add_column(t("rules.cli.what"), overflow="fold", ratio=2, min_width=16)
-    table.add_column(t("rules.cli.why"), overflow="fold", ratio=3, min_width=20)
-    table.add_column(t("rules.cli.sources"), overflow="fold", ratio=2, min_width=16)
-    for i, f in enumerate(group.findings, start + 1):
-        table.add_row(
-            str(i),
-            Text(_severity(f.severity), style=_SEVERITY_STYLE[f.severity]),
-            f"{_when(report, f)}\n{_records(f)}",
-            Text(_who(report, f)),
-            Text(_what(report, f)),
-            Text("\n".join(f.reasons(STATE.lang))),
-            Text("\n".join(_sources(f))),
-        )
-    STATE.console.print(table)
+    t, found = STATE.t, group.findings
+    who = [_who(report, f, "\n") for f in found]
+    what = [_what(report, f) for f in found]
+    why = [_keep_scores("\n".join(f.reasons(STATE.lang))) for f in found]
+    sources = ["\n".join(_sources(f)) for f in found]
+    weight = checktable.weight
+    columns = [
+        Column("#", [str(i) for i in range(start + 1, start + 1 + len(found))]),
+        Column(t("rules.cli.severity"), [_severity(f.severity) for f in found]),
+        Column(
+            t("rules.cli.when"),
+            [checktable.when_cell(_when(report, f), _records(f)) for f in found],
+        ),
+        Column(t("rules.cli.who"), who, free=True, weight=weight(who)),
+        Column(t("rules.cli.what"), what, free=True, weight=weight(what)),
+        Column(t("rules.cli.why"), why, free=True, weight=weight(why)),
+        Column(t("rules.cli.sources"), sources, free=True, weight=weight(sources)),
+    ]
+    styles = [_SEVERITY_STYLE[f.severity] for f in found]
+    return checktable.write(out, columns, styles)
 
 
 rules_app = typer.Typer(
