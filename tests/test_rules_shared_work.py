@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import itertools
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evidence_locker.model import Channel, Direction, Record
+from evidence_locker.model import Channel, Direction, Event, Record
 from evidence_locker.rules import negation, parse_rule_set, shipped_rule_set
 from evidence_locker.rules.context import Context
 from evidence_locker.rules.engine import KIND_CHECKS
-from evidence_locker.rules.kinds import scam
+from evidence_locker.rules.kinds import after_event, scam
 from evidence_locker.rules.numbers import as_official_numbers
 from evidence_locker.rules.prepare import CONTENT, Prepared
 from evidence_locker.rules.text import normalise
@@ -189,3 +190,41 @@ def test_each_rule_finds_in_a_run_of_several_sets_what_it_finds_alone() -> None:
     for sign in (*signs, "scammers prefer"):
         assert sign in reasons, sign
     assert all(together[rule] for rule in together if "TIME" in rule)
+
+
+# --- reasons made from shared words --------------------------------------------------
+
+
+def _after_event_records() -> list[Record]:
+    """Events of every kind the shipped after-event rules read, each followed by
+    contacts of several channels, apps and organisations (one whose name holds the mark
+    ``after_event`` cuts its words at), some with the time unknown."""
+    t0 = datetime(2026, 3, 1, 9, 0, tzinfo=SH)
+    orgs = ("XX银行", "ACME Collections", "name \x00when\x00 mark")
+    events = [Event.CEASE_REQUEST, Event.NO_CALLS, Event.NO_TEXTS, Event.ATTORNEY]
+    events += [Event.DISPUTE, Event.BREATHING_SPACE, Event.NO_EMAIL, Event.WRITING_ONLY]
+    out = []
+    for n, org in enumerate(orgs):
+        out.append(_rec(t0, channel=Channel.LETTER, organisation=org, event=events[n]))
+        out.append(_rec(t0, channel=Channel.EMAIL, organisation=org, event=events[n + 3]))
+    for n in range(120):
+        when = t0 + timedelta(days=3 + n // 6, hours=n % 9, minutes=n % 7)
+        channel = (Channel.SMS, Channel.CALL, Channel.EMAIL, Channel.MESSAGE)[n % 4]
+        app = "wechat" if channel == Channel.MESSAGE and n % 8 == 3 else None
+        rec = _rec(when, channel=channel, app=app, organisation=orgs[n % 3])
+        if n % 10 == 4:  # the day alone
+            rec = replace(rec, time_known=False)
+        out.append(rec)
+    return out
+
+
+def test_after_event_reasons_from_shared_words_read_as_each_filled_whole(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    records = _after_event_records()
+    names = ["us", "uk"]
+    shared = _hits_by_rule(records, names, {"after_event"})
+    monkeypatch.setattr(after_event, "_around", lambda *a: None)
+    whole = _hits_by_rule(records, names, {"after_event"})
+    assert shared == whole
+    assert sum(map(len, shared.values())) > 100
+    reasons = {h.en for hits in shared.values() for h in hits}
+    assert any("mark" in r for r in reasons) and any("WeChat" in r for r in reasons)

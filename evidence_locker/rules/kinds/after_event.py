@@ -15,6 +15,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from operator import attrgetter
+from typing import Any
 
 from evidence_locker.rules.context import Context, group_phrases
 from evidence_locker.rules.finding import Hit
@@ -31,6 +32,7 @@ from evidence_locker.rules.prepare import Item, Prepared
 from evidence_locker.rules.ruleset import Rule
 
 _ALL = "*"
+_UNSEEN: Any = object()
 _us = attrgetter("us")
 
 
@@ -121,6 +123,40 @@ def _periods(rule: Rule, prep: Prepared, ctx: Context) -> dict[str, list[_Period
     return periods
 
 
+_WHEN = "\x00when\x00"  # a mark for where the contact's time goes
+
+
+def _reason(
+    prep: Prepared, ev: Item, it: Item, words: tuple[str, str, str, str], when: str
+) -> tuple[str, str]:
+    """The reason for one contact after ``ev`` in en and zh (``words``: the templates
+    and the "until" sentences)."""
+    assert ev.rec.event is not None
+    tpl_en, tpl_zh, until_en, until_zh = words
+    ev_en, ev_zh = event_names(ev.rec.event)
+    ch_en, ch_zh = channel_names(it.channel, it.rec.app)
+    who_en, who_zh = who("organisation", prep.name(it.org) or "")
+    args = {"event_date": ev.date_s, "when": when}
+    en = tpl_en.format(event=ev_en, channel=ch_en, who_en=who_en, **args) + until_en
+    zh = tpl_zh.format(event=ev_zh, channel=ch_zh, who_zh=who_zh, **args) + until_zh
+    return en, zh
+
+
+def _around(
+    prep: Prepared, ev: Item, it: Item, words: tuple[str, str, str, str]
+) -> tuple[str, str, str, str] | None:
+    """The reason's words before and after the contact's time, in en and zh: every
+    contact of one event, channel and organisation shares them, so the template is
+    filled once, with a mark where the time goes, and cut there. None when a name
+    holds the mark (then each contact's reason is filled whole)."""
+    en, zh = _reason(prep, ev, it, words, _WHEN)
+    if en.count(_WHEN) != 1 or zh.count(_WHEN) != 1:
+        return None
+    en_head, _, en_tail = en.partition(_WHEN)
+    zh_head, _, zh_tail = zh.partition(_WHEN)
+    return en_head, en_tail, zh_head, zh_tail
+
+
 def check_after_event(rule: Rule, prep: Prepared, ctx: Context) -> list[Hit]:
     p = rule.params
     periods = _periods(rule, prep, ctx)
@@ -134,7 +170,10 @@ def check_after_event(rule: Rule, prep: Prepared, ctx: Context) -> list[Hit]:
         end_en, end_zh = event_names(min(p["ended_by"]))
         until_tpl_en, until_tpl_zh = templates("rules.reason.until")
         until_en, until_zh = until_tpl_en.format(until=end_en), until_tpl_zh.format(until=end_zh)
+    words = (tpl_en, tpl_zh, until_en, until_zh)
     hits: list[Hit] = []
+    # Per event, channel and organisation: the reason's words around the time.
+    around: dict[tuple, tuple[str, str, str, str] | None] = {}
     # Contacts grouped by the scope's key (scope "all": one group, the "debtor"'s):
     # only the groups an event concerns are visited (most records: none).
     per = "debtor" if p["scope"] == "all" else p["scope"]
@@ -150,13 +189,16 @@ def check_after_event(rule: Rule, prep: Prepared, ctx: Context) -> list[Hit]:
             if has_text and not allowed.isdisjoint(ctx.other_found(it.text())):
                 continue  # a notice the source allows after the event
             ev = found.ev
-            assert ev.rec.event is not None
-            ev_en, ev_zh = event_names(ev.rec.event)
-            ch_en, ch_zh = channel_names(it.channel, it.rec.app)
-            who_en, who_zh = who("organisation", prep.name(it.org) or "")
-            args = {"event_date": ev.date_s, "when": it.when_s}
-            en = tpl_en.format(event=ev_en, channel=ch_en, who_en=who_en, **args) + until_en
-            zh = tpl_zh.format(event=ev_zh, channel=ch_zh, who_zh=who_zh, **args) + until_zh
+            at = (ev, it.channel, it.rec.app, it.org)
+            cut = around.get(at, _UNSEEN)
+            if cut is _UNSEEN:
+                cut = around[at] = _around(prep, ev, it, words)
+            when = it.when_s
+            if cut is not None:
+                en_head, en_tail, zh_head, zh_tail = cut
+                en, zh = en_head + when + en_tail, zh_head + when + zh_tail
+            else:
+                en, zh = _reason(prep, ev, it, words, when)
             # The event record is evidence too: list it after the contact.
             hits.append(make.one(it, en, zh, extra=(ev,)))
     return hits
