@@ -3,12 +3,14 @@
 ``rules.prepare`` finds each record's wall clock on the debtor's zone from integer
 microseconds and one offset per hour, and orders records by time with ties broken by
 record id. These properties compare it, record by record, with ``astimezone`` and a
-sort on (instant, record id), across DST changes (a half-hour one included), records
+sort on (instant, record id), and the times a finding shows, written from the integers,
+with ``isoformat``, across DST changes (a half-hour one included), records
 logged with other offsets, and a zone given as a fixed offset or not at all.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -16,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evidence_locker.model import Channel, Direction, Record
+from evidence_locker.rules.instants import EPOCH_ORDINAL, date_text, iso_text, time_text
 from evidence_locker.rules.prepare import Prepared
 
 ZONES = [
@@ -85,6 +88,40 @@ def test_wall_clock_matches_astimezone(whens: list[datetime], zone) -> None:
         assert (it in odd) == (local.hour != occurred.hour or local.minute != occurred.minute)
         assert it.date_s == local.date().isoformat()
         assert it.iso == local.isoformat()
+        seconds = f":{local.second:02d}" if local.second or local.microsecond else ""
+        assert it.time_s == f"{local.hour:02d}:{local.minute:02d}{seconds}"
+        assert it.when_s == f"{it.date_s} {it.time_s}"
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.datetimes(datetime(1, 1, 2), datetime(9999, 12, 30)),
+    st.integers(-(86_340 * 10**6), 86_340 * 10**6),  # within a day, less a minute
+    st.booleans(),
+)
+def test_times_as_text_match_isoformat(naive: datetime, off_us: int, whole: bool) -> None:
+    """Any offset (old local mean times have seconds; a tzinfo may give microseconds)
+    and any wall clock, written from the integers as ``isoformat`` writes them."""
+    if whole:  # the offsets records carry: whole minutes
+        off_us -= off_us % 60_000_000
+    local = naive.replace(tzinfo=timezone(timedelta(microseconds=off_us)))
+    wall = (
+        (naive.toordinal() - EPOCH_ORDINAL) * 86400
+        + naive.hour * 3600
+        + naive.minute * 60
+        + naive.second
+    ) * 1_000_000 + naive.microsecond
+    assert iso_text(wall, off_us) == local.isoformat()
+    assert date_text(naive.toordinal()) == naive.date().isoformat()
+    seconds = f":{naive.second:02d}" if naive.second or naive.microsecond else ""
+    assert time_text(wall) == f"{naive.hour:02d}:{naive.minute:02d}{seconds}"
+
+
+def test_a_day_alone_has_no_time_of_day() -> None:
+    when = datetime(2025, 6, 1, 0, 0, tzinfo=UTC)
+    rec = replace(_record(0, when, "r0"), time_known=False)
+    it = Prepared([rec], ZoneInfo("Asia/Shanghai"), "Asia/Shanghai").items[0]
+    assert (it.time_s, it.when_s, it.date_s) == ("", "2025-06-01", "2025-06-01")
 
 
 @settings(max_examples=200, deadline=None)

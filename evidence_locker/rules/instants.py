@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from itertools import compress, repeat
 from operator import add, eq, ne
 from typing import Any
@@ -91,9 +91,10 @@ def time_order(records: list[Record]) -> tuple[list[Record], list[int], list[int
 
 def wall_clock(
     records: Sequence[Record], times: Sequence[int], owns: Sequence[int], zone: tzinfo | None
-) -> tuple[list[int], list[int]]:
+) -> tuple[list[int], Sequence[int], list[int]]:
     """Each record's wall clock on ``zone`` (microseconds since the epoch, as if UTC),
-    and the positions of the records whose own offset shows another hour or minute.
+    its offset there (the wall clock less the instant), and the positions of the
+    records whose own offset shows another hour or minute.
 
     Without a zone a record is read on its own offset. A UTC day whose start and end
     have the same offset in ``zone`` has it throughout (zones change offset at most
@@ -101,7 +102,7 @@ def wall_clock(
     ``times`` are in time order (``time_order``).
     """
     if zone is None:
-        return list(map(add, times, owns)), []
+        return list(map(add, times, owns)), owns, []
     fixed = fixed_offset_us(zone)
     if fixed is not None:
         walls = list(map(add, times, repeat(fixed)))
@@ -127,7 +128,7 @@ def wall_clock(
         there = at.astimezone(zone)
         if there.hour != at.hour or there.minute != at.minute:
             odd.append(n)
-    return walls, odd
+    return walls, offsets, odd
 
 
 def _day_offset(zone: tzinfo, day: int) -> int | None:
@@ -136,3 +137,56 @@ def _day_offset(zone: tzinfo, day: int) -> int | None:
     first = offset_us(start.astimezone(zone))
     last = offset_us((start + timedelta(microseconds=DAY_US - 1)).astimezone(zone))
     return first if first == last else None
+
+
+# --- the wall clock as text --------------------------------------------------------------
+# A finding shows its records' times; formatting them from the integers, with the
+# pieces made once (a minute of the day, a day, an offset), costs a fraction of
+# ``astimezone`` and ``isoformat`` per record. The property tests compare them.
+_HHMM = [f"{h:02d}:{m:02d}" for h in range(24) for m in range(60)]
+_SS = [f":{s:02d}" for s in range(60)]
+_DAYS: dict[int, str] = {}
+_OFFSETS: dict[int, str] = {}
+
+
+def date_text(day: int) -> str:
+    """``date.fromordinal(day).isoformat()``, made once per day."""
+    got = _DAYS.get(day)
+    if got is None:
+        got = _DAYS[day] = date.fromordinal(day).isoformat()
+    return got
+
+
+def time_text(wall: int) -> str:
+    """A wall clock's time of day as findings show it: ``HH:MM``, or ``HH:MM:SS`` when
+    the seconds (or microseconds, never shown) are not zero."""
+    seconds, micro = divmod(wall % DAY_US, 1_000_000)
+    minute, second = divmod(seconds, 60)
+    return _HHMM[minute] + _SS[second] if second or micro else _HHMM[minute]
+
+
+def offset_text(off: int) -> str:
+    """An offset (µs) as ``datetime.isoformat`` writes it: ``+08:00``, with seconds and
+    microseconds only where they are not zero (old local mean times)."""
+    got = _OFFSETS.get(off)
+    if got is None:
+        seconds, micro = divmod(abs(off), 1_000_000)
+        hours, rest = divmod(seconds, 3600)
+        minutes, secs = divmod(rest, 60)
+        got = f"{'-' if off < 0 else '+'}{hours:02d}:{minutes:02d}"
+        if secs or micro:
+            got += f":{secs:02d}" + (f".{micro:06d}" if micro else "")
+        _OFFSETS[off] = got
+    return got
+
+
+def iso_text(wall: int, off: int) -> str:
+    """``isoformat()`` of the aware datetime whose wall clock is ``wall`` and whose
+    offset is ``off`` (both µs)."""
+    day, of_day = divmod(wall, DAY_US)
+    seconds, micro = divmod(of_day, 1_000_000)
+    minute, second = divmod(seconds, 60)
+    text = f"{date_text(day + EPOCH_ORDINAL)}T{_HHMM[minute]}{_SS[second]}"
+    if micro:
+        text += f".{micro:06d}"
+    return text + offset_text(off)

@@ -24,7 +24,15 @@ from operator import attrgetter, itemgetter
 
 from evidence_locker.model import Case, Record
 from evidence_locker.rules import screenshots
-from evidence_locker.rules.instants import DAY_US, EPOCH_ORDINAL, time_order, wall_clock
+from evidence_locker.rules.instants import (
+    DAY_US,
+    EPOCH_ORDINAL,
+    date_text,
+    iso_text,
+    time_order,
+    time_text,
+    wall_clock,
+)
 from evidence_locker.rules.numbers import org_key
 from evidence_locker.rules.text import PhraseMatcher, common_characters, find_links, normalise
 
@@ -57,6 +65,7 @@ class Item:
         "direction",
         "inst",
         "n",
+        "off",
         "org",
         "outcome",
         "rec",
@@ -73,6 +82,7 @@ class Item:
         n: int,
         us: int,
         wall: int,
+        off: int,
         zone: tzinfo | None,
         orgs: Mapping[str | None, str],
     ) -> None:
@@ -81,6 +91,7 @@ class Item:
         self.address = rec.address  # read in bulk (frequency, groups): kept at hand
         self.n = n  # its place in time order (notes list records in it)
         self.us = us  # microseconds since the epoch (instants.time_order)
+        self.off = off  # the wall clock less the instant (µs): shared by many records
         # The wall clock on the debtor's zone (instants.wall_clock), as day ordinal and
         # seconds since local midnight: the figures rules compare.
         day, of_day = divmod(wall, DAY_US)
@@ -120,26 +131,19 @@ class Item:
         return got
 
     # Formatting and normalising are the costly parts of a finding; each record does
-    # them at most once however many rules look at it.
+    # them at most once however many rules look at it, from the integers (instants.py).
     @property
     def date_s(self) -> str:
         d = self._date
         if d is None:
-            d = self._date = self.local.date().isoformat()
+            d = self._date = date_text(self.day)
         return d
 
     @property
     def time_s(self) -> str:
         s = self._time
         if s is None:
-            local = self.local
-            if not self.time_known:
-                s = ""
-            elif local.second or local.microsecond:
-                s = f"{local.hour:02d}:{local.minute:02d}:{local.second:02d}"
-            else:
-                s = f"{local.hour:02d}:{local.minute:02d}"
-            self._time = s
+            s = self._time = time_text(self.us + self.off) if self.time_known else ""
         return s
 
     @property
@@ -152,7 +156,7 @@ class Item:
     def iso(self) -> str:
         s = self._iso
         if s is None:
-            s = self._iso = self.local.isoformat()
+            s = self._iso = iso_text(self.us + self.off, self.off)
         return s
 
     @property
@@ -246,7 +250,7 @@ class Prepared:
         cases: Mapping[str, Case] | None = None,
     ) -> None:
         recs, times, owns = time_order(records if isinstance(records, list) else list(records))
-        walls, odd = wall_clock(recs, times, owns, zone)
+        walls, offsets, odd = wall_clock(recs, times, owns, zone)
         self.tz_name = tz_name
         self.names: dict[str, str] = {}  # key -> the name as the user first wrote it
         names = self.names
@@ -278,8 +282,8 @@ class Prepared:
             self.reported.append,
             self.texts.append,
         )
-        for n, (rec, us, wall) in enumerate(zip(recs, times, walls, strict=True)):
-            it = Item(rec, n, us, wall, zone, org_of_name)
+        for n, (rec, us, wall, off) in enumerate(zip(recs, times, walls, offsets, strict=True)):
+            it = Item(rec, n, us, wall, off, zone, org_of_name)
             keep(it)
             if not it.org and rec.address:
                 unnamed.append(it)
