@@ -3,13 +3,15 @@
 A check normalises and scans each distinct message once (``Prepared.scanned``), reuses
 that text for field sets whose other fields are empty (``Item.text(fields)``), finds the
 scam signs no rule's settings change once per run, words a night contact once per
-window, and tests for a negation cue with two searches. These tests compare each
-shortcut with the plain computation, so a shortcut that mixes up two records, two
-rules or two windows fails here.
-"""
+window, fills an after-event reason's template once per event, channel and organisation,
+and tests for a negation cue with two searches. These tests compare each shortcut with
+the plain computation, so a shortcut that mixes up two records, two rules or two windows
+fails here. After a run, what it leaves alive goes to the oldest generation unscanned:
+the collector is left as the run found it."""
 
 from __future__ import annotations
 
+import gc
 import itertools
 import re
 from dataclasses import replace
@@ -20,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evidence_locker.model import Channel, Direction, Event, Record
-from evidence_locker.rules import negation, parse_rule_set, shipped_rule_set
+from evidence_locker.rules import check, negation, parse_rule_set, shipped_rule_set
 from evidence_locker.rules.context import Context
 from evidence_locker.rules.engine import KIND_CHECKS
 from evidence_locker.rules.kinds import after_event, scam
@@ -228,3 +230,29 @@ def test_after_event_reasons_from_shared_words_read_as_each_filled_whole(monkeyp
     assert sum(map(len, shared.values())) > 100
     reasons = {h.en for hits in shared.values() for h in hits}
     assert any("mark" in r for r in reasons) and any("WeChat" in r for r in reasons)
+
+
+# --- the collector after a run ---------------------------------------------------------
+
+
+def test_a_run_leaves_the_collector_on_and_what_the_process_froze_frozen() -> None:
+    """A run moves what it leaves alive to the oldest generation (``gc.freeze`` then
+    ``gc.unfreeze``); it leaves the collector as it found it, and does not thaw
+    objects the process froze itself."""
+    records = _many_records()
+    assert gc.isenabled()
+    before = check(records, [SETS["cn"]], tz="Asia/Shanghai")
+    assert gc.isenabled() and gc.get_count()[0] < 700
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        again = check(records, [SETS["cn"]], tz="Asia/Shanghai")
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+    gc.disable()
+    try:
+        assert check(records, [SETS["cn"]], tz="Asia/Shanghai") == before == again
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
