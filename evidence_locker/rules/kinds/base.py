@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
-from datetime import date, datetime, time
+from datetime import date, time
 from functools import cache, lru_cache
 from operator import attrgetter
 from typing import Any
@@ -13,6 +13,7 @@ from evidence_locker.locale.messages import catalog, t
 from evidence_locker.locale.words import channel_label
 from evidence_locker.rules.context import Context
 from evidence_locker.rules.finding import Hit
+from evidence_locker.rules.instants import date_text
 from evidence_locker.rules.prepare import Item, Prepared
 from evidence_locker.rules.ruleset import Rule
 
@@ -61,7 +62,7 @@ def clock(value: time) -> str:
 
 
 def date_of(day: int) -> str:
-    return datetime.fromordinal(day).date().isoformat()
+    return date_text(day)  # made once per day
 
 
 def _ordinal(d: date | None) -> int | None:
@@ -145,10 +146,14 @@ class Maker:
         rid = it.rid
         shown = self.shown
         shown[rid] = it.rec
-        if extra:
-            others = [x for x in extra if x.rid != rid]
-            shown.update((x.rid, x.rec) for x in others)
-            records = (rid, *(x.rid for x in others))
+        if extra:  # one or two records (an event): a plain loop costs least
+            ids = [rid]
+            for x in extra:
+                other = x.rid
+                if other != rid:
+                    shown[other] = x.rec
+                    ids.append(other)
+            records = tuple(ids)
         else:
             records = (rid,)
         # ``Hit(...)`` without the named tuple's Python ``__new__``, inline: a check
