@@ -25,6 +25,7 @@ from evidence_locker.model import Channel, Direction, Event, Record
 from evidence_locker.rules import check, negation, parse_rule_set, shipped_rule_set
 from evidence_locker.rules.context import Context
 from evidence_locker.rules.engine import KIND_CHECKS
+from evidence_locker.rules.finding import SEVERITY_RANK, Hit, finding_id, merge_hits
 from evidence_locker.rules.kinds import after_event, scam
 from evidence_locker.rules.numbers import as_official_numbers
 from evidence_locker.rules.prepare import CONTENT, Prepared
@@ -256,3 +257,88 @@ def test_a_run_leaves_the_collector_on_and_what_the_process_froze_frozen() -> No
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+# --- merging hits ------------------------------------------------------------------------
+
+_NIGHT = [r for rs in SETS.values() for r in rs.rules if r.kind == "quiet_hours"][:4]
+_hit = st.builds(
+    lambda rule, anchor, recs, us, sev, score, org, words: Hit(
+        rule,
+        anchor,
+        recs,
+        us,
+        f"t{us}",
+        words,
+        words + "。",
+        sev,
+        score,
+        org,
+    ),
+    st.sampled_from(_NIGHT),
+    st.sampled_from(["a", "b", "c"]),
+    st.sampled_from([("r1",), ("r1", "r2"), ("r2",), ("r3", "r1")]),
+    st.integers(0, 3),
+    st.sampled_from(["low", "medium", "high"]),
+    st.sampled_from([1.0, 2.0, 1.5]),
+    st.sampled_from([None, "", "XX银行", "ACME"]),
+    st.sampled_from(["same words", "other words"]),
+)
+
+
+def _plain_merge(hits: list[Hit]) -> list[tuple]:
+    """merge_hits as first written: each anchor's hits sorted, every field read plainly."""
+    groups: dict[tuple[str, str], list[Hit]] = {}
+    for h in hits:
+        groups.setdefault((h.rule.kind, h.anchor), []).append(h)
+    out = []
+    for (kind, anchor), group in groups.items():
+        group = sorted(group, key=lambda h: (-SEVERITY_RANK[h.severity], -h.score, h.rule.id))
+        first = min(group, key=lambda h: h.first_us)
+        records: dict[str, None] = {}
+        if all(h.records == group[0].records for h in group):
+            records = dict.fromkeys(group[0].records)
+        else:
+            for h in sorted(group, key=lambda h: h.first_us):
+                records.update(dict.fromkeys(h.records))
+        out.append(
+            (
+                finding_id(kind, anchor),
+                group[0].severity,
+                max(h.score for h in group),
+                tuple(records),
+                first.first_at,
+                first.first_us,
+                group[0].organisation
+                if len(group) == 1
+                else next((h.organisation for h in group if h.organisation), None),
+                tuple(dict.fromkeys(h.en for h in group)),
+                tuple(dict.fromkeys(h.zh for h in group)),
+                tuple(dict.fromkeys(h.rule.id for h in group)),
+            )
+        )
+    out.sort(key=lambda f: (-SEVERITY_RANK[f[1]], -f[2], f[5], f[0]))
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_hit, max_size=25))
+def test_merged_findings_are_the_plain_merge(hits: list[Hit]) -> None:
+    """Anchors alike share their cited rules, and a lead whose records and time every
+    hit shares is taken as it is: the findings are those of the plain merge."""
+    got = [
+        (
+            f.id,
+            f.severity,
+            f.score,
+            f.records,
+            f.first_at,
+            f.first_us,
+            f.organisation,
+            f.reasons_en,
+            f.reasons_zh,
+            f.rules,
+        )
+        for f in merge_hits(hits)
+    ]
+    assert got == _plain_merge(hits)

@@ -154,10 +154,11 @@ def merge_hits(hits: Iterable[Hit]) -> list[Finding]:
             else:
                 group.append(h)
     cite: dict[int, Citation] = {}
+    cites: dict[tuple[int, ...], tuple[Citation, ...]] = {}
     out = [
         _single(kind, anchor, h, cite)
         if (kind, anchor) not in more
-        else _finding(kind, anchor, more[(kind, anchor)], cite)
+        else _finding(kind, anchor, more[(kind, anchor)], cite, cites)
         for (kind, anchor), h in first.items()
     ]
     # Finding.sort_key's order as stable sorts on one key each, least significant
@@ -200,18 +201,33 @@ def _single(kind: str, anchor: str, h: Hit, cite: dict[int, Citation]) -> Findin
     )
 
 
-def _finding(kind: str, anchor: str, hits: list[Hit], cite: dict[int, Citation]) -> Finding:
+def _finding(
+    kind: str,
+    anchor: str,
+    hits: list[Hit],
+    cite: dict[int, Citation],
+    cites: dict[tuple[int, ...], tuple[Citation, ...]],
+) -> Finding:
     """The finding of an anchor several rules hit."""
     # The worst verdict leads; sentences repeated word for word appear once. (The
-    # fields are read with attrgetters in C: tens of thousands of findings merge hits.)
+    # fields are read with attrgetters and compared in C: tens of thousands of findings
+    # merge hits.)
     hits.sort(key=_worst)
     lead = hits[0]
-    first = min(hits, key=_first_us)
+    n = len(hits)
+    # Most anchors' hits name the same records from the same time: the lead's.
+    first = lead if list(map(_first_us, hits)).count(lead.first_us) == n else None
+    if first is None:
+        first = min(hits, key=_first_us)
     records = lead.records
-    for other in map(_records, hits):
-        if other != records:  # a group's hits can name other records
-            records = _time_order(hits)
-            break
+    if list(map(_records, hits)).count(records) != n:  # a group's hits can name others
+        records = _time_order(hits)
+    # The rules cited, each once, worst first: anchors alike share the tuple.
+    rules = tuple(map(_rule, hits))
+    key = tuple(map(id, rules))  # the rules live as long as the run: ids are stable
+    citations = cites.get(key)
+    if citations is None:
+        citations = cites[key] = tuple({r.id: _citation(r, cite) for r in rules}.values())
     return _new_finding(
         (
             finding_id(kind, anchor),
@@ -223,7 +239,7 @@ def _finding(kind: str, anchor: str, hits: list[Hit], cite: dict[int, Citation])
             next(filter(None, map(_organisation, hits)), None),
             tuple(dict.fromkeys(map(_en, hits))),
             tuple(dict.fromkeys(map(_zh, hits))),
-            tuple({r.id: _citation(r, cite) for r in map(_rule, hits)}.values()),
+            citations,
             first.first_us,
         )
     )
