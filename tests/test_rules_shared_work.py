@@ -236,24 +236,15 @@ def test_after_event_reasons_from_shared_words_read_as_each_filled_whole(monkeyp
 # --- the collector after a run ---------------------------------------------------------
 
 
-def test_a_run_leaves_the_collector_on_and_what_the_process_froze_frozen() -> None:
-    """A run moves what it leaves alive to the oldest generation (``gc.freeze`` then
-    ``gc.unfreeze``); it leaves the collector as it found it, and does not thaw
-    objects the process froze itself."""
+def test_a_run_leaves_the_collector_as_it_found_it() -> None:
+    """A run pauses the cyclic collector and turns it back on only if it was on."""
     records = _many_records()
     assert gc.isenabled()
     before = check(records, [SETS["cn"]], tz="Asia/Shanghai")
-    assert gc.isenabled() and gc.get_count()[0] < 700
-    gc.freeze()
-    try:
-        frozen = gc.get_freeze_count()
-        again = check(records, [SETS["cn"]], tz="Asia/Shanghai")
-        assert gc.get_freeze_count() == frozen
-    finally:
-        gc.unfreeze()
+    assert gc.isenabled()
     gc.disable()
     try:
-        assert check(records, [SETS["cn"]], tz="Asia/Shanghai") == before == again
+        assert check(records, [SETS["cn"]], tz="Asia/Shanghai") == before
         assert not gc.isenabled()
     finally:
         gc.enable()

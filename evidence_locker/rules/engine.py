@@ -201,23 +201,13 @@ def evaluate(
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
     """The cyclic collector paused for a block that makes many objects and no cycles
-    (reference counting frees them as usual); restored as it was after.
-
-    What the block leaves alive (a report: a few hundred thousand tuples at 100k
-    records) would make the collector's first young pass after it scan every one, about
-    3 % of a check. They are moved to the oldest generation instead, unscanned, as if
-    they had survived the young passes (``gc.freeze`` then ``gc.unfreeze``: two list
-    splices); a full collection still reads them. Not when the process froze objects
-    itself: unfreezing would undo that."""
+    (reference counting frees them as usual); restored as it was after."""
     paused = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if paused:
-            if not gc.get_freeze_count():
-                gc.freeze()
-                gc.unfreeze()
             gc.enable()
 
 
