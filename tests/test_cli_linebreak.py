@@ -115,3 +115,13 @@ def test_break_units_on_report_text() -> None:
     ]
     for text in samples:
         assert list(break_units(text)) == list(line_break_units(text)), text
+
+
+def test_an_address_too_wide_for_its_line_is_cut_where_a_reader_expects() -> None:
+    """A mail address or link wider than its column is one unit (UAX #14 breaks
+    neither), so it has to be cut: after "@" or "/", or before ".", where there is such
+    a place in the second half of the line, else by cells as before."""
+    assert wrap("collections@anyihua.example", 18) == ["collections@", "anyihua.example"]
+    assert wrap("http://t.cn/A12345678901234", 14) == ["http://t.cn/", "A1234567890123", "4"]
+    assert wrap("a3f9c2d1e4b5a6c7d8e9f0a1", 16) == ["a3f9c2d1e4b5a6c7", "d8e9f0a1"]
+    assert wrap("@abcdefghijklmnop.qrs", 10) == ["@abcdefghi", "jklmnop", ".qrs"]

@@ -163,12 +163,16 @@ def _ideograph(ch: str) -> bool:
 
 
 def _fit(text: str, width: int) -> str:
-    """The longest start of ``text`` that fits in ``width`` cells (at least one char)."""
+    """The longest start of ``text`` that fits in ``width`` cells (at least one char),
+    ended where a reader expects an address to be cut if there is such a place in its
+    second half: after "@" or "/", before "." (``collections@`` / ``anyihua.example``)."""
     used = 0
     for i, ch in enumerate(text):
         used += cell_len(ch)
         if used > width:
-            return text[: max(i, 1)]
+            fits = text[: max(i, 1)]
+            at = max(fits.rfind("@") + 1, fits.rfind("/") + 1, fits.rfind(".", 1))
+            return fits[:at] if at > len(fits) // 2 else fits
     return text
 
 
