@@ -1,5 +1,5 @@
-"""`list` gives its columns to the text: the marks column appears only when a record
-has a mark (corrected, withdrawn, attachments)."""
+"""`list` gives its columns to the text: a record's marks (corrected, withdrawn,
+attachments) go under its id, not into a column of their own."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def _header(out: str) -> list[str]:
     return [cell.strip() for cell in line.strip("┃").split("┃")]
 
 
-def test_no_empty_marks_column_without_marks(ready, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_marks_go_under_the_id_not_into_a_column(ready, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     assert ready("log", "sms", "--number", "95577", "--content", "您的贷款已逾期").code == 0
     out = ready("list", env={"COLUMNS": "80"})
     assert out.code == 0, out.err
@@ -24,7 +24,10 @@ def test_no_empty_marks_column_without_marks(ready, tmp_path: Path) -> None:  # 
     shot.write_text("a letter's scan, as text")
     assert ready("attach", rid, str(shot)).code == 0
     out = ready("list", env={"COLUMNS": "80"})
-    assert len(_header(out.out)) == 6 and "📎1" in out.out, out.out
+    # the mark goes under the record's id, not into a column that narrows the text
+    assert _header(out.out) == ["ID", "When", "Channel", "Who", "Summary"], out.out
+    rows = [ln.strip("│").split("│") for ln in out.out.splitlines() if ln.startswith("│")]
+    assert [r[0].strip() for r in rows[:2]] == [rid, "📎1"], out.out
 
 
 # Review 7, item 9: at 80 columns a number was split ("+86138001380 / 00"), a count

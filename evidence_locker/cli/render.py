@@ -333,18 +333,17 @@ def _columns(state: State, records: Sequence[Record]) -> list[Column]:
     from evidence_locker.cli.columns import Column
 
     when = [occurred(state, r) for r in records]
+    # A record's marks (corrected, superseded, deleted, attachments) under its id, one a
+    # line: a column of their own took a sixth of an 80-column terminal from the text
+    # whenever one record had a file, and left the summary ten cells wide.
+    ids = ["\n".join([r.id[:SHORT_ID], *marks(state, r).split()]) for r in records]
     columns = [
-        Column(state.t("col.id"), [r.id[:SHORT_ID] for r in records]),
+        Column(state.t("col.id"), ids),
         Column(state.t("col.when"), when, gives=1),
         Column(state.t("col.channel"), [channel_label(state, r) for r in records], gives=2),
         Column(state.t("col.who"), [_who(r) for r in records], free=True),
         Column(state.t("col.summary"), [_summary(state, r) for r in records], free=True),
     ]
-    # The marks column (corrected, withdrawn, attachments) only when a record has one:
-    # empty, it still takes four of an 80-column terminal's columns from the text.
-    shown = [marks(state, r) for r in records]
-    if any(shown):
-        columns.append(Column(state.t("col.marks"), shown))
     return columns
 
 
