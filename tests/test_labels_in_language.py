@@ -108,3 +108,18 @@ def test_a_finding_names_the_app_the_contact_came_through(logged) -> None:  # ty
         out = json.loads(logged("--lang", lang, "check", "--rules", "cn", "--json").out)
         reasons = " ".join(f["reason"] for f in out["findings"])
         assert f"{words}" in reasons and generic not in reasons, reasons
+
+
+def test_show_names_the_direction_as_the_dossier_does(logged) -> None:  # type: ignore[no-untyped-def]
+    """``show`` called an incoming SMS "来电/来信" (a call or a letter); the dossier says
+    "对方联系". Both now use the dossier's words, in each language."""
+    from evidence_locker.locale.messages import t
+    from evidence_locker.model import Direction
+
+    for d in Direction:
+        for lang in ("en", "zh"):
+            shown, dossier = t(f"direction.{d.value}", lang), t(f"report.direction.{d.value}", lang)
+            assert shown.casefold() == dossier.casefold(), (d, lang)
+    sms = json.loads(logged("list", "--json").out)[2]["id"][:8]
+    out = logged("--lang", "zh", "show", sms).out
+    assert "对方联系" in out and "来电" not in out, out
