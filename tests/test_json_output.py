@@ -108,3 +108,17 @@ def test_a_stdout_in_another_encoding_gets_text(monkeypatch: pytest.MonkeyPatch)
     render.print_json(data)
     stdout.flush()
     assert raw.getvalue().decode("gb18030") == reference(data) + "\n"
+
+
+def test_where_lines_end_in_crlf_the_text_layer_writes_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On Windows stdout turns "\\n" into "\\r\\n"; bytes written to its buffer would not."""
+    data = {"findings": [{"id": "F-1", "reason": "夜间来电"}]}
+    raw = io.BytesIO()
+    stdout = io.TextIOWrapper(raw, encoding="utf-8", newline="\r\n")
+    monkeypatch.setattr(sys, "stdout", stdout)
+    monkeypatch.setattr(render.os, "linesep", "\r\n")
+    render.print_json(data)
+    stdout.flush()
+    assert raw.getvalue().decode() == (reference(data) + "\n").replace("\n", "\r\n")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -126,9 +127,10 @@ def json_utf8(data: Any) -> bytes | str:
 
 
 def _utf8(stream: Any) -> bool:
-    """Whether ``stream`` writes text as UTF-8 to a byte buffer we may write to."""
+    """Whether ``stream`` writes text as UTF-8, line ends as they are (not Windows'
+    "\r\n"), to a byte buffer we may write to: the bytes are then what it would write."""
     encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
-    return encoding == "utf8" and hasattr(stream, "buffer")
+    return encoding == "utf8" and os.linesep == "\n" and hasattr(stream, "buffer")
 
 
 def _refuse(value: Any) -> Any:
