@@ -241,15 +241,14 @@ def marks(state: State, r: Record) -> str:
     return " ".join(out)
 
 
-def records_table(state: State, records: Sequence[Record], *, title: str | None = None) -> None:
+def records_table(state: State, records: Sequence[Record]) -> None:
     """The records as a table that fits the terminal, each cell broken only where a
     reader allows (cli/columns.py): a phone number, a count and its unit stay whole.
-    Written row by row as rich would write it (cli/tablerows.py) when the columns fit;
-    rich lays out the rest."""
-    from rich.table import Table
-    from rich.text import Text
-
+    Written row by row as rich would write it (cli/tablerows.py), else by rich; a
+    terminal too narrow for the columns gets a block a record instead."""
+    from evidence_locker.cli import tablerows
     from evidence_locker.cli.columns import roomy, widths, wrapped
+    from evidence_locker.cli.direct import Direct
 
     # The time on one line when the text still gets all its width, else on two.
     columns = _columns(state, records)
@@ -257,27 +256,20 @@ def records_table(state: State, records: Sequence[Record], *, title: str | None 
     if not roomy(columns, fitted):  # the same columns but the time's (each measured once)
         columns = [_two_lines(c) if c.gives == 1 else c for c in columns]
         fitted = widths(columns, state.console.width)
-    if fitted is None and title is None:  # too narrow for the table: a block a record
+    if fitted is None:
         records_blocks(state, records)
         return
-    rows = zip(*(c.cells for c in columns), strict=True)
-    if fitted is not None and title is None:
-        from evidence_locker.cli import tablerows
-        from evidence_locker.cli.direct import Direct
 
-        headers = [c.header for c in columns]
-        broken = ([wrapped(x, w) for x, w in zip(row, fitted, strict=True)] for row in rows)
-        if tablerows.write(Direct(state.console), headers, fitted, broken):
-            return
-    table = Table(title=title, show_lines=False, header_style="bold")
-    for i, column in enumerate(columns):
-        if fitted is None:
-            table.add_column(column.header, overflow="fold")
-        else:
-            table.add_column(column.header, width=fitted[i], no_wrap=True, overflow="fold")
-    for row in rows:
-        cells = row if fitted is None else [wrapped(x, w) for x, w in zip(row, fitted, strict=True)]
-        table.add_row(*(Text(x) for x in cells))
+    def rows() -> Iterator[list[str]]:
+        for row in zip(*(c.cells for c in columns), strict=True):
+            yield [wrapped(x, w) for x, w in zip(row, fitted, strict=True)]
+
+    headers = [c.header for c in columns]
+    if tablerows.write(Direct(state.console), headers, fitted, rows()):
+        return
+    table = tablerows.table(headers, fitted)  # rich alone (a capture, a recording): the same
+    for row in rows():
+        table.add_row(*tablerows.texts(row))
     state.console.print(table)
 
 
