@@ -80,7 +80,8 @@ def show_cmd(
         return
     r = history.latest
     c = STATE.console
-    from evidence_locker.cli.linebreak import labelled, say
+    from evidence_locker.cli.direct import Direct
+    from evidence_locker.cli.linebreak import labelled_lines, say
 
     rows: list[tuple[str, Any]] = [
         ("field.id", r.id),
@@ -110,9 +111,9 @@ def show_cmd(
         ("field.leaf_hash", r.leaf_hash),
     ]
     shown = [(STATE.t(key), str(value)) for key, value in rows if value]
-    c.print(
-        labelled(shown, c.width, indent=0, style="bold", gap=2), no_wrap=True, overflow="ignore"
-    )
+    out = Direct(c)
+    out.text(labelled_lines(shown, out.width, indent=0, style="bold", gap=2))
+    out.flush()
     if r.content:
         c.print()
         c.print(f"[bold]{STATE.t('field.content')}[/bold]")

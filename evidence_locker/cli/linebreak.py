@@ -187,25 +187,13 @@ def wrap_styled(text: Text, width: int) -> list[Text]:
     return out
 
 
-def labelled(
-    rows: Iterable[tuple[str, str]], width: int, *, indent: int, style: str, gap: int = 1
-) -> Text:
-    """Label and value lines as one text: the labels in a column as wide as the widest
-    (an empty value's label too), each value broken where a reader allows under its own
-    column, and no trailing padding, so a copied value pastes as it reads."""
-    lines = []
-    for parts in labelled_lines(rows, width, indent=indent, style=style, gap=gap):
-        line = Text()
-        for text, part_style in parts:
-            line.append(text, style=part_style)
-        lines.append(line)
-    return Text("\n").join(lines)
-
-
 def labelled_lines(
     rows: Iterable[tuple[str, str]], width: int, *, indent: int, style: str, gap: int = 1
 ) -> list[list[tuple[str, str | None]]]:
-    """``labelled``'s lines as (text, style) parts, for cli/direct.py to write."""
+    """Label and value lines as (text, style) parts, for cli/direct.py to write: the
+    labels in a column as wide as the widest (an empty value's label too), each value
+    broken where a reader allows under its own column, and no trailing padding, so a
+    copied value pastes as it reads."""
     rows = list(rows)
     label_w = max((cell_len(label) for label, _ in rows), default=0)
     margin = " " * indent
