@@ -187,8 +187,7 @@ def _summary(out: Direct, groups: list[FindingGroup]) -> None:
 
     from evidence_locker.cli.linebreak import wrap
 
-    out.flush()
-    STATE.console.print(STATE.t("rules.cli.summary"), markup=False)
+    _para(out, STATE.t("rules.cli.summary"))
     for g in groups:
         severity, count = f"{_severity(g.severity):<7}", f"{g.count:>3}  "
         indent = cell_len("  " + severity + count)
